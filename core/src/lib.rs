@@ -1,0 +1,13 @@
+//! SmartPOS core: every rule of the payment domain, with no FFI and no global state.
+//!
+//! Arrows go one way: `txn` uses everything below it; `codec` and `crypto` know nothing of the
+//! rest. See `docs/architecture.md`.
+
+pub mod card;
+pub mod codec;
+pub mod crypto;
+pub mod diag;
+pub mod host;
+pub mod ports;
+pub mod store;
+pub mod txn;

@@ -1,0 +1,1 @@
+//! Ports: the traits the shell implements.

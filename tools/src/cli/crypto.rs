@@ -1,0 +1,10 @@
+//! `smartpos crypto`.
+
+use super::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> CliResult {
+    Err(CliError::new("crypto: not yet available"))
+}

@@ -1,0 +1,10 @@
+//! `smartpos sim`.
+
+use super::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> CliResult {
+    Err(CliError::new("sim: not yet available"))
+}

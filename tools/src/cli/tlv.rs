@@ -1,0 +1,10 @@
+//! `smartpos tlv`.
+
+use super::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> CliResult {
+    Err(CliError::new("tlv: not yet available"))
+}

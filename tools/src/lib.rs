@@ -1,0 +1,5 @@
+//! The acquirer simulator and the pieces of the `smartpos` CLI, as a library so that tests and
+//! the demo can embed them in-process.
+
+pub mod cli;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! Acquirer simulator: a UnionPay-style host with a real ledger.
