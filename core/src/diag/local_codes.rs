@@ -1,0 +1,82 @@
+//! Terminations decided on the terminal (not by a field-39 answer), as one data table.
+
+use super::vocabulary::{CardholderNotice as N, Cause, PaymentMethod, Remedy};
+
+/// One row: everything needed to explain a locally decided termination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalCodeInfo {
+    pub code: &'static str,
+    pub cause: Cause,
+    pub retry_can_help: bool,
+    pub cardholder: N,
+    pub remedies: &'static [Remedy],
+    pub alternative: Option<PaymentMethod>,
+    pub merchant_zh: &'static str,
+    pub merchant_en: &'static str,
+}
+
+const QR: Option<PaymentMethod> = Some(PaymentMethod::QrCustomerPresented);
+const CHIP: Option<PaymentMethod> = Some(PaymentMethod::CardChip);
+const CARD: Option<PaymentMethod> = Some(PaymentMethod::Contactless);
+const CASH: Option<PaymentMethod> = Some(PaymentMethod::Cash);
+const NONE: Option<PaymentMethod> = None;
+
+macro_rules! local_codes {
+    ($($code:literal $cause:ident $retry:literal $notice:ident [$($remedy:ident),*] $alt:ident
+       $zh:literal $en:literal;)*) => {
+        &[$(LocalCodeInfo {
+            code: $code,
+            cause: Cause::$cause,
+            retry_can_help: $retry,
+            cardholder: N::$notice,
+            remedies: &[$(Remedy::$remedy),*],
+            alternative: $alt,
+            merchant_zh: $zh,
+            merchant_en: $en,
+        }),*]
+    };
+}
+
+#[rustfmt::skip]
+pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
+    "NET_TIMEOUT" Network true TryAgainLater [Retry, CheckNetwork, UseQr] QR "主机应答超时（如已扣款将自动冲正）" "Host did not answer in time (any charge will be reversed automatically)";
+    "NET_NO_LINK" Network true TerminalUnavailable [CheckNetwork, Retry] CASH "无网络连接" "No network connection";
+    "NET_HOST_UNREACHABLE" Network true TryAgainLater [CheckNetwork, RetryLater, UseQr] QR "无法连接收单主机" "Cannot reach the acquirer host";
+    "NET_TLS" Network false TerminalUnavailable [CheckConfiguration, ContactSupport] QR "安全连接建立失败" "Secure connection (TLS) failed";
+    "NET_BAD_MAC" Network false TerminalUnavailable [SignOnAgain, ContactSupport] NONE "应答报文MAC校验失败，交易已冲正" "Response MAC did not verify; transaction reversed";
+    "NET_BAD_RESPONSE" Network false TryAgainLater [Retry, ContactSupport] QR "应答报文无法解析，交易已冲正" "Response could not be decoded; transaction reversed";
+    "DEV_PRINTER_PAPER_OUT" Device true ReceiptDelayed [ReplacePaper, Reprint] NONE "打印机缺纸" "Printer out of paper";
+    "DEV_PRINTER_OVERHEATED" Device true ReceiptDelayed [LetPrinterCool, Reprint] NONE "打印机过热" "Printer overheated";
+    "DEV_PRINTER_JAMMED" Device true ReceiptDelayed [ClearPaperJam, Reprint] NONE "打印机卡纸" "Printer paper jam";
+    "DEV_PRINTER" Device true ReceiptDelayed [Reprint, RestartTerminal, ContactSupport] NONE "打印机故障" "Printer fault";
+    "DEV_READER" Device true NotCompleted [PresentCardAgain, RestartTerminal, UseQr] QR "读卡器故障" "Card reader fault";
+    "DEV_CARD_REMOVED" Device true CardRemoved [KeepCardInserted, InsertCard] CHIP "卡片过早拔出" "Card removed too early";
+    "DEV_SCANNER" Device true NotCompleted [KeyInCode, RestartTerminal] CARD "扫码器故障" "Scanner fault";
+    "DEV_PINPAD" Device true NotCompleted [RestartTerminal, ContactSupport] QR "密码键盘故障" "PIN pad fault";
+    "DEV_STORAGE" Device false TerminalUnavailable [RestartTerminal, ContactSupport] CASH "终端存储故障" "Terminal storage fault";
+    "DEV_OTHER" Device true NotCompleted [RestartTerminal, ContactSupport] QR "终端设备故障" "Terminal device fault";
+    "SW_STORAGE_CORRUPT" Software false TerminalUnavailable [ContactSupport] CASH "交易流水库损坏" "Transaction journal is corrupt";
+    "SW_KEYS_MISSING" Software false TerminalUnavailable [SignOnAgain, ContactSupport] CASH "终端密钥缺失，请重新签到或灌装密钥" "Terminal keys missing; sign on or load keys";
+    "SW_CONFIG" Software false TerminalUnavailable [CheckConfiguration, ContactSupport] CASH "终端参数配置错误" "Terminal configuration error";
+    "SW_INTERNAL" Software true NotCompleted [Retry, RestartTerminal, ContactSupport] QR "终端程序内部错误" "Internal terminal software error";
+    "OP_CANCELLED" Operator true Cancelled [Retry] NONE "交易已取消" "Transaction cancelled";
+    "OP_PROMPT_TIMEOUT" Operator true NotCompleted [Retry] NONE "操作超时" "No answer in time";
+    "OP_PIN_TIMEOUT" Operator true NotCompleted [Retry] NONE "密码输入超时" "PIN entry timed out";
+    "OP_NO_CARD" Operator true NoCardPresented [PresentCardAgain, UseQr] QR "未检测到卡片" "No card presented in time";
+    "OP_USE_CHIP" Operator true InsertChip [InsertCard] CHIP "芯片卡请插卡交易" "Chip card: insert it instead of swiping";
+    "MNT_HOST_MAINTENANCE" Maintenance true TryAgainLater [RetryLater, UseQr] QR "收单主机维护中" "Acquirer host under maintenance";
+    "MNT_CUTOVER" Maintenance true TryAgainLater [RetryLater, UseQr] QR "日切处理中" "Cutover in progress";
+    "MNT_SIGN_ON_REQUIRED" Maintenance true TerminalUnavailable [SignOnAgain] NONE "终端需要签到" "Terminal must sign on";
+    "MNT_BATCH_FULL" Maintenance true TerminalUnavailable [SettleNow] NONE "交易批次已满，请先结算" "Batch is full; settle first";
+    "MNT_SETTLEMENT_REQUIRED" Maintenance true TerminalUnavailable [SettleNow] NONE "需要先结算" "Settlement required first";
+    "RISK_LOCAL" Risk false UseOtherPayment [UseAnotherCard, UseQr] QR "终端风控规则拒绝" "Declined by a terminal risk rule";
+    "RISK_HOST" Risk false UseOtherPayment [UseAnotherCard, UseQr] QR "后台风控拒绝" "Declined by host risk control";
+    "ACC_CARD_EXPIRED" Account false CardExpired [UseAnotherCard, UseQr] QR "卡片已过期" "Card expired";
+    "ACC_INVALID_CARD" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "卡号无效" "Invalid card number";
+    "ACC_CARD_NOT_SUPPORTED" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "不支持此卡" "Card not supported";
+    "ACC_SERVICE_NOT_ALLOWED" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "此卡不允许该交易" "Card does not allow this service";
+};
+
+pub(super) fn find(code: &str) -> Option<&'static LocalCodeInfo> {
+    LOCAL_CODES.iter().find(|i| i.code == code)
+}
