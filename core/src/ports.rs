@@ -1,1 +1,0 @@
-//! Ports: the traits the shell implements.
