@@ -1,8 +1,9 @@
 //! The field-39 response-code catalog as one data table.
 //!
-//! Meanings follow the China UnionPay POS terminal specification (Q/CUP 006/007 "银联卡受理终端
-//! 应用规范", field 39 code list), filled in from ISO 8583:1987 where UnionPay keeps the ISO
-//! meaning. The terminal completes a sale only on 00: approval-like codes (08, 10, 11, 16, A2,
+//! Meanings and recommended terminal wording follow Q/CUP 006.6-2014 (中国银联银行卡联网联合
+//! 技术规范 V2.1 第6部分 附录, Annex A.2 应答码). The POS-only codes 77 (batch out of step, sign
+//! on), 78 (parameter download) and 79 (offline upload out of balance) come from the UnionPay POS
+//! terminal message specification; remaining numeric codes keep their ISO 8583:1987 meaning. The terminal completes a sale only on 00: approval-like codes (08, 10, 11, 16, A2,
 //! A4–A6) are reversed, so a customer is never charged for a sale the terminal reports as failed.
 
 use super::ResponseCode;
@@ -29,6 +30,8 @@ pub enum TerminalReaction {
     Reverse,
     /// Reconciliation failed: upload the batch before settling again.
     BatchUpload,
+    /// The host has new parameters for this terminal: download them (through sign-on).
+    DownloadParameters,
 }
 
 /// One row of the catalog.
@@ -79,14 +82,14 @@ const CATALOG: &[ResponseCodeInfo] = catalog! {
     "02" Account OperatorAction None ContactIssuer [CallIssuer, UseAnotherCard] QR "请持卡人与发卡行联系（特殊条件）" "Refer to card issuer, special condition";
     "03" Maintenance OperatorAction None TerminalUnavailable [CheckConfiguration, ContactSupport] QR "无效商户" "Invalid merchant";
     "04" Account DoNotRetry None ContactIssuer [CallIssuer, UseAnotherCard] QR "此卡被没收（请按收单行规定处理）" "Pick up card";
-    "05" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "发卡行不予承兑" "Do not honour";
+    "05" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "身份认证失败（持卡人认证失败）" "Cardholder authentication failed (do not honour)";
     "06" Software Retry None TryAgainLater [Retry, ContactSupport] QR "发卡行处理出错" "Error at issuer";
     "07" Account DoNotRetry None ContactIssuer [CallIssuer, UseAnotherCard] QR "特殊条件下没收卡" "Pick up card, special condition";
     "08" Account DoNotRetry Reverse NotCompleted [Retry, ContactSupport] NONE "需核实身份后承兑（本终端不支持，已冲正）" "Honour with identification (not supported here; reversed)";
     "09" Network Retry None TryAgainLater [RetryLater] QR "请求正在处理中" "Request in progress";
     "10" Account DoNotRetry Reverse NotCompleted [UseAnotherCard, UseQr] QR "部分金额承兑（本终端不支持，已冲正）" "Approved for partial amount (not supported here; reversed)";
     "11" Account DoNotRetry Reverse NotCompleted [Retry, ContactSupport] NONE "重要客户批准（本终端不支持，已冲正）" "Approved (VIP) (not supported here; reversed)";
-    "12" Software DoNotRetry None NotCompleted [CheckOriginalTransaction, ContactSupport] QR "无效交易" "Invalid transaction";
+    "12" Software DoNotRetry None NotCompleted [CheckOriginalTransaction, ContactSupport] QR "无效的关联交易" "Invalid transaction (no approved original for this related transaction)";
     "13" Software OperatorAction None NotCompleted [CheckAmount, Retry] NONE "无效金额" "Invalid amount";
     "14" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "无效卡号（无此账号）" "Invalid card number";
     "15" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "无此发卡方" "No such issuer";
@@ -95,8 +98,8 @@ const CATALOG: &[ResponseCodeInfo] = catalog! {
     "18" Account DoNotRetry None ContactIssuer [CallIssuer] QR "持卡人争议" "Customer dispute";
     "19" Network Retry None TryAgainLater [Retry] NONE "请重新发起交易" "Re-enter transaction";
     "20" Software Retry None TryAgainLater [Retry, ContactSupport] NONE "无效应答" "Invalid response";
-    "21" Software DoNotRetry None NotCompleted [ContactSupport] NONE "未做任何处理" "No action taken";
-    "22" Software Retry None TryAgainLater [Retry, ContactSupport] QR "怀疑操作有误" "Suspected malfunction";
+    "21" Account DoNotRetry None ContactIssuer [CallIssuer, UseAnotherCard] QR "卡未初始化或睡眠卡" "Card not activated or dormant";
+    "22" Software DoNotRetry None NotCompleted [CheckOriginalTransaction, ContactSupport] NONE "关联交易错误：操作有误，或超出交易允许天数" "Suspected malfunction: related transaction out of sequence or too late";
     "23" Software DoNotRetry None NotCompleted [ContactSupport] QR "不可接受的交易费" "Unacceptable transaction fee";
     "24" Software DoNotRetry None NotCompleted [ContactSupport] NONE "不支持的文件更新操作" "File update not supported by receiver";
     "25" Software DoNotRetry None NotCompleted [CheckOriginalTransaction, ContactSupport] NONE "未能找到原始交易" "Unable to locate original transaction";
@@ -104,7 +107,7 @@ const CATALOG: &[ResponseCodeInfo] = catalog! {
     "27" Software DoNotRetry None NotCompleted [ContactSupport] NONE "文件更新字段错误" "File update field edit error";
     "28" Network Retry None TryAgainLater [RetryLater] QR "文件暂时不可用" "File temporarily not available";
     "29" Software DoNotRetry None NotCompleted [ContactSupport] NONE "文件更新不成功" "File update not successful";
-    "30" Software DoNotRetry None TerminalUnavailable [ContactSupport, RestartTerminal] QR "报文格式错误" "Format error";
+    "30" Software Retry None TryAgainLater [Retry, ContactSupport] QR "报文格式错误" "Format error";
     "31" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "此卡不被银联网络支持" "Bank not supported by switch";
     "32" Software DoNotRetry None NotCompleted [ContactSupport] NONE "部分完成" "Completed partially";
     "33" Account DoNotRetry None CardExpired [UseAnotherCard, UseQr] QR "过期卡（没收）" "Expired card, pick up";
@@ -112,7 +115,7 @@ const CATALOG: &[ResponseCodeInfo] = catalog! {
     "35" Risk DoNotRetry None ContactIssuer [ContactSupport, UseAnotherCard] QR "受卡方请与收单行安全部门联系（没收）" "Card acceptor contact acquirer, pick up";
     "36" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "受限制的卡（没收）" "Restricted card, pick up";
     "37" Risk DoNotRetry None ContactIssuer [ContactSupport, UseAnotherCard] QR "受卡方请致电收单行安全部门（没收）" "Card acceptor call acquirer security, pick up";
-    "38" Account DoNotRetry None PinTriesExceeded [CallIssuer, UseAnotherCard] QR "密码错误次数超限（没收）" "Allowable PIN tries exceeded, pick up";
+    "38" Account DoNotRetry None PinTriesExceeded [CallIssuer, UseAnotherCard] QR "超过允许的PIN试输入次数（账户已锁定）" "Allowable PIN tries exceeded, account locked";
     "39" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "无此信用卡账户" "No credit account";
     "40" Software DoNotRetry None UseOtherPayment [UseQr, ContactSupport] QR "请求的功能尚不支持" "Requested function not supported";
     "41" Account DoNotRetry None ContactIssuer [CallIssuer, UseAnotherCard] QR "挂失卡（没收）" "Lost card, pick up";
@@ -128,7 +131,7 @@ const CATALOG: &[ResponseCodeInfo] = catalog! {
     "56" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "无此卡记录" "No card record";
     "57" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "不允许持卡人进行的交易" "Transaction not permitted to cardholder";
     "58" Software DoNotRetry None UseOtherPayment [CheckConfiguration, ContactSupport] QR "不允许终端进行的交易" "Transaction not permitted to terminal";
-    "59" Risk DoNotRetry None ContactIssuer [UseAnotherCard, UseQr] QR "有作弊嫌疑" "Suspected fraud";
+    "59" Risk DoNotRetry None ContactIssuer [UseAnotherCard, UseQr] QR "有作弊嫌疑（卡片校验错，CVN验证失败）" "Suspected fraud (card verification value failed)";
     "60" Risk DoNotRetry None ContactIssuer [ContactSupport] QR "受卡方请与收单行联系" "Card acceptor contact acquirer";
     "61" Account DoNotRetry None OverLimit [UseAnotherCard, UseQr] QR "超出金额限制" "Exceeds amount limit";
     "62" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "受限制的卡" "Restricted card";
@@ -139,11 +142,12 @@ const CATALOG: &[ResponseCodeInfo] = catalog! {
     "67" Account DoNotRetry None ContactIssuer [CallIssuer, UseAnotherCard] QR "捕获（没收卡）" "Hard capture, pick up";
     "68" Network Retry Reverse TryAgainLater [RetryLater, CheckNetwork] QR "交易超时（应答太迟），已冲正" "Response received too late; reversed";
     "75" Account DoNotRetry None PinTriesExceeded [CallIssuer, UseAnotherCard] QR "密码输入次数超限" "Allowable PIN tries exceeded";
-    "77" Maintenance OperatorAction SignOn TerminalUnavailable [SignOnAgain, Retry] NONE "请重新签到" "Sign on again";
+    "77" Maintenance OperatorAction SignOn TerminalUnavailable [SignOnAgain, Retry] NONE "POS批次与网络中心不一致，请重新签到" "Batch out of step with the host; sign on again";
+    "78" Maintenance OperatorAction DownloadParameters TerminalUnavailable [SignOnAgain, Retry] NONE "网络中心需要向POS终端下载数据" "Host requires a parameter download to this terminal";
     "79" Maintenance OperatorAction BatchUpload TerminalUnavailable [BatchUpload, SettleNow] NONE "脱机交易对账不平，请批上送" "Offline transactions out of balance; upload the batch";
     "90" Maintenance Retry None TryAgainLater [RetryLater, UseQr] QR "日切处理中，请稍后重试" "Cutover in progress";
     "91" Network Retry None TryAgainLater [RetryLater, UseQr] QR "发卡方或交换中心不能操作" "Issuer or switch inoperative";
-    "92" Network DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "找不到或无法到达发卡机构" "Financial institution or route not found";
+    "92" Network Retry None TryAgainLater [RetryLater, UseQr] QR "金融机构或中间网络设施找不到或无法达到（发卡方线路异常）" "Financial institution or intermediate network unreachable";
     "93" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "交易违法，不能完成" "Transaction cannot be completed, violation of law";
     "94" Software DoNotRetry None NotCompleted [CheckOriginalTransaction, ContactSupport] NONE "重复交易" "Duplicate transmission";
     "95" Maintenance OperatorAction BatchUpload TerminalUnavailable [BatchUpload, SettleNow] NONE "对账不平（调节控制错）" "Reconcile error";
@@ -279,6 +283,33 @@ mod tests {
         assert!(!lookup(rc("05")).retry_can_help());
         assert_eq!(lookup(rc("90")).cause, Cause::Maintenance);
         assert_eq!(lookup(rc("45")).alternative, CHIP);
+    }
+
+    #[test]
+    fn meanings_match_qcup_006_6_annex_a2() {
+        // Q/CUP 006.6-2014 Annex A.2: meaning column (含义) for a sample of codes.
+        for (code, zh) in [
+            ("00", "承兑或交易成功"),
+            ("21", "卡未初始化"),
+            ("25", "找不到原始交易"),
+            ("45", "不允许降级交易"),
+            ("51", "资金不足"),
+            ("55", "密码错误"),
+            ("90", "日切"),
+            ("97", "终端未登记"),
+            ("A0", "MAC校验错"),
+            ("A7", "安全处理失败"),
+        ] {
+            assert!(lookup(rc(code)).merchant_zh.contains(zh), "{code}");
+        }
+        // Its terminal wording asks for a later retry on 68, 90, 91, 92, 96.
+        for code in ["68", "90", "91", "92", "96"] {
+            assert!(lookup(rc(code)).retry_can_help(), "{code}");
+        }
+        assert_eq!(
+            lookup(rc("78")).reaction,
+            TerminalReaction::DownloadParameters
+        );
     }
 
     #[test]
