@@ -220,6 +220,32 @@ mod tests {
         assert!(!format!("{long:?}").contains("1234567890"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,25}") {
+            let _ = Pan::parse(&s).map(|p| (p.luhn(), p.masked(), p.bin()));
+        }
+
+        #[test]
+        fn appending_check_digit_makes_luhn_valid(body in "[0-9]{11,18}") {
+            let digit = luhn_check_digit(body.as_bytes());
+            let pan = Pan::parse(&format!("{body}{digit}")).unwrap();
+            proptest::prop_assert_eq!(pan.luhn(), LuhnCheck::Valid);
+            let wrong = (digit + 1) % 10;
+            let bad = Pan::parse(&format!("{body}{wrong}")).unwrap();
+            proptest::prop_assert_eq!(bad.luhn(), LuhnCheck::Invalid { expected_check_digit: digit });
+        }
+
+        #[test]
+        fn masked_keeps_length_and_hides_middle(pan in "[0-9]{12,19}") {
+            let p = Pan::parse(&pan).unwrap();
+            let m = p.masked();
+            proptest::prop_assert_eq!(m.as_str().len(), pan.len());
+            proptest::prop_assert_eq!(&m.as_str()[..6], &pan[..6]);
+            proptest::prop_assert!(m.as_str()[6..pan.len() - 4].chars().all(|c| c == '*'));
+        }
+    }
+
     #[test]
     fn bin_and_last4() {
         let pan = Pan::parse("6222021234561234").unwrap();

@@ -6,6 +6,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{CardError, Expiry, Pan, ServiceCode};
 
+/// Borrows validated track bytes as text without copying card data into temporaries. Callers
+/// pass only ASCII digits, so the empty fallback is never taken.
+fn ascii(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or_default()
+}
+
 /// ISO/IEC 7813 caps track 2 at 40 characters including start sentinel, end sentinel and LRC,
 /// which leaves 37 for PAN, separator and the rest (also the ISO 8583 field 35 maximum).
 const MAX_LEN: usize = 37;
@@ -54,30 +60,23 @@ impl Track2 {
                 offset: base + sep + 1 + i,
             });
         }
-        // Every byte is now an ASCII digit or a separator, so the slices are valid UTF-8.
-        let ascii = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        let pan = Zeroizing::new(ascii(&body[..sep]));
-        let pan = Pan::parse(&pan)?;
+        let pan = Pan::parse(ascii(&body[..sep]))?;
         let after = &body[sep + 1..];
-        if after.len() < 4 {
-            return Err(CardError::Track2Truncated {
-                offset: base + body.len(),
-                element: "expiry date",
-            });
-        }
-        let expiry = Expiry::parse(&ascii(&after[..4]))?;
-        if after.len() < 7 {
-            return Err(CardError::Track2Truncated {
-                offset: base + body.len(),
-                element: "service code",
-            });
-        }
-        let service_code = ServiceCode::parse(&ascii(&after[4..7]))?;
+        let truncated = |element| CardError::Track2Truncated {
+            offset: base + body.len(),
+            element,
+        };
+        let expiry = Expiry::parse(ascii(
+            after.get(..4).ok_or_else(|| truncated("expiry date"))?,
+        ))?;
+        let service_code = ServiceCode::parse(ascii(
+            after.get(4..7).ok_or_else(|| truncated("service code"))?,
+        ))?;
         Ok(Track2 {
             pan,
             expiry,
             service_code,
-            discretionary: ascii(&after[7..]),
+            discretionary: ascii(after.get(7..).unwrap_or_default()).to_owned(),
         })
     }
 
@@ -157,6 +156,34 @@ mod tests {
         assert_eq!(t.expose_discretionary(), "1143804400000");
         let bin = hex::decode(TAG57_HEX.replace('D', "d").to_lowercase()).unwrap();
         assert_eq!(Track2::from_nibbles(&bin).unwrap(), t);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_text(s in "\\PC{0,60}") {
+            let _ = Track2::parse(&s);
+        }
+
+        #[test]
+        fn never_panics_on_track_like_text(s in "[;0-9=DdFf?]{0,45}") {
+            let _ = Track2::parse(&s);
+        }
+
+        #[test]
+        fn never_panics_on_any_bytes(b in proptest::collection::vec(proptest::num::u8::ANY, 0..30)) {
+            let _ = Track2::from_nibbles(&b);
+        }
+
+        #[test]
+        fn field35_round_trips(pan in "[0-9]{12,19}", yy in 0u8..100, mm in 1u8..13,
+                               sc in "[0-9]{3}", dd in "[0-9]{0,4}") {
+            let text = format!("{pan}={yy:02}{mm:02}{sc}{dd}");
+            let t = Track2::parse(&text).unwrap();
+            let f35 = t.field35_digits();
+            let expected = text.replace('=', "D");
+            proptest::prop_assert_eq!(f35.as_str(), expected.as_str());
+            proptest::prop_assert_eq!(Track2::parse(&t.field35_digits()).unwrap(), t);
+        }
     }
 
     #[test]

@@ -73,6 +73,15 @@ impl fmt::Debug for ResponseCode {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn from_bytes_never_panics(b in proptest::collection::vec(proptest::num::u8::ANY, 0..4)) {
+            if let Ok(rc) = ResponseCode::from_bytes(&b) {
+                proptest::prop_assert_eq!(rc.as_str().as_bytes(), &b[..]);
+            }
+        }
+    }
+
     #[test]
     fn validates() {
         assert_eq!("05".parse::<ResponseCode>().unwrap().as_str(), "05");

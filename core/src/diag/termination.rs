@@ -295,6 +295,15 @@ mod tests {
         assert_eq!(busy.alternative, Some(PaymentMethod::QrCustomerPresented));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,30}") {
+            if let Ok(code) = s.parse::<TerminationCode>() {
+                proptest::prop_assert_eq!(code.to_string(), s);
+            }
+        }
+    }
+
     #[test]
     fn local_constructor_and_detail() {
         let t = Termination::new(TerminationCode::DevScanner).with_detail("camera busy");
