@@ -8,6 +8,7 @@ pub mod codec;
 pub mod crypto;
 pub mod diag;
 pub mod host;
+pub mod money;
 pub mod ports;
 pub mod store;
 pub mod txn;

@@ -1,0 +1,145 @@
+//! The one error type every export returns, and the guard that keeps panics inside Rust.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use smartpos_core::money::AmountError;
+
+/// What went wrong in a call, as data the Kotlin side can branch on
+/// (generated as the sealed class `SmartPosException`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[non_exhaustive]
+pub enum SmartPosError {
+    /// The text or number given is not a valid amount.
+    #[error("invalid amount: {detail}")]
+    InvalidAmount {
+        problem: AmountProblem,
+        /// Byte offset of the offending character in the text, where there is one.
+        offset: Option<u32>,
+        detail: String,
+    },
+    /// A bug in the core: an exported call panicked. The call had no effect the caller can rely
+    /// on; the library stays usable.
+    #[error("internal error in {operation}: {detail}")]
+    Internal { operation: String, detail: String },
+}
+
+/// Why an amount was rejected; mirrors `smartpos_core::money::AmountError` without its payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[non_exhaustive]
+pub enum AmountProblem {
+    Empty,
+    Negative,
+    InvalidCharacter,
+    TooManyDecimals,
+    TooLarge,
+    /// A problem this version of the bindings does not know by name yet.
+    Other,
+}
+
+impl From<AmountError> for SmartPosError {
+    fn from(e: AmountError) -> Self {
+        let (problem, offset) = match &e {
+            AmountError::Empty => (AmountProblem::Empty, None),
+            AmountError::Negative => (AmountProblem::Negative, Some(0)),
+            AmountError::InvalidCharacter { offset, .. } => {
+                (AmountProblem::InvalidCharacter, u32::try_from(*offset).ok())
+            }
+            AmountError::TooManyDecimals { .. } => (AmountProblem::TooManyDecimals, None),
+            AmountError::TooLarge { .. } => (AmountProblem::TooLarge, None),
+            _ => (AmountProblem::Other, None),
+        };
+        SmartPosError::InvalidAmount {
+            problem,
+            offset,
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// Runs an export's body so that a panic becomes `SmartPosError::Internal` instead of unwinding
+/// into UniFFI's generic handler (which Kotlin would only see as an untyped `InternalException`).
+///
+/// `AssertUnwindSafe` is sound here because a panicking body leaves nothing half-updated that a
+/// later call could observe: the core keeps its state in the journal, not in memory, and any
+/// shared object will guard its state with a `Mutex`, whose poisoning is reported, not hidden.
+pub(crate) fn guard<T>(
+    operation: &'static str,
+    body: impl FnOnce() -> Result<T, SmartPosError>,
+) -> Result<T, SmartPosError> {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = panic_detail(payload.as_ref());
+            log::error!("{operation} panicked: {detail}");
+            Err(SmartPosError::Internal {
+                operation: operation.to_string(),
+                detail,
+            })
+        }
+    }
+}
+
+/// Only a literal panic message (a `&'static str` written by a programmer) is passed on.
+/// A formatted message can interpolate runtime values, card data included, so it is withheld.
+fn panic_detail(payload: &(dyn std::any::Any + Send)) -> String {
+    match payload.downcast_ref::<&'static str>() {
+        Some(msg) => (*msg).to_string(),
+        None => "panic with a formatted message (withheld: it may hold runtime data)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_passes_results_through() {
+        assert_eq!(guard("ok", || Ok(7)), Ok(7));
+        let err = SmartPosError::Internal {
+            operation: "x".into(),
+            detail: "y".into(),
+        };
+        assert_eq!(guard("err", || Err::<u8, _>(err.clone())), Err(err));
+    }
+
+    #[test]
+    fn guard_turns_a_literal_panic_into_internal() {
+        let r: Result<(), _> = guard("probe", || panic!("boom"));
+        assert_eq!(
+            r,
+            Err(SmartPosError::Internal {
+                operation: "probe".into(),
+                detail: "boom".into()
+            })
+        );
+    }
+
+    #[test]
+    fn guard_withholds_formatted_panic_messages() {
+        let pan = String::from("6222020000000000018");
+        let r: Result<(), _> = guard("probe", || panic!("card {pan}"));
+        match r {
+            Err(SmartPosError::Internal { detail, .. }) => {
+                assert!(!detail.contains("622202"), "{detail}");
+                assert!(detail.contains("withheld"));
+            }
+            other => panic!("expected Internal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn amount_errors_keep_their_kind_and_offset() {
+        let e = SmartPosError::from(AmountError::InvalidCharacter {
+            found: 'x',
+            offset: 3,
+        });
+        assert!(matches!(
+            e,
+            SmartPosError::InvalidAmount {
+                problem: AmountProblem::InvalidCharacter,
+                offset: Some(3),
+                ..
+            }
+        ));
+    }
+}
