@@ -12,6 +12,7 @@
 mod error;
 mod journal;
 mod online;
+mod queue;
 mod records;
 mod schema;
 mod types;
@@ -22,6 +23,7 @@ mod tests;
 pub use error::StoreError;
 pub use journal::Journal;
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
+pub use queue::{Advice, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
 pub use types::{
     BatchNo, EntryMode, OpaqueBlob, ReversalReason, ReversalState, Stan, TxnKind, TxnState,

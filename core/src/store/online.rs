@@ -4,6 +4,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::journal::{batch_from_db, consume_stan};
+use super::queue;
 use super::{
     BatchNo, EntryMode, Journal, OpaqueBlob, ReversalReason, ReversalState, Stan, StoreError,
     TxnKind, TxnState,
@@ -63,6 +64,10 @@ pub struct HostOutcome {
     pub reversal: ReversalAction,
     /// Keep field 55 because an advice or reversal still needs it; otherwise it is deleted.
     pub keep_icc_data: bool,
+    /// Queue a store-and-forward advice (expiring at this Unix ms) in the same commit.
+    pub advice_expires_at: Option<i64>,
+    /// Store the receipt to print in the same commit, so a printer fault cannot lose it.
+    pub receipt: Option<String>,
     pub at_ms: i64,
 }
 
@@ -196,6 +201,12 @@ impl Journal {
             }
             if outcome.state == TxnState::Approved {
                 cancel_original(tx, id, outcome.at_ms)?;
+            }
+            if let Some(expires_at) = outcome.advice_expires_at {
+                queue::enqueue_advice(tx, id, expires_at)?;
+            }
+            if let Some(body) = &outcome.receipt {
+                queue::put_receipt(tx, id, body)?;
             }
             Ok(())
         })

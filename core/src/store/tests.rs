@@ -31,6 +31,8 @@ fn approved(rrn: &str) -> HostOutcome {
         termination_code: None,
         reversal: ReversalAction::Disarm,
         keep_icc_data: false,
+        advice_expires_at: None,
+        receipt: None,
         at_ms: 1_700_000_001_000,
     }
 }
@@ -421,4 +423,71 @@ fn opaque_blob_debug_is_redacted() {
         !shown.contains("165"),
         "no sealed byte values (0xA5 = 165) leak: {shown}"
     );
+}
+
+#[test]
+fn advice_and_receipt_ride_in_the_outcome_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let txn = journal.begin_online(&sale("a1", 100)).expect("begin");
+    let before = journal.commit_count();
+    let outcome = HostOutcome {
+        keep_icc_data: true,
+        advice_expires_at: Some(2_000),
+        receipt: Some("SALE 1.00".to_owned()),
+        ..approved("1")
+    };
+    journal.record_outcome(txn.id, &outcome).expect("outcome");
+    assert_eq!(journal.commit_count(), before + 1, "still one commit");
+
+    let advices = journal.pending_advices().expect("advices");
+    assert_eq!(advices.len(), 1);
+    assert_eq!(advices[0].transaction_id, txn.id);
+    assert_eq!(
+        journal.unprinted_receipts().expect("receipts"),
+        vec![(txn.id, "SALE 1.00".to_owned())]
+    );
+    journal.mark_printed(txn.id).expect("printed");
+    assert!(journal.unprinted_receipts().expect("receipts").is_empty());
+
+    // A failure before expiry keeps it pending; once sent, field 55 goes.
+    journal
+        .advice_failed(advices[0].seq, "timeout", 1_000)
+        .expect("failed");
+    assert_eq!(journal.pending_advices().expect("advices")[0].attempts, 1);
+    journal.advice_sent(advices[0].seq).expect("sent");
+    assert!(journal.pending_advices().expect("advices").is_empty());
+    let record = journal.transaction(txn.id).expect("read").expect("present");
+    assert_eq!(record.icc_data, None);
+}
+
+#[test]
+fn expired_advice_is_kept_not_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let txn = journal.begin_online(&sale("a1", 100)).expect("begin");
+    let seq = journal.enqueue_advice(txn.id, 1_000).expect("enqueue");
+    journal
+        .advice_failed(seq, "host down", 1_000)
+        .expect("failed");
+    assert!(journal.pending_advices().expect("pending").is_empty());
+    let expired = journal.expired_advices().expect("expired");
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].last_error.as_deref(), Some("host down"));
+}
+
+#[test]
+fn sealed_keys_are_replaced_by_label() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    assert!(journal.key("tmk").expect("read").is_none());
+    journal
+        .put_key("tmk", &OpaqueBlob::new(vec![1; 32]), 10)
+        .expect("put");
+    journal
+        .put_key("tmk", &OpaqueBlob::new(vec![2; 32]), 20)
+        .expect("replace");
+    let (blob, loaded_at) = journal.key("tmk").expect("read").expect("present");
+    assert_eq!(blob.as_bytes(), &[2; 32]);
+    assert_eq!(loaded_at, 20);
 }
