@@ -150,11 +150,13 @@ impl Journal {
         &mut self,
         work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let path = self.path.clone();
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
-        tx.commit()?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| at_path(&path, e))?;
+        let value = work(&tx).map_err(|e| at_path(&path, e))?;
+        tx.commit().map_err(|e| at_path(&path, e))?;
         self.commits += 1;
         Ok(value)
     }
