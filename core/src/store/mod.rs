@@ -1,1 +1,30 @@
-//! store
+//! The SQLite journal: the terminal's memory across crashes.
+//!
+//! Every step with an effect outside the process is preceded by a commit here (see DESIGN.md,
+//! "Journal first"). An online transaction costs exactly two commits, each one WAL fsync under
+//! `synchronous=FULL`: [`Journal::begin_online`] (STAN + request + armed reversal) and
+//! [`Journal::record_outcome`] (response + reversal fate). [`Journal::commit_count`] lets tests
+//! hold the code to that floor.
+//!
+//! Sensitive columns hold only what the caller already protected: `pan_masked` (6+4, checked),
+//! `pan_sealed` (AES-GCM blob), `icc_data` (deleted once no reversal/advice needs it).
+
+mod error;
+mod journal;
+mod online;
+mod queue;
+mod records;
+mod schema;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::StoreError;
+pub use journal::Journal;
+pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
+pub use queue::{Advice, AdviceState};
+pub use records::{BatchTotals, PendingReversal, TransactionRecord};
+pub use types::{
+    BatchNo, EntryMode, OpaqueBlob, ReversalReason, ReversalState, Stan, TxnKind, TxnState,
+};

@@ -1,0 +1,273 @@
+//! Opening, checking, quarantining and writing the journal file.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use super::{BatchNo, Stan, StoreError, schema};
+
+/// The SQLite journal: every state a transaction passes through, written before the side effect
+/// it enables. One `Journal` owns one connection; wrap it in a `Mutex` to share it.
+pub struct Journal {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+    commits: u64,
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("commits", &self.commits)
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(path: &Path, detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.into(),
+    }
+}
+
+/// Attaches the file path to errors raised while opening (rusqlite errors do not know it).
+fn at_path(path: &Path, err: impl Into<StoreError>) -> StoreError {
+    match err.into() {
+        StoreError::Corrupt { detail, .. } => corrupt(path, detail),
+        other => other,
+    }
+}
+
+impl Journal {
+    /// Opens (creating if absent) the journal at `path`: WAL, `synchronous=FULL`, foreign keys on,
+    /// `PRAGMA quick_check`, then pending migrations. A file that is not a sound SQLite database
+    /// yields [`StoreError::Corrupt`]; the caller decides whether to [`Journal::quarantine`] it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Journal, StoreError> {
+        let path = path.as_ref();
+        check_header(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| at_path(path, e))?;
+        // quick_check first: on a garbage file the journal_mode pragma would already fail, and
+        // either way the failure must read as "corrupt", not as a generic SQLite error.
+        let verdict: Vec<String> = conn
+            .prepare("PRAGMA quick_check")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(|e| at_path(path, e))?;
+        if verdict.first().map(String::as_str) != Some("ok") {
+            return Err(corrupt(path, verdict.join("; ")));
+        }
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(|e| at_path(path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::InvalidValue {
+                column: "PRAGMA journal_mode",
+                value: mode,
+            });
+        }
+        // FULL: every commit fsyncs the WAL, so a committed STAN or armed reversal survives
+        // power loss, not just a process kill.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| at_path(path, e))?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(|e| at_path(path, e))?;
+        let applied = schema::migrate(&mut conn).map_err(|e| at_path(path, e))?;
+        Ok(Journal {
+            conn,
+            path: path.to_path_buf(),
+            commits: applied,
+        })
+    }
+
+    /// Moves a (corrupt) journal and its `-wal`/`-shm` companions aside, next to it, under
+    /// `<name>.corrupt-<unix seconds>[-n]<suffix>`. Never deletes anything: the files are evidence
+    /// and may still hold reversals to finish by hand. Returns the new paths.
+    pub fn quarantine(path: impl AsRef<Path>) -> Result<Vec<PathBuf>, StoreError> {
+        let path = path.as_ref();
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let base = path.as_os_str().to_owned();
+        // Pick one tag free for all three names so the set stays recognisable together.
+        let mut tag = format!(".corrupt-{stamp}");
+        let mut n = 1;
+        while ["", "-wal", "-shm"].iter().any(|suffix| {
+            let mut candidate = base.clone();
+            candidate.push(&tag);
+            candidate.push(suffix);
+            Path::new(&candidate).exists()
+        }) {
+            tag = format!(".corrupt-{stamp}-{n}");
+            n += 1;
+        }
+        let mut moved = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut from = base.clone();
+            from.push(suffix);
+            let from = PathBuf::from(from);
+            if !from.exists() {
+                continue;
+            }
+            let mut to = base.clone();
+            to.push(&tag);
+            to.push(suffix);
+            let to = PathBuf::from(to);
+            std::fs::rename(&from, &to).map_err(|source| StoreError::Io {
+                path: from.clone(),
+                source,
+            })?;
+            log::warn!(
+                "journal file quarantined: {} -> {}",
+                from.display(),
+                to.display()
+            );
+            moved.push(to);
+        }
+        Ok(moved)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Write transactions committed through this handle since it was opened (migrations
+    /// included). With `synchronous=FULL` in WAL mode each one is one fsync of the WAL.
+    pub fn commit_count(&self) -> u64 {
+        self.commits
+    }
+
+    /// The single door for writes: an IMMEDIATE transaction (takes the write lock up front, so
+    /// no upgrade deadlock), committed only if `work` succeeds, and counted.
+    pub(crate) fn write<T>(
+        &mut self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| at_path(&path, e))?;
+        let value = work(&tx).map_err(|e| at_path(&path, e))?;
+        tx.commit().map_err(|e| at_path(&path, e))?;
+        self.commits += 1;
+        Ok(value)
+    }
+
+    /// Consumes a STAN outside any journaled transaction (sign-on, echo test). One commit.
+    pub fn next_stan_standalone(&mut self) -> Result<Stan, StoreError> {
+        self.write(consume_stan)
+    }
+
+    /// The last STAN consumed, if any.
+    pub fn last_stan(&self) -> Result<Option<Stan>, StoreError> {
+        let value = read_counter(&self.conn, "stan")?;
+        if value == 0 {
+            Ok(None)
+        } else {
+            Ok(Some(stan_from_db(value)?))
+        }
+    }
+
+    /// The open settlement batch.
+    pub fn batch_no(&self) -> Result<BatchNo, StoreError> {
+        batch_from_db(read_counter(&self.conn, "batch_no")?)
+    }
+
+    /// Closes the open batch (after settlement) and returns the new one. One commit.
+    pub fn advance_batch(&mut self) -> Result<BatchNo, StoreError> {
+        self.write(|tx| {
+            let value: i64 = tx.query_row(
+                "UPDATE counters SET value = CASE WHEN value >= 999999 THEN 1 ELSE value + 1 END \
+                 WHERE name = 'batch_no' RETURNING value",
+                [],
+                |row| row.get(0),
+            )?;
+            batch_from_db(value)
+        })
+    }
+}
+
+/// Refuses a non-empty file that does not start with the SQLite magic before SQLite touches it:
+/// SQLite, failing to read such a file, still deletes its `-wal`/`-shm` on close, destroying
+/// evidence that quarantine must keep. An empty or absent file is a new journal.
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut head = Vec::with_capacity(MAGIC.len());
+    file.by_ref()
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if head.is_empty() || head == MAGIC {
+        Ok(())
+    } else {
+        Err(corrupt(
+            path,
+            format!(
+                "bytes 0..{} are not the SQLite header \"SQLite format 3\"",
+                head.len()
+            ),
+        ))
+    }
+}
+
+fn read_counter(conn: &Connection, name: &str) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT value FROM counters WHERE name = ?1",
+        [name],
+        |row| row.get(0),
+    )?)
+}
+
+/// Consumes the next STAN inside the caller's transaction, so it is committed (and can never be
+/// handed out again) exactly when the message using it is.
+pub(crate) fn consume_stan(tx: &Transaction<'_>) -> Result<Stan, StoreError> {
+    let value: i64 = tx.query_row(
+        "UPDATE counters SET value = CASE WHEN value >= 999999 THEN 1 ELSE value + 1 END \
+         WHERE name = 'stan' RETURNING value",
+        [],
+        |row| row.get(0),
+    )?;
+    stan_from_db(value)
+}
+
+pub(crate) fn stan_from_db(value: i64) -> Result<Stan, StoreError> {
+    u32::try_from(value)
+        .ok()
+        .and_then(|v| Stan::new(v).ok())
+        .ok_or(StoreError::InvalidValue {
+            column: "stan",
+            value: value.to_string(),
+        })
+}
+
+pub(crate) fn batch_from_db(value: i64) -> Result<BatchNo, StoreError> {
+    u32::try_from(value)
+        .ok()
+        .and_then(|v| BatchNo::new(v).ok())
+        .ok_or(StoreError::InvalidValue {
+            column: "batch_no",
+            value: value.to_string(),
+        })
+}

@@ -1,0 +1,315 @@
+//! The two commits of an online transaction: `begin_online` before the request leaves,
+//! `record_outcome` when it is settled one way or the other.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::journal::{batch_from_db, consume_stan};
+use super::queue;
+use super::{
+    BatchNo, EntryMode, Journal, OpaqueBlob, ReversalReason, ReversalState, Stan, StoreError,
+    TxnKind, TxnState,
+};
+
+/// What the engine knows before sending. The PAN arrives already masked (6+4) and sealed
+/// (AES-GCM, by the caller); the store never sees it in clear.
+#[derive(Debug, Clone)]
+pub struct NewTransaction {
+    /// The shell's idempotency key; unique across the journal.
+    pub attempt_id: String,
+    pub kind: TxnKind,
+    pub amount_fen: u64,
+    /// ISO 4217 numeric, e.g. "156" for CNY.
+    pub currency: String,
+    pub pan_masked: Option<String>,
+    pub pan_sealed: Option<OpaqueBlob>,
+    pub entry_mode: EntryMode,
+    /// The transaction a void/refund/completion refers to.
+    pub original_id: Option<i64>,
+    /// Field 55; kept only until the reversal or advice that may need it is done.
+    pub icc_data: Option<OpaqueBlob>,
+    /// Arm a reason-98 reversal in the same commit. False for messages that move no money
+    /// (sign-on, balance inquiry).
+    pub needs_reversal: bool,
+    /// Unix milliseconds from the `Clock` port.
+    pub at_ms: i64,
+}
+
+/// Returned by [`Journal::begin_online`]: what the request message must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlineTxn {
+    pub id: i64,
+    pub stan: Stan,
+    pub batch_no: BatchNo,
+}
+
+/// What to do with the reversal armed by `begin_online`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReversalAction {
+    /// The outcome is certain (approved and accepted, declined, or never sent): clear it.
+    Disarm,
+    /// The host may hold an approval we will not honour: reverse with this reason.
+    Require(ReversalReason),
+}
+
+/// The end of an online exchange, written in one commit by [`Journal::record_outcome`].
+#[derive(Debug, Clone)]
+pub struct HostOutcome {
+    pub state: TxnState,
+    pub response_code: Option<String>,
+    pub rrn: Option<String>,
+    pub auth_code: Option<String>,
+    /// The diag catalog's code for a non-approval, if any.
+    pub termination_code: Option<String>,
+    pub reversal: ReversalAction,
+    /// Keep field 55 because an advice or reversal still needs it; otherwise it is deleted.
+    pub keep_icc_data: bool,
+    /// Queue a store-and-forward advice (expiring at this Unix ms) in the same commit.
+    pub advice_expires_at: Option<i64>,
+    /// Store the receipt to print in the same commit, so a printer fault cannot lose it.
+    pub receipt: Option<String>,
+    pub at_ms: i64,
+}
+
+/// A masked PAN has at most 6 + 4 visible digits; more means someone passed a clear PAN.
+fn check_masked(pan_masked: &Option<String>) -> Result<(), StoreError> {
+    if let Some(pan) = pan_masked {
+        let digits = pan.chars().filter(char::is_ascii_digit).count();
+        if digits > 10 {
+            return Err(StoreError::InvalidInput {
+                what: "pan_masked",
+                detail: format!("{digits} digits visible; at most 6 + 4 are allowed"),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Journal {
+    /// Commit #1 of an online transaction: consumes the next STAN, inserts the transaction in
+    /// state `sending` and (if `needs_reversal`) arms its reason-98 reversal — all in one
+    /// SQLite transaction, so a crash leaves either none of it or all of it.
+    pub fn begin_online(&mut self, new: &NewTransaction) -> Result<OnlineTxn, StoreError> {
+        check_masked(&new.pan_masked)?;
+        let amount = i64::try_from(new.amount_fen).map_err(|_| StoreError::InvalidInput {
+            what: "amount_fen",
+            detail: format!("{} exceeds the journal's range", new.amount_fen),
+        })?;
+        self.write(|tx| {
+            let taken: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM transactions WHERE attempt_id = ?1",
+                    [&new.attempt_id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Err(StoreError::DuplicateAttempt {
+                    attempt_id: new.attempt_id.clone(),
+                });
+            }
+            let stan = consume_stan(tx)?;
+            let batch_value: i64 = tx.query_row(
+                "SELECT value FROM counters WHERE name = 'batch_no'",
+                [],
+                |row| row.get(0),
+            )?;
+            let batch_no = batch_from_db(batch_value)?;
+            tx.execute(
+                "INSERT INTO transactions (attempt_id, kind, state, amount_fen, currency, stan, \
+                 batch_no, pan_masked, pan_sealed, entry_mode, original_id, icc_data, \
+                 created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                params![
+                    new.attempt_id,
+                    new.kind.as_str(),
+                    TxnState::Sending.as_str(),
+                    amount,
+                    new.currency,
+                    stan.value(),
+                    batch_no.value(),
+                    new.pan_masked,
+                    new.pan_sealed.as_ref().map(OpaqueBlob::as_bytes),
+                    new.entry_mode.as_str(),
+                    new.original_id,
+                    new.icc_data.as_ref().map(OpaqueBlob::as_bytes),
+                    new.at_ms,
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            if new.needs_reversal {
+                tx.execute(
+                    "INSERT INTO reversals (transaction_id, reason, state) VALUES (?1, ?2, ?3)",
+                    params![
+                        id,
+                        ReversalReason::NoResponse.as_str(),
+                        ReversalState::Armed.as_str()
+                    ],
+                )?;
+            }
+            Ok(OnlineTxn { id, stan, batch_no })
+        })
+    }
+
+    /// Commit #2: the outcome, the reversal's fate, the chip data's deletion and (for an
+    /// approved void) the original marked `voided` — one SQLite transaction.
+    pub fn record_outcome(&mut self, id: i64, outcome: &HostOutcome) -> Result<(), StoreError> {
+        if outcome.state == TxnState::Sending {
+            return Err(StoreError::InvalidInput {
+                what: "outcome state",
+                detail: "'sending' is not an outcome".to_owned(),
+            });
+        }
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE transactions SET state = ?2, response_code = ?3, rrn = ?4, \
+                 auth_code = ?5, termination_code = ?6, updated_at = ?7, \
+                 icc_data = CASE WHEN ?8 THEN icc_data ELSE NULL END \
+                 WHERE id = ?1",
+                params![
+                    id,
+                    outcome.state.as_str(),
+                    outcome.response_code,
+                    outcome.rrn,
+                    outcome.auth_code,
+                    outcome.termination_code,
+                    outcome.at_ms,
+                    outcome.keep_icc_data,
+                ],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound { id });
+            }
+            match outcome.reversal {
+                ReversalAction::Disarm => {
+                    tx.execute(
+                        "UPDATE reversals SET state = ?2 WHERE transaction_id = ?1 AND state = ?3",
+                        params![
+                            id,
+                            ReversalState::Cleared.as_str(),
+                            ReversalState::Armed.as_str()
+                        ],
+                    )?;
+                }
+                ReversalAction::Require(reason) => {
+                    tx.execute(
+                        "INSERT INTO reversals (transaction_id, reason, state) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (transaction_id) DO UPDATE SET reason = ?2, state = ?3",
+                        params![id, reason.as_str(), ReversalState::Pending.as_str()],
+                    )?;
+                }
+            }
+            if outcome.state == TxnState::Approved {
+                cancel_original(tx, id, outcome.at_ms)?;
+            }
+            if let Some(expires_at) = outcome.advice_expires_at {
+                queue::enqueue_advice(tx, id, expires_at)?;
+            }
+            if let Some(body) = &outcome.receipt {
+                queue::put_receipt(tx, id, body)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A reversal is about to be sent (one more attempt). One commit, before the 0400 leaves.
+    pub fn reversal_sending(&mut self, id: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            update_reversal(
+                tx,
+                id,
+                "UPDATE reversals SET state = 'sent', attempts = attempts + 1 \
+                 WHERE transaction_id = ?1",
+            )
+        })
+    }
+
+    /// The host acknowledged the reversal: the reversal is cleared, the transaction becomes
+    /// `reversed` and its chip data is deleted.
+    pub fn reversal_acknowledged(&mut self, id: i64, at_ms: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            update_reversal(
+                tx,
+                id,
+                "UPDATE reversals SET state = 'cleared', last_error = NULL \
+                 WHERE transaction_id = ?1",
+            )?;
+            tx.execute(
+                "UPDATE transactions SET state = ?2, icc_data = NULL, updated_at = ?3 \
+                 WHERE id = ?1",
+                params![id, TxnState::Reversed.as_str(), at_ms],
+            )?;
+            restore_original(tx, id, at_ms)
+        })
+    }
+
+    /// A reversal attempt failed. `give_up` parks it as `failed` (operator attention) instead of
+    /// `pending` (retried at the next opportunity); it is never silently dropped.
+    pub fn reversal_attempt_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        give_up: bool,
+    ) -> Result<(), StoreError> {
+        let state = if give_up {
+            ReversalState::Failed
+        } else {
+            ReversalState::Pending
+        };
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE reversals SET state = ?2, last_error = ?3 WHERE transaction_id = ?1",
+                params![id, state.as_str(), error],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound { id });
+            }
+            Ok(())
+        })
+    }
+}
+
+fn update_reversal(tx: &Transaction<'_>, id: i64, sql: &str) -> Result<(), StoreError> {
+    if tx.execute(sql, [id])? == 0 {
+        return Err(StoreError::NotFound { id });
+    }
+    Ok(())
+}
+
+/// An approved void cancels its original inside the same commit, so batch totals never count
+/// both a sale and the void that undid it.
+fn cancel_original(tx: &Transaction<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
+    let (kind, original): (String, Option<i64>) = tx.query_row(
+        "SELECT kind, original_id FROM transactions WHERE id = ?1",
+        [id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    if let (true, Some(original)) = (TxnKind::parse(&kind)?.cancels_original(), original) {
+        tx.execute(
+            "UPDATE transactions SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![original, TxnState::Voided.as_str(), at_ms],
+        )?;
+    }
+    Ok(())
+}
+
+/// Reversing an approved void brings its original back to life (the host undid the void).
+fn restore_original(tx: &Transaction<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
+    let (kind, original): (String, Option<i64>) = tx.query_row(
+        "SELECT kind, original_id FROM transactions WHERE id = ?1",
+        [id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    if let (true, Some(original)) = (TxnKind::parse(&kind)?.cancels_original(), original) {
+        tx.execute(
+            "UPDATE transactions SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state = ?4",
+            params![
+                original,
+                TxnState::Approved.as_str(),
+                at_ms,
+                TxnState::Voided.as_str()
+            ],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! Store-and-forward advices, receipts awaiting print, and sealed keys.
+//!
+//! Unlike jPOS's SAF, an advice past its expiry is never dropped: it is marked `expired` and
+//! stays listed for the operator.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Journal, OpaqueBlob, StoreError};
+
+/// One queued advice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub seq: i64,
+    pub transaction_id: i64,
+    pub state: AdviceState,
+    pub attempts: u32,
+    pub expires_at: i64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdviceState {
+    Pending,
+    Sent,
+    Expired,
+}
+
+impl AdviceState {
+    fn as_str(self) -> &'static str {
+        match self {
+            AdviceState::Pending => "pending",
+            AdviceState::Sent => "sent",
+            AdviceState::Expired => "expired",
+        }
+    }
+    fn parse(text: &str) -> Result<AdviceState, StoreError> {
+        match text {
+            "pending" => Ok(AdviceState::Pending),
+            "sent" => Ok(AdviceState::Sent),
+            "expired" => Ok(AdviceState::Expired),
+            other => Err(StoreError::InvalidValue {
+                column: "saf_queue.state",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Queues an advice inside the caller's transaction (so `record_outcome` can do it in its commit).
+pub(crate) fn enqueue_advice(
+    tx: &Transaction<'_>,
+    transaction_id: i64,
+    expires_at: i64,
+) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO saf_queue (transaction_id, state, expires_at) VALUES (?1, 'pending', ?2)",
+        params![transaction_id, expires_at],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Stores (or replaces) a receipt inside the caller's transaction, unprinted.
+pub(crate) fn put_receipt(
+    tx: &Transaction<'_>,
+    transaction_id: i64,
+    body: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO receipts (transaction_id, body, printed) VALUES (?1, ?2, 0) \
+         ON CONFLICT (transaction_id) DO UPDATE SET body = ?2, printed = 0",
+        params![transaction_id, body],
+    )?;
+    Ok(())
+}
+
+impl Journal {
+    /// Queues an advice on its own (one commit); prefer `HostOutcome::advice_expires_at`.
+    pub fn enqueue_advice(
+        &mut self,
+        transaction_id: i64,
+        expires_at: i64,
+    ) -> Result<i64, StoreError> {
+        self.write(|tx| enqueue_advice(tx, transaction_id, expires_at))
+    }
+
+    /// Pending advices in queue order.
+    pub fn pending_advices(&self) -> Result<Vec<Advice>, StoreError> {
+        self.advices_in("pending")
+    }
+
+    /// Expired advices, kept for the operator.
+    pub fn expired_advices(&self) -> Result<Vec<Advice>, StoreError> {
+        self.advices_in("expired")
+    }
+
+    fn advices_in(&self, state: &str) -> Result<Vec<Advice>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, transaction_id, state, attempts, expires_at, last_error \
+             FROM saf_queue WHERE state = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([state], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, transaction_id, state, attempts, expires_at, last_error) = row?;
+            out.push(Advice {
+                seq,
+                transaction_id,
+                state: AdviceState::parse(&state)?,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                expires_at,
+                last_error,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The host acknowledged the advice; field 55 of its transaction is no longer needed.
+    pub fn advice_sent(&mut self, seq: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let transaction_id: Option<i64> = tx
+                .query_row(
+                    "UPDATE saf_queue SET state = ?2, attempts = attempts + 1 WHERE seq = ?1 \
+                     RETURNING transaction_id",
+                    params![seq, AdviceState::Sent.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            let transaction_id = transaction_id.ok_or(StoreError::NotFound { id: seq })?;
+            // Keep field 55 while a reversal for the same transaction is still owed.
+            tx.execute(
+                "UPDATE transactions SET icc_data = NULL WHERE id = ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM reversals WHERE transaction_id = ?1 \
+                  AND state IN ('armed', 'pending', 'sent'))",
+                [transaction_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// An attempt failed; the advice stays pending unless it is past `expires_at` at `now_ms`,
+    /// in which case it becomes `expired` (never deleted).
+    pub fn advice_failed(&mut self, seq: i64, error: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE saf_queue SET attempts = attempts + 1, last_error = ?2, \
+                 state = CASE WHEN expires_at <= ?3 THEN 'expired' ELSE 'pending' END \
+                 WHERE seq = ?1",
+                params![seq, error, now_ms],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound { id: seq });
+            }
+            Ok(())
+        })
+    }
+
+    /// Stores a receipt to print (one commit); prefer `HostOutcome::receipt`.
+    pub fn save_receipt(&mut self, transaction_id: i64, body: &str) -> Result<(), StoreError> {
+        self.write(|tx| put_receipt(tx, transaction_id, body))
+    }
+
+    pub fn mark_printed(&mut self, transaction_id: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            if tx.execute(
+                "UPDATE receipts SET printed = 1 WHERE transaction_id = ?1",
+                [transaction_id],
+            )? == 0
+            {
+                return Err(StoreError::NotFound { id: transaction_id });
+            }
+            Ok(())
+        })
+    }
+
+    /// Receipts a printer fault left unprinted, oldest first: (transaction id, body).
+    pub fn unprinted_receipts(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT transaction_id, body FROM receipts WHERE printed = 0 ORDER BY transaction_id",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Stores a sealed key blob under `label`, replacing any previous one.
+    pub fn put_key(
+        &mut self,
+        label: &str,
+        sealed: &OpaqueBlob,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO keys (label, sealed, loaded_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (label) DO UPDATE SET sealed = ?2, loaded_at = ?3",
+                params![label, sealed.as_bytes(), at_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The sealed key blob under `label` and when it was loaded.
+    pub fn key(&self, label: &str) -> Result<Option<(OpaqueBlob, i64)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT sealed, loaded_at FROM keys WHERE label = ?1",
+                [label],
+                |row| Ok((OpaqueBlob::new(row.get(0)?), row.get(1)?)),
+            )
+            .optional()?)
+    }
+}

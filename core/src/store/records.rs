@@ -1,0 +1,205 @@
+//! Reading the journal: single transactions, recovery work lists, CLI listings, batch totals.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::journal::{batch_from_db, stan_from_db};
+use super::{
+    BatchNo, EntryMode, Journal, OpaqueBlob, ReversalReason, ReversalState, Stan, StoreError,
+    TxnKind, TxnState,
+};
+
+/// One journaled transaction as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionRecord {
+    pub id: i64,
+    pub attempt_id: String,
+    pub kind: TxnKind,
+    pub state: TxnState,
+    pub amount_fen: u64,
+    pub currency: String,
+    pub stan: Stan,
+    pub batch_no: BatchNo,
+    pub pan_masked: Option<String>,
+    pub pan_sealed: Option<OpaqueBlob>,
+    pub entry_mode: EntryMode,
+    pub rrn: Option<String>,
+    pub auth_code: Option<String>,
+    pub response_code: Option<String>,
+    pub termination_code: Option<String>,
+    pub original_id: Option<i64>,
+    pub icc_data: Option<OpaqueBlob>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A reversal that recovery (or the engine) still has to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReversal {
+    pub transaction_id: i64,
+    pub reason: ReversalReason,
+    pub state: ReversalState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// Settlement totals of one batch, as sent in the 0500 settlement request.
+///
+/// Debits: approved sales and completions that were not later voided or reversed (their state
+/// is still `approved`). Credits: approved refunds not reversed. Voids, pre-auths and pre-auth
+/// voids move no settled money and are not counted themselves; a void's effect shows as its
+/// original leaving the debit side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BatchTotals {
+    pub debit_count: u64,
+    pub debit_fen: u64,
+    pub credit_count: u64,
+    pub credit_fen: u64,
+}
+
+const COLUMNS: &str = "id, attempt_id, kind, state, amount_fen, currency, stan, batch_no, \
+    pan_masked, pan_sealed, entry_mode, rrn, auth_code, response_code, termination_code, \
+    original_id, icc_data, created_at, updated_at";
+
+/// Row → record; column errors surface as rusqlite errors, domain errors as `StoreError`.
+fn read_record(row: &Row<'_>) -> rusqlite::Result<Result<TransactionRecord, StoreError>> {
+    let kind: String = row.get(2)?;
+    let state: String = row.get(3)?;
+    let amount: i64 = row.get(4)?;
+    let stan: i64 = row.get(6)?;
+    let batch: i64 = row.get(7)?;
+    let entry: String = row.get(10)?;
+    let blob = |index: usize| -> rusqlite::Result<Option<OpaqueBlob>> {
+        Ok(row.get::<_, Option<Vec<u8>>>(index)?.map(OpaqueBlob::new))
+    };
+    let (id, attempt_id, currency) = (row.get(0)?, row.get(1)?, row.get(5)?);
+    let (pan_masked, pan_sealed) = (row.get(8)?, blob(9)?);
+    let (rrn, auth_code, response_code, termination_code) =
+        (row.get(11)?, row.get(12)?, row.get(13)?, row.get(14)?);
+    let (original_id, icc_data, created_at, updated_at) =
+        (row.get(15)?, blob(16)?, row.get(17)?, row.get(18)?);
+    Ok((|| {
+        Ok(TransactionRecord {
+            id,
+            attempt_id,
+            kind: TxnKind::parse(&kind)?,
+            state: TxnState::parse(&state)?,
+            amount_fen: u64::try_from(amount).map_err(|_| StoreError::InvalidValue {
+                column: "transactions.amount_fen",
+                value: amount.to_string(),
+            })?,
+            currency,
+            stan: stan_from_db(stan)?,
+            batch_no: batch_from_db(batch)?,
+            pan_masked,
+            pan_sealed,
+            entry_mode: EntryMode::parse(&entry)?,
+            rrn,
+            auth_code,
+            response_code,
+            termination_code,
+            original_id,
+            icc_data,
+            created_at,
+            updated_at,
+        })
+    })())
+}
+
+impl Journal {
+    pub fn transaction(&self, id: i64) -> Result<Option<TransactionRecord>, StoreError> {
+        self.query_one(
+            &format!("SELECT {COLUMNS} FROM transactions WHERE id = ?1"),
+            id,
+        )
+    }
+
+    /// Idempotency: the earlier attempt with this key, if the shell retries a request.
+    pub fn by_attempt_id(&self, attempt_id: &str) -> Result<Option<TransactionRecord>, StoreError> {
+        self.query_one(
+            &format!("SELECT {COLUMNS} FROM transactions WHERE attempt_id = ?1"),
+            attempt_id,
+        )
+    }
+
+    fn query_one(
+        &self,
+        sql: &str,
+        key: impl rusqlite::ToSql,
+    ) -> Result<Option<TransactionRecord>, StoreError> {
+        let found = self.conn.query_row(sql, [key], read_record).optional()?;
+        found.transpose()
+    }
+
+    /// Newest first, `limit` rows after skipping `offset` (for the CLI and the shell's history).
+    pub fn list(&self, limit: u32, offset: u32) -> Result<Vec<TransactionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM transactions ORDER BY id DESC LIMIT ?1 OFFSET ?2"
+        ))?;
+        let rows = stmt.query_map(params![limit, offset], read_record)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
+    /// Reversals still owed to the host, oldest first. An `armed` reversal whose transaction is
+    /// still `sending` means the process died mid-exchange: it is owed too (reason 98).
+    pub fn pending_reversals(&self) -> Result<Vec<PendingReversal>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.transaction_id, r.reason, r.state, r.attempts, r.last_error \
+             FROM reversals r JOIN transactions t ON t.id = r.transaction_id \
+             WHERE r.state IN ('pending', 'sent') \
+                OR (r.state = 'armed' AND t.state = 'sending') \
+             ORDER BY r.transaction_id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (transaction_id, reason, state, attempts, last_error) = row?;
+            out.push(PendingReversal {
+                transaction_id,
+                reason: ReversalReason::parse(&reason)?,
+                state: ReversalState::parse(&state)?,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                last_error,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Totals for settlement; see [`BatchTotals`] for what counts as debit and credit.
+    pub fn batch_totals(&self, batch_no: BatchNo) -> Result<BatchTotals, StoreError> {
+        let (debit_count, debit_fen, credit_count, credit_fen): (i64, i64, i64, i64) =
+            self.conn.query_row(
+                "SELECT \
+                   COUNT(*) FILTER (WHERE kind IN ('sale', 'completion')), \
+                   COALESCE(SUM(amount_fen) FILTER (WHERE kind IN ('sale', 'completion')), 0), \
+                   COUNT(*) FILTER (WHERE kind = 'refund'), \
+                   COALESCE(SUM(amount_fen) FILTER (WHERE kind = 'refund'), 0) \
+                 FROM transactions WHERE batch_no = ?1 AND state = 'approved'",
+                [batch_no.value()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )?;
+        let non_negative = |value: i64| {
+            u64::try_from(value).map_err(|_| StoreError::InvalidValue {
+                column: "batch totals",
+                value: value.to_string(),
+            })
+        };
+        Ok(BatchTotals {
+            debit_count: non_negative(debit_count)?,
+            debit_fen: non_negative(debit_fen)?,
+            credit_count: non_negative(credit_count)?,
+            credit_fen: non_negative(credit_fen)?,
+        })
+    }
+}

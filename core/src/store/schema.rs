@@ -1,0 +1,90 @@
+//! Versioned migrations. `PRAGMA user_version` records how many steps a file has; each step runs
+//! in its own transaction together with the version bump, so a crash mid-migration leaves the
+//! file at the previous version, never half-migrated. Append steps; never edit a shipped one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    r#"
+    CREATE TABLE counters (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT;
+    -- 'stan' holds the last STAN consumed (0 = none yet); 'batch_no' the open batch.
+    INSERT INTO counters (name, value) VALUES ('stan', 0), ('batch_no', 1);
+
+    CREATE TABLE transactions (
+        id               INTEGER PRIMARY KEY,
+        attempt_id       TEXT NOT NULL UNIQUE,
+        kind             TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        amount_fen       INTEGER NOT NULL CHECK (amount_fen >= 0),
+        currency         TEXT NOT NULL,
+        stan             INTEGER NOT NULL,
+        batch_no         INTEGER NOT NULL,
+        pan_masked       TEXT,
+        pan_sealed       BLOB,
+        entry_mode       TEXT NOT NULL,
+        rrn              TEXT,
+        auth_code        TEXT,
+        response_code    TEXT,
+        termination_code TEXT,
+        original_id      INTEGER REFERENCES transactions(id),
+        icc_data         BLOB,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX transactions_batch ON transactions (batch_no, state);
+
+    CREATE TABLE reversals (
+        transaction_id INTEGER PRIMARY KEY REFERENCES transactions(id),
+        reason         TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        last_error     TEXT
+    ) STRICT;
+    CREATE INDEX reversals_state ON reversals (state);
+
+    CREATE TABLE saf_queue (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        transaction_id INTEGER NOT NULL REFERENCES transactions(id),
+        state          TEXT NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        expires_at     INTEGER NOT NULL,
+        last_error     TEXT
+    ) STRICT;
+
+    CREATE TABLE receipts (
+        transaction_id INTEGER PRIMARY KEY REFERENCES transactions(id),
+        body           TEXT NOT NULL,
+        printed        INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE keys (
+        label     TEXT PRIMARY KEY,
+        sealed    BLOB NOT NULL,
+        loaded_at INTEGER NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).
+pub(crate) fn migrate(conn: &mut Connection) -> Result<u64, StoreError> {
+    let supported = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    let mut applied = 0;
+    for (index, step) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        applied += 1;
+    }
+    Ok(applied)
+}

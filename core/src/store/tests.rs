@@ -1,0 +1,493 @@
+//! Journal tests against real files (tempfile): durability is tested, not assumed.
+
+use std::path::Path;
+
+use super::*;
+
+fn sale(attempt_id: &str, amount_fen: u64) -> NewTransaction {
+    NewTransaction {
+        attempt_id: attempt_id.to_owned(),
+        kind: TxnKind::Sale,
+        amount_fen,
+        currency: "156".to_owned(),
+        pan_masked: Some("622202******1234".to_owned()),
+        pan_sealed: Some(OpaqueBlob::new(vec![0xA5; 44])),
+        entry_mode: EntryMode::Chip,
+        original_id: None,
+        icc_data: Some(OpaqueBlob::new(vec![
+            0x9F, 0x26, 0x08, 1, 2, 3, 4, 5, 6, 7, 8,
+        ])),
+        needs_reversal: true,
+        at_ms: 1_700_000_000_000,
+    }
+}
+
+fn approved(rrn: &str) -> HostOutcome {
+    HostOutcome {
+        state: TxnState::Approved,
+        response_code: Some("00".to_owned()),
+        rrn: Some(rrn.to_owned()),
+        auth_code: Some("123456".to_owned()),
+        termination_code: None,
+        reversal: ReversalAction::Disarm,
+        keep_icc_data: false,
+        advice_expires_at: None,
+        receipt: None,
+        at_ms: 1_700_000_001_000,
+    }
+}
+
+fn open(dir: &Path) -> Journal {
+    Journal::open(dir.join("journal.db")).expect("open journal")
+}
+
+#[test]
+fn stan_is_monotonic_and_survives_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    assert_eq!(journal.last_stan().expect("last"), None);
+    let first = journal.next_stan_standalone().expect("stan");
+    let second = journal.begin_online(&sale("a1", 100)).expect("begin").stan;
+    assert_eq!(first.value(), 1);
+    assert_eq!(second.value(), 2);
+    assert_eq!(first.to_string(), "000001");
+    drop(journal);
+
+    let mut journal = open(dir.path());
+    assert_eq!(journal.last_stan().expect("last"), Some(second));
+    assert_eq!(journal.next_stan_standalone().expect("stan").value(), 3);
+}
+
+#[test]
+fn stan_wraps_from_999999_to_000001() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    journal
+        .conn
+        .execute("UPDATE counters SET value = 999998 WHERE name = 'stan'", [])
+        .expect("seed counter");
+    assert_eq!(
+        journal.next_stan_standalone().expect("stan").value(),
+        999_999
+    );
+    let wrapped = journal.begin_online(&sale("a1", 100)).expect("begin").stan;
+    assert_eq!(wrapped.to_string(), "000001");
+    assert_eq!(Stan::new(999_999).expect("max").next().value(), 1);
+    assert!(Stan::new(0).is_err());
+    assert!(Stan::new(1_000_000).is_err());
+}
+
+#[test]
+fn online_transaction_costs_exactly_two_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let before = journal.commit_count();
+    let txn = journal.begin_online(&sale("a1", 2_500)).expect("begin");
+    assert_eq!(journal.commit_count(), before + 1);
+
+    // Between the two commits the journal already says "reverse this if we die now".
+    let owed = journal.pending_reversals().expect("pending");
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].reason, ReversalReason::NoResponse);
+    assert_eq!(owed[0].state, ReversalState::Armed);
+
+    journal
+        .record_outcome(txn.id, &approved("000000000001"))
+        .expect("outcome");
+    assert_eq!(journal.commit_count(), before + 2);
+    assert!(journal.pending_reversals().expect("pending").is_empty());
+
+    let record = journal.transaction(txn.id).expect("read").expect("present");
+    assert_eq!(record.state, TxnState::Approved);
+    assert_eq!(record.stan, txn.stan);
+    assert_eq!(record.rrn.as_deref(), Some("000000000001"));
+    assert_eq!(
+        record.icc_data, None,
+        "field 55 deleted once no longer needed"
+    );
+    assert_eq!(record.amount_fen, 2_500);
+}
+
+#[test]
+fn crash_between_commits_leaves_an_owed_reversal_after_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let txn = journal.begin_online(&sale("a1", 100)).expect("begin");
+    drop(journal); // the process dies while waiting for the host
+
+    let journal = open(dir.path());
+    let owed = journal.pending_reversals().expect("pending");
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].transaction_id, txn.id);
+    let record = journal.transaction(txn.id).expect("read").expect("present");
+    assert_eq!(record.state, TxnState::Sending);
+    assert!(
+        record.icc_data.is_some(),
+        "the reversal still needs field 55"
+    );
+}
+
+#[test]
+fn bad_mac_changes_reversal_reason_and_keeps_it_owed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let txn = journal.begin_online(&sale("a1", 100)).expect("begin");
+    let outcome = HostOutcome {
+        state: TxnState::Unknown,
+        reversal: ReversalAction::Require(ReversalReason::MacFailure),
+        keep_icc_data: true,
+        termination_code: Some("MAC_MISMATCH".to_owned()),
+        ..approved("000000000001")
+    };
+    journal.record_outcome(txn.id, &outcome).expect("outcome");
+    let owed = journal.pending_reversals().expect("pending");
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].reason.as_str(), "A0");
+    assert_eq!(owed[0].state, ReversalState::Pending);
+
+    journal.reversal_sending(txn.id).expect("sending");
+    journal
+        .reversal_attempt_failed(txn.id, "no response", false)
+        .expect("failed");
+    let owed = journal.pending_reversals().expect("pending");
+    assert_eq!(owed[0].attempts, 1);
+    assert_eq!(owed[0].last_error.as_deref(), Some("no response"));
+
+    journal.reversal_sending(txn.id).expect("sending");
+    journal.reversal_acknowledged(txn.id, 5).expect("ack");
+    assert!(journal.pending_reversals().expect("pending").is_empty());
+    let record = journal.transaction(txn.id).expect("read").expect("present");
+    assert_eq!(record.state, TxnState::Reversed);
+    assert_eq!(record.icc_data, None);
+}
+
+#[test]
+fn messages_without_reversal_arm_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let balance = NewTransaction {
+        kind: TxnKind::Balance,
+        needs_reversal: false,
+        amount_fen: 0,
+        ..sale("b1", 0)
+    };
+    journal.begin_online(&balance).expect("begin");
+    assert!(journal.pending_reversals().expect("pending").is_empty());
+}
+
+#[test]
+fn attempt_id_is_unique_and_findable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let txn = journal.begin_online(&sale("same", 100)).expect("begin");
+    let commits = journal.commit_count();
+    let err = journal
+        .begin_online(&sale("same", 100))
+        .expect_err("duplicate");
+    assert!(matches!(err, StoreError::DuplicateAttempt { .. }), "{err}");
+    assert_eq!(
+        journal.commit_count(),
+        commits,
+        "a refused write commits nothing"
+    );
+    // The refused attempt must not have burnt a STAN either.
+    assert_eq!(
+        journal.next_stan_standalone().expect("stan"),
+        txn.stan.next()
+    );
+    let found = journal
+        .by_attempt_id("same")
+        .expect("query")
+        .expect("present");
+    assert_eq!(found.id, txn.id);
+    assert!(journal.by_attempt_id("other").expect("query").is_none());
+}
+
+#[test]
+fn clear_pan_in_masked_field_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let leaky = NewTransaction {
+        pan_masked: Some("6222021234567890123".to_owned()),
+        ..sale("a1", 1)
+    };
+    let err = journal.begin_online(&leaky).expect_err("clear PAN");
+    assert!(matches!(
+        err,
+        StoreError::InvalidInput {
+            what: "pan_masked",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn batch_totals_count_live_debits_and_credits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let s1 = journal.begin_online(&sale("s1", 1_000)).expect("s1");
+    journal
+        .record_outcome(s1.id, &approved("1"))
+        .expect("s1 ok");
+    let s2 = journal.begin_online(&sale("s2", 2_000)).expect("s2");
+    journal
+        .record_outcome(s2.id, &approved("2"))
+        .expect("s2 ok");
+    let s3 = journal.begin_online(&sale("s3", 4_000)).expect("s3");
+    let declined = HostOutcome {
+        state: TxnState::Declined,
+        response_code: Some("51".to_owned()),
+        ..approved("3")
+    };
+    journal
+        .record_outcome(s3.id, &declined)
+        .expect("s3 declined");
+    let void = NewTransaction {
+        kind: TxnKind::Void,
+        original_id: Some(s2.id),
+        ..sale("v2", 2_000)
+    };
+    let v2 = journal.begin_online(&void).expect("void");
+    journal
+        .record_outcome(v2.id, &approved("4"))
+        .expect("void ok");
+    let refund = NewTransaction {
+        kind: TxnKind::Refund,
+        ..sale("r1", 300)
+    };
+    let r1 = journal.begin_online(&refund).expect("refund");
+    journal
+        .record_outcome(r1.id, &approved("5"))
+        .expect("refund ok");
+
+    let batch = journal.batch_no().expect("batch");
+    let totals = journal.batch_totals(batch).expect("totals");
+    assert_eq!(
+        totals,
+        BatchTotals {
+            debit_count: 1,
+            debit_fen: 1_000,
+            credit_count: 1,
+            credit_fen: 300
+        }
+    );
+    let original = journal.transaction(s2.id).expect("read").expect("present");
+    assert_eq!(original.state, TxnState::Voided);
+
+    // Reversing the void revives the sale it had cancelled.
+    journal
+        .reversal_acknowledged(v2.id, 9)
+        .expect("void reversed");
+    let totals = journal.batch_totals(batch).expect("totals");
+    assert_eq!((totals.debit_count, totals.debit_fen), (2, 3_000));
+
+    let next = journal.advance_batch().expect("advance");
+    assert_eq!(next, batch.next());
+    assert_eq!(
+        journal.batch_totals(next).expect("totals"),
+        BatchTotals::default()
+    );
+    assert_eq!(journal.list(2, 0).expect("list")[0].id, r1.id);
+}
+
+#[test]
+fn garbage_file_is_corrupt_and_quarantined_without_deleting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.db");
+    std::fs::write(&path, vec![0x5Au8; 8192]).expect("write garbage");
+    std::fs::write(dir.path().join("journal.db-wal"), b"wal bytes").expect("write wal");
+    let err = Journal::open(&path).expect_err("corrupt");
+    match &err {
+        StoreError::Corrupt { path: at, .. } => assert_eq!(at, &path),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+
+    let moved = Journal::quarantine(&path).expect("quarantine");
+    assert_eq!(moved.len(), 2, "db and -wal moved, absent -shm skipped");
+    assert!(!path.exists());
+    for moved_path in &moved {
+        assert!(moved_path.exists(), "{} kept", moved_path.display());
+    }
+    assert_eq!(std::fs::read(&moved[0]).expect("read"), vec![0x5Au8; 8192]);
+
+    // A second quarantine at the same second must not overwrite the first.
+    std::fs::write(&path, b"garbage again").expect("write");
+    let again = Journal::quarantine(&path).expect("quarantine");
+    assert_ne!(again[0], moved[0]);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 3);
+
+    // A fresh journal opens in its place.
+    let mut journal = Journal::open(&path).expect("fresh");
+    assert_eq!(journal.next_stan_standalone().expect("stan").value(), 1);
+}
+
+#[test]
+fn truncated_database_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.db");
+    {
+        let mut journal = Journal::open(&path).expect("open");
+        for n in 0..200 {
+            journal
+                .begin_online(&sale(&format!("a{n}"), n))
+                .expect("begin");
+        }
+        // Fold the WAL into the main file so truncating it loses committed pages.
+        journal
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
+    }
+    let len = std::fs::metadata(&path).expect("meta").len();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open file");
+    file.set_len(len / 2).expect("truncate");
+    drop(file);
+    let err = Journal::open(&path).expect_err("truncated");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn disk_full_is_typed_and_rolls_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let pages: i64 = journal
+        .conn
+        .pragma_query_value(None, "page_count", |row| row.get(0))
+        .expect("page_count");
+    journal
+        .conn
+        .pragma_update(None, "max_page_count", pages)
+        .expect("limit");
+    let stan_before = journal.last_stan().expect("stan");
+    let big = NewTransaction {
+        icc_data: Some(OpaqueBlob::new(vec![0; 64 * 1024])),
+        ..sale("big", 1)
+    };
+    let err = journal.begin_online(&big).expect_err("full");
+    assert!(matches!(err, StoreError::DiskFull), "{err:?}");
+    assert_eq!(
+        journal.last_stan().expect("stan"),
+        stan_before,
+        "STAN not consumed"
+    );
+    assert!(journal.by_attempt_id("big").expect("query").is_none());
+}
+
+#[test]
+fn migrations_are_idempotent_on_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = open(dir.path());
+    assert_eq!(journal.commit_count(), schema::MIGRATIONS.len() as u64);
+    drop(journal);
+    let journal = open(dir.path());
+    assert_eq!(journal.commit_count(), 0, "no step re-applied");
+    let version: i64 = journal
+        .conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, schema::MIGRATIONS.len() as i64);
+    let mode: String = journal
+        .conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .expect("mode");
+    assert_eq!(mode, "wal");
+    let sync: i64 = journal
+        .conn
+        .pragma_query_value(None, "synchronous", |row| row.get(0))
+        .expect("sync");
+    assert_eq!(sync, 2, "synchronous=FULL");
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = open(dir.path());
+    journal
+        .conn
+        .pragma_update(None, "user_version", 99)
+        .expect("bump");
+    drop(journal);
+    let err = Journal::open(dir.path().join("journal.db")).expect_err("too new");
+    assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }));
+}
+
+#[test]
+fn opaque_blob_debug_is_redacted() {
+    let record = sale("a1", 1);
+    let shown = format!("{record:?}");
+    assert!(shown.contains("[redacted; 44 bytes]"), "{shown}");
+    assert!(
+        !shown.contains("165"),
+        "no sealed byte values (0xA5 = 165) leak: {shown}"
+    );
+}
+
+#[test]
+fn advice_and_receipt_ride_in_the_outcome_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let txn = journal.begin_online(&sale("a1", 100)).expect("begin");
+    let before = journal.commit_count();
+    let outcome = HostOutcome {
+        keep_icc_data: true,
+        advice_expires_at: Some(2_000),
+        receipt: Some("SALE 1.00".to_owned()),
+        ..approved("1")
+    };
+    journal.record_outcome(txn.id, &outcome).expect("outcome");
+    assert_eq!(journal.commit_count(), before + 1, "still one commit");
+
+    let advices = journal.pending_advices().expect("advices");
+    assert_eq!(advices.len(), 1);
+    assert_eq!(advices[0].transaction_id, txn.id);
+    assert_eq!(
+        journal.unprinted_receipts().expect("receipts"),
+        vec![(txn.id, "SALE 1.00".to_owned())]
+    );
+    journal.mark_printed(txn.id).expect("printed");
+    assert!(journal.unprinted_receipts().expect("receipts").is_empty());
+
+    // A failure before expiry keeps it pending; once sent, field 55 goes.
+    journal
+        .advice_failed(advices[0].seq, "timeout", 1_000)
+        .expect("failed");
+    assert_eq!(journal.pending_advices().expect("advices")[0].attempts, 1);
+    journal.advice_sent(advices[0].seq).expect("sent");
+    assert!(journal.pending_advices().expect("advices").is_empty());
+    let record = journal.transaction(txn.id).expect("read").expect("present");
+    assert_eq!(record.icc_data, None);
+}
+
+#[test]
+fn expired_advice_is_kept_not_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let txn = journal.begin_online(&sale("a1", 100)).expect("begin");
+    let seq = journal.enqueue_advice(txn.id, 1_000).expect("enqueue");
+    journal
+        .advice_failed(seq, "host down", 1_000)
+        .expect("failed");
+    assert!(journal.pending_advices().expect("pending").is_empty());
+    let expired = journal.expired_advices().expect("expired");
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].last_error.as_deref(), Some("host down"));
+}
+
+#[test]
+fn sealed_keys_are_replaced_by_label() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    assert!(journal.key("tmk").expect("read").is_none());
+    journal
+        .put_key("tmk", &OpaqueBlob::new(vec![1; 32]), 10)
+        .expect("put");
+    journal
+        .put_key("tmk", &OpaqueBlob::new(vec![2; 32]), 20)
+        .expect("replace");
+    let (blob, loaded_at) = journal.key("tmk").expect("read").expect("present");
+    assert_eq!(blob.as_bytes(), &[2; 32]);
+    assert_eq!(loaded_at, 20);
+}
