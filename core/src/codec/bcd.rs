@@ -1,0 +1,222 @@
+//! Packed BCD: two decimal digits per byte. Odd digit counts carry one pad nibble, at the end
+//! (left-aligned) or at the front (right-aligned). Track data ("z") also uses nibble D as the
+//! field separator.
+
+use thiserror::Error;
+
+/// Where an odd-length value sits in its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Align {
+    /// Digits first, pad nibble last (UnionPay field 22, LLVAR numerics).
+    Left,
+    /// Pad nibble first (UnionPay field 23, most fixed numerics).
+    Right,
+}
+
+/// Which characters a BCD value may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Charset {
+    /// 0–9.
+    Numeric,
+    /// 0–9 and the separator D ('=' is accepted on encode and written as D).
+    Track,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BcdError {
+    #[error("character {found:?} at position {index} is not allowed in BCD")]
+    BadCharacter { index: usize, found: char },
+    #[error("nibble {nibble:#x} at byte {offset} is not a BCD digit")]
+    BadNibble { offset: usize, nibble: u8 },
+    #[error("need {needed} bytes for {digits} digits, have {available}")]
+    Short {
+        digits: usize,
+        needed: usize,
+        available: usize,
+    },
+}
+
+/// Bytes needed for `digits` BCD digits.
+pub const fn byte_len(digits: usize) -> usize {
+    digits.div_ceil(2)
+}
+
+fn nibble_of(c: u8, charset: Charset) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'D' | b'd' | b'=' if charset == Charset::Track => Some(0xD),
+        _ => None,
+    }
+}
+
+fn char_of(n: u8, charset: Charset) -> Option<char> {
+    match n {
+        0..=9 => Some(char::from(b'0' + n)),
+        0xD if charset == Charset::Track => Some('D'),
+        _ => None,
+    }
+}
+
+/// Encodes `digits` into `out`. `pad` is the pad nibble (0x0 or 0xF).
+pub fn encode_into(
+    digits: &str,
+    align: Align,
+    pad: u8,
+    charset: Charset,
+    out: &mut Vec<u8>,
+) -> Result<(), BcdError> {
+    let bytes = digits.as_bytes();
+    let odd = bytes.len() % 2 == 1;
+    let mut nibbles = bytes.iter().enumerate().map(|(index, &c)| {
+        nibble_of(c, charset).ok_or(BcdError::BadCharacter {
+            index,
+            found: char::from(c),
+        })
+    });
+    let pad = pad & 0x0F;
+    if odd && align == Align::Right {
+        let first = nibbles.next().transpose()?.unwrap_or(0);
+        out.push((pad << 4) | first);
+    }
+    loop {
+        let Some(hi) = nibbles.next().transpose()? else {
+            break;
+        };
+        let lo = nibbles.next().transpose()?.unwrap_or(pad);
+        out.push((hi << 4) | lo);
+    }
+    Ok(())
+}
+
+pub fn encode(digits: &str, align: Align, pad: u8, charset: Charset) -> Result<Vec<u8>, BcdError> {
+    let mut out = Vec::with_capacity(byte_len(digits.len()));
+    encode_into(digits, align, pad, charset, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes `digits` digits from the start of `bytes`. The pad nibble is not checked: UnionPay
+/// hosts pad with 0 or F interchangeably. `base` is the offset of `bytes` in the whole message,
+/// for error positions.
+pub fn decode(
+    bytes: &[u8],
+    digits: usize,
+    align: Align,
+    charset: Charset,
+    base: usize,
+) -> Result<String, BcdError> {
+    let needed = byte_len(digits);
+    if bytes.len() < needed {
+        return Err(BcdError::Short {
+            digits,
+            needed,
+            available: bytes.len(),
+        });
+    }
+    let skip_first = digits % 2 == 1 && align == Align::Right;
+    let mut s = String::with_capacity(digits);
+    for i in 0..digits {
+        let pos = if skip_first { i + 1 } else { i };
+        let byte = bytes[pos / 2];
+        let n = if pos % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+        let c = char_of(n, charset).ok_or(BcdError::BadNibble {
+            offset: base + pos / 2,
+            nibble: n,
+        })?;
+        s.push(c);
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn odd_lengths_pad_on_the_chosen_side() {
+        // UnionPay POS field 22 "021" is left-aligned (02 10); field 23 "001" is right-aligned
+        // (00 01) — 中国银联 POS 终端消息域说明 §3.10 and §3.11.
+        assert_eq!(
+            encode("021", Align::Left, 0, Charset::Numeric).unwrap(),
+            [0x02, 0x10]
+        );
+        assert_eq!(
+            encode("001", Align::Right, 0, Charset::Numeric).unwrap(),
+            [0x00, 0x01]
+        );
+        assert_eq!(
+            encode("123", Align::Left, 0xF, Charset::Numeric).unwrap(),
+            [0x12, 0x3F]
+        );
+        assert_eq!(
+            encode("123", Align::Right, 0xF, Charset::Numeric).unwrap(),
+            [0xF1, 0x23]
+        );
+        assert_eq!(
+            encode("1234", Align::Right, 0, Charset::Numeric).unwrap(),
+            [0x12, 0x34]
+        );
+    }
+
+    #[test]
+    fn decode_reverses_encode_and_reports_offsets() {
+        assert_eq!(
+            decode(&[0x02, 0x10], 3, Align::Left, Charset::Numeric, 0).unwrap(),
+            "021"
+        );
+        assert_eq!(
+            decode(&[0x00, 0x01], 3, Align::Right, Charset::Numeric, 0).unwrap(),
+            "001"
+        );
+        assert_eq!(
+            decode(&[0x12, 0xA4], 4, Align::Left, Charset::Numeric, 10),
+            Err(BcdError::BadNibble {
+                offset: 11,
+                nibble: 0xA
+            })
+        );
+        assert!(matches!(
+            decode(&[0x12], 3, Align::Left, Charset::Numeric, 0),
+            Err(BcdError::Short { needed: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn track_data_uses_nibble_d_as_separator() {
+        let b = encode("6222=2512", Align::Left, 0, Charset::Track).unwrap();
+        assert_eq!(b, [0x62, 0x22, 0xD2, 0x51, 0x20]);
+        assert_eq!(
+            decode(&b, 9, Align::Left, Charset::Track, 0).unwrap(),
+            "6222D2512"
+        );
+        assert!(encode("12D4", Align::Left, 0, Charset::Numeric).is_err());
+    }
+
+    #[test]
+    fn non_digits_are_rejected_with_their_position() {
+        assert_eq!(
+            encode("12x4", Align::Left, 0, Charset::Numeric),
+            Err(BcdError::BadCharacter {
+                index: 2,
+                found: 'x'
+            })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(digits in "[0-9]{0,40}", left in any::<bool>(), pad in prop_oneof![Just(0u8), Just(0xFu8)]) {
+            let align = if left { Align::Left } else { Align::Right };
+            let b = encode(&digits, align, pad, Charset::Numeric).unwrap();
+            prop_assert_eq!(b.len(), byte_len(digits.len()));
+            prop_assert_eq!(decode(&b, digits.len(), align, Charset::Numeric, 0).unwrap(), digits);
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..20), n in 0usize..50) {
+            let _ = decode(&bytes, n, Align::Left, Charset::Track, 0);
+            let _ = decode(&bytes, n, Align::Right, Charset::Numeric, 0);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! ISO 8583: a table-driven engine (`spec`, `engine`), the message type, and the UnionPay POS
+//! dialect with its framing and typed private fields (`cups`).
+
+pub mod cups;
+mod engine;
+mod error;
+mod message;
+pub mod spec;
+mod subfields;
+
+#[cfg(test)]
+mod tests;
+
+pub use cups::{CUPS, Frame, FrameStatus, Tpdu, frame_status, mac_input};
+pub use error::{PackError, PackErrorKind, UnpackError, UnpackErrorKind};
+pub use message::{Message, Value, display_value, is_sensitive_field, mask_digits};
+pub use spec::{Dialect, FieldSpec, Framing, Kind, Length, Prefix};
