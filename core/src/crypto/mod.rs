@@ -6,7 +6,7 @@
 //! the core.
 
 pub mod block;
-//pub mod dukpt;
+pub mod dukpt;
 mod error;
 pub mod kcv;
 pub mod mac;
