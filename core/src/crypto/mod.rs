@@ -13,7 +13,7 @@ pub mod mac;
 pub mod pinblock;
 pub mod random;
 pub mod secret;
-//pub mod vault;
+pub mod vault;
 
 pub use block::{cbc_decrypt, cbc_encrypt, ecb_decrypt, ecb_encrypt};
 pub use error::CryptoError;
@@ -22,4 +22,6 @@ pub use mac::{MacAlgorithm, MacPadding, compute_mac, verify_mac};
 pub use pinblock::{ClearPinBlock, EncryptedPinBlock, PinBlockFormat};
 pub use random::{FixedRandom, RandomSource, SystemRandomSource};
 pub use secret::{KeyAlgorithm, SecretKey};
-//pub use vault::{EncryptedWorkingKey, KeyVault, SoftwareVault, VaultError, WorkingKeys};
+pub use vault::{
+    EncryptedWorkingKey, KeyVault, SoftwareVault, VaultAlgorithm, VaultError, WorkingKeys,
+};
