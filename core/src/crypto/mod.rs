@@ -1,1 +1,27 @@
-//! crypto
+//! Payment cryptography: block modes over RustCrypto ciphers, MACs, key check values, ISO 9564
+//! PIN blocks, DUKPT (TDES and AES) and the `KeyVault` that holds a terminal's working keys.
+//!
+//! Primitives are never written here: DES/TDES/SM4/AES come from RustCrypto, randomness,
+//! AES-GCM and constant-time comparison from ring. This module knows nothing of the rest of
+//! the core.
+
+pub mod block;
+pub mod dukpt;
+mod error;
+pub mod kcv;
+pub mod mac;
+pub mod pinblock;
+pub mod random;
+pub mod secret;
+pub mod vault;
+
+pub use block::{cbc_decrypt, cbc_encrypt, ecb_decrypt, ecb_encrypt};
+pub use error::CryptoError;
+pub use kcv::{kcv, unionpay_check_value};
+pub use mac::{MacAlgorithm, MacPadding, compute_mac, verify_mac};
+pub use pinblock::{ClearPinBlock, EncryptedPinBlock, PinBlockFormat};
+pub use random::{FixedRandom, RandomSource, SystemRandomSource};
+pub use secret::{KeyAlgorithm, SecretKey};
+pub use vault::{
+    EncryptedWorkingKey, KeyVault, SoftwareVault, VaultAlgorithm, VaultError, WorkingKeys,
+};
