@@ -79,10 +79,7 @@ pub fn encode_into(
         let first = nibbles.next().transpose()?.unwrap_or(0);
         out.push((pad << 4) | first);
     }
-    loop {
-        let Some(hi) = nibbles.next().transpose()? else {
-            break;
-        };
+    while let Some(hi) = nibbles.next().transpose()? {
         let lo = nibbles.next().transpose()?.unwrap_or(pad);
         out.push((hi << 4) | lo);
     }

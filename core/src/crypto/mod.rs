@@ -12,6 +12,7 @@ pub mod kcv;
 pub mod mac;
 pub mod pinblock;
 pub mod random;
+pub mod sealed;
 pub mod secret;
 pub mod vault;
 
@@ -21,6 +22,7 @@ pub use kcv::{kcv, unionpay_check_value};
 pub use mac::{MacAlgorithm, MacPadding, compute_mac, verify_mac};
 pub use pinblock::{ClearPinBlock, EncryptedPinBlock, PinBlockFormat};
 pub use random::{FixedRandom, RandomSource, SystemRandomSource};
+pub use sealed::{SealError, open, seal};
 pub use secret::{KeyAlgorithm, SecretKey};
 pub use vault::{
     EncryptedWorkingKey, KeyVault, SoftwareVault, VaultAlgorithm, VaultError, WorkingKeys,

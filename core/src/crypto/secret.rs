@@ -69,6 +69,14 @@ pub struct SecretKey {
 
 impl SecretKey {
     /// Copies `bytes` into a new key after checking the length fits `algorithm`.
+    /// A fresh key from the system's random generator (ring).
+    pub fn random(algorithm: KeyAlgorithm, len: usize) -> Result<Self, CryptoError> {
+        use super::random::{RandomSource, SystemRandomSource};
+        let mut bytes = Zeroizing::new(vec![0u8; len]);
+        SystemRandomSource::new().fill(&mut bytes)?;
+        Self::new(algorithm, &bytes)
+    }
+
     pub fn new(algorithm: KeyAlgorithm, bytes: &[u8]) -> Result<Self, CryptoError> {
         if !algorithm.valid_lengths().contains(&bytes.len()) {
             return Err(CryptoError::KeyLength {

@@ -8,7 +8,6 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
 use super::mac::{MacAlgorithm, compute_mac, constant_time_eq};
@@ -122,8 +121,6 @@ impl std::fmt::Debug for SoftwareVault {
     }
 }
 
-const BLOB_VERSION: u8 = 1;
-
 impl SoftwareVault {
     /// Takes ownership of the TMK; it cannot be read back.
     pub fn new(tmk: SecretKey, algorithm: VaultAlgorithm) -> Result<Self, VaultError> {
@@ -199,13 +196,14 @@ impl SoftwareVault {
     }
 }
 
-fn storage_key(key: &SecretKey) -> Result<LessSafeKey, VaultError> {
-    if key.algorithm() != KeyAlgorithm::Aes || key.len() != 32 {
-        return Err(VaultError::StorageKey);
+fn vault_seal_error(e: super::sealed::SealError) -> VaultError {
+    use super::sealed::SealError;
+    match e {
+        SealError::StorageKey => VaultError::StorageKey,
+        SealError::Malformed { reason } => VaultError::WrappedMalformed { reason },
+        SealError::Rejected => VaultError::WrappedRejected,
+        SealError::Random => VaultError::Crypto(super::CryptoError::RandomFailure),
     }
-    let unbound =
-        UnboundKey::new(&AES_256_GCM, key.expose_secret()).map_err(|_| VaultError::StorageKey)?;
-    Ok(LessSafeKey::new(unbound))
 }
 
 fn put_key(out: &mut Vec<u8>, key: Option<&SecretKey>) {
@@ -284,7 +282,6 @@ impl KeyVault for SoftwareVault {
     }
 
     fn export_wrapped(&self, storage: &SecretKey, label: &str) -> Result<Vec<u8>, VaultError> {
-        let sealing = storage_key(storage)?;
         let mut plain = Zeroizing::new(Vec::with_capacity(80));
         self.with_keys(|k| {
             plain.push(match self.algorithm {
@@ -296,22 +293,8 @@ impl KeyVault for SoftwareVault {
             put_key(&mut plain, k.tdk.as_ref());
             Ok(())
         })?;
-        let mut nonce = [0u8; NONCE_LEN];
-        self.random.fill(&mut nonce)?;
-        let mut sealed = plain.to_vec();
-        let tag = sealing
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(label.as_bytes()),
-                &mut sealed,
-            )
-            .map_err(|_| VaultError::WrappedRejected)?;
-        let mut blob = Vec::with_capacity(1 + NONCE_LEN + sealed.len() + 16);
-        blob.push(BLOB_VERSION);
-        blob.extend_from_slice(&nonce);
-        blob.extend_from_slice(&sealed);
-        blob.extend_from_slice(tag.as_ref());
-        Ok(blob)
+        super::sealed::seal_with(storage, label.as_bytes(), &plain, &*self.random)
+            .map_err(vault_seal_error)
     }
 
     fn import_wrapped(
@@ -320,29 +303,8 @@ impl KeyVault for SoftwareVault {
         label: &str,
         blob: &[u8],
     ) -> Result<(), VaultError> {
-        let opening = storage_key(storage)?;
-        let (&version, rest) = blob.split_first().ok_or(VaultError::WrappedMalformed {
-            reason: "empty blob",
-        })?;
-        if version != BLOB_VERSION {
-            return Err(VaultError::WrappedMalformed {
-                reason: "unknown version",
-            });
-        }
-        if rest.len() < NONCE_LEN + 16 {
-            return Err(VaultError::WrappedMalformed {
-                reason: "shorter than nonce and tag",
-            });
-        }
-        let (nonce, sealed) = rest.split_at(NONCE_LEN);
-        let nonce =
-            Nonce::try_assume_unique_for_key(nonce).map_err(|_| VaultError::WrappedMalformed {
-                reason: "bad nonce",
-            })?;
-        let mut buf = Zeroizing::new(sealed.to_vec());
-        let plain = opening
-            .open_in_place(nonce, Aad::from(label.as_bytes()), &mut buf)
-            .map_err(|_| VaultError::WrappedRejected)?;
+        let plain =
+            super::sealed::open(storage, label.as_bytes(), blob).map_err(vault_seal_error)?;
         let (&alg, mut input) = plain.split_first().ok_or(VaultError::WrappedMalformed {
             reason: "empty key set",
         })?;

@@ -64,6 +64,13 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "OP_PIN_TIMEOUT" Operator true NotCompleted [Retry] NONE "密码输入超时" "PIN entry timed out";
     "OP_NO_CARD" Operator true NoCardPresented [PresentCardAgain, UseQr] QR "未检测到卡片" "No card presented in time";
     "OP_USE_CHIP" Operator true InsertChip [InsertCard] CHIP "芯片卡请插卡交易" "Chip card: insert it instead of swiping";
+    "OP_WRONG_AMOUNT" Operator true NotCompleted [CheckAmount] NONE "金额不符合本交易要求" "Amount not valid for this transaction";
+    "OP_ORIGINAL_NOT_FOUND" Operator false NotCompleted [CheckOriginalTransaction] NONE "本批次中找不到原交易" "Original transaction not found in this batch";
+    "OP_ORIGINAL_NOT_USABLE" Operator false NotCompleted [CheckOriginalTransaction] NONE "原交易已撤销、已冲正或未成功，不能再操作" "Original transaction was voided, reversed or not approved";
+    "OP_PIN_REQUIRED" Operator true NotCompleted [ReEnterPin] NONE "此交易必须输入密码" "This transaction requires the PIN";
+    "OP_ENTRY_NOT_SUPPORTED" Operator true NotCompleted [PresentCardAgain, UseQr] QR "暂不支持此读卡方式，请刷卡" "This card entry is not supported yet; swipe the card";
+    "NET_REVERSAL_PENDING" Network true TryAgainLater [RetryLater, CheckNetwork, UseQr] QR "上笔交易冲正未完成，暂不能交易" "An earlier reversal has not reached the host; try again when it is reachable";
+    "MNT_REVERSAL_BLOCKS_SETTLEMENT" Maintenance false TerminalUnavailable [CheckNetwork, ContactSupport] NONE "有冲正未被主机确认，暂不能结算" "Settlement blocked: a reversal is not yet confirmed by the host";
     "MNT_HOST_MAINTENANCE" Maintenance true TryAgainLater [RetryLater, UseQr] QR "收单主机维护中" "Acquirer host under maintenance";
     "MNT_CUTOVER" Maintenance true TryAgainLater [RetryLater, UseQr] QR "日切处理中" "Cutover in progress";
     "MNT_SIGN_ON_REQUIRED" Maintenance true TerminalUnavailable [SignOnAgain] NONE "终端需要签到" "Terminal must sign on";

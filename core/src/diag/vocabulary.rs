@@ -54,6 +54,31 @@ pub enum PaymentMethod {
     Cash,
 }
 
+impl PaymentMethod {
+    fn text(&self) -> (&'static str, &'static str) {
+        match self {
+            PaymentMethod::CardChip => ("插卡（芯片）", "insert the card (chip)"),
+            PaymentMethod::Contactless => ("挥卡（闪付）", "tap the card (contactless)"),
+            PaymentMethod::Magstripe => ("刷卡（磁条）", "swipe the card (magnetic stripe)"),
+            PaymentMethod::QrCustomerPresented => {
+                ("扫顾客付款码", "scan the customer's payment code")
+            }
+            PaymentMethod::QrMerchantPresented => {
+                ("顾客扫商户收款码", "customer scans the merchant QR code")
+            }
+            PaymentMethod::Cash => ("现金", "cash"),
+        }
+    }
+
+    pub fn zh(&self) -> &'static str {
+        self.text().0
+    }
+
+    pub fn en(&self) -> &'static str {
+        self.text().1
+    }
+}
+
 /// A concrete next step for the merchant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -1,7 +1,6 @@
 //! Ports: the narrow, blocking traits the shell implements (Kotlin on Android, Rust doubles in
 //! tests and simulators). Each returns a typed [`DeviceFault`] the engine can explain.
 //!
-//! `PinPad` is added with the crypto module's encrypted PIN block type.
 
 mod clock;
 mod fault;
@@ -12,7 +11,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::card::Track2;
+use crate::card::{Pan, Track2};
+use crate::crypto::EncryptedPinBlock;
 
 pub use clock::{Clock, SimulatedClock, SystemClock};
 pub use fault::DeviceFault;
@@ -35,6 +35,18 @@ pub trait CardReader: Send + Sync {
     fn transceive(&self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, DeviceFault>;
     /// Powers the card off and asks the cardholder to remove it.
     fn remove_card(&self) -> Result<(), DeviceFault>;
+}
+
+/// The PIN pad: only an encrypted PIN block ever leaves it. On a terminal the vendor's secure
+/// PIN pad forms the ISO 9564 format 0 block with the PAN and encrypts it under the PIK.
+pub trait PinPad: Send + Sync {
+    /// Asks the cardholder for the online PIN for `amount_fen`. `Ok(None)` when the cardholder
+    /// bypassed PIN entry (allowed only where the card and transaction do not require a PIN).
+    fn online_pin(
+        &self,
+        pan: &Pan,
+        amount_fen: u64,
+    ) -> Result<Option<EncryptedPinBlock>, DeviceFault>;
 }
 
 pub trait Printer: Send + Sync {

@@ -303,6 +303,71 @@ impl Prompt for ScriptedPrompt {
     }
 }
 
+/// A software PIN pad for simulations: the "cardholder" types the PIN set by the test; the block
+/// is formed in ISO 9564 format 0 with the PAN and encrypted by the vault under the PIK, as a
+/// secure PIN pad would. `None` means the cardholder bypasses PIN entry.
+pub struct SoftwarePinPad {
+    vault: std::sync::Arc<dyn crate::crypto::KeyVault>,
+    pin: Mutex<Option<Zeroizing<String>>>,
+    faults: Script<DeviceFault>,
+}
+
+impl std::fmt::Debug for SoftwarePinPad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwarePinPad").finish_non_exhaustive()
+    }
+}
+
+impl SoftwarePinPad {
+    pub fn new(vault: std::sync::Arc<dyn crate::crypto::KeyVault>) -> Self {
+        SoftwarePinPad {
+            vault,
+            pin: Mutex::new(None),
+            faults: Script::default(),
+        }
+    }
+
+    /// The PIN the next cardholder types (`None`: bypass).
+    pub fn set_pin(&self, pin: Option<&str>) {
+        *lock(&self.pin) = pin.map(|p| Zeroizing::new(p.to_string()));
+    }
+
+    pub fn fail_next(&self, fault: DeviceFault) -> &Self {
+        self.faults.push(fault);
+        self
+    }
+}
+
+impl super::PinPad for SoftwarePinPad {
+    fn online_pin(
+        &self,
+        pan: &crate::card::Pan,
+        _amount_fen: u64,
+    ) -> Result<Option<crate::crypto::EncryptedPinBlock>, DeviceFault> {
+        use crate::crypto::{ClearPinBlock, PinBlockFormat, SystemRandomSource};
+        if let Some(fault) = self.faults.next() {
+            return Err(fault);
+        }
+        let Some(pin) = lock(&self.pin).clone() else {
+            return Ok(None);
+        };
+        let failure = |e: &dyn std::fmt::Display| DeviceFault::PinPadFailure {
+            message: e.to_string(),
+        };
+        let clear = ClearPinBlock::encode(
+            PinBlockFormat::Iso0,
+            &pin,
+            pan.expose_digits(),
+            &SystemRandomSource::new(),
+        )
+        .map_err(|e| failure(&e))?;
+        self.vault
+            .encrypt_pin_block(&clear)
+            .map(Some)
+            .map_err(|e| failure(&e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -181,6 +181,17 @@ impl Journal {
         batch_from_db(read_counter(&self.conn, "batch_no")?)
     }
 
+    /// Adopts the batch number the host assigned at sign-on (60.2 of the 0810). One commit.
+    pub fn set_batch_no(&mut self, batch_no: BatchNo) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE counters SET value = ?1 WHERE name = 'batch_no'",
+                [batch_no.value()],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Closes the open batch (after settlement) and returns the new one. One commit.
     pub fn advance_batch(&mut self) -> Result<BatchNo, StoreError> {
         self.write(|tx| {

@@ -208,6 +208,14 @@ impl Journal {
         })
     }
 
+    /// Forgets the key under `label` (sign-off). One commit.
+    pub fn delete_key(&mut self, label: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM keys WHERE label = ?1", [label])?;
+            Ok(())
+        })
+    }
+
     /// The sealed key blob under `label` and when it was loaded.
     pub fn key(&self, label: &str) -> Result<Option<(OpaqueBlob, i64)>, StoreError> {
         Ok(self

@@ -121,6 +121,37 @@ impl Journal {
         )
     }
 
+    /// The transaction with this STAN in this batch (a merchant names an original by the voucher
+    /// number on its receipt).
+    pub fn by_stan(
+        &self,
+        batch_no: BatchNo,
+        stan: Stan,
+    ) -> Result<Option<TransactionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM transactions WHERE batch_no = ?1 AND stan = ?2 \
+             ORDER BY id DESC LIMIT 1"
+        ))?;
+        let found = stmt
+            .query_row(params![batch_no.value(), stan.value()], read_record)
+            .optional()?;
+        found.transpose()
+    }
+
+    /// Approved sales, completions and refunds of a batch, in order: the batch-upload lines.
+    pub fn batch_records(&self, batch_no: BatchNo) -> Result<Vec<TransactionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM transactions WHERE batch_no = ?1 AND state = 'approved' \
+             AND kind IN ('sale', 'completion', 'refund') ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([batch_no.value()], read_record)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
     fn query_one(
         &self,
         sql: &str,
@@ -153,6 +184,48 @@ impl Journal {
                 OR (r.state = 'armed' AND t.state = 'sending') \
              ORDER BY r.transaction_id",
         )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (transaction_id, reason, state, attempts, last_error) = row?;
+            out.push(PendingReversal {
+                transaction_id,
+                reason: ReversalReason::parse(&reason)?,
+                state: ReversalState::parse(&state)?,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                last_error,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every reversal ever armed, whatever its state (history for the operator and tests).
+    pub fn reversals(&self) -> Result<Vec<PendingReversal>, StoreError> {
+        self.reversals_where("1 = 1")
+    }
+
+    /// Reversals the host has not confirmed, including those given up on (`failed`): each one
+    /// keeps settlement blocked until an operator resolves it.
+    pub fn unresolved_reversals(&self) -> Result<Vec<PendingReversal>, StoreError> {
+        self.reversals_where(
+            "r.state IN ('pending', 'sent', 'failed') OR (r.state = 'armed' AND t.state = 'sending')",
+        )
+    }
+
+    fn reversals_where(&self, condition: &str) -> Result<Vec<PendingReversal>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT r.transaction_id, r.reason, r.state, r.attempts, r.last_error \
+             FROM reversals r JOIN transactions t ON t.id = r.transaction_id \
+             WHERE {condition} ORDER BY r.transaction_id"
+        ))?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, i64>(0)?,

@@ -196,6 +196,8 @@ text_enum!(
     EntryMode, "transactions.entry_mode" {
         Manual => "manual",
         Magstripe => "magstripe",
+        /// A chip card swiped after its chip failed on this terminal.
+        Fallback => "fallback",
         Chip => "chip",
         Contactless => "contactless",
         Qr => "qr",

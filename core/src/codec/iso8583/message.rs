@@ -139,6 +139,15 @@ impl Message {
     }
 }
 
+/// The MTI of the response to a request: the request's MTI plus 10 (0200 → 0210).
+pub fn response_mti(request_mti: &str) -> Option<String> {
+    if request_mti.len() != 4 || !request_mti.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u16 = request_mti.parse().ok()?;
+    Some(format!("{:04}", n + 10))
+}
+
 /// Card-data fields of every dialect in use: 2 (PAN), 35/36 (tracks), 45 (track 1),
 /// 52 (PIN block), 55 (ICC data).
 pub fn is_sensitive_field(n: u8) -> bool {

@@ -13,5 +13,5 @@ mod tests;
 
 pub use cups::{CUPS, Frame, FrameStatus, Tpdu, frame_status, mac_input};
 pub use error::{PackError, PackErrorKind, UnpackError, UnpackErrorKind};
-pub use message::{Message, Value, display_value, is_sensitive_field, mask_digits};
+pub use message::{Message, Value, display_value, is_sensitive_field, mask_digits, response_mti};
 pub use spec::{Dialect, FieldSpec, Framing, Kind, Length, Prefix};

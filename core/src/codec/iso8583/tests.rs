@@ -307,3 +307,12 @@ proptest! {
         prop_assert_eq!(Frame::decode(&wire).unwrap(), frame);
     }
 }
+
+#[test]
+fn response_mti_adds_ten() {
+    assert_eq!(response_mti("0200").as_deref(), Some("0210"));
+    assert_eq!(response_mti("0800").as_deref(), Some("0810"));
+    assert_eq!(response_mti("0400").as_deref(), Some("0410"));
+    assert_eq!(response_mti("02x0"), None);
+    assert_eq!(response_mti("200"), None);
+}
