@@ -5,6 +5,7 @@
 //! Every [`TransportError`] says whether it may have ([`TransportError::may_have_reached_host`]);
 //! if so, the engine reverses instead of retrying.
 
+pub mod acquirer;
 mod tcp;
 mod transport;
 

@@ -1,1 +1,32 @@
-//! txn
+//! The transaction engine: one state machine for every card transaction kind, journaled before
+//! every side effect. Everything below `txn` (codec, crypto, card, host, store, diag) knows
+//! nothing of it.
+
+// A `Termination` is the explained ending of a transaction, returned at most once per request on
+// a path that then waits on people and networks; boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
+mod config;
+mod endings;
+mod fields;
+mod flows;
+pub mod kind;
+mod online;
+mod outcome;
+mod receipt;
+mod request;
+mod reversal;
+mod settlement;
+mod sign_on;
+mod terminal;
+
+pub use config::TerminalConfig;
+pub use kind::{KindSpec, MoneyEffect, TxnKind};
+pub use outcome::{Approval, Outcome};
+pub use request::{
+    BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
+    SaleRequest, VoidRequest,
+};
+pub use settlement::{SettlementReport, upload_digits};
+pub use sign_on::SignOnResult;
+pub use terminal::{OpenError, Ports, Terminal};

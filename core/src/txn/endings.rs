@@ -1,0 +1,90 @@
+//! The engine's situations mapped to the termination vocabulary of `diag`. Texts, remedies and
+//! alternatives live in diag's tables; this file only chooses the code.
+
+use crate::diag::{ResponseCode, Termination, TerminationCode as Code};
+use crate::host::acquirer::ExchangeError;
+use crate::ports::DeviceFault;
+
+/// The host's field 39. An unreadable code is a malformed response.
+pub(crate) fn from_response(code: &str) -> Termination {
+    match code.parse::<ResponseCode>() {
+        Ok(rc) => Termination::from_response(rc),
+        Err(_) => Termination::new(Code::NetBadResponse).with_detail(&format!("39 = {code:?}")),
+    }
+}
+
+pub(crate) fn from_exchange(e: &ExchangeError) -> Termination {
+    let code = match e {
+        ExchangeError::Vault(_) => Code::SwKeysMissing,
+        ExchangeError::Build(_) => Code::SwInternal,
+        ExchangeError::BadMac => Code::NetBadMac,
+        ExchangeError::Malformed(_) | ExchangeError::Mismatch { .. } => Code::NetBadResponse,
+        ExchangeError::Transport(t) if t.may_have_reached_host() => Code::NetTimeout,
+        ExchangeError::Transport(_) => Code::NetHostUnreachable,
+    };
+    Termination::new(code)
+}
+
+pub(crate) fn from_device(f: &DeviceFault) -> Termination {
+    f.termination()
+}
+
+pub(crate) fn storage(disk_full: bool) -> Termination {
+    if disk_full {
+        Termination::new(Code::DevStorage).with_detail("disk full / 存储空间已满")
+    } else {
+        Termination::new(Code::SwStorageCorrupt)
+    }
+}
+
+pub(crate) fn keys() -> Termination {
+    Termination::new(Code::SwKeysMissing)
+}
+
+pub(crate) fn sign_on_required() -> Termination {
+    Termination::new(Code::MntSignOnRequired)
+}
+
+pub(crate) fn wrong_amount() -> Termination {
+    Termination::new(Code::OpWrongAmount)
+}
+
+pub(crate) fn original_not_found() -> Termination {
+    Termination::new(Code::OpOriginalNotFound)
+}
+
+pub(crate) fn original_not_usable() -> Termination {
+    Termination::new(Code::OpOriginalNotUsable)
+}
+
+pub(crate) fn entry_not_supported() -> Termination {
+    Termination::new(Code::OpEntryNotSupported)
+}
+
+pub(crate) fn use_chip() -> Termination {
+    Termination::new(Code::OpUseChip)
+}
+
+pub(crate) fn pin_required() -> Termination {
+    Termination::new(Code::OpPinRequired)
+}
+
+pub(crate) fn cancelled() -> Termination {
+    Termination::new(Code::OpCancelled)
+}
+
+pub(crate) fn reversal_pending() -> Termination {
+    Termination::new(Code::NetReversalPending)
+}
+
+pub(crate) fn reversal_blocks_settlement(count: usize) -> Termination {
+    Termination::new(Code::MntReversalBlocksSettlement)
+        .with_detail(&format!("{count} pending / 待冲正 {count} 笔"))
+}
+
+/// A journaled termination code rebuilt into its full explanation.
+pub(crate) fn recorded(code: Option<&str>) -> Termination {
+    code.and_then(|c| c.parse::<Code>().ok())
+        .map(Termination::new)
+        .unwrap_or_else(|| Termination::new(Code::NetTimeout))
+}

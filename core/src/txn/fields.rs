@@ -1,0 +1,135 @@
+//! Builds the ISO 8583 requests from a kind's table row and the transaction's facts. Which
+//! elements identify a kind is data (`kind::KINDS`); this module only knows what each field means.
+
+use crate::codec::iso8583::Message;
+use crate::codec::iso8583::cups::{Field60, Field61};
+use crate::crypto::EncryptedPinBlock;
+use crate::txn::kind::KindSpec;
+
+/// Field 53 for a PIN block in ANSI X9.8 format 0 (with PAN) under a double-length TDES PIK,
+/// no track encryption: 53.1 = 1, 53.2 = 6, 53.3 = 0, then zero filler.
+pub(crate) const SECURITY_CONTROL_TDES_FORMAT0: &str = "1600000000000000";
+
+/// Field 26: the longest PIN the PIN pad accepts.
+const PIN_CAPTURE_CODE: &str = "12";
+
+/// Field 49: renminbi.
+pub(crate) const CURRENCY_CNY: &str = "156";
+
+/// Network-management code (60.3) of an ordinary financial message.
+const NET_MGMT_FINANCIAL: &str = "000";
+
+/// The card facts that go on the wire. Track data and the PIN block are never stored; a request
+/// rebuilt later (a reversal) carries the PAN in field 2 instead of track 2.
+#[derive(Debug, Default)]
+pub(crate) struct CardFields<'a> {
+    /// Field 2, used when there is no track 2 (voids, completions, reversals).
+    pub pan_digits: Option<&'a str>,
+    /// Field 35 digits.
+    pub track2_digits: Option<&'a str>,
+    /// Field 22.
+    pub entry_mode: &'a str,
+    /// Field 60.4 and 60.5.
+    pub read_capability: char,
+    pub ic_condition: char,
+    pub pin_block: Option<&'a EncryptedPinBlock>,
+}
+
+/// The original transaction a follow-up (void, refund, completion) refers to.
+#[derive(Debug)]
+pub(crate) struct OriginalFields<'a> {
+    pub batch_no: u32,
+    pub stan: u32,
+    pub rrn: &'a str,
+    pub auth_code: &'a str,
+    /// MMDD of the original, if known.
+    pub date: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RequestFacts<'a> {
+    pub spec: &'static KindSpec,
+    pub amount_fen: u64,
+    pub stan: u32,
+    pub batch_no: u32,
+    pub terminal_id: &'a str,
+    pub merchant_id: &'a str,
+    pub card: CardFields<'a>,
+    pub original: Option<OriginalFields<'a>>,
+}
+
+pub(crate) fn stan_digits(stan: u32) -> String {
+    format!("{stan:06}")
+}
+
+pub(crate) fn amount_digits(fen: u64) -> String {
+    format!("{fen:012}")
+}
+
+/// The request of a financial kind (0100, 0200, 0220).
+pub(crate) fn financial_request(f: &RequestFacts<'_>) -> Message {
+    financial_message(f, f.spec.mti)
+}
+
+/// The reversal of a request: the same identifying elements and STAN as the original, MTI 0400,
+/// and the reason in field 39. No track or PIN data: they were never stored.
+pub(crate) fn reversal_request(f: &RequestFacts<'_>, reason: &str) -> Message {
+    let mut m = financial_message(f, "0400");
+    m.set_text(39, reason);
+    m
+}
+
+fn financial_message(f: &RequestFacts<'_>, mti: &str) -> Message {
+    let mut m = Message::new(mti);
+    let c = &f.card;
+    if let (None, Some(pan)) = (c.track2_digits, c.pan_digits) {
+        m.set_digits(2, pan);
+    }
+    m.set_digits(3, f.spec.processing_code);
+    if f.spec.effect != crate::txn::kind::MoneyEffect::None {
+        m.set_digits(4, &amount_digits(f.amount_fen));
+    }
+    m.set_digits(11, &stan_digits(f.stan));
+    m.set_digits(22, c.entry_mode);
+    m.set_digits(25, f.spec.condition_code);
+    if c.pin_block.is_some() {
+        m.set_digits(26, PIN_CAPTURE_CODE);
+    }
+    if let Some(t2) = c.track2_digits {
+        m.set_digits(35, t2);
+    }
+    if let Some(o) = &f.original {
+        if !o.rrn.is_empty() {
+            m.set_text(37, o.rrn);
+        }
+        if !o.auth_code.is_empty() {
+            m.set_text(38, o.auth_code);
+        }
+    }
+    m.set_text(41, f.terminal_id);
+    m.set_text(42, f.merchant_id);
+    m.set_text(49, CURRENCY_CNY);
+    if let Some(block) = c.pin_block {
+        m.set_bytes(52, block.as_bytes().to_vec());
+        m.set_digits(53, SECURITY_CONTROL_TDES_FORMAT0);
+    }
+    let f60 = Field60 {
+        type_code: f.spec.type_code.to_string(),
+        batch_no: f.batch_no,
+        net_mgmt: NET_MGMT_FINANCIAL.to_string(),
+        read_capability: Some(c.read_capability),
+        ic_condition: Some(c.ic_condition),
+        tail: String::new(),
+    };
+    m.set_digits(60, &f60.to_digits());
+    if let Some(o) = &f.original {
+        let f61 = Field61 {
+            batch_no: o.batch_no,
+            stan: o.stan,
+            date: o.date.map(str::to_string),
+            tail: String::new(),
+        };
+        m.set_digits(61, &f61.to_digits());
+    }
+    m
+}

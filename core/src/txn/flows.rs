@@ -1,0 +1,310 @@
+//! The card transaction family. Each flow: replay a known attempt id, make sure the terminal may
+//! go online (keys, earlier reversals), gather card and PIN, then one journaled exchange.
+
+use crate::card::{
+    ChipAttempt, EntryConditions, EntryMode, PinCapability, SwipeDecision, decide_swipe,
+};
+use crate::card::{Pan, Track2};
+use crate::diag::Termination;
+use crate::host::CancelToken;
+use crate::ports::CardPresentation;
+use crate::store::{Stan, TransactionRecord, TxnState};
+use crate::txn::endings;
+use crate::txn::kind::TxnKind;
+use crate::txn::online::Prepared;
+use crate::txn::outcome::Outcome;
+use crate::txn::request::{
+    BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
+    SaleRequest, VoidRequest,
+};
+use crate::txn::terminal::Terminal;
+
+/// A swiped card, held only for the length of one request.
+struct SwipedCard {
+    track2: Track2,
+    entry: EntryConditions,
+}
+
+/// Returns early with the recorded outcome or a termination.
+macro_rules! step {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(t) => return Outcome::from(t),
+        }
+    };
+}
+
+impl Terminal {
+    pub fn sale(&self, req: &SaleRequest, cancel: &CancelToken) -> Outcome {
+        self.card_present(
+            TxnKind::Sale,
+            &req.attempt_id,
+            req.amount_fen,
+            req.entry,
+            None,
+            cancel,
+        )
+    }
+
+    pub fn balance(&self, req: &BalanceRequest, cancel: &CancelToken) -> Outcome {
+        self.card_present(
+            TxnKind::Balance,
+            &req.attempt_id,
+            0,
+            req.entry,
+            None,
+            cancel,
+        )
+    }
+
+    pub fn pre_auth(&self, req: &PreAuthRequest, cancel: &CancelToken) -> Outcome {
+        self.card_present(
+            TxnKind::PreAuth,
+            &req.attempt_id,
+            req.amount_fen,
+            req.entry,
+            None,
+            cancel,
+        )
+    }
+
+    /// A refund needs the card again (the money goes back to it) and names the original sale.
+    pub fn refund(&self, req: &RefundRequest, cancel: &CancelToken) -> Outcome {
+        let _one = self.exclusive();
+        if let Some(known) = step!(self.replay(&req.attempt_id)) {
+            return known;
+        }
+        let original = step!(self.find_original(TxnKind::Refund, req.original));
+        if req.amount_fen == 0 || req.amount_fen > original.amount_fen {
+            return endings::wrong_amount().into();
+        }
+        self.card_flow(
+            TxnKind::Refund,
+            &req.attempt_id,
+            req.amount_fen,
+            req.entry,
+            Some(&original),
+            cancel,
+        )
+    }
+
+    /// Sale void: by voucher number, without the card (the PAN comes sealed from the journal).
+    pub fn void(&self, req: &VoidRequest, cancel: &CancelToken) -> Outcome {
+        self.follow_up(TxnKind::Void, &req.attempt_id, req.original, None, cancel)
+    }
+
+    pub fn pre_auth_void(&self, req: &FollowUpRequest, cancel: &CancelToken) -> Outcome {
+        self.follow_up(
+            TxnKind::PreAuthVoid,
+            &req.attempt_id,
+            req.original,
+            None,
+            cancel,
+        )
+    }
+
+    /// Completion of a pre-authorisation, for at most the held amount.
+    pub fn completion(&self, req: &FollowUpRequest, cancel: &CancelToken) -> Outcome {
+        self.follow_up(
+            TxnKind::Completion,
+            &req.attempt_id,
+            req.original,
+            Some(req.amount_fen),
+            cancel,
+        )
+    }
+
+    pub fn completion_void(&self, req: &FollowUpRequest, cancel: &CancelToken) -> Outcome {
+        self.follow_up(
+            TxnKind::CompletionVoid,
+            &req.attempt_id,
+            req.original,
+            None,
+            cancel,
+        )
+    }
+
+    fn card_present(
+        &self,
+        kind: TxnKind,
+        attempt_id: &str,
+        amount_fen: u64,
+        entry: EntryOptions,
+        original: Option<&TransactionRecord>,
+        cancel: &CancelToken,
+    ) -> Outcome {
+        let _one = self.exclusive();
+        if let Some(known) = step!(self.replay(attempt_id)) {
+            return known;
+        }
+        if kind != TxnKind::Balance && amount_fen == 0 {
+            return endings::wrong_amount().into();
+        }
+        self.card_flow(kind, attempt_id, amount_fen, entry, original, cancel)
+    }
+
+    fn card_flow(
+        &self,
+        kind: TxnKind,
+        attempt_id: &str,
+        amount_fen: u64,
+        entry: EntryOptions,
+        original: Option<&TransactionRecord>,
+        cancel: &CancelToken,
+    ) -> Outcome {
+        step!(self.ready_for_online());
+        step!(check_cancel(cancel));
+        let card = step!(self.read_swipe(entry));
+        let pan = card.track2.pan();
+        step!(check_cancel(cancel));
+        let pin = step!(self.collect_pin(kind, pan, amount_fen, &card.track2));
+        step!(check_cancel(cancel));
+        let track2_digits = card.track2.field35_digits();
+        self.online(
+            Prepared {
+                kind,
+                attempt_id,
+                amount_fen,
+                pan,
+                track2_digits: Some(&track2_digits),
+                entry: card.entry,
+                pin,
+                original,
+            },
+            cancel,
+        )
+    }
+
+    /// Voids and completions refer to a transaction of this terminal and reuse its card.
+    fn follow_up(
+        &self,
+        kind: TxnKind,
+        attempt_id: &str,
+        original: Original,
+        amount_fen: Option<u64>,
+        cancel: &CancelToken,
+    ) -> Outcome {
+        let _one = self.exclusive();
+        if let Some(known) = step!(self.replay(attempt_id)) {
+            return known;
+        }
+        let original = step!(self.find_original(kind, original));
+        let amount_fen = match amount_fen {
+            Some(a) if a == 0 || a > original.amount_fen => {
+                return endings::wrong_amount().into();
+            }
+            Some(a) => a,
+            None => original.amount_fen,
+        };
+        step!(self.ready_for_online());
+        step!(check_cancel(cancel));
+        let pan = step!(self.unseal_pan(original.pan_sealed.as_ref()));
+        self.online(
+            Prepared {
+                kind,
+                attempt_id,
+                amount_fen,
+                pan: &pan,
+                track2_digits: None,
+                entry: EntryConditions::new(
+                    EntryMode::Manual,
+                    PinCapability::CanAcceptPin,
+                    self.config.read_capability,
+                ),
+                pin: None,
+                original: Some(&original),
+            },
+            cancel,
+        )
+    }
+
+    /// The same attempt id returns what was recorded for it and never goes online again.
+    fn replay(&self, attempt_id: &str) -> Result<Option<Outcome>, Termination> {
+        let known = self
+            .journal()
+            .by_attempt_id(attempt_id)
+            .map_err(|e| self.storage_fault(&e))?;
+        let Some(record) = known else {
+            return Ok(None);
+        };
+        log::info!("txn {attempt_id}: replaying recorded outcome");
+        Ok(Some(self.recorded_outcome(&record)))
+    }
+
+    fn find_original(
+        &self,
+        kind: TxnKind,
+        original: Original,
+    ) -> Result<TransactionRecord, Termination> {
+        let want = kind.spec().original.unwrap_or(TxnKind::Sale).spec().journal;
+        let stan = Stan::new(original.stan).map_err(|_| endings::original_not_found())?;
+        let found = {
+            let journal = self.journal();
+            journal
+                .batch_no()
+                .and_then(|batch| journal.by_stan(batch, stan))
+                .map_err(|e| self.storage_fault(&e))?
+        };
+        match found {
+            Some(r) if r.kind == want && r.state == TxnState::Approved => Ok(r),
+            Some(r) if r.kind == want => Err(endings::original_not_usable()),
+            _ => Err(endings::original_not_found()),
+        }
+    }
+
+    fn read_swipe(&self, entry: EntryOptions) -> Result<SwipedCard, Termination> {
+        let presented = self
+            .ports
+            .card_reader
+            .detect(self.config.card_timeout)
+            .map_err(|f| endings::from_device(&f))?;
+        let track2 = match presented {
+            CardPresentation::Magstripe { track2 } => track2,
+            // Chip and contactless kernels land with their own issues; until then the merchant
+            // is told to swipe, which the card-reader prompt makes possible.
+            _ => return Err(endings::entry_not_supported()),
+        };
+        let chip = if entry.chip_failed {
+            ChipAttempt::FailedOnThisTerminal
+        } else {
+            ChipAttempt::NotTried
+        };
+        match decide_swipe(
+            track2.service_code(),
+            chip,
+            self.config.read_capability,
+            PinCapability::CanAcceptPin,
+        ) {
+            SwipeDecision::InsertChip => Err(endings::use_chip()),
+            SwipeDecision::Proceed(entry) => Ok(SwipedCard { track2, entry }),
+        }
+    }
+
+    fn collect_pin(
+        &self,
+        kind: TxnKind,
+        pan: &Pan,
+        amount_fen: u64,
+        track2: &Track2,
+    ) -> Result<Option<crate::crypto::EncryptedPinBlock>, Termination> {
+        let pin = self
+            .ports
+            .pin_pad
+            .online_pin(pan, amount_fen)
+            .map_err(|f| endings::from_device(&f))?;
+        let must = kind == TxnKind::Balance || track2.service_code().pin_required();
+        if pin.is_none() && must {
+            return Err(endings::pin_required());
+        }
+        Ok(pin)
+    }
+}
+
+fn check_cancel(cancel: &CancelToken) -> Result<(), Termination> {
+    if cancel.is_cancelled() {
+        Err(endings::cancelled())
+    } else {
+        Ok(())
+    }
+}

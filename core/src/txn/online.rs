@@ -1,0 +1,316 @@
+//! One online financial exchange, journaled around its side effect: the request and its armed
+//! reversal are committed before the bytes leave (fsync #1), the outcome after the answer
+//! (fsync #2). Whatever happens in between, a restarted process finds the reversal armed.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::card::Pan;
+use crate::card::{EntryConditions, EntryMode};
+use crate::codec::iso8583::Message;
+use crate::crypto::EncryptedPinBlock;
+use crate::diag::{ResponseCode, Termination, lookup};
+use crate::host::CancelToken;
+use crate::host::acquirer::ExchangeError;
+use crate::store::{
+    EntryMode as JournalEntry, HostOutcome, NewTransaction, OnlineTxn, OpaqueBlob, ReversalAction,
+    ReversalReason, TransactionRecord, TxnState,
+};
+use crate::txn::endings;
+use crate::txn::fields::{self, CardFields, OriginalFields, RequestFacts};
+use crate::txn::kind::TxnKind;
+use crate::txn::outcome::{Approval, Outcome};
+use crate::txn::receipt;
+use crate::txn::terminal::Terminal;
+
+/// How long an unanswered refund advice is re-sent before it is parked for the operator.
+const ADVICE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Response codes after which the host wants a new sign-on before anything else.
+pub(crate) fn demands_sign_on(code: &str) -> bool {
+    code.parse::<ResponseCode>()
+        .map(|c| lookup(c).reaction == crate::diag::TerminalReaction::SignOn)
+        .unwrap_or(false)
+}
+
+/// Everything the engine knows about a request before it goes online.
+#[derive(Debug)]
+pub(crate) struct Prepared<'a> {
+    pub kind: TxnKind,
+    pub attempt_id: &'a str,
+    pub amount_fen: u64,
+    pub pan: &'a Pan,
+    pub track2_digits: Option<&'a str>,
+    pub entry: EntryConditions,
+    pub pin: Option<EncryptedPinBlock>,
+    pub original: Option<&'a TransactionRecord>,
+}
+
+/// The journal's name for an entry mode.
+pub(crate) fn journal_entry(mode: EntryMode) -> JournalEntry {
+    match mode {
+        EntryMode::Magstripe => JournalEntry::Magstripe,
+        EntryMode::FallbackMagstripe => JournalEntry::Fallback,
+        EntryMode::ContactChip => JournalEntry::Chip,
+        EntryMode::Contactless => JournalEntry::Contactless,
+        _ => JournalEntry::Manual,
+    }
+}
+
+/// The entry mode of a journaled transaction, to rebuild field 22 of its reversal.
+pub(crate) fn entry_of(journal: JournalEntry) -> EntryMode {
+    match journal {
+        JournalEntry::Magstripe => EntryMode::Magstripe,
+        JournalEntry::Fallback => EntryMode::FallbackMagstripe,
+        JournalEntry::Chip => EntryMode::ContactChip,
+        JournalEntry::Contactless => EntryMode::Contactless,
+        _ => EntryMode::Manual,
+    }
+}
+
+impl Terminal {
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.ports
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn online(&self, p: Prepared<'_>, cancel: &CancelToken) -> Outcome {
+        let spec = p.kind.spec();
+        let sealed = match self.seal_pan(p.pan) {
+            Ok(s) => s,
+            Err(t) => return t.into(),
+        };
+        let new = NewTransaction {
+            attempt_id: p.attempt_id.to_string(),
+            kind: spec.journal,
+            amount_fen: p.amount_fen,
+            currency: fields::CURRENCY_CNY.to_string(),
+            pan_masked: Some(p.pan.masked().to_string()),
+            pan_sealed: Some(sealed),
+            entry_mode: journal_entry(p.entry.mode),
+            original_id: p.original.map(|o| o.id),
+            icc_data: None,
+            needs_reversal: spec.reversible,
+            at_ms: self.now_ms(),
+        };
+        let started = match self.journal().begin_online(&new) {
+            Ok(s) => s,
+            Err(e) => return self.storage_fault(&e).into(),
+        };
+        let entry_mode = p.entry.field22();
+        let facts = RequestFacts {
+            spec,
+            amount_fen: p.amount_fen,
+            stan: started.stan.value(),
+            batch_no: started.batch_no.value(),
+            terminal_id: &self.config.terminal_id,
+            merchant_id: &self.config.merchant_id,
+            card: CardFields {
+                pan_digits: Some(p.pan.expose_digits()),
+                track2_digits: p.track2_digits,
+                entry_mode: &entry_mode,
+                read_capability: p.entry.field60_4(),
+                ic_condition: p.entry.field60_5(),
+                pin_block: p.pin.as_ref(),
+            },
+            original: p.original.map(original_fields),
+        };
+        let request = fields::financial_request(&facts);
+        log::info!(
+            "txn {}: {} stan {} sent",
+            p.attempt_id,
+            spec.name,
+            started.stan
+        );
+        match self.exchange(request, true, cancel) {
+            Ok(response) => self.conclude(&p, &started, &response),
+            Err(e) => self.exchange_failed(&p, &started, e),
+        }
+    }
+
+    pub(crate) fn exchange(
+        &self,
+        request: Message,
+        mac: bool,
+        cancel: &CancelToken,
+    ) -> Result<Message, ExchangeError> {
+        self.link
+            .exchange(&*self.transport, &*self.ports.vault, request, mac, cancel)
+    }
+
+    fn conclude(&self, p: &Prepared<'_>, started: &OnlineTxn, response: &Message) -> Outcome {
+        let code = response.field_text(39).unwrap_or_default();
+        if code != "00" {
+            let termination = endings::from_response(&code);
+            let outcome = HostOutcome {
+                state: TxnState::Declined,
+                response_code: Some(code.clone()),
+                rrn: response.field_text(37),
+                auth_code: None,
+                termination_code: Some(termination.code.to_string()),
+                reversal: ReversalAction::Disarm,
+                keep_icc_data: false,
+                advice_expires_at: None,
+                receipt: None,
+                at_ms: self.now_ms(),
+            };
+            if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
+                return self.storage_fault(&e).into();
+            }
+            if demands_sign_on(&code) {
+                self.session().sign_on_required = true;
+            }
+            log::info!("txn {}: declined {code}", p.attempt_id);
+            return termination.into();
+        }
+        let rrn = response.field_text(37).unwrap_or_default();
+        let auth_code = response.field_text(38).unwrap_or_default();
+        let outcome = HostOutcome {
+            state: TxnState::Approved,
+            response_code: Some(code),
+            rrn: Some(rrn.clone()),
+            auth_code: Some(auth_code.clone()),
+            termination_code: None,
+            reversal: ReversalAction::Disarm,
+            keep_icc_data: false,
+            advice_expires_at: None,
+            receipt: None,
+            at_ms: self.now_ms(),
+        };
+        if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
+            // The host approved but the terminal cannot record it: the reversal stays armed,
+            // and the next online message (or recovery) undoes the payment rather than leave
+            // it unaccounted for.
+            return self.storage_fault(&e).into();
+        }
+        log::info!("txn {}: approved", p.attempt_id);
+        let mut approval = Approval {
+            kind: p.kind,
+            attempt_id: p.attempt_id.to_string(),
+            amount_fen: p.amount_fen,
+            stan: started.stan.value(),
+            batch_no: started.batch_no.value(),
+            rrn,
+            auth_code,
+            pan_masked: p.pan.masked().to_string(),
+            balance_fen: response.text(54).and_then(receipt::parse_balance),
+            receipt: Default::default(),
+            receipt_printed: false,
+        };
+        approval.receipt = receipt::for_approval(
+            &self.config,
+            &approval,
+            p.pan.masked(),
+            &*self.ports.clock,
+            false,
+        );
+        approval.receipt_printed = self.print(started.id, &approval.receipt);
+        Outcome::Approved(approval)
+    }
+
+    fn exchange_failed(&self, p: &Prepared<'_>, started: &OnlineTxn, e: ExchangeError) -> Outcome {
+        log::warn!("txn {}: exchange failed: {e}", p.attempt_id);
+        let termination = endings::from_exchange(&e);
+        let reached = e.may_have_reached_host();
+        let reversible = p.kind.spec().reversible;
+        let (state, reversal, advice) = match (reached, reversible) {
+            (false, _) => (TxnState::NotSent, ReversalAction::Disarm, None),
+            (true, true) => (
+                TxnState::Unknown,
+                ReversalAction::Require(reversal_reason(&e)),
+                None,
+            ),
+            // A refund is an advice: the host de-duplicates it by STAN, so it is queued to be
+            // sent again unchanged rather than reversed.
+            (true, false) => (
+                TxnState::Unknown,
+                ReversalAction::Disarm,
+                Some(self.now_ms() + ADVICE_LIFETIME.as_millis() as i64),
+            ),
+        };
+        let outcome = HostOutcome {
+            state,
+            response_code: None,
+            rrn: None,
+            auth_code: None,
+            termination_code: Some(termination.code.to_string()),
+            reversal,
+            keep_icc_data: false,
+            advice_expires_at: advice,
+            receipt: None,
+            at_ms: self.now_ms(),
+        };
+        if let Err(se) = self.journal().record_outcome(started.id, &outcome) {
+            return self.storage_fault(&se).into();
+        }
+        if matches!(e, ExchangeError::BadMac) {
+            self.session().sign_on_required = true;
+        }
+        if matches!(reversal, ReversalAction::Require(_)) {
+            // Try at once so the customer's money is released while they stand there; what does
+            // not get through stays owed and goes before the next online message.
+            self.send_pending_reversals();
+        }
+        termination.into()
+    }
+
+    fn print(&self, txn_id: i64, receipt: &crate::ports::Receipt) -> bool {
+        match self.ports.printer.print(receipt) {
+            Ok(()) => true,
+            Err(fault) => {
+                // A printer fault never undoes a payment: the receipt waits for a reprint.
+                log::warn!("txn #{txn_id}: receipt not printed: {fault}");
+                if let Err(e) = self.journal().save_receipt(txn_id, &receipt.to_string()) {
+                    log::error!("txn #{txn_id}: pending receipt not saved: {e}");
+                }
+                false
+            }
+        }
+    }
+
+    pub(crate) fn seal_pan(&self, pan: &Pan) -> Result<OpaqueBlob, Termination> {
+        crate::crypto::seal(
+            &self.config.storage_key,
+            b"pan",
+            pan.expose_digits().as_bytes(),
+        )
+        .map(OpaqueBlob::new)
+        .map_err(|e| {
+            log::error!(
+                "terminal {}: PAN sealing failed: {e}",
+                self.config.terminal_id
+            );
+            endings::keys()
+        })
+    }
+
+    pub(crate) fn unseal_pan(&self, sealed: Option<&OpaqueBlob>) -> Result<Pan, Termination> {
+        let sealed = sealed.ok_or_else(endings::keys)?;
+        let digits = crate::crypto::open(&self.config.storage_key, b"pan", sealed.as_bytes())
+            .map_err(|_| endings::keys())?;
+        let text = std::str::from_utf8(&digits).map_err(|_| endings::keys())?;
+        Pan::parse(text).map_err(|_| endings::keys())
+    }
+}
+
+/// The reversal reason a failed exchange calls for.
+fn reversal_reason(e: &ExchangeError) -> ReversalReason {
+    match e {
+        ExchangeError::BadMac => ReversalReason::MacFailure,
+        ExchangeError::Transport(_) => ReversalReason::NoResponse,
+        _ => ReversalReason::TerminalError,
+    }
+}
+
+pub(crate) fn original_fields(o: &TransactionRecord) -> OriginalFields<'_> {
+    OriginalFields {
+        batch_no: o.batch_no.value(),
+        stan: o.stan.value(),
+        rrn: o.rrn.as_deref().unwrap_or(""),
+        auth_code: o.auth_code.as_deref().unwrap_or(""),
+        date: None,
+    }
+}

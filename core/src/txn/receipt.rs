@@ -1,0 +1,169 @@
+//! Receipts (签购单) and replays of recorded outcomes. A receipt carries the masked PAN only.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::card::MaskedPan;
+use crate::ports::{Clock, Receipt};
+use crate::store::{TransactionRecord, TxnState};
+use crate::txn::config::TerminalConfig;
+use crate::txn::endings;
+use crate::txn::kind::TxnKind;
+use crate::txn::outcome::{Approval, Outcome};
+use crate::txn::terminal::Terminal;
+
+pub(crate) fn for_approval(
+    config: &TerminalConfig,
+    a: &Approval,
+    masked: MaskedPan,
+    clock: &dyn Clock,
+    duplicate: bool,
+) -> Receipt {
+    let spec = a.kind.spec();
+    let title = if duplicate {
+        "POS签购单（重打印）/ POS SALES SLIP (DUPLICATE)"
+    } else {
+        "POS签购单 / POS SALES SLIP"
+    };
+    let amount = match a.balance_fen {
+        Some(b) => ("余额 BALANCE", format!("RMB {}", yuan(b))),
+        None => ("金额 AMOUNT", format!("RMB {}", yuan(a.amount_fen as i64))),
+    };
+    Receipt::new(title)
+        .with_card(masked)
+        .line("商户名称 MERCHANT", config.merchant_name.as_str())
+        .line("商户编号 MERCHANT NO", config.merchant_id.as_str())
+        .line("终端编号 TERMINAL NO", config.terminal_id.as_str())
+        .line(
+            "交易类型 TYPE",
+            format!("{} {}", spec.zh, spec.en.to_uppercase()),
+        )
+        .line("批次号 BATCH NO", format!("{:06}", a.batch_no))
+        .line("凭证号 VOUCHER NO", format!("{:06}", a.stan))
+        .line("授权码 AUTH NO", a.auth_code.as_str())
+        .line("参考号 REF NO", a.rrn.as_str())
+        .line("日期时间 DATE/TIME", beijing_time_text(clock.now()))
+        .line(amount.0, amount.1)
+        .footer("本人确认以上交易，同意将其记入本卡账户")
+        .footer("I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES")
+}
+
+/// Local time in China (UTC+8, no daylight saving), "YYYY-MM-DD hh:mm:ss".
+pub(crate) fn beijing_time_text(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+        + 8 * 3600;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant, "chrono-Compatible
+/// Low-Level Date Algorithms", days_from_civil inverse).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+pub(crate) fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// Field 54 (UnionPay): account type n2, amount type n2, currency n3, sign C/D, amount n12 —
+/// 20 characters per balance; the first one is the available balance.
+pub(crate) fn parse_balance(field54: &str) -> Option<i64> {
+    let b = field54.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let amount: i64 = field54.get(8..20)?.parse().ok()?;
+    match b[7] {
+        b'C' => Some(amount),
+        b'D' => Some(-amount),
+        _ => None,
+    }
+}
+
+impl Terminal {
+    /// What a known attempt id ended as, rebuilt from the journal without going online.
+    pub(crate) fn recorded_outcome(&self, record: &TransactionRecord) -> Outcome {
+        let kind = TxnKind::from_journal(record.kind).unwrap_or(TxnKind::Sale);
+        match record.state {
+            TxnState::Approved | TxnState::Voided => {
+                let mut approval = Approval {
+                    kind,
+                    attempt_id: record.attempt_id.clone(),
+                    amount_fen: record.amount_fen,
+                    stan: record.stan.value(),
+                    batch_no: record.batch_no.value(),
+                    rrn: record.rrn.clone().unwrap_or_default(),
+                    auth_code: record.auth_code.clone().unwrap_or_default(),
+                    pan_masked: record.pan_masked.clone().unwrap_or_default(),
+                    balance_fen: None,
+                    receipt: Receipt::default(),
+                    receipt_printed: true,
+                };
+                if let Ok(pan) = self.unseal_pan(record.pan_sealed.as_ref()) {
+                    approval.receipt = for_approval(
+                        &self.config,
+                        &approval,
+                        pan.masked(),
+                        &*self.ports.clock,
+                        true,
+                    );
+                }
+                Outcome::Approved(approval)
+            }
+            TxnState::Declined => {
+                endings::from_response(record.response_code.as_deref().unwrap_or("06")).into()
+            }
+            // Reversed, not sent, still unknown: the recorded reason is the explanation.
+            _ => endings::recorded(record.termination_code.as_deref()).into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balance_field_is_signed() {
+        assert_eq!(parse_balance("1002156C000000012345"), Some(12345));
+        assert_eq!(parse_balance("1002156D000000000100"), Some(-100));
+        assert_eq!(parse_balance("1002156X000000000100"), None);
+        assert_eq!(parse_balance("1002156C0000"), None);
+    }
+
+    #[test]
+    fn beijing_time_is_utc_plus_8() {
+        // 2024-02-29T16:30:05Z is 2024-03-01 00:30:05 in Beijing (checked with `date -u -d`).
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_709_224_205);
+        assert_eq!(beijing_time_text(t), "2024-03-01 00:30:05");
+        assert_eq!(beijing_time_text(UNIX_EPOCH), "1970-01-01 08:00:00");
+    }
+
+    #[test]
+    fn yuan_formats_fen() {
+        assert_eq!(yuan(0), "0.00");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(123456), "1234.56");
+        assert_eq!(yuan(-250), "-2.50");
+    }
+}

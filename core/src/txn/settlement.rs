@@ -1,0 +1,169 @@
+//! Settlement (0500) and, when the host's totals disagree, batch upload (0320) before the batch
+//! is closed. A reversal that never got through blocks settlement: the totals would be wrong.
+
+use crate::codec::iso8583::Message;
+use crate::codec::iso8583::cups::{Field48Totals, Field60, SideTotals};
+use crate::diag::Termination;
+use crate::host::CancelToken;
+use crate::store::TransactionRecord;
+use crate::txn::endings;
+use crate::txn::fields::{CURRENCY_CNY, stan_digits};
+use crate::txn::kind::TxnKind;
+use crate::txn::terminal::Terminal;
+
+const NET_SETTLEMENT: &str = "201";
+const NET_BATCH_UPLOAD: &str = "201";
+const NET_BATCH_UPLOAD_END: &str = "202";
+/// Lines per 0320: 2-digit count + 8 × 20 digits stays inside field 48's 322 digits.
+const LINES_PER_UPLOAD: usize = 8;
+
+/// What a settlement did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementReport {
+    pub batch_no: u32,
+    pub debit_count: u64,
+    pub debit_fen: u64,
+    pub credit_count: u64,
+    pub credit_fen: u64,
+    /// The host's totals agreed with the terminal's on the first try.
+    pub balanced: bool,
+    /// Transactions sent in batch upload (0 when balanced).
+    pub uploaded: usize,
+    /// The batch now open.
+    pub next_batch_no: u32,
+}
+
+impl Terminal {
+    pub fn settle(&self) -> Result<SettlementReport, Termination> {
+        let _one = self.exclusive();
+        self.ready_for_online()?;
+        let pending = self
+            .journal()
+            .unresolved_reversals()
+            .map_err(|e| self.storage_fault(&e))?;
+        if !pending.is_empty() {
+            return Err(endings::reversal_blocks_settlement(pending.len()));
+        }
+        let (batch_no, totals) = {
+            let journal = self.journal();
+            let batch = journal.batch_no().map_err(|e| self.storage_fault(&e))?;
+            let totals = journal
+                .batch_totals(batch)
+                .map_err(|e| self.storage_fault(&e))?;
+            (batch.value(), totals)
+        };
+        let ours = Field48Totals {
+            domestic: SideTotals {
+                debit_count: totals.debit_count,
+                debit_amount: totals.debit_fen,
+                credit_count: totals.credit_count,
+                credit_amount: totals.credit_fen,
+                reconciliation: '0',
+            },
+            foreign: SideTotals::zero(),
+        };
+        let mut m = self.batch_message("0500", NET_SETTLEMENT, batch_no)?;
+        m.set_digits(48, &ours.to_digits());
+        m.set_text(49, CURRENCY_CNY);
+        let response = self.send_batch_message(m)?;
+        let answer = response
+            .field_text(48)
+            .and_then(|d| Field48Totals::parse(&d).ok())
+            .ok_or_else(|| endings::from_response("30"))?;
+        let balanced = answer.domestic.reconciliation == '1';
+        let mut uploaded = 0;
+        if !balanced {
+            uploaded = self.batch_upload(batch_no)?;
+        }
+        let next_batch_no = self
+            .journal()
+            .advance_batch()
+            .map_err(|e| self.storage_fault(&e))?
+            .value();
+        log::info!(
+            "terminal {}: batch {batch_no:06} settled ({}), next {next_batch_no:06}",
+            self.config.terminal_id,
+            if balanced { "balanced" } else { "after upload" }
+        );
+        Ok(SettlementReport {
+            batch_no,
+            debit_count: totals.debit_count,
+            debit_fen: totals.debit_fen,
+            credit_count: totals.credit_count,
+            credit_fen: totals.credit_fen,
+            balanced,
+            uploaded,
+            next_batch_no,
+        })
+    }
+
+    fn batch_upload(&self, batch_no: u32) -> Result<usize, Termination> {
+        let batch = crate::store::BatchNo::new(batch_no).map_err(|e| self.storage_fault(&e))?;
+        let lines = self
+            .journal()
+            .batch_records(batch)
+            .map_err(|e| self.storage_fault(&e))?;
+        for chunk in lines.chunks(LINES_PER_UPLOAD) {
+            let mut m = self.batch_message("0320", NET_BATCH_UPLOAD, batch_no)?;
+            m.set_digits(48, &upload_digits(chunk));
+            self.send_batch_message(m)?;
+        }
+        let mut end = self.batch_message("0320", NET_BATCH_UPLOAD_END, batch_no)?;
+        end.set_digits(48, &format!("{:04}", lines.len()));
+        self.send_batch_message(end)?;
+        Ok(lines.len())
+    }
+
+    fn batch_message(
+        &self,
+        mti: &str,
+        net_code: &str,
+        batch_no: u32,
+    ) -> Result<Message, Termination> {
+        let stan = self
+            .journal()
+            .next_stan_standalone()
+            .map_err(|e| self.storage_fault(&e))?;
+        let mut m = Message::new(mti);
+        m.set_digits(11, &stan_digits(stan.value()));
+        m.set_text(41, &self.config.terminal_id);
+        m.set_text(42, &self.config.merchant_id);
+        let f60 = Field60 {
+            type_code: "00".into(),
+            batch_no,
+            net_mgmt: net_code.into(),
+            read_capability: None,
+            ic_condition: None,
+            tail: String::new(),
+        };
+        m.set_digits(60, &f60.to_digits());
+        m.set_text(63, &format!("{:<3}", self.config.operator));
+        Ok(m)
+    }
+
+    fn send_batch_message(&self, m: Message) -> Result<Message, Termination> {
+        let response = self
+            .exchange(m, true, &CancelToken::new())
+            .map_err(|e| endings::from_exchange(&e))?;
+        match response.field_text(39).as_deref() {
+            Some("00") => Ok(response),
+            Some(code) => Err(endings::from_response(code)),
+            None => Err(endings::from_response("30")),
+        }
+    }
+}
+
+/// Field 48 of a batch-upload 0320: line count n2, then per line 60.1 type code n2, STAN n6,
+/// amount n12. (UnionPay's full layout also carries the PAN; this acquirer reconciles by STAN.)
+pub fn upload_digits(lines: &[TransactionRecord]) -> String {
+    let mut s = format!("{:02}", lines.len());
+    for l in lines {
+        let type_code = TxnKind::from_journal(l.kind).map_or("00", |k| k.spec().type_code);
+        s.push_str(&format!(
+            "{type_code}{:06}{:012}",
+            l.stan.value(),
+            l.amount_fen
+        ));
+    }
+    s
+}
