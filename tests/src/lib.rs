@@ -1,1 +1,138 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared harness for the end-to-end tests: an acquirer simulator on a loopback port chosen by
+//! the OS, and a terminal with scripted ports and a journal in a temporary folder.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartpos_core::card::Track2;
+use smartpos_core::host::CancelToken;
+use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
+use smartpos_core::ports::{CardPresentation, SystemClock};
+use smartpos_core::txn::{Outcome, Ports, SaleRequest, Terminal, TerminalConfig};
+use smartpos_tools::demo_setup;
+use smartpos_tools::sim::ledger::Ledger;
+use smartpos_tools::sim::{Acquirer, SimServer};
+
+/// A terminal wired to a simulator.
+#[allow(missing_debug_implementations)]
+pub struct Harness {
+    pub sim: SimServer,
+    pub terminal: Terminal,
+    pub reader: Arc<ScriptedCardReader>,
+    pub pin_pad: Arc<SoftwarePinPad>,
+    pub printer: Arc<RecordingPrinter>,
+    pub dir: tempfile::TempDir,
+    pub cancel: CancelToken,
+}
+
+impl Harness {
+    /// A simulator with the demo accounts and a signed-on terminal.
+    pub fn new() -> Harness {
+        let h = Harness::unsigned();
+        h.terminal.sign_on().expect("sign-on");
+        h
+    }
+
+    /// As `new`, but without signing on.
+    pub fn unsigned() -> Harness {
+        let acquirer = Arc::new(Acquirer::new(
+            Ledger::with_demo_accounts(),
+            demo_setup::demo_tmk(),
+        ));
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let sim = SimServer::start(acquirer, loopback).expect("sim");
+        Harness::with_sim(sim)
+    }
+
+    pub fn with_sim(sim: SimServer) -> Harness {
+        Harness::with_endpoints(sim, None)
+    }
+
+    /// A terminal whose primary endpoint is `primary` (e.g. a dead port) and the simulator its
+    /// backup.
+    pub fn with_endpoints(sim: SimServer, primary: Option<SocketAddr>) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault = Arc::new(demo_setup::demo_vault());
+        let reader = Arc::new(ScriptedCardReader::default());
+        let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
+        let printer = Arc::new(RecordingPrinter::default());
+        let ports = Ports {
+            card_reader: reader.clone(),
+            pin_pad: pin_pad.clone(),
+            printer: printer.clone(),
+            vault,
+            clock: Arc::new(SystemClock),
+        };
+        let mut endpoints = Vec::new();
+        endpoints.extend(primary);
+        endpoints.push(sim.addr());
+        let config = TerminalConfig {
+            journal_path: dir.path().join("journal.db"),
+            endpoints,
+            response_timeout: Duration::from_millis(400),
+            ..demo_setup::demo_terminal_config(
+                demo_setup::fresh_storage_key().expect("storage key"),
+            )
+        };
+        let terminal = Terminal::open(config, ports).expect("open terminal");
+        Harness {
+            sim,
+            terminal,
+            reader,
+            pin_pad,
+            printer,
+            dir,
+            cancel: CancelToken::new(),
+        }
+    }
+
+    pub fn acquirer(&self) -> &Acquirer {
+        self.sim.acquirer()
+    }
+
+    /// Presents a demo card (by its name in the demo ledger) with the PIN the cardholder types.
+    pub fn present(&self, card: &str, pin: Option<&str>) {
+        let track2 = demo_setup::demo_track2(card).expect("demo card");
+        self.reader.present(CardPresentation::Magstripe {
+            track2: Track2::parse(&track2).expect("track 2"),
+        });
+        self.pin_pad.set_pin(pin);
+    }
+
+    pub fn sale(&self, attempt: &str, card: &str, pin: Option<&str>, fen: u64) -> Outcome {
+        self.present(card, pin);
+        self.terminal.sale(
+            &SaleRequest {
+                attempt_id: attempt.into(),
+                amount_fen: fen,
+                entry: Default::default(),
+            },
+            &self.cancel,
+        )
+    }
+
+    /// Balance of a demo account at the simulated issuer.
+    pub fn balance(&self, account: &str) -> i64 {
+        self.acquirer()
+            .ledger()
+            .account(account)
+            .map_or(0, |a| a.balance_fen)
+    }
+
+    /// Funds held by pre-authorisations on a demo account.
+    pub fn held(&self, account: &str) -> u64 {
+        self.acquirer().ledger().held_fen(account)
+    }
+
+    /// The merchant's net position in the simulator's ledger.
+    pub fn net_fen(&self) -> i64 {
+        self.acquirer().ledger().net_fen()
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Harness::new()
+    }
+}

@@ -2,4 +2,5 @@
 //! the demo can embed them in-process.
 
 pub mod cli;
+pub mod demo_setup;
 pub mod sim;

@@ -1,10 +1,356 @@
-//! `smartpos demo`.
+//! `smartpos demo`: a scripted business day against an embedded acquirer simulator on loopback,
+//! with the journal in a temporary folder. Nothing to set up.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use smartpos_core::card::Track2;
+use smartpos_core::diag::Termination;
+use smartpos_core::host::CancelToken;
+use smartpos_core::ports::testing::{ScriptedCardReader, SoftwarePinPad};
+use smartpos_core::ports::{CardPresentation, DeviceFault, Printer, Receipt, SystemClock};
+use smartpos_core::txn::{
+    BalanceRequest, FollowUpRequest, Original, Outcome, Ports, PreAuthRequest, RefundRequest,
+    SaleRequest, Terminal, VoidRequest,
+};
 
 use super::{CliError, CliResult};
+use crate::demo_setup;
+use crate::sim::ledger::Ledger;
+use crate::sim::{Acquirer, Fault, Matcher, SimServer};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print the receipts too (they are long).
+    #[arg(long)]
+    pub receipts: bool,
+}
 
-pub fn run(_args: Args) -> CliResult {
-    Err(CliError::new("demo: not yet available"))
+/// Prints receipts on stdout, as a shell's logcat printer would.
+#[derive(Debug, Default)]
+struct ConsolePrinter {
+    show: bool,
+    printed: Mutex<u32>,
+}
+
+impl Printer for ConsolePrinter {
+    fn print(&self, receipt: &Receipt) -> Result<(), DeviceFault> {
+        *self.printed.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        if self.show {
+            println!("{}", indent(&receipt.to_string()));
+        }
+        Ok(())
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("      | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+struct Day {
+    terminal: Terminal,
+    reader: Arc<ScriptedCardReader>,
+    pin_pad: Arc<SoftwarePinPad>,
+    server: SimServer,
+    cancel: CancelToken,
+    approved: u32,
+    terminated: u32,
+}
+
+impl Day {
+    fn present(&self, card: &str, pin: Option<&str>) -> Result<(), CliError> {
+        let t2 = demo_setup::demo_track2(card)
+            .ok_or_else(|| CliError::new(format!("demo card {card} missing")))?;
+        let track2 = Track2::parse(&t2).map_err(|e| CliError::new(e.to_string()))?;
+        self.reader.present(CardPresentation::Magstripe { track2 });
+        self.pin_pad.set_pin(pin);
+        Ok(())
+    }
+
+    fn show(&mut self, step: &str, outcome: &Outcome) {
+        match outcome {
+            Outcome::Approved(a) => {
+                self.approved += 1;
+                let extra = a
+                    .balance_fen
+                    .map(|b| format!(", balance {}", yuan(b)))
+                    .unwrap_or_default();
+                println!(
+                    "  ✔ {step}: approved — {} {} RMB {}, voucher {:06}, auth {}, ref {}{extra}",
+                    a.kind.spec().en,
+                    a.pan_masked,
+                    yuan(a.amount_fen as i64),
+                    a.stan,
+                    a.auth_code,
+                    a.rrn
+                );
+            }
+            Outcome::Terminated(t) => {
+                self.terminated += 1;
+                println!("  ✘ {step}: terminated");
+                explain(t);
+            }
+        }
+    }
+}
+
+fn explain(t: &Termination) {
+    println!("      cause: {:?}   code: {}", t.cause, t.code);
+    if let Some(rc) = &t.host_code {
+        println!("      host response code: {}", rc.as_str());
+    }
+    println!("      商户提示: {}", t.merchant_zh);
+    println!("      merchant: {}", t.merchant_en);
+    println!("      cardholder: {}", t.cardholder);
+    for r in &t.remedies {
+        println!("      → {} / {}", r.zh(), r.en());
+    }
+    if let Some(alt) = &t.alternative {
+        println!("      another way to pay: {}", alt.en());
+    }
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, (fen % 100).abs())
+}
+
+pub fn run(args: Args) -> CliResult {
+    let acquirer = Arc::new(Acquirer::new(
+        Ledger::with_demo_accounts(),
+        demo_setup::demo_tmk(),
+    ));
+    let server = SimServer::start(
+        acquirer,
+        "127.0.0.1:0"
+            .parse()
+            .map_err(|_| CliError::new("address"))?,
+    )
+    .map_err(|e| CliError::new(format!("simulator: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| CliError::new(format!("temporary folder: {e}")))?;
+    let vault = Arc::new(demo_setup::demo_vault());
+    let reader = Arc::new(ScriptedCardReader::default());
+    let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
+    let printer = Arc::new(ConsolePrinter {
+        show: args.receipts,
+        printed: Mutex::new(0),
+    });
+    let ports = Ports {
+        card_reader: reader.clone(),
+        pin_pad: pin_pad.clone(),
+        printer: printer.clone(),
+        vault,
+        clock: Arc::new(SystemClock),
+    };
+    let storage_key =
+        demo_setup::fresh_storage_key().map_err(|e| CliError::new(format!("storage key: {e}")))?;
+    let mut config = demo_setup::demo_terminal_config(storage_key);
+    config.journal_path = dir.path().join("journal.db");
+    config.endpoints = vec![server.addr()];
+    config.response_timeout = Duration::from_millis(800);
+    let terminal =
+        Terminal::open(config, ports).map_err(|e| CliError::new(format!("terminal: {e}")))?;
+
+    println!(
+        "SmartPOS demo — acquirer simulator on {}, journal in {}",
+        server.addr(),
+        dir.path().display()
+    );
+    println!(
+        "terminal {} merchant {}\n",
+        demo_setup::DEMO_TERMINAL_ID,
+        demo_setup::DEMO_MERCHANT_ID
+    );
+    let mut day = Day {
+        terminal,
+        reader,
+        pin_pad,
+        server,
+        cancel: CancelToken::new(),
+        approved: 0,
+        terminated: 0,
+    };
+    script(&mut day)?;
+
+    let ledger = day.server.acquirer().ledger();
+    println!("\nSummary");
+    println!(
+        "  approved: {}   terminated (explained): {}",
+        day.approved, day.terminated
+    );
+    println!(
+        "  receipts printed: {}",
+        *printer.printed.lock().unwrap_or_else(|p| p.into_inner())
+    );
+    println!(
+        "  acquirer ledger: {} postings, merchant net RMB {}",
+        ledger.postings().len(),
+        yuan(ledger.net_fen())
+    );
+    Ok(())
+}
+
+fn sale(
+    day: &mut Day,
+    step: &str,
+    attempt: &str,
+    card: &str,
+    pin: Option<&str>,
+    fen: u64,
+) -> Result<Outcome, CliError> {
+    day.present(card, pin)?;
+    let outcome = day.terminal.sale(
+        &SaleRequest {
+            attempt_id: attempt.into(),
+            amount_fen: fen,
+            entry: Default::default(),
+        },
+        &day.cancel,
+    );
+    day.show(step, &outcome);
+    Ok(outcome)
+}
+
+fn script(day: &mut Day) -> CliResult {
+    println!("1. Sign-on: working keys under the TMK, check values verified");
+    match day.terminal.sign_on() {
+        Ok(r) => println!(
+            "  ✔ signed on, batch {:06}{}",
+            r.batch_no,
+            if r.data_key { ", with data key" } else { "" }
+        ),
+        Err(t) => {
+            explain(&t);
+            return Err(CliError::new("sign-on failed"));
+        }
+    }
+
+    println!("\n2. Sales");
+    let first = sale(day, "sale", "demo-sale-1", "normal", Some("123456"), 12_800)?;
+    let second = sale(day, "sale", "demo-sale-2", "credit", Some("123456"), 5_680)?;
+
+    println!("\n3. Void of the second sale (by voucher number)");
+    if let Some(a) = second.approval() {
+        let outcome = day.terminal.void(
+            &VoidRequest {
+                attempt_id: "demo-void-1".into(),
+                original: Original { stan: a.stan },
+            },
+            &day.cancel,
+        );
+        day.show("void", &outcome);
+    }
+
+    println!("\n4. Partial refund of the first sale");
+    if let Some(a) = first.approval() {
+        day.present("normal", None)?;
+        let outcome = day.terminal.refund(
+            &RefundRequest {
+                attempt_id: "demo-refund-1".into(),
+                amount_fen: 2_800,
+                original: Original { stan: a.stan },
+                entry: Default::default(),
+            },
+            &day.cancel,
+        );
+        day.show("refund", &outcome);
+    }
+
+    println!("\n5. Declines, each with its reason");
+    sale(
+        day,
+        "sale on a low-balance card",
+        "demo-sale-3",
+        "low",
+        Some("123456"),
+        99_900,
+    )?;
+    sale(
+        day,
+        "sale with a wrong PIN",
+        "demo-sale-4",
+        "normal",
+        Some("000000"),
+        1_000,
+    )?;
+    sale(
+        day,
+        "sale on a card reported lost",
+        "demo-sale-5",
+        "lost",
+        Some("123456"),
+        1_000,
+    )?;
+
+    println!("\n6. The host's answer is lost: the terminal reverses automatically");
+    day.server.acquirer().inject(
+        Matcher::Mti("0200".into()),
+        Fault::NoResponse { apply: true },
+    );
+    sale(
+        day,
+        "sale whose response never arrives",
+        "demo-sale-6",
+        "normal",
+        Some("123456"),
+        4_200,
+    )?;
+    println!("      (the acquirer had charged it; the 0400 reversal with reason 98 undid it)");
+
+    println!("\n7. Balance inquiry, pre-authorisation and completion");
+    day.present("normal", Some("123456"))?;
+    let outcome = day.terminal.balance(
+        &BalanceRequest {
+            attempt_id: "demo-balance-1".into(),
+            entry: Default::default(),
+        },
+        &day.cancel,
+    );
+    day.show("balance", &outcome);
+    day.present("normal", Some("123456"))?;
+    let pre = day.terminal.pre_auth(
+        &PreAuthRequest {
+            attempt_id: "demo-preauth-1".into(),
+            amount_fen: 30_000,
+            entry: Default::default(),
+        },
+        &day.cancel,
+    );
+    day.show("pre-authorisation", &pre);
+    if let Some(a) = pre.approval() {
+        let done = day.terminal.completion(
+            &FollowUpRequest {
+                attempt_id: "demo-completion-1".into(),
+                original: Original { stan: a.stan },
+                amount_fen: 26_500,
+            },
+            &day.cancel,
+        );
+        day.show("completion", &done);
+    }
+
+    println!("\n8. Settlement");
+    match day.terminal.settle() {
+        Ok(r) => println!(
+            "  ✔ batch {:06} settled {}: {} debits RMB {}, {} credits RMB {}; batch {:06} is open",
+            r.batch_no,
+            if r.balanced {
+                "balanced"
+            } else {
+                "after batch upload"
+            },
+            r.debit_count,
+            yuan(r.debit_fen as i64),
+            r.credit_count,
+            yuan(r.credit_fen as i64),
+            r.next_batch_no
+        ),
+        Err(t) => {
+            println!("  ✘ settlement");
+            explain(&t);
+        }
+    }
+    Ok(())
 }

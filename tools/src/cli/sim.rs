@@ -1,10 +1,46 @@
-//! `smartpos sim`.
+//! `smartpos sim --listen ADDR [--ledger FILE]`: the acquirer simulator as a TCP server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{CliError, CliResult};
+use crate::demo_setup;
+use crate::sim::ledger::Ledger;
+use crate::sim::{Acquirer, SimServer};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Address to listen on, e.g. 127.0.0.1:5800 (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Keep the ledger in this JSON file: loaded at start if it exists, saved after every change.
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+}
 
-pub fn run(_args: Args) -> CliResult {
-    Err(CliError::new("sim: not yet available"))
+pub fn run(args: Args) -> CliResult {
+    let ledger = match &args.ledger {
+        Some(path) if path.exists() => Ledger::load(path)
+            .map_err(|e| CliError::new(format!("ledger {}: {e}", path.display())))?,
+        _ => Ledger::with_demo_accounts(),
+    };
+    let mut acquirer = Acquirer::new(ledger, demo_setup::demo_tmk());
+    if let Some(path) = &args.ledger {
+        acquirer = acquirer.with_ledger_file(path.clone());
+        acquirer
+            .ledger()
+            .save(path)
+            .map_err(|e| CliError::new(format!("ledger {}: {e}", path.display())))?;
+    }
+    let server = SimServer::start(Arc::new(acquirer), args.listen)
+        .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+    println!("smartpos sim: acquirer listening on {}", server.addr());
+    println!(
+        "terminal {} / merchant {} / TMK = demo key",
+        demo_setup::DEMO_TERMINAL_ID,
+        demo_setup::DEMO_MERCHANT_ID
+    );
+    server.wait();
+    Ok(())
 }

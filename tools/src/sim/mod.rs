@@ -1,6 +1,14 @@
-//! Acquirer simulator: a UnionPay-style host with a real ledger.
+//! Acquirer simulator: a UnionPay-style host with a real ledger, scriptable faults, and a TCP
+//! server speaking the terminal's dialect. Tests and the demo embed it in-process.
 //!
 //! The simulator plays acquirer and issuer at once: [`ledger::Ledger`] holds the accounts,
 //! authorises, and keeps every money movement as a posting operators can audit.
 
+pub mod faults;
+pub mod host;
 pub mod ledger;
+pub mod server;
+
+pub use faults::{Fault, Matcher};
+pub use host::Acquirer;
+pub use server::SimServer;

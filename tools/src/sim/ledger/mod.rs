@@ -37,6 +37,9 @@
 //! | expired  | 6222020000000064   | debit  | expired | 2001   | 1 000 000     |
 //! | frozen   | 6222020000000072   | debit  | frozen  | 3012   | 1 000 000     |
 //! | lapsed   | 6222020000000080   | debit  | normal  | 2412   | 1 000 000     |
+//! | chip     | 6222020000000106   | debit  | normal  | 3012   | 1 000 000     |
+//!
+//! `chip` is a chip card: its track 2 carries service code 201, so a swipe is sent to the chip.
 //!
 //! `lapsed` has status normal but an expiry before the ledger's default "today" (2601), so it
 //! exercises the date check.
@@ -127,6 +130,14 @@ const DEMO_CARDS: &[(&str, &str, CardKind, AccountStatus, &str, i64)] = &[
         CardKind::Debit,
         AccountStatus::Normal,
         "2412",
+        1_000_000,
+    ),
+    (
+        "chip",
+        "6222020000000106",
+        CardKind::Debit,
+        AccountStatus::Normal,
+        "3012",
         1_000_000,
     ),
 ];
@@ -248,6 +259,40 @@ impl Ledger {
 
     pub fn postings(&self) -> &[Posting] {
         &self.postings
+    }
+
+    /// Track 2 of a demo card as its magnetic stripe would carry it: PAN, expiry, service code
+    /// (201 for the chip card, 101 otherwise) and discretionary data. The simulator is the
+    /// issuer, so it may hand out its own test cards.
+    pub fn demo_track2(&self, id: &str) -> Option<String> {
+        let a = self.accounts.get(id)?;
+        let service_code = if id == "chip" { "201" } else { "101" };
+        Some(format!(
+            "{}={}{service_code}0000000000",
+            a.pan, a.expiry_yymm
+        ))
+    }
+
+    /// Funds still held by approved pre-authorisations on this account.
+    pub fn held_fen(&self, account_id: &str) -> u64 {
+        self.records
+            .iter()
+            .filter(|r| {
+                r.kind == Kind::PreAuth
+                    && r.status == Status::Approved
+                    && r.account_id.as_deref() == Some(account_id)
+            })
+            .map(|r| r.hold_fen)
+            .sum()
+    }
+
+    /// Host-side fault for tests and drills: the host loses its record of a message (as after a
+    /// failed database write), so the next settlement of that batch is unbalanced.
+    pub fn lose_record(&mut self, terminal_id: &str, stan: u32) -> bool {
+        let before = self.records.len();
+        self.records
+            .retain(|r| !(r.key.terminal_id == terminal_id && r.key.stan == stan));
+        before != self.records.len()
     }
 
     /// The merchant's net position; see the module docs.

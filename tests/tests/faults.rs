@@ -1,0 +1,195 @@
+//! One test per simulator fault: the terminal's final state, the reversal it armed, and the
+//! acquirer's ledger.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartpos_core::diag::Cause;
+use smartpos_core::store::{ReversalState, TxnState};
+use smartpos_e2e::Harness;
+use smartpos_tools::demo_setup;
+use smartpos_tools::sim::ledger::{Effect, Ledger};
+use smartpos_tools::sim::{Acquirer, Fault, Matcher, SimServer};
+
+fn only_txn(h: &Harness) -> smartpos_core::store::TransactionRecord {
+    let all = h.terminal.transactions().expect("journal");
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.into_iter().next().unwrap()
+}
+
+fn sale_fault(fault: Fault) -> Harness {
+    let h = Harness::new();
+    h.acquirer().inject(Matcher::Mti("0200".into()), fault);
+    h
+}
+
+#[test]
+fn no_response_after_the_host_charged_is_reversed_at_once() {
+    let h = sale_fault(Fault::NoResponse { apply: true });
+    let outcome = h.sale("t1", "normal", Some("123456"), 4_200);
+    let t = outcome.termination().expect("terminated");
+    assert_eq!(t.cause, Cause::Network);
+    let txn = only_txn(&h);
+    assert_eq!(txn.state, TxnState::Reversed);
+    let reversals = h.terminal.reversals().unwrap();
+    assert_eq!(reversals.len(), 1);
+    assert_eq!(reversals[0].reason.as_str(), "98");
+    assert_eq!(reversals[0].state, ReversalState::Cleared);
+    assert_eq!(h.net_fen(), 0, "charged then reversed");
+    let effects: Vec<_> = h
+        .acquirer()
+        .ledger()
+        .postings()
+        .iter()
+        .map(|p| p.effect)
+        .collect();
+    assert_eq!(effects, [Effect::Debit, Effect::Reversal]);
+}
+
+#[test]
+fn an_undelivered_reversal_goes_before_the_next_message() {
+    let h = Harness::new();
+    h.acquirer().inject(
+        Matcher::Mti("0200".into()),
+        Fault::NoResponse { apply: true },
+    );
+    h.acquirer().inject(
+        Matcher::Mti("0400".into()),
+        Fault::NoResponse { apply: false },
+    );
+    let outcome = h.sale("t1", "normal", Some("123456"), 4_200);
+    assert_eq!(outcome.termination().map(|t| t.cause), Some(Cause::Network));
+    let pending = h.terminal.reversals().unwrap();
+    assert_eq!(pending[0].state, ReversalState::Pending);
+    assert_eq!(h.net_fen(), 4_200, "the host still holds the charge");
+
+    // The next online message sends the armed reversal first.
+    let next = h.sale("t2", "normal", Some("123456"), 100);
+    assert!(next.is_approved(), "{next:?}");
+    assert_eq!(
+        h.terminal.reversals().unwrap()[0].state,
+        ReversalState::Cleared
+    );
+    assert_eq!(h.net_fen(), 100);
+}
+
+#[test]
+fn a_late_response_is_treated_as_none_and_reversed() {
+    let h = sale_fault(Fault::LateResponse {
+        delay: Duration::from_millis(900),
+    });
+    let outcome = h.sale("t1", "normal", Some("123456"), 700);
+    assert_eq!(outcome.termination().map(|t| t.cause), Some(Cause::Network));
+    assert_eq!(only_txn(&h).state, TxnState::Reversed);
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn a_connection_dropped_after_the_request_is_reversed() {
+    let h = sale_fault(Fault::DropAfterRead);
+    let outcome = h.sale("t1", "normal", Some("123456"), 700);
+    assert_eq!(outcome.termination().map(|t| t.cause), Some(Cause::Network));
+    assert_eq!(h.terminal.reversals().unwrap()[0].reason.as_str(), "98");
+    assert_eq!(only_txn(&h).state, TxnState::Reversed);
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn garbled_bytes_are_reversed_with_reason_06() {
+    let h = sale_fault(Fault::Garbled);
+    let outcome = h.sale("t1", "normal", Some("123456"), 700);
+    assert!(!outcome.is_approved());
+    assert_eq!(h.terminal.reversals().unwrap()[0].reason.as_str(), "06");
+    assert_eq!(only_txn(&h).state, TxnState::Reversed);
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn a_wrong_response_mac_is_reversed_with_a0_and_forces_a_new_sign_on() {
+    let h = sale_fault(Fault::WrongMac);
+    let outcome = h.sale("t1", "normal", Some("123456"), 700);
+    let t = outcome.termination().expect("terminated");
+    assert_eq!(t.cause, Cause::Network);
+    let reversal = &h.terminal.reversals().unwrap()[0];
+    assert_eq!(reversal.reason.as_str(), "A0");
+    assert_eq!(h.net_fen(), 0);
+    let next = h.sale("t2", "normal", Some("123456"), 100);
+    assert!(next.is_approved(), "{next:?}");
+    assert_eq!(h.net_fen(), 100);
+}
+
+#[test]
+fn connection_refused_on_the_primary_fails_over_to_the_backup() {
+    let dead = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let acquirer = Arc::new(Acquirer::new(
+        Ledger::with_demo_accounts(),
+        demo_setup::demo_tmk(),
+    ));
+    let sim = SimServer::start(acquirer, "127.0.0.1:0".parse().unwrap()).unwrap();
+    let h = Harness::with_endpoints(sim, Some(dead));
+    h.terminal.sign_on().expect("sign-on via backup");
+    let outcome = h.sale("t1", "normal", Some("123456"), 900);
+    assert!(outcome.is_approved(), "{outcome:?}");
+    assert_eq!(h.net_fen(), 900);
+}
+
+#[test]
+fn connection_refused_everywhere_sends_nothing_and_arms_nothing() {
+    let h = Harness::new();
+    h.sim.set_refusing(true);
+    let outcome = h.sale("t1", "normal", Some("123456"), 900);
+    let t = outcome.termination().expect("terminated");
+    assert_eq!(t.cause, Cause::Network);
+    assert!(t.alternative.is_some(), "another way to pay is offered");
+    assert!(h.terminal.pending_reversals().unwrap().is_empty());
+    assert_eq!(only_txn(&h).state, TxnState::NotSent);
+    h.sim.set_refusing(false);
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn a_maintenance_window_is_explained_and_moves_nothing() {
+    let h = sale_fault(Fault::Maintenance { code: "90".into() });
+    let outcome = h.sale("t1", "normal", Some("123456"), 900);
+    let t = outcome.termination().expect("terminated");
+    assert_eq!(t.cause, Cause::Maintenance);
+    assert!(t.retry_can_help);
+    assert!(h.terminal.pending_reversals().unwrap().is_empty());
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn a_reversal_that_keeps_failing_blocks_settlement() {
+    let h = Harness::new();
+    h.acquirer().inject(
+        Matcher::Mti("0200".into()),
+        Fault::NoResponse { apply: true },
+    );
+    for _ in 0..4 {
+        h.acquirer().inject(
+            Matcher::Mti("0400".into()),
+            Fault::NoResponse { apply: false },
+        );
+    }
+    h.sale("t1", "normal", Some("123456"), 4_200);
+    // Two more tries, then it is parked for the operator.
+    h.terminal.send_pending_reversals();
+    h.terminal.send_pending_reversals();
+    let r = &h.terminal.reversals().unwrap()[0];
+    assert_eq!(r.attempts, 3);
+    assert_eq!(r.state, ReversalState::Failed);
+    let settle = h.terminal.settle();
+    let t = settle.expect_err("blocked");
+    assert!(
+        t.merchant_en.to_lowercase().contains("reversal"),
+        "{}",
+        t.merchant_en
+    );
+    h.acquirer().faults().clear();
+}
