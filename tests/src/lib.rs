@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smartpos_core::card::Track2;
+use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{CardPresentation, SystemClock};
@@ -24,6 +25,10 @@ pub struct Harness {
     pub printer: Arc<RecordingPrinter>,
     pub dir: tempfile::TempDir,
     pub cancel: CancelToken,
+    endpoints: Vec<SocketAddr>,
+    /// The storage key's bytes, so a reopened terminal can unseal what the last one sealed
+    /// (on a device the Android Keystore keeps it).
+    storage_key: Vec<u8>,
 }
 
 impl Harness {
@@ -53,29 +58,15 @@ impl Harness {
     /// backup.
     pub fn with_endpoints(sim: SimServer, primary: Option<SocketAddr>) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
-        let vault = Arc::new(demo_setup::demo_vault());
-        let reader = Arc::new(ScriptedCardReader::default());
-        let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
-        let printer = Arc::new(RecordingPrinter::default());
-        let ports = Ports {
-            card_reader: reader.clone(),
-            pin_pad: pin_pad.clone(),
-            printer: printer.clone(),
-            vault,
-            clock: Arc::new(SystemClock),
-        };
         let mut endpoints = Vec::new();
         endpoints.extend(primary);
         endpoints.push(sim.addr());
-        let config = TerminalConfig {
-            journal_path: dir.path().join("journal.db"),
-            endpoints,
-            response_timeout: Duration::from_millis(400),
-            ..demo_setup::demo_terminal_config(
-                demo_setup::fresh_storage_key().expect("storage key"),
-            )
-        };
-        let terminal = Terminal::open(config, ports).expect("open terminal");
+        let storage_key = demo_setup::fresh_storage_key()
+            .expect("storage key")
+            .expose_secret()
+            .to_vec();
+        let (terminal, reader, pin_pad, printer) =
+            open_terminal(&dir, &endpoints, &storage_key).expect("open terminal");
         Harness {
             sim,
             terminal,
@@ -84,7 +75,24 @@ impl Harness {
             printer,
             dir,
             cancel: CancelToken::new(),
+            endpoints,
+            storage_key,
         }
+    }
+
+    /// Drops the terminal (as a killed process would lose it) and opens a new one on the same
+    /// journal, which runs recovery.
+    pub fn reopen(&mut self) {
+        let (terminal, reader, pin_pad, printer) =
+            open_terminal(&self.dir, &self.endpoints, &self.storage_key).expect("reopen");
+        self.terminal = terminal;
+        self.reader = reader;
+        self.pin_pad = pin_pad;
+        self.printer = printer;
+    }
+
+    pub fn journal_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("journal.db")
     }
 
     pub fn acquirer(&self) -> &Acquirer {
@@ -129,6 +137,41 @@ impl Harness {
     pub fn net_fen(&self) -> i64 {
         self.acquirer().ledger().net_fen()
     }
+}
+
+type Opened = (
+    Terminal,
+    Arc<ScriptedCardReader>,
+    Arc<SoftwarePinPad>,
+    Arc<RecordingPrinter>,
+);
+
+/// A terminal on the journal in `dir`, with scripted ports and the demo TMK.
+pub fn open_terminal(
+    dir: &tempfile::TempDir,
+    endpoints: &[SocketAddr],
+    storage_key: &[u8],
+) -> Result<Opened, smartpos_core::txn::OpenError> {
+    let vault = Arc::new(demo_setup::demo_vault());
+    let reader = Arc::new(ScriptedCardReader::default());
+    let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
+    let printer = Arc::new(RecordingPrinter::default());
+    let ports = Ports {
+        card_reader: reader.clone(),
+        pin_pad: pin_pad.clone(),
+        printer: printer.clone(),
+        vault,
+        clock: Arc::new(SystemClock),
+    };
+    let key = SecretKey::new(KeyAlgorithm::Aes, storage_key).expect("AES-256 storage key");
+    let config = TerminalConfig {
+        journal_path: dir.path().join("journal.db"),
+        endpoints: endpoints.to_vec(),
+        response_timeout: Duration::from_millis(400),
+        ..demo_setup::demo_terminal_config(key)
+    };
+    let terminal = Terminal::open(config, ports)?;
+    Ok((terminal, reader, pin_pad, printer))
 }
 
 impl Default for Harness {

@@ -181,6 +181,21 @@ impl Journal {
         batch_from_db(read_counter(&self.conn, "batch_no")?)
     }
 
+    /// Moves the STAN counter so the next STAN is `next`. Used only when a journal had to be
+    /// started afresh after its predecessor was lost: the old STANs are unknown, and reusing one
+    /// the host has seen in this batch would be refused as a duplicate (or worse, matched).
+    pub fn reseed_stan(&mut self, next: Stan) -> Result<(), StoreError> {
+        let last = if next.value() == 1 {
+            999_999
+        } else {
+            next.value() - 1
+        };
+        self.write(|tx| {
+            tx.execute("UPDATE counters SET value = ?1 WHERE name = 'stan'", [last])?;
+            Ok(())
+        })
+    }
+
     /// Adopts the batch number the host assigned at sign-on (60.2 of the 0810). One commit.
     pub fn set_batch_no(&mut self, batch_no: BatchNo) -> Result<(), StoreError> {
         self.write(|tx| {

@@ -138,6 +138,20 @@ impl Journal {
         found.transpose()
     }
 
+    /// Transactions whose request may be on the wire or whose outcome was never recorded
+    /// (state `sending`): what recovery must resolve after a crash.
+    pub fn in_flight(&self) -> Result<Vec<TransactionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM transactions WHERE state = 'sending' ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([], read_record)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
     /// Approved sales, completions and refunds of a batch, in order: the batch-upload lines.
     pub fn batch_records(&self, batch_no: BatchNo) -> Result<Vec<TransactionRecord>, StoreError> {
         let mut stmt = self.conn.prepare(&format!(

@@ -69,6 +69,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         loaded_at INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 2: recovery at open looks up in-flight transactions by state; without this index it scans
+    // the whole journal.
+    r#"
+    CREATE INDEX transactions_state ON transactions (state);
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

@@ -491,3 +491,18 @@ fn sealed_keys_are_replaced_by_label() {
     assert_eq!(blob.as_bytes(), &[2; 32]);
     assert_eq!(loaded_at, 20);
 }
+
+#[test]
+fn reseeding_moves_the_next_stan_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.db");
+    {
+        let mut j = Journal::open(&path).unwrap();
+        j.reseed_stan(Stan::new(123_456).unwrap()).unwrap();
+        assert_eq!(j.next_stan_standalone().unwrap().value(), 123_456);
+    }
+    let mut j = Journal::open(&path).unwrap();
+    assert_eq!(j.next_stan_standalone().unwrap().value(), 123_457);
+    j.reseed_stan(Stan::FIRST).unwrap();
+    assert_eq!(j.next_stan_standalone().unwrap().value(), 1);
+}

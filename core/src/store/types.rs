@@ -26,6 +26,9 @@ fn counter_in_range(what: &'static str, value: u32) -> Result<u32, StoreError> {
 pub struct Stan(u32);
 
 impl Stan {
+    /// The first STAN of a new journal.
+    pub const FIRST: Stan = Stan(1);
+
     pub fn new(value: u32) -> Result<Stan, StoreError> {
         counter_in_range("STAN", value).map(Stan)
     }

@@ -88,3 +88,15 @@ pub(crate) fn recorded(code: Option<&str>) -> Termination {
         .map(Termination::new)
         .unwrap_or_else(|| Termination::new(Code::NetTimeout))
 }
+
+/// Payments refused while a corrupt journal waits for the operator.
+pub(crate) fn storage_corrupt(fault: &crate::txn::terminal::StorageFault) -> Termination {
+    let moved = fault
+        .moved_to
+        .first()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    Termination::new(Code::SwStorageCorrupt).with_detail(&format!(
+        "已移至 / moved to {moved}; 请操作员确认 / operator must acknowledge"
+    ))
+}

@@ -14,6 +14,7 @@ pub mod kind;
 mod online;
 mod outcome;
 mod receipt;
+mod recovery;
 mod request;
 mod reversal;
 mod settlement;
@@ -23,10 +24,11 @@ mod terminal;
 pub use config::TerminalConfig;
 pub use kind::{KindSpec, MoneyEffect, TxnKind};
 pub use outcome::{Approval, Outcome};
+pub use recovery::RecoveryReport;
 pub use request::{
     BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,
 };
 pub use settlement::{SettlementReport, upload_digits};
 pub use sign_on::SignOnResult;
-pub use terminal::{OpenError, Ports, Terminal};
+pub use terminal::{OpenError, Ports, StorageFault, Terminal};

@@ -2,7 +2,7 @@
 //! reversal are committed before the bytes leave (fsync #1), the outcome after the answer
 //! (fsync #2). Whatever happens in between, a restarted process finds the reversal armed.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use crate::card::Pan;
 use crate::card::{EntryConditions, EntryMode};
@@ -23,7 +23,7 @@ use crate::txn::receipt;
 use crate::txn::terminal::Terminal;
 
 /// How long an unanswered refund advice is re-sent before it is parked for the operator.
-const ADVICE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const ADVICE_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 /// Response codes after which the host wants a new sign-on before anything else.
 pub(crate) fn demands_sign_on(code: &str) -> bool {
@@ -228,7 +228,7 @@ impl Terminal {
             (true, false) => (
                 TxnState::Unknown,
                 ReversalAction::Disarm,
-                Some(self.now_ms() + ADVICE_LIFETIME.as_millis() as i64),
+                Some(self.now_ms() + ADVICE_LIFETIME_MS),
             ),
         };
         let outcome = HostOutcome {

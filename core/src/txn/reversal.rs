@@ -116,6 +116,9 @@ impl Terminal {
 
     /// Before any online message: sign on if needed and send earlier reversals first.
     pub(crate) fn ready_for_online(&self) -> Result<(), Termination> {
+        if let Some(fault) = self.session().storage_fault.as_ref() {
+            return Err(endings::storage_corrupt(fault));
+        }
         let needs_sign_on = self.session().sign_on_required;
         if needs_sign_on {
             if !self.config.auto_sign_on {

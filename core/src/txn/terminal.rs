@@ -11,7 +11,7 @@ use crate::diag::Termination;
 use crate::host::acquirer::AcquirerLink;
 use crate::host::{TcpTransport, Timeouts, Transport};
 use crate::ports::{CardReader, Clock, PinPad, Printer};
-use crate::store::{Journal, StoreError};
+use crate::store::{Journal, Stan, StoreError};
 use crate::txn::config::TerminalConfig;
 use crate::txn::endings;
 
@@ -46,6 +46,17 @@ pub enum OpenError {
 pub(crate) struct Session {
     /// The host answered A0, 99 or 77, or keys are missing: sign on before the next message.
     pub sign_on_required: bool,
+    /// The journal was found corrupt at open and moved aside; payments are refused until an
+    /// operator acknowledges.
+    pub storage_fault: Option<StorageFault>,
+}
+
+/// A corrupt journal found at open: where it was moved and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageFault {
+    pub detail: String,
+    /// The quarantined files (database, -wal, -shm), kept for investigation; never deleted.
+    pub moved_to: Vec<std::path::PathBuf>,
 }
 
 pub struct Terminal {
@@ -87,7 +98,7 @@ impl Terminal {
         transport: Arc<dyn Transport>,
     ) -> Result<Terminal, OpenError> {
         validate(&config)?;
-        let journal = Journal::open(&config.journal_path)?;
+        let (journal, storage_fault) = open_journal(&config.journal_path, ports.clock.now())?;
         let link = AcquirerLink {
             terminal_id: config.terminal_id.clone(),
             merchant_id: config.merchant_id.clone(),
@@ -106,11 +117,39 @@ impl Terminal {
             transport,
             ports,
             journal: Mutex::new(journal),
-            session: Mutex::new(Session::default()),
+            session: Mutex::new(Session {
+                sign_on_required: false,
+                storage_fault,
+            }),
             busy: Mutex::new(()),
         };
         terminal.restore_working_keys();
+        if terminal.session().storage_fault.is_none() {
+            terminal.recover();
+        }
         Ok(terminal)
+    }
+
+    /// The corrupt journal found at open, if the operator has not acknowledged it yet.
+    pub fn unacknowledged_storage_fault(&self) -> Option<StorageFault> {
+        self.session().storage_fault.clone()
+    }
+
+    /// The operator has seen the storage fault (and kept the quarantined files): payments may
+    /// resume on the fresh journal.
+    pub fn acknowledge_storage_fault(&self) {
+        if let Some(f) = self.session().storage_fault.take() {
+            log::warn!(
+                "terminal {}: storage fault acknowledged ({})",
+                self.config.terminal_id,
+                f.detail
+            );
+        }
+    }
+
+    /// Journal write transactions so far (each one WAL fsync with synchronous=FULL).
+    pub fn journal_commits(&self) -> u64 {
+        self.journal().commit_count()
     }
 
     /// The journal's transactions, newest first (for the shell's history, the CLI and tests).
@@ -182,6 +221,36 @@ impl Terminal {
         log::error!("terminal {}: journal: {e}", self.config.terminal_id);
         endings::storage(matches!(e, StoreError::DiskFull))
     }
+}
+
+/// Opens the journal; a corrupt one is moved aside (never deleted) and a fresh one started, with
+/// the fault kept so payments stay refused until an operator acknowledges it.
+fn open_journal(
+    path: &std::path::Path,
+    now: std::time::SystemTime,
+) -> Result<(Journal, Option<StorageFault>), OpenError> {
+    match Journal::open(path) {
+        Ok(j) => Ok((j, None)),
+        Err(StoreError::Corrupt { detail, .. }) => {
+            log::error!("journal {} is corrupt: {detail}", path.display());
+            let moved_to = Journal::quarantine(path)?;
+            let mut fresh = Journal::open(path)?;
+            fresh.reseed_stan(stan_after_loss(now))?;
+            Ok((fresh, Some(StorageFault { detail, moved_to })))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Where STANs restart after the journal was lost: far from the low numbers a batch starts with
+/// and different from one loss to the next (minutes since the epoch), so a STAN the host already
+/// saw in this batch is unlikely to be reused.
+fn stan_after_loss(now: std::time::SystemTime) -> Stan {
+    let minutes = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 60)
+        .unwrap_or(0);
+    Stan::new((minutes % 900_000) as u32 + 50_000).unwrap_or(Stan::FIRST)
 }
 
 fn validate(config: &TerminalConfig) -> Result<(), OpenError> {

@@ -1,0 +1,142 @@
+//! Journal durability: two commits per online sale, the same attempt id never charges twice
+//! (before or after a restart), recovery at open, and storage faults.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+use smartpos_core::diag::{Cause, TerminationCode};
+use smartpos_core::store::{ReversalState, TxnState};
+use smartpos_e2e::Harness;
+use smartpos_tools::sim::ledger::Effect;
+use smartpos_tools::sim::{Fault, Matcher};
+
+#[test]
+fn an_online_sale_costs_exactly_two_journal_commits() {
+    let h = Harness::new();
+    // Warm-up: the first sale after sign-on is no different, but measure a steady state.
+    h.sale("warm", "normal", Some("123456"), 100);
+    for (i, fen) in [1_000u64, 2_500, 99].into_iter().enumerate() {
+        let before = h.terminal.journal_commits();
+        let outcome = h.sale(&format!("s{i}"), "normal", Some("123456"), fen);
+        assert!(outcome.is_approved(), "{outcome:?}");
+        assert_eq!(h.terminal.journal_commits() - before, 2, "sale {i}");
+    }
+    // A decline is an online transaction too.
+    let before = h.terminal.journal_commits();
+    assert!(!h.sale("d", "low", Some("123456"), 999_999).is_approved());
+    assert_eq!(h.terminal.journal_commits() - before, 2);
+}
+
+#[test]
+fn a_replayed_attempt_id_commits_nothing_and_sends_nothing() {
+    let h = Harness::new();
+    h.sale("once", "normal", Some("123456"), 700);
+    let commits = h.terminal.journal_commits();
+    let postings = h.acquirer().ledger().postings().len();
+    let again = h.sale("once", "normal", Some("123456"), 700);
+    assert!(again.is_approved());
+    assert_eq!(h.terminal.journal_commits(), commits);
+    assert_eq!(h.acquirer().ledger().postings().len(), postings);
+}
+
+#[test]
+fn the_same_attempt_id_after_a_restart_charges_once() {
+    let mut h = Harness::new();
+    let first = h.sale("a1", "normal", Some("123456"), 1_234);
+    assert!(first.is_approved());
+    h.reopen();
+    let again = h.sale("a1", "normal", Some("123456"), 1_234);
+    let a = again.approval().expect("the recorded approval");
+    assert_eq!(a.stan, first.approval().unwrap().stan);
+    assert!(a.receipt.title().contains("DUPLICATE"));
+    assert_eq!(h.net_fen(), 1_234);
+    assert_eq!(h.acquirer().ledger().postings().len(), 1);
+}
+
+#[test]
+fn an_unanswered_sale_is_reversed_by_recovery_after_a_restart_and_never_recharged() {
+    let mut h = Harness::new();
+    h.acquirer().inject(
+        Matcher::Mti("0200".into()),
+        Fault::NoResponse { apply: true },
+    );
+    // The host is unreachable for reversals until the "restart".
+    for _ in 0..2 {
+        h.acquirer().inject(
+            Matcher::Mti("0400".into()),
+            Fault::NoResponse { apply: false },
+        );
+    }
+    let outcome = h.sale("lost", "normal", Some("123456"), 4_000);
+    assert_eq!(outcome.termination().map(|t| t.cause), Some(Cause::Network));
+    assert_eq!(h.net_fen(), 4_000, "the host holds the charge");
+
+    h.reopen();
+    // Open ran recovery, but the host still swallows one reversal: it stays pending.
+    assert_eq!(h.terminal.pending_reversals().unwrap().len(), 1);
+    let report = h.terminal.recover();
+    assert_eq!(report.reversals_sent, 1, "{report:?}");
+    assert_eq!(report.reversals_pending, 0);
+    assert_eq!(h.net_fen(), 0);
+
+    // The cashier retries the same attempt: the recorded outcome, no new charge.
+    let retry = h.sale("lost", "normal", Some("123456"), 4_000);
+    assert!(!retry.is_approved());
+    let effects: Vec<Effect> = h
+        .acquirer()
+        .ledger()
+        .postings()
+        .iter()
+        .map(|p| p.effect)
+        .collect();
+    assert_eq!(effects, [Effect::Debit, Effect::Reversal]);
+    let txn = &h.terminal.transactions().unwrap()[0];
+    assert_eq!(txn.state, TxnState::Reversed);
+    assert_eq!(
+        h.terminal.reversals().unwrap()[0].state,
+        ReversalState::Cleared
+    );
+}
+
+#[test]
+fn a_corrupt_journal_is_moved_aside_and_payments_wait_for_the_operator() {
+    let mut h = Harness::new();
+    h.sale("before", "normal", Some("123456"), 500);
+    let path = h.journal_path();
+    // Overwrite the journal with garbage, as a failing flash chip might.
+    drop(std::fs::remove_file(path.with_extension("db-wal")));
+    std::fs::write(&path, b"this is not a database, just bad flash").unwrap();
+    h.reopen();
+
+    let fault = h
+        .terminal
+        .unacknowledged_storage_fault()
+        .expect("fault reported");
+    assert!(!fault.moved_to.is_empty());
+    for moved in &fault.moved_to {
+        assert!(moved.exists(), "{} kept", moved.display());
+    }
+    let refused = h.sale("after", "normal", Some("123456"), 500);
+    let t = refused.termination().expect("refused");
+    assert_eq!(t.cause, Cause::Software);
+    assert_eq!(t.code, TerminationCode::SwStorageCorrupt);
+    assert_eq!(h.net_fen(), 500, "nothing new reached the host");
+
+    h.terminal.acknowledge_storage_fault();
+    assert!(
+        h.sale("after-ack", "normal", Some("123456"), 300)
+            .is_approved()
+    );
+    assert_eq!(h.net_fen(), 800);
+}
+
+#[test]
+fn a_printer_fault_after_approval_keeps_the_payment_and_the_receipt() {
+    let h = Harness::new();
+    h.printer
+        .fail_next(smartpos_core::ports::DeviceFault::PrinterOutOfPaper);
+    let outcome = h.sale("p1", "normal", Some("123456"), 2_000);
+    let a = outcome.approval().expect("still approved");
+    assert!(!a.receipt_printed);
+    assert_eq!(h.net_fen(), 2_000);
+    assert_eq!(h.terminal.recover().receipts_unprinted, 1);
+}
