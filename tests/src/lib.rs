@@ -91,6 +91,10 @@ impl Harness {
         self.printer = printer;
     }
 
+    pub fn storage_key_bytes(&self) -> &[u8] {
+        &self.storage_key
+    }
+
     pub fn journal_path(&self) -> std::path::PathBuf {
         self.dir.path().join("journal.db")
     }
