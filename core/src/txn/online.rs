@@ -252,7 +252,7 @@ impl Terminal {
         if matches!(reversal, ReversalAction::Require(_)) {
             // Try at once so the customer's money is released while they stand there; what does
             // not get through stays owed and goes before the next online message.
-            self.send_pending_reversals();
+            self.send_reversals_locked();
         }
         termination.into()
     }

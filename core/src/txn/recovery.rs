@@ -65,7 +65,7 @@ impl Terminal {
             .pending_reversals()
             .map(|v| v.len())
             .unwrap_or(0);
-        let still = self.send_pending_reversals();
+        let still = self.send_reversals_locked();
         report.reversals_sent = owed.saturating_sub(still);
         report.reversals_pending = self
             .journal()

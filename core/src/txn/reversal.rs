@@ -19,6 +19,12 @@ const CLEARING_CODES: [&str; 3] = ["00", "12", "25"];
 impl Terminal {
     /// Sends every reversal still owed, once each. Returns how many are still owed.
     pub fn send_pending_reversals(&self) -> usize {
+        let _one = self.exclusive();
+        self.send_reversals_locked()
+    }
+
+    /// As `send_pending_reversals`, for callers already holding the terminal.
+    pub(crate) fn send_reversals_locked(&self) -> usize {
         let pending = match self.journal().pending_reversals() {
             Ok(p) => p,
             Err(e) => {
@@ -128,7 +134,7 @@ impl Terminal {
         }
         // A reversal the host cannot take now means it cannot take the new request either; one
         // that has used its attempts is parked for the operator and does not hold up payments.
-        if self.send_pending_reversals() > 0 {
+        if self.send_reversals_locked() > 0 {
             return Err(endings::reversal_pending());
         }
         Ok(())
