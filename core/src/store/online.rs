@@ -71,6 +71,24 @@ pub struct HostOutcome {
     pub at_ms: i64,
 }
 
+impl HostOutcome {
+    /// An outcome with only its state, the reversal's fate and the time; the rest empty.
+    pub fn new(state: TxnState, reversal: ReversalAction, at_ms: i64) -> HostOutcome {
+        HostOutcome {
+            state,
+            response_code: None,
+            rrn: None,
+            auth_code: None,
+            termination_code: None,
+            reversal,
+            keep_icc_data: false,
+            advice_expires_at: None,
+            receipt: None,
+            at_ms,
+        }
+    }
+}
+
 /// A masked PAN has at most 6 + 4 visible digits; more means someone passed a clear PAN.
 fn check_masked(pan_masked: &Option<String>) -> Result<(), StoreError> {
     if let Some(pan) = pan_masked {

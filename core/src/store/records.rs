@@ -191,34 +191,9 @@ impl Journal {
     /// Reversals still owed to the host, oldest first. An `armed` reversal whose transaction is
     /// still `sending` means the process died mid-exchange: it is owed too (reason 98).
     pub fn pending_reversals(&self) -> Result<Vec<PendingReversal>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT r.transaction_id, r.reason, r.state, r.attempts, r.last_error \
-             FROM reversals r JOIN transactions t ON t.id = r.transaction_id \
-             WHERE r.state IN ('pending', 'sent') \
-                OR (r.state = 'armed' AND t.state = 'sending') \
-             ORDER BY r.transaction_id",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
-                row.get::<_, Option<String>>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (transaction_id, reason, state, attempts, last_error) = row?;
-            out.push(PendingReversal {
-                transaction_id,
-                reason: ReversalReason::parse(&reason)?,
-                state: ReversalState::parse(&state)?,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                last_error,
-            });
-        }
-        Ok(out)
+        self.reversals_where(
+            "r.state IN ('pending', 'sent') OR (r.state = 'armed' AND t.state = 'sending')",
+        )
     }
 
     /// Every reversal ever armed, whatever its state (history for the operator and tests).

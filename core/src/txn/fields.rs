@@ -133,3 +133,31 @@ fn financial_message(f: &RequestFacts<'_>, mti: &str) -> Message {
     }
     m
 }
+
+/// A network-management or batch message (0800, 0820, 0500, 0320): STAN, terminal, merchant,
+/// 60 = type code 00 + batch + network-management code, operator in 63.
+pub(crate) fn management_message(
+    mti: &str,
+    stan: u32,
+    terminal_id: &str,
+    merchant_id: &str,
+    batch_no: u32,
+    net_code: &str,
+    operator: &str,
+) -> Message {
+    let mut m = Message::new(mti);
+    m.set_digits(11, &stan_digits(stan));
+    m.set_text(41, terminal_id);
+    m.set_text(42, merchant_id);
+    let f60 = Field60 {
+        type_code: "00".into(),
+        batch_no,
+        net_mgmt: net_code.into(),
+        read_capability: None,
+        ic_condition: None,
+        tail: String::new(),
+    };
+    m.set_digits(60, &f60.to_digits());
+    m.set_text(63, &format!("{operator:<3}"));
+    m
+}

@@ -146,16 +146,10 @@ impl Terminal {
         if code != "00" {
             let termination = endings::from_response(&code);
             let outcome = HostOutcome {
-                state: TxnState::Declined,
                 response_code: Some(code.clone()),
                 rrn: response.field_text(37),
-                auth_code: None,
                 termination_code: Some(termination.code.to_string()),
-                reversal: ReversalAction::Disarm,
-                keep_icc_data: false,
-                advice_expires_at: None,
-                receipt: None,
-                at_ms: self.now_ms(),
+                ..HostOutcome::new(TxnState::Declined, ReversalAction::Disarm, self.now_ms())
             };
             if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
                 return self.storage_fault(&e).into();
@@ -169,16 +163,10 @@ impl Terminal {
         let rrn = response.field_text(37).unwrap_or_default();
         let auth_code = response.field_text(38).unwrap_or_default();
         let outcome = HostOutcome {
-            state: TxnState::Approved,
             response_code: Some(code),
             rrn: Some(rrn.clone()),
             auth_code: Some(auth_code.clone()),
-            termination_code: None,
-            reversal: ReversalAction::Disarm,
-            keep_icc_data: false,
-            advice_expires_at: None,
-            receipt: None,
-            at_ms: self.now_ms(),
+            ..HostOutcome::new(TxnState::Approved, ReversalAction::Disarm, self.now_ms())
         };
         if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
             // The host approved but the terminal cannot record it: the reversal stays armed,
@@ -232,16 +220,9 @@ impl Terminal {
             ),
         };
         let outcome = HostOutcome {
-            state,
-            response_code: None,
-            rrn: None,
-            auth_code: None,
             termination_code: Some(termination.code.to_string()),
-            reversal,
-            keep_icc_data: false,
             advice_expires_at: advice,
-            receipt: None,
-            at_ms: self.now_ms(),
+            ..HostOutcome::new(state, reversal, self.now_ms())
         };
         if let Err(se) = self.journal().record_outcome(started.id, &outcome) {
             return self.storage_fault(&se).into();

@@ -4,6 +4,7 @@
 //! are counted for reprint. What the host cannot take now stays pending and goes before the
 //! next online message.
 
+use crate::diag::TerminationCode;
 use crate::store::{HostOutcome, ReversalAction, TxnState};
 use crate::txn::kind::TxnKind;
 use crate::txn::terminal::Terminal;
@@ -45,16 +46,9 @@ impl Terminal {
                 continue;
             }
             let outcome = HostOutcome {
-                state: TxnState::Unknown,
-                response_code: None,
-                rrn: None,
-                auth_code: None,
-                termination_code: Some("NET_TIMEOUT".into()),
-                reversal: ReversalAction::Disarm,
-                keep_icc_data: false,
+                termination_code: Some(TerminationCode::NetTimeout.to_string()),
                 advice_expires_at: Some(self.now_ms() + super::online::ADVICE_LIFETIME_MS),
-                receipt: None,
-                at_ms: self.now_ms(),
+                ..HostOutcome::new(TxnState::Unknown, ReversalAction::Disarm, self.now_ms())
             };
             if let Err(e) = self.journal().record_outcome(record.id, &outcome) {
                 log::error!("txn {}: not queued as advice: {e}", record.attempt_id);

@@ -2,12 +2,12 @@
 //! is closed. A reversal that never got through blocks settlement: the totals would be wrong.
 
 use crate::codec::iso8583::Message;
-use crate::codec::iso8583::cups::{Field48Totals, Field60, SideTotals};
+use crate::codec::iso8583::cups::{Field48Totals, SideTotals};
 use crate::diag::Termination;
 use crate::host::CancelToken;
 use crate::store::TransactionRecord;
 use crate::txn::endings;
-use crate::txn::fields::{CURRENCY_CNY, stan_digits};
+use crate::txn::fields::{self, CURRENCY_CNY};
 use crate::txn::kind::TxnKind;
 use crate::txn::terminal::Terminal;
 
@@ -124,21 +124,15 @@ impl Terminal {
             .journal()
             .next_stan_standalone()
             .map_err(|e| self.storage_fault(&e))?;
-        let mut m = Message::new(mti);
-        m.set_digits(11, &stan_digits(stan.value()));
-        m.set_text(41, &self.config.terminal_id);
-        m.set_text(42, &self.config.merchant_id);
-        let f60 = Field60 {
-            type_code: "00".into(),
+        Ok(fields::management_message(
+            mti,
+            stan.value(),
+            &self.config.terminal_id,
+            &self.config.merchant_id,
             batch_no,
-            net_mgmt: net_code.into(),
-            read_capability: None,
-            ic_condition: None,
-            tail: String::new(),
-        };
-        m.set_digits(60, &f60.to_digits());
-        m.set_text(63, &format!("{:<3}", self.config.operator));
-        Ok(m)
+            net_code,
+            &self.config.operator,
+        ))
     }
 
     fn send_batch_message(&self, m: Message) -> Result<Message, Termination> {

@@ -7,7 +7,7 @@ use crate::diag::Termination;
 use crate::host::CancelToken;
 use crate::store::{BatchNo, OpaqueBlob};
 use crate::txn::endings;
-use crate::txn::fields::stan_digits;
+use crate::txn::fields;
 use crate::txn::terminal::{Terminal, WORKING_KEYS_LABEL};
 
 /// 60.3 network-management codes.
@@ -127,20 +127,15 @@ impl Terminal {
             let batch = journal.batch_no().map_err(|e| self.storage_fault(&e))?;
             (stan, batch)
         };
-        let mut m = Message::new(mti);
-        m.set_digits(11, &stan_digits(stan.value()));
-        m.set_text(41, &self.config.terminal_id);
-        m.set_text(42, &self.config.merchant_id);
-        let f60 = Field60 {
-            type_code: "00".into(),
-            batch_no: batch_no.value(),
-            net_mgmt: net_code.into(),
-            read_capability: None,
-            ic_condition: None,
-            tail: String::new(),
-        };
-        m.set_digits(60, &f60.to_digits());
-        m.set_text(63, &format!("{:<3}", self.config.operator));
+        let m = fields::management_message(
+            mti,
+            stan.value(),
+            &self.config.terminal_id,
+            &self.config.merchant_id,
+            batch_no.value(),
+            net_code,
+            &self.config.operator,
+        );
         self.exchange(m, false, &CancelToken::new())
             .map_err(|e| endings::from_exchange(&e))
     }
