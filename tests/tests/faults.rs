@@ -193,3 +193,64 @@ fn a_reversal_that_keeps_failing_blocks_settlement() {
     );
     h.acquirer().faults().clear();
 }
+
+#[test]
+fn a_response_for_another_stan_is_refused_and_reversed() {
+    let h = sale_fault(Fault::AlterField {
+        field: 11,
+        value: "999999".into(),
+    });
+    let outcome = h.sale("t1", "normal", Some("123456"), 1_500);
+    let t = outcome.termination().expect("not accepted");
+    assert_eq!(t.code, smartpos_core::diag::TerminationCode::NetBadResponse);
+    assert_eq!(h.terminal.reversals().unwrap()[0].reason.as_str(), "06");
+    assert_eq!(only_txn(&h).state, TxnState::Reversed);
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn a_response_with_another_amount_is_refused_and_reversed() {
+    let h = sale_fault(Fault::AlterField {
+        field: 4,
+        value: "000000000001".into(),
+    });
+    assert!(!h.sale("t1", "normal", Some("123456"), 1_500).is_approved());
+    assert_eq!(only_txn(&h).state, TxnState::Reversed);
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn response_codes_77_a0_and_99_force_a_new_sign_on() {
+    for code in ["77", "A0", "99"] {
+        let h = sale_fault(Fault::Decline { code: code.into() });
+        let tid = demo_setup::DEMO_TERMINAL_ID;
+        assert_eq!(h.acquirer().sign_ons(tid), 1);
+        let first = h.sale("t1", "normal", Some("123456"), 100);
+        assert_eq!(
+            first
+                .termination()
+                .and_then(|t| t.host_code)
+                .map(|c| c.to_string()),
+            Some(code.to_string())
+        );
+        assert_eq!(
+            h.acquirer().sign_ons(tid),
+            1,
+            "no sign-on until the next message"
+        );
+        assert!(h.sale("t2", "normal", Some("123456"), 100).is_approved());
+        assert_eq!(
+            h.acquirer().sign_ons(tid),
+            2,
+            "{code} demanded a new sign-on"
+        );
+    }
+}
+
+#[test]
+fn an_ordinary_decline_does_not_sign_on_again() {
+    let h = sale_fault(Fault::Decline { code: "05".into() });
+    assert!(!h.sale("t1", "normal", Some("123456"), 100).is_approved());
+    assert!(h.sale("t2", "normal", Some("123456"), 100).is_approved());
+    assert_eq!(h.acquirer().sign_ons(demo_setup::DEMO_TERMINAL_ID), 1);
+}

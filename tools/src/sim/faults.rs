@@ -20,6 +20,9 @@ pub enum Fault {
     WrongMac,
     /// Answer every request with this maintenance code (e.g. 90 cutover) without acting on it.
     Maintenance { code: String },
+    /// Act on the request and answer with this field changed (and a valid MAC): a response that
+    /// does not match its request (another STAN, amount or terminal).
+    AlterField { field: u8, value: String },
     /// Answer with this response code without acting on the request.
     Decline { code: String },
 }

@@ -36,6 +36,7 @@ struct IssuedKeys {
 struct TerminalSession {
     keys: Option<IssuedKeys>,
     batch_no: u32,
+    sign_ons: u32,
 }
 
 /// The simulated acquirer: one ledger, one TMK per terminal (all terminals share the demo TMK
@@ -87,6 +88,11 @@ impl Acquirer {
         self.faults.push(matcher, fault);
     }
 
+    /// How many times this terminal has signed on.
+    pub fn sign_ons(&self, terminal_id: &str) -> u32 {
+        self.sessions().get(terminal_id).map_or(0, |s| s.sign_ons)
+    }
+
     pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -126,6 +132,15 @@ impl Acquirer {
             Some(Fault::Garbled) => Action::Reply(b"\x60\x00\x00garbage\xff\xff".to_vec()),
             Some(Fault::LateResponse { delay }) => match response {
                 Some(r) => Action::ReplyAfter(delay, self.encode(&frame, r)),
+                None => Action::Close,
+            },
+            Some(Fault::AlterField { field, value }) => match response {
+                Some(mut r) => {
+                    r.set_text(field, &value);
+                    let tid = r.field_text(41).unwrap_or_default();
+                    // Re-MAC so that only the altered field is wrong.
+                    Action::Reply(self.encode(&frame, self.mac_response(&tid, r)))
+                }
                 None => Action::Close,
             },
             Some(Fault::WrongMac) => match response {
@@ -190,8 +205,10 @@ impl Acquirer {
         let session = sessions.entry(tid).or_insert(TerminalSession {
             keys: None,
             batch_no: 1,
+            sign_ons: 0,
         });
         session.keys = Some(IssuedKeys { pik, mak });
+        session.sign_ons += 1;
         let f60 = Field60 {
             type_code: "00".into(),
             batch_no: session.batch_no,
