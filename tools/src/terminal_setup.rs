@@ -38,26 +38,50 @@ pub fn key_path(db: &Path) -> PathBuf {
 }
 
 /// Loads the storage key of journal `db`, creating it (mode 0600) on first use.
+///
+/// The key is written to a private temporary file, fsynced, then hard-linked into place: a
+/// process killed at any point leaves either no key file or a complete one, and two processes
+/// racing to create it end up using the same key (linking never overwrites).
 pub fn load_or_create_storage_key(db: &Path) -> Result<SecretKey, CliError> {
     let path = key_path(db);
-    match OpenOptions::new()
+    if path.exists() {
+        return read_key(&path);
+    }
+    let fail = |e: std::io::Error| CliError::new(format!("key file {}: {e}", path.display()));
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp_name);
+    let key = SecretKey::random(KeyAlgorithm::Aes, STORAGE_KEY_LEN)
+        .map_err(|e| CliError::new(format!("storage key: {e}")))?;
+    let written = OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .mode(0o600)
-        .open(&path)
-    {
-        Ok(mut file) => {
-            let key = SecretKey::random(KeyAlgorithm::Aes, STORAGE_KEY_LEN)
-                .map_err(|e| CliError::new(format!("storage key: {e}")))?;
-            // Durable before any journal row is sealed under it: a key lost after a crash would
-            // orphan every sealed PAN in the journal.
-            file.write_all(key.expose_secret())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| CliError::new(format!("key file {}: {e}", path.display())))?;
+        .open(&tmp)
+        .and_then(|mut file| {
+            file.write_all(key.expose_secret())?;
+            file.sync_all()
+        });
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, &path));
+    // The temporary name is only scaffolding; failing to remove it changes nothing.
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            sync_parent(&path).map_err(fail)?;
             Ok(key)
         }
         Err(e) if e.kind() == ErrorKind::AlreadyExists => read_key(&path),
-        Err(e) => Err(CliError::new(format!("key file {}: {e}", path.display()))),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// Makes the new directory entry durable, so the key cannot vanish while journal rows sealed
+/// under it survive a power cut.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => File::open(".")?.sync_all(),
     }
 }
 
@@ -68,8 +92,8 @@ fn read_key(path: &Path) -> Result<SecretKey, CliError> {
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(fail)?;
     if bytes.len() != STORAGE_KEY_LEN {
-        // A process killed between create and write leaves a short file; refusing is safer
-        // than guessing, and nothing was sealed under a key that was never written.
+        // Never written by this module (it links only complete files): refuse rather than
+        // guess, since the wrong key would leave every sealed PAN unreadable.
         return Err(CliError::new(format!(
             "key file {} holds {} bytes, expected {STORAGE_KEY_LEN}",
             path.display(),
