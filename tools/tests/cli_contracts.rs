@@ -1,6 +1,8 @@
 //! The operators' contracts of `smartpos pay`, `journal` and `recover`, checked against the real
 //! binary and an in-process acquirer simulator whose ledger is kept in a file.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
