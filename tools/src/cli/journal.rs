@@ -158,6 +158,52 @@ pub fn run(args: Args) -> CliResult {
 mod tests {
     use super::*;
 
+    fn record(kind: TxnKind, state: TxnState, amount_fen: u64) -> TransactionRecord {
+        use smartpos_core::store::{BatchNo, EntryMode, Stan};
+        TransactionRecord {
+            id: 1,
+            attempt_id: "a".into(),
+            kind,
+            state,
+            amount_fen,
+            currency: "156".into(),
+            stan: Stan::new(7).unwrap(),
+            batch_no: BatchNo::new(1).unwrap(),
+            pan_masked: None,
+            pan_sealed: None,
+            entry_mode: EntryMode::Magstripe,
+            rrn: None,
+            auth_code: None,
+            response_code: None,
+            termination_code: None,
+            original_id: None,
+            icc_data: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn net_counts_approved_sales_and_completions_less_approved_refunds() {
+        let records = [
+            record(TxnKind::Sale, TxnState::Approved, 1_000),
+            record(TxnKind::Completion, TxnState::Approved, 300),
+            record(TxnKind::Refund, TxnState::Approved, 250),
+            // Cancelled or never charged: nothing.
+            record(TxnKind::Sale, TxnState::Voided, 5_000),
+            record(TxnKind::Sale, TxnState::Reversed, 7_000),
+            record(TxnKind::Sale, TxnState::Unknown, 9_000),
+            // Moves no settled money itself.
+            record(TxnKind::Void, TxnState::Approved, 5_000),
+            record(TxnKind::PreAuth, TxnState::Approved, 8_000),
+        ];
+        let l = listing(&records, 0);
+        assert_eq!(l.net_approved_fen, 1_000 + 300 - 250);
+        assert_eq!(l.transactions[2].state, "refunded");
+        assert_eq!(l.transactions[5].state, "pending");
+        assert_eq!(l.transactions[0].stan, "000007");
+    }
+
     #[test]
     fn states_map_to_the_contract_names() {
         assert_eq!(
