@@ -4,3 +4,4 @@
 pub mod cli;
 pub mod demo_setup;
 pub mod sim;
+pub mod terminal_setup;

@@ -23,16 +23,36 @@ enum Command {
     Tlv(cli::tlv::Args),
     /// Payment crypto calculator: KCV, MACs, PIN blocks, DUKPT.
     Crypto(cli::crypto::Args),
+    /// Run N card sales against an acquirer on one journal (load and soak testing).
+    Pay(cli::pay::Args),
+    /// List a journal's transactions and its net approved amount.
+    Journal(cli::journal::Args),
+    /// Resolve what a killed process left: in-flight requests, reversals, advices.
+    Recover(cli::recover::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go out as clap prints them; a usage error is one line on stderr and
+        // exit 2, like every other error (scripts read the first line).
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("smartpos: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Demo(args) => cli::demo::run(args),
         Command::Sim(args) => cli::sim::run(args),
         Command::Decode(args) => cli::decode::run(args),
         Command::Tlv(args) => cli::tlv::run(args),
         Command::Crypto(args) => cli::crypto::run(args),
+        Command::Pay(args) => cli::pay::run(args),
+        Command::Journal(args) => cli::journal::run(args),
+        Command::Recover(args) => cli::recover::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

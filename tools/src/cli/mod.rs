@@ -3,6 +3,9 @@
 pub mod crypto;
 pub mod decode;
 pub mod demo;
+pub mod journal;
+pub mod pay;
+pub mod recover;
 pub mod sim;
 pub mod tlv;
 

@@ -1,0 +1,183 @@
+//! `smartpos pay --host ADDR --journal DB --count N`: load generation. N magstripe sales with
+//! the demo card, one process, one journal, one terminal; the storage key lives in `DB.key`
+//! (see `terminal_setup`).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use smartpos_core::host::CancelToken;
+use smartpos_core::txn::{Outcome, SaleRequest};
+
+use super::{CliError, CliResult};
+use crate::terminal_setup::{HostTerminal, LoadRng};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Magstripe card with online PIN (the demo card "normal").
+    Card,
+}
+
+/// Amounts in fen, `A..B`: from A inclusive to B exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmountRange {
+    pub lo: u64,
+    pub hi: u64,
+}
+
+impl FromStr for AmountRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (a, b) = s
+            .split_once("..")
+            .ok_or_else(|| format!("amount range {s:?} is not A..B (fen)"))?;
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("amount range {s:?}: {t:?} is not a whole number of fen"))
+        };
+        let (lo, hi) = (num(a)?, num(b)?);
+        if lo == 0 || hi <= lo {
+            return Err(format!(
+                "amount range {s:?} must satisfy 0 < A < B (B is exclusive)"
+            ));
+        }
+        // Field 4 holds 12 digits.
+        if hi > 1_000_000_000_000 {
+            return Err(format!("amount range {s:?} exceeds field 4's 12 digits"));
+        }
+        Ok(AmountRange { lo, hi })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Acquirer address, e.g. 127.0.0.1:5800.
+    #[arg(long)]
+    pub host: SocketAddr,
+    /// Journal database (created if missing); its storage key is kept in DB.key.
+    #[arg(long)]
+    pub journal: PathBuf,
+    /// Number of sales to run.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: u32,
+    /// Payment method.
+    #[arg(long, value_enum, default_value = "card")]
+    pub method: Method,
+    /// Amounts in fen, uniformly random in A..B (B exclusive).
+    #[arg(long, default_value = "100..10000")]
+    pub amount_range: AmountRange,
+    /// Print a JSON summary instead of the text one.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The `--json` summary.
+#[derive(Debug, Default, Serialize)]
+pub struct PaySummary {
+    pub attempted: u32,
+    pub approved: u32,
+    pub approved_fen: u64,
+    /// Termination code → count.
+    pub terminated: BTreeMap<String, u32>,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let pid = std::process::id();
+    let mut rng = LoadRng::new((now_ms as u64) ^ (u64::from(pid) << 32));
+    let host = HostTerminal::open(&args.journal, args.host)?;
+    let cancel = CancelToken::new();
+    let mut summary = PaySummary::default();
+    for i in 1..=args.count {
+        // Unique across runs and processes: a replayed attempt id would return the old outcome.
+        let attempt_id = format!("pay-{pid}-{now_ms}-{i}");
+        let amount_fen = rng.in_range(args.amount_range.lo, args.amount_range.hi);
+        host.present_demo_card()?;
+        let outcome = host.terminal.sale(
+            &SaleRequest {
+                attempt_id: attempt_id.clone(),
+                amount_fen,
+                entry: Default::default(),
+            },
+            &cancel,
+        );
+        summary.attempted += 1;
+        let line = match &outcome {
+            Outcome::Approved(a) => {
+                summary.approved += 1;
+                summary.approved_fen += a.amount_fen;
+                format!(
+                    "approved {} STAN {:06} {}",
+                    yuan(a.amount_fen),
+                    a.stan,
+                    a.pan_masked
+                )
+            }
+            Outcome::Terminated(t) => {
+                let code = t.code.to_string();
+                let line = format!("terminated {code} ({})", t.merchant_en);
+                *summary.terminated.entry(code).or_insert(0) += 1;
+                line
+            }
+        };
+        if !args.json {
+            println!(
+                "sale {i}/{} {attempt_id} {}: {line}",
+                args.count,
+                yuan(amount_fen)
+            );
+        }
+    }
+    if args.json {
+        let text = serde_json::to_string_pretty(&summary)
+            .map_err(|e| CliError::new(format!("summary: {e}")))?;
+        println!("{text}");
+    } else {
+        println!(
+            "summary: {} attempted, {} approved (RMB {}), {} terminated",
+            summary.attempted,
+            summary.approved,
+            yuan(summary.approved_fen),
+            summary.attempted - summary.approved
+        );
+        for (code, n) in &summary.terminated {
+            println!("  {code}: {n}");
+        }
+    }
+    Ok(())
+}
+
+fn yuan(fen: u64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amount_range_parses_and_rejects_with_the_reason() {
+        assert_eq!(
+            "100..10000".parse::<AmountRange>(),
+            Ok(AmountRange { lo: 100, hi: 10000 })
+        );
+        for (bad, why) in [
+            ("100-200", "not A..B"),
+            ("x..200", "\"x\" is not a whole number"),
+            ("500..500", "0 < A < B"),
+            ("0..5", "0 < A < B"),
+            ("1..9999999999999", "12 digits"),
+        ] {
+            let err = bad.parse::<AmountRange>().unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Crash harness for "nothing lost, nothing charged twice": `smartpos pay` is killed with
+//! SIGKILL at random moments, `smartpos recover` runs after every kill, and at the end the
+//! terminal's journal and the acquirer's ledger must agree to the fen and the STAN.
+//!
+//! `SMARTPOS_CRASH_ROUNDS` (default 20) sets the rounds; `SMARTPOS_CRASH_SEED` replays a run.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use smartpos_core::store::Journal;
+use smartpos_tools::demo_setup::DEMO_TERMINAL_ID;
+use smartpos_tools::terminal_setup::LoadRng;
+
+const BIN: &str = env!("CARGO_BIN_EXE_smartpos");
+/// Sales per `pay` process: enough that most kills land inside the run.
+const SALES_PER_ROUND: &str = "8";
+/// Kill delays are uniform in 0..this; a `pay` of 8 sales takes about 100-200 ms here.
+const MAX_KILL_DELAY_MS: u64 = 150;
+
+/// The simulator as a child process, killed when the test ends (or fails).
+struct Sim {
+    child: Child,
+    addr: String,
+}
+
+impl Sim {
+    fn start(ledger: &Path) -> Sim {
+        let mut child = Command::new(BIN)
+            .args(["sim", "--listen", "127.0.0.1:0", "--ledger"])
+            .arg(ledger)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+        // Keep reading: a closed pipe would kill the simulator at its next line of output.
+        std::thread::spawn(move || out.lines().for_each(drop));
+        // "smartpos sim: acquirer listening on 127.0.0.1:PORT"
+        let addr = first
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(addr.contains(':'), "unexpected first line: {first:?}");
+        Sim { child, addr }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let out: Output = Command::new(BIN).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    rounds: u32,
+    kills_mid_transaction: u32,
+    finished_before_kill: u32,
+    reversals_cleared_by_recover: u64,
+}
+
+#[test]
+fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
+    let rounds: u32 = std::env::var("SMARTPOS_CRASH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let seed: u64 = std::env::var("SMARTPOS_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_cafe);
+    let mut rng = LoadRng::new(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let ledger_file = dir.path().join("ledger.json");
+    let db = dir.path().join("journal.db");
+    let db_arg = db.to_str().unwrap();
+    let sim = Sim::start(&ledger_file);
+    let started = Instant::now();
+    let mut counts = Counts::default();
+
+    for _ in 0..rounds {
+        counts.rounds += 1;
+        let mut pay = Command::new(BIN)
+            .args(["pay", "--host", &sim.addr, "--journal", db_arg])
+            // Small amounts keep the demo card's balance from running out in long runs.
+            .args(["--count", SALES_PER_ROUND, "--amount-range", "100..500"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.in_range(0, MAX_KILL_DELAY_MS)));
+        if pay.try_wait().unwrap().is_some() {
+            counts.finished_before_kill += 1;
+        } else {
+            pay.kill().unwrap(); // SIGKILL on Unix: no destructor, no flush, no goodbye
+        }
+        pay.wait().unwrap();
+
+        if db.exists() {
+            let journal = Journal::open(&db).unwrap();
+            if !journal.in_flight().unwrap().is_empty() {
+                counts.kills_mid_transaction += 1;
+            }
+        }
+        if db.exists() {
+            let report = run_json(&[
+                "recover",
+                "--journal",
+                db_arg,
+                "--host",
+                &sim.addr,
+                "--json",
+            ]);
+            counts.reversals_cleared_by_recover +=
+                report["reversals_cleared"].as_u64().unwrap_or(0);
+        }
+    }
+
+    let last = run_json(&[
+        "recover",
+        "--journal",
+        db_arg,
+        "--host",
+        &sim.addr,
+        "--json",
+    ]);
+    assert_eq!(last["reversals_pending"], 0, "{last}");
+    assert_eq!(last["in_flight_found"], 0, "{last}");
+    let listing = run_json(&["journal", db_arg, "--json"]);
+    let ledger: Value = serde_json::from_slice(&std::fs::read(&ledger_file).unwrap()).unwrap();
+    drop(sim);
+
+    let txns = listing["transactions"].as_array().unwrap();
+    let sales: Vec<&Value> = txns.iter().filter(|t| t["kind"] == "sale").collect();
+    let in_state = |s: &str| sales.iter().filter(|t| t["state"] == s).count();
+    eprintln!(
+        "crash harness: seed {seed}, {} rounds in {:.1} s: {} sales attempted, {} approved, \
+         {} reversed, {} declined; kills mid-transaction {}, pay finished before kill {}, \
+         reversals cleared by recover {}",
+        counts.rounds,
+        started.elapsed().as_secs_f64(),
+        sales.len(),
+        in_state("approved"),
+        in_state("reversed"),
+        in_state("declined"),
+        counts.kills_mid_transaction,
+        counts.finished_before_kill,
+        counts.reversals_cleared_by_recover,
+    );
+
+    // A harness whose payments never reach the host would pass vacuously.
+    assert!(
+        in_state("approved") > 0,
+        "no sale was approved: is the simulator up?"
+    );
+
+    // Nothing lost: every transaction has a settled outcome and no reversal is owed.
+    for t in txns {
+        assert_ne!(t["state"], "pending", "left pending: {t}");
+    }
+    assert_eq!(listing["pending_reversals"], 0, "{listing}");
+
+    // The terminal and the acquirer agree on the money.
+    assert_eq!(
+        listing["net_approved_fen"], ledger["net_fen"],
+        "journal net vs ledger net_fen"
+    );
+
+    // Per message: (batch, STAN) → debits and reversals the acquirer posted. A reversal posting
+    // carries the STAN of the message it undoes (the 0400 reuses the original's field 11).
+    let mut posted: BTreeMap<(String, String), (u32, u32, u64)> = BTreeMap::new();
+    for p in ledger["postings"].as_array().unwrap() {
+        if p["terminal_id"] != DEMO_TERMINAL_ID {
+            continue;
+        }
+        let key = (
+            p["batch_no"].as_str().unwrap().to_owned(),
+            p["stan"].as_str().unwrap().to_owned(),
+        );
+        let entry = posted.entry(key).or_default();
+        match p["effect"].as_str().unwrap() {
+            "debit" => {
+                entry.0 += 1;
+                entry.2 = p["amount_fen"].as_u64().unwrap();
+            }
+            "reversal" => entry.1 += 1,
+            other => panic!("the harness only sells, yet the ledger has a {other} posting: {p}"),
+        }
+    }
+    // Nothing charged twice: no message debited more than once, none reversed more often
+    // than it was debited.
+    for (key, (debits, reversals, _)) in &posted {
+        assert!(*debits <= 1, "STAN {key:?} debited {debits} times");
+        assert!(reversals <= debits, "STAN {key:?} reversed {reversals}x");
+    }
+    // Every approved sale has exactly one standing debit of its amount, and every standing
+    // debit is a sale the journal calls approved.
+    let mut approved_keys = std::collections::BTreeSet::new();
+    for t in &sales {
+        let key = (
+            t["batch"].as_str().unwrap().to_owned(),
+            t["stan"].as_str().unwrap().to_owned(),
+        );
+        let (debits, reversals, amount) = posted.get(&key).copied().unwrap_or_default();
+        if t["state"] == "approved" {
+            assert_eq!((debits, reversals), (1, 0), "approved sale {t}");
+            assert_eq!(Some(amount), t["amount_fen"].as_u64(), "amount of {t}");
+            assert!(approved_keys.insert(key), "STAN reused in journal: {t}");
+        } else {
+            assert_eq!(
+                debits, reversals,
+                "a {} sale left a charge: {t}",
+                t["state"]
+            );
+        }
+    }
+    for (key, (debits, reversals, _)) in &posted {
+        if debits > reversals {
+            assert!(
+                approved_keys.contains(key),
+                "the acquirer holds a charge the journal does not call approved: {key:?}"
+            );
+        }
+    }
+}
