@@ -339,7 +339,7 @@ fn unpack_field(spec: &FieldSpec, n: u8, r: &mut Reader<'_>) -> Result<Value, Un
         Kind::An | Kind::Ans => {
             let b = r.take(len, Some(n), spec.name)?;
             // Text only when `pack_field` would accept it back, so every decoded message
-            // re-encodes (found by fuzzing: an `an` field with punctuation, `ans` with controls).
+            // re-encodes (the fuzz round trip needs it: `an` with punctuation, `ans` with controls).
             let text_ok = |c: u8| match spec.kind {
                 Kind::An => c.is_ascii_alphanumeric() || c == b' ',
                 _ => c.is_ascii() && !c.is_ascii_control(),

@@ -177,7 +177,7 @@ fn trailing_bytes_are_refused() {
     assert_eq!(e.offset, b.len() - 2);
 }
 
-/// Regression (fuzzing, iso8583_decode): the unpacker took any ASCII as text, so an `an` field
+/// Regression (found while writing the iso8583_decode round trip, before the fuzzer ran): the unpacker took any ASCII as text, so an `an` field
 /// with punctuation or an `ans` field with control characters decoded but could not be packed.
 #[test]
 fn unpacked_text_is_what_pack_accepts() {
