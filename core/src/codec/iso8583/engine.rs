@@ -338,8 +338,16 @@ fn unpack_field(spec: &FieldSpec, n: u8, r: &mut Reader<'_>) -> Result<Value, Un
         }
         Kind::An | Kind::Ans => {
             let b = r.take(len, Some(n), spec.name)?;
-            match std::str::from_utf8(b) {
-                Ok(s) if s.is_ascii() => Ok(Value::Text(s.to_string())),
+            // Text only when `pack_field` would accept it back, so every decoded message
+            // re-encodes (the fuzz round trip needs it: `an` with punctuation, `ans` with controls).
+            let text_ok = |c: u8| match spec.kind {
+                Kind::An => c.is_ascii_alphanumeric() || c == b' ',
+                _ => c.is_ascii() && !c.is_ascii_control(),
+            };
+            match b {
+                b if b.iter().all(|&c| text_ok(c)) => {
+                    Ok(Value::Text(b.iter().map(|&c| char::from(c)).collect()))
+                }
                 _ if spec.kind == Kind::Ans => Ok(Value::Binary(b.to_vec())),
                 _ => Err(UnpackError {
                     field: Some(n),

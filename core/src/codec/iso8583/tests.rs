@@ -177,6 +177,21 @@ fn trailing_bytes_are_refused() {
     assert_eq!(e.offset, b.len() - 2);
 }
 
+/// Regression (found while writing the iso8583_decode round trip, before the fuzzer ran): the unpacker took any ASCII as text, so an `an` field
+/// with punctuation or an `ans` field with control characters decoded but could not be packed.
+#[test]
+fn unpacked_text_is_what_pack_accepts() {
+    // 0210 with field 39 (an 2) = "0!" at byte 10.
+    let e = unpack_err(&hex("0210 0000000002000000 3021"));
+    assert_eq!((e.field, e.offset), (Some(39), 10));
+    assert_eq!(e.kind, UnpackErrorKind::BadText);
+    // Field 63 (ans LLL) = "A" BEL "B": kept as bytes, and it packs back to the same message.
+    let input = hex("0210 0000000000000002 0003 410742");
+    let m = CUPS.unpack(&input).unwrap();
+    assert_eq!(m.bytes(63), Some(&[0x41, 0x07, 0x42][..]));
+    assert_eq!(CUPS.pack(&m).unwrap(), input);
+}
+
 #[test]
 fn pack_validates_values() {
     let mut m = Message::new("0200");
