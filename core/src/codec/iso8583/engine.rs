@@ -38,11 +38,7 @@ impl Dialect {
         })?;
         let mut bitmap = [0u8; 16];
         let mut secondary = false;
-        let mut numbers: Vec<u8> = msg.field_numbers().collect();
-        if for_mac && !numbers.contains(&MAC_FIELD) {
-            numbers.push(MAC_FIELD);
-        }
-        for &n in &numbers {
+        let mut set_bit = |n: u8| -> Result<(), PackError> {
             if !(2..=128).contains(&n) || self.field(n.into()).is_none() {
                 return Err(PackError {
                     field: n,
@@ -53,6 +49,13 @@ impl Dialect {
             let bit = usize::from(n) - 1;
             bitmap[bit / 8] |= 0x80 >> (bit % 8);
             secondary |= n > 64;
+            Ok(())
+        };
+        for n in msg.field_numbers() {
+            set_bit(n)?;
+        }
+        if for_mac {
+            set_bit(MAC_FIELD)?;
         }
         if secondary {
             bitmap[0] |= 0x80;
@@ -207,9 +210,13 @@ fn pack_field(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> Result<(), 
 fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
     match prefix {
         Prefix::Bcd => {
-            let text = format!("{len:0width$}", width = digits + digits % 2);
-            // Always digits of the right width, so encoding cannot fail.
-            let _ = bcd::encode_into(&text, Align::Right, 0, Charset::Numeric, out);
+            // Right-aligned BCD: LL in one byte, LLL in two (leading nibble 0). `len` is at most
+            // the field maximum (≤ 999), checked by the caller.
+            let bcd_pair = |v: usize| ((v / 10 % 10) << 4 | v % 10) as u8;
+            if digits == 3 {
+                out.push(bcd_pair(len / 100));
+            }
+            out.push(bcd_pair(len));
         }
         Prefix::Ascii => out.extend_from_slice(format!("{len:0digits$}").as_bytes()),
         Prefix::Binary => {
