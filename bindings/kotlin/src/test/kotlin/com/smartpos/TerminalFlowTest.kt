@@ -124,6 +124,10 @@ class TerminalFlowTest {
         assertEquals(a.stan, replay.stan)
         assertEquals(a.rrn, replay.rrn)
         assertEquals(12_345L, acquirer.netFen())
+        // A warm sale end to end (PIN callback, two fsyncs, loopback host), for the report only.
+        val started = System.nanoTime()
+        approved(pos.sale("sale-2", 100UL))
+        System.err.println("one warm sale through the bindings: ${(System.nanoTime() - started) / 1_000} µs")
     }
 
     @Test
