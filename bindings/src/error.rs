@@ -17,6 +17,22 @@ pub enum SmartPosError {
         offset: Option<u32>,
         detail: String,
     },
+    /// The terminal configuration is unusable (identity, endpoint, key or timeout); the text
+    /// names the field.
+    #[error("configuration: {detail}")]
+    Config { detail: String },
+    /// The journal could not be opened or read.
+    #[error("journal: {detail}")]
+    Journal { detail: String },
+    /// The key vault refused an operation (e.g. no working keys before sign-on).
+    #[error("key vault: {detail}")]
+    KeyVault { detail: String },
+    /// The object was closed; open a new one.
+    #[error("{object} is closed")]
+    Closed { object: String },
+    /// An operating-system resource (socket, thread) was not available.
+    #[error("I/O: {detail}")]
+    Io { detail: String },
     /// A bug in the core: an exported call panicked. The call had no effect the caller can rely
     /// on; the library stays usable.
     #[error("internal error in {operation}: {detail}")]
@@ -51,6 +67,35 @@ impl From<AmountError> for SmartPosError {
         SmartPosError::InvalidAmount {
             problem,
             offset,
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<smartpos_core::txn::OpenError> for SmartPosError {
+    fn from(e: smartpos_core::txn::OpenError) -> Self {
+        use smartpos_core::txn::OpenError;
+        match e {
+            OpenError::Config(detail) => SmartPosError::Config { detail },
+            OpenError::Journal(e) => e.into(),
+            other => SmartPosError::Config {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<smartpos_core::store::StoreError> for SmartPosError {
+    fn from(e: smartpos_core::store::StoreError) -> Self {
+        SmartPosError::Journal {
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<smartpos_core::crypto::VaultError> for SmartPosError {
+    fn from(e: smartpos_core::crypto::VaultError) -> Self {
+        SmartPosError::KeyVault {
             detail: e.to_string(),
         }
     }

@@ -5,17 +5,29 @@ uniffi::setup_scaffolding!();
 
 #[cfg(target_os = "android")]
 mod android;
+mod config;
 mod error;
 mod logging;
 mod money;
+mod outcome;
+mod ports;
+mod terminal;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
+pub use config::TerminalConfigRecord;
 pub use error::{AmountProblem, SmartPosError};
 pub use logging::{LogLevel, init_logging};
 pub use money::{AmountRecord, format_amount, parse_amount};
+pub use outcome::{
+    ApprovalRecord, Cause, Outcome, PaymentMethod, ReceiptLineRecord, ReceiptRecord,
+    RecoveryRecord, RemedyCode, RemedyRecord, SettlementOutcome, SettlementRecord, SignOnOutcome,
+    SignOnRecord, TerminationRecord, TransactionKind,
+};
+pub use ports::{CardPresentationRecord, CardReader, PinPad, PortError, Printer};
+pub use terminal::{CancelHandle, Terminal};
 #[cfg(feature = "test-hooks")]
-pub use test_hooks::debug_panic_probe;
+pub use test_hooks::{TestAcquirer, debug_panic_probe, start_test_acquirer};
 
 /// Version of the core library, so the shell can log which core it embeds.
 /// Not guarded: it returns a compile-time constant and cannot panic.

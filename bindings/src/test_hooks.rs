@@ -1,7 +1,18 @@
-//! Exports that exist only to test the FFI boundary. Compiled only with the `test-hooks`
-//! feature, which the host Maven build enables and release/Android builds never do.
+//! Exports that exist only to test the FFI boundary and drive whole flows from the JVM. Compiled
+//! only with the `test-hooks` feature, which the host Maven build enables and release/Android
+//! builds never do.
 
+use std::sync::{Arc, Mutex};
+
+use smartpos_core::crypto::{ClearPinBlock, KeyVault, PinBlockFormat, SystemRandomSource};
+use smartpos_tools::demo_setup;
+use smartpos_tools::sim::ledger::Ledger;
+use smartpos_tools::sim::{Acquirer, Fault, Matcher, SimServer};
+use zeroize::Zeroizing;
+
+use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
+use crate::terminal::Terminal;
 
 /// Panics inside the guard, to prove a panic reaches Kotlin as `SmartPosException.Internal`.
 #[uniffi::export]
@@ -9,4 +20,127 @@ pub fn debug_panic_probe() -> Result<(), SmartPosError> {
     guard("debug_panic_probe", || {
         panic!("debug_panic_probe: deliberate panic to test the FFI guard")
     })
+}
+
+/// The tools crate's acquirer simulator (demo ledger, demo TMK) on a loopback port.
+#[derive(Debug, uniffi::Object)]
+pub struct TestAcquirer {
+    server: Mutex<Option<SimServer>>,
+    address: String,
+    acquirer: Arc<Acquirer>,
+}
+
+/// Starts a simulator with the demo accounts on 127.0.0.1 and a port the OS picks.
+#[uniffi::export]
+pub fn start_test_acquirer() -> Result<Arc<TestAcquirer>, SmartPosError> {
+    guard("start_test_acquirer", || {
+        let acquirer = Arc::new(Acquirer::new(
+            Ledger::with_demo_accounts(),
+            demo_setup::demo_tmk(),
+        ));
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let server =
+            SimServer::start(acquirer.clone(), loopback).map_err(|e| SmartPosError::Io {
+                detail: format!("simulator: {e}"),
+            })?;
+        Ok(Arc::new(TestAcquirer {
+            address: server.addr().to_string(),
+            server: Mutex::new(Some(server)),
+            acquirer,
+        }))
+    })
+}
+
+#[uniffi::export]
+impl TestAcquirer {
+    /// "127.0.0.1:port", for `TerminalConfigRecord.endpoints`.
+    pub fn address(&self) -> String {
+        self.address.clone()
+    }
+
+    /// The merchant's net position in the simulated ledger, in fen.
+    pub fn net_fen(&self) -> Result<i64, SmartPosError> {
+        guard("TestAcquirer.net_fen", || {
+            Ok(self.acquirer.ledger().net_fen())
+        })
+    }
+
+    /// The next request with this MTI (e.g. "0200") is booked but never answered.
+    pub fn inject_no_response(&self, mti: String) -> Result<(), SmartPosError> {
+        guard("TestAcquirer.inject_no_response", || {
+            self.acquirer
+                .inject(Matcher::Mti(mti), Fault::NoResponse { apply: true });
+            Ok(())
+        })
+    }
+
+    pub fn stop(&self) -> Result<(), SmartPosError> {
+        guard("TestAcquirer.stop", || {
+            let server = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(mut server) = server {
+                server.stop();
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The demo terminal's configuration (tools' `demo_setup`: terminal, merchant, TMK) pointed at
+/// `endpoint`, with a fresh random storage key and short timeouts for tests.
+#[uniffi::export]
+pub fn demo_terminal_config(
+    endpoint: String,
+    journal_path: String,
+) -> Result<TerminalConfigRecord, SmartPosError> {
+    guard("demo_terminal_config", || {
+        let storage_key = demo_setup::fresh_storage_key().map_err(|e| SmartPosError::KeyVault {
+            detail: e.to_string(),
+        })?;
+        let tmk = demo_setup::demo_tmk();
+        let tmk_hex: String = tmk
+            .expose_secret()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        Ok(TerminalConfigRecord {
+            terminal_id: demo_setup::DEMO_TERMINAL_ID.into(),
+            merchant_id: demo_setup::DEMO_MERCHANT_ID.into(),
+            merchant_name: demo_setup::DEMO_MERCHANT_NAME.into(),
+            endpoints: vec![endpoint],
+            connect_timeout_ms: 2_000,
+            response_timeout_ms: 400,
+            card_timeout_ms: 30_000,
+            journal_path,
+            storage_key: storage_key.expose_secret().to_vec(),
+            tmk_hex,
+        })
+    })
+}
+
+/// A software PIN pad for the JVM tests: forms the ISO 9564-1 format-0 block of `pin` for
+/// `pan_digits` and encrypts it under this terminal's PIK (loaded at sign-on). A real terminal
+/// never does this in the app: its secure PIN pad holds the PIK and forms the block itself.
+#[uniffi::export]
+impl Terminal {
+    pub fn software_pin_block(
+        &self,
+        pin: String,
+        pan_digits: String,
+    ) -> Result<Vec<u8>, SmartPosError> {
+        let pin = Zeroizing::new(pin);
+        let pan_digits = Zeroizing::new(pan_digits);
+        guard("Terminal.software_pin_block", || {
+            let clear = ClearPinBlock::encode(
+                PinBlockFormat::Iso0,
+                &pin,
+                &pan_digits,
+                &SystemRandomSource::new(),
+            )
+            .map_err(|e| SmartPosError::KeyVault {
+                detail: e.to_string(),
+            })?;
+            let encrypted = self.vault.encrypt_pin_block(&clear)?;
+            Ok(encrypted.as_bytes().to_vec())
+        })
+    }
 }

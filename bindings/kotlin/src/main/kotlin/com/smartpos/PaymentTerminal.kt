@@ -1,0 +1,104 @@
+package com.smartpos
+
+import com.smartpos.core.CancelHandle
+import com.smartpos.core.CardReader
+import com.smartpos.core.Outcome
+import com.smartpos.core.PinPad
+import com.smartpos.core.Printer
+import com.smartpos.core.RecoveryRecord
+import com.smartpos.core.SettlementOutcome
+import com.smartpos.core.SignOnOutcome
+import com.smartpos.core.SmartPosException
+import com.smartpos.core.Terminal
+import com.smartpos.core.TerminalConfigRecord
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlin.coroutines.resume
+import kotlinx.coroutines.withContext
+
+/**
+ * The payment terminal for coroutine code. Every call runs the blocking core on [Dispatchers.IO].
+ *
+ * Payment calls return an [Outcome]: a decline is [Outcome.Terminated], never an exception.
+ * Exceptions ([SmartPosException]) mean a bad argument, a closed terminal or a journal failure.
+ *
+ * Cancelling the calling coroutine cancels the running payment through a [CancelHandle]: the core
+ * stops at its next check (between steps, or while waiting for the host) and journals how the
+ * transaction ended, so the caller gets a [CancellationException] and the record stays consistent.
+ */
+class PaymentTerminal(
+    /** The generated binding, for calls this wrapper does not cover (and the test hooks). */
+    val terminal: Terminal,
+) : AutoCloseable {
+    companion object {
+        /** Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config. */
+        suspend fun open(
+            config: TerminalConfigRecord,
+            cardReader: CardReader,
+            pinPad: PinPad,
+            printer: Printer,
+        ): PaymentTerminal = withContext(Dispatchers.IO) {
+            PaymentTerminal(Terminal.open(config, cardReader, pinPad, printer))
+        }
+    }
+
+    suspend fun signOn(): SignOnOutcome = withContext(Dispatchers.IO) { terminal.signOn() }
+
+    suspend fun sale(attemptId: String, amountFen: ULong, chipFailed: Boolean = false): Outcome =
+        cancellable { terminal.sale(attemptId, amountFen, chipFailed, it) }
+
+    suspend fun void(attemptId: String, originalStan: UInt): Outcome =
+        cancellable { terminal.void(attemptId, originalStan, it) }
+
+    suspend fun refund(attemptId: String, amountFen: ULong, originalStan: UInt, chipFailed: Boolean = false): Outcome =
+        cancellable { terminal.refund(attemptId, amountFen, originalStan, chipFailed, it) }
+
+    suspend fun balance(attemptId: String, chipFailed: Boolean = false): Outcome =
+        cancellable { terminal.balance(attemptId, chipFailed, it) }
+
+    suspend fun preAuth(attemptId: String, amountFen: ULong, chipFailed: Boolean = false): Outcome =
+        cancellable { terminal.preAuth(attemptId, amountFen, chipFailed, it) }
+
+    suspend fun completion(attemptId: String, amountFen: ULong, originalStan: UInt): Outcome =
+        cancellable { terminal.completion(attemptId, amountFen, originalStan, it) }
+
+    suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
+
+    suspend fun recover(): RecoveryRecord = withContext(Dispatchers.IO) { terminal.recover() }
+
+    suspend fun pendingReversalsCount(): ULong = withContext(Dispatchers.IO) { terminal.pendingReversalsCount() }
+
+    /**
+     * Releases the core terminal (journal, ports). Later calls throw [SmartPosException.Closed].
+     * The generated handle itself is freed by its cleaner when this object is collected.
+     */
+    override fun close() = terminal.shutDown()
+}
+
+/**
+ * Runs [block] on [Dispatchers.IO] with a fresh [CancelHandle] that is cancelled when the calling
+ * coroutine is. The cancel hook is installed before [block] starts and runs synchronously in the
+ * thread that cancels, so the core sees the flag at its very next check. The blocking call cannot
+ * be interrupted: on cancellation the structured scope waits for the core to return (it journals
+ * how the transaction ended) before rethrowing, and the handle is freed only after that.
+ */
+internal suspend fun <T> cancellable(block: (CancelHandle) -> T): T {
+    val handle = CancelHandle()
+    try {
+        return coroutineScope {
+            lateinit var work: Deferred<T>
+            suspendCancellableCoroutine { cont ->
+                cont.invokeOnCancellation { handle.cancel() }
+                work = async(Dispatchers.IO) { block(handle) }
+                work.invokeOnCompletion { cont.resume(Unit) }
+            }
+            work.await()
+        }
+    } finally {
+        handle.close()
+    }
+}

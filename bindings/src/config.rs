@@ -1,0 +1,202 @@
+//! The terminal configuration as the shell gives it, checked and turned into the core's.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use smartpos_core::card::ReadCapability;
+use smartpos_core::codec::iso8583::Tpdu;
+use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
+use smartpos_core::txn::TerminalConfig;
+use zeroize::Zeroize;
+
+use crate::error::SmartPosError;
+
+/// What the shell knows about its terminal. Secrets (storage key, TMK) are wiped from the Rust
+/// copy once converted, and never printed.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TerminalConfigRecord {
+    /// Field 41, 8 ASCII characters.
+    pub terminal_id: String,
+    /// Field 42, 15 ASCII characters.
+    pub merchant_id: String,
+    pub merchant_name: String,
+    /// "host:port", primary first; backups are tried only when the primary cannot be reached.
+    pub endpoints: Vec<String>,
+    pub connect_timeout_ms: u64,
+    pub response_timeout_ms: u64,
+    pub card_timeout_ms: u64,
+    /// Path of the SQLite journal; its folder must exist.
+    pub journal_path: String,
+    /// AES-256 key (32 bytes) sealing PANs and keys at rest; on Android from the Keystore.
+    pub storage_key: Vec<u8>,
+    /// Terminal master key (double-length TDES, 32 hex digits) for the software vault. A real
+    /// terminal keeps the TMK in the vendor PIN pad and would plug in a vault over it instead.
+    pub tmk_hex: String,
+}
+
+impl std::fmt::Debug for TerminalConfigRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerminalConfigRecord")
+            .field("terminal_id", &self.terminal_id)
+            .field("merchant_id", &self.merchant_id)
+            .field("endpoints", &self.endpoints)
+            .field("journal_path", &self.journal_path)
+            .field("storage_key", &"[redacted]")
+            .field("tmk_hex", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl TerminalConfigRecord {
+    /// Wipes the key material from this record's buffers (a Drop impl would stop UniFFI from
+    /// moving the fields out when it lowers the record).
+    pub(crate) fn wipe_secrets(&mut self) {
+        self.storage_key.zeroize();
+        self.tmk_hex.zeroize();
+    }
+}
+
+/// The UnionPay POS defaults the demo acquirer and most CUPS acquirers use; a deployment that
+/// needs others gets fields for them in this record.
+const TPDU_DESTINATION: u16 = 0x0001;
+const HEADER: [u8; 6] = [0x60, 0x22, 0x00, 0x00, 0x00, 0x00];
+const REVERSAL_ATTEMPTS: u32 = 3;
+const OPERATOR: &str = "001";
+
+fn config_error(detail: impl Into<String>) -> SmartPosError {
+    SmartPosError::Config {
+        detail: detail.into(),
+    }
+}
+
+fn timeout(name: &str, ms: u64) -> Result<Duration, SmartPosError> {
+    if ms == 0 {
+        return Err(config_error(format!("{name} must be more than 0 ms")));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// Resolves "host:port"; a host name is looked up once, here, at open.
+fn endpoints(texts: &[String]) -> Result<Vec<SocketAddr>, SmartPosError> {
+    if texts.is_empty() {
+        return Err(config_error(
+            "endpoints: at least one \"host:port\" is needed",
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let resolved = text
+            .to_socket_addrs()
+            .map_err(|e| config_error(format!("endpoints[{i}] {text:?} is not host:port: {e}")))?;
+        let before = out.len();
+        out.extend(resolved);
+        if out.len() == before {
+            return Err(config_error(format!(
+                "endpoints[{i}] {text:?} resolves to no address"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+impl TerminalConfigRecord {
+    /// The core configuration and the software vault holding the TMK.
+    pub(crate) fn to_core(&self) -> Result<(TerminalConfig, SoftwareVault), SmartPosError> {
+        if self.storage_key.len() != 32 {
+            return Err(config_error(format!(
+                "storage_key must be 32 bytes (AES-256), got {}",
+                self.storage_key.len()
+            )));
+        }
+        let storage_key = SecretKey::new(KeyAlgorithm::Aes, &self.storage_key)
+            .map_err(|e| config_error(format!("storage_key: {e}")))?;
+        let tmk = SecretKey::from_hex(KeyAlgorithm::Tdes, &self.tmk_hex)
+            .map_err(|e| config_error(format!("tmk_hex: {e}")))?;
+        let vault = SoftwareVault::new(tmk, VaultAlgorithm::Tdes)?;
+        if self.journal_path.is_empty() {
+            return Err(config_error("journal_path is empty"));
+        }
+        let config = TerminalConfig {
+            terminal_id: self.terminal_id.clone(),
+            merchant_id: self.merchant_id.clone(),
+            merchant_name: self.merchant_name.clone(),
+            endpoints: endpoints(&self.endpoints)?,
+            connect_timeout: timeout("connect_timeout_ms", self.connect_timeout_ms)?,
+            response_timeout: timeout("response_timeout_ms", self.response_timeout_ms)?,
+            tpdu: Tpdu::new(TPDU_DESTINATION, 0x0000),
+            header: HEADER,
+            mac: MacAlgorithm::CupEcb,
+            journal_path: self.journal_path.clone().into(),
+            storage_key,
+            reversal_attempts: REVERSAL_ATTEMPTS,
+            auto_sign_on: true,
+            read_capability: ReadCapability::ContactAndContactless,
+            card_timeout: timeout("card_timeout_ms", self.card_timeout_ms)?,
+            operator: OPERATOR.into(),
+        };
+        Ok((config, vault))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> TerminalConfigRecord {
+        TerminalConfigRecord {
+            terminal_id: "10000001".into(),
+            merchant_id: "898310048140001".into(),
+            merchant_name: "shop".into(),
+            endpoints: vec!["127.0.0.1:9".into()],
+            connect_timeout_ms: 100,
+            response_timeout_ms: 100,
+            card_timeout_ms: 100,
+            journal_path: "j.db".into(),
+            storage_key: vec![1; 32],
+            tmk_hex: "0123456789ABCDEFFEDCBA9876543210".into(),
+        }
+    }
+
+    fn detail(r: TerminalConfigRecord) -> String {
+        match r.to_core() {
+            Err(SmartPosError::Config { detail }) => detail,
+            other => panic!("expected a config error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn a_good_record_converts() {
+        let (c, _vault) = record().to_core().unwrap();
+        assert_eq!(
+            c.endpoints,
+            vec!["127.0.0.1:9".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(c.response_timeout, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let mut r = record();
+        r.storage_key = vec![1; 16];
+        assert!(detail(r).contains("storage_key"));
+        let mut r = record();
+        r.endpoints = vec!["127.0.0.1:9".into(), "no-port".into()];
+        assert!(detail(r).contains("endpoints[1]"));
+        let mut r = record();
+        r.endpoints.clear();
+        assert!(detail(r).contains("endpoints"));
+        let mut r = record();
+        r.tmk_hex = "0123".into();
+        assert!(detail(r).contains("tmk_hex"));
+        let mut r = record();
+        r.card_timeout_ms = 0;
+        assert!(detail(r).contains("card_timeout_ms"));
+    }
+
+    #[test]
+    fn debug_hides_the_keys() {
+        let text = format!("{:?}", record());
+        assert!(!text.contains("0123456789ABCDEF"));
+        assert!(text.contains("[redacted]"));
+    }
+}

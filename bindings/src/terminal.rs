@@ -1,0 +1,239 @@
+//! The `Terminal` object: the core terminal behind the Kotlin ports, and the cancel handle a
+//! shell uses to stop a running call from another thread.
+
+use std::sync::{Arc, Mutex};
+
+use smartpos_core::crypto::SoftwareVault;
+use smartpos_core::host::CancelToken;
+use smartpos_core::ports::SystemClock;
+use smartpos_core::txn::{self, EntryOptions, Original, Ports};
+
+use crate::config::TerminalConfigRecord;
+use crate::error::{SmartPosError, guard};
+use crate::outcome::{Outcome, RecoveryRecord, SettlementOutcome, SignOnOutcome};
+use crate::ports::{CardReader, CardReaderAdapter, PinPad, PinPadAdapter, Printer, PrinterAdapter};
+
+/// Stops a running call: create one per call, pass it in, call `cancel()` from any thread.
+/// The core checks it between steps and while waiting for the host.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CancelHandle {
+    inner: CancelToken,
+}
+
+#[uniffi::export]
+impl CancelHandle {
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(CancelHandle::default())
+    }
+
+    pub fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+}
+
+/// A payment terminal. Calls block (run them off the main thread); one runs at a time.
+#[derive(uniffi::Object)]
+pub struct Terminal {
+    /// `None` once closed. Each call clones the `Arc` and releases the lock at once, so `close`
+    /// never waits for a running call, and the journal closes when the last call ends.
+    inner: Mutex<Option<Arc<txn::Terminal>>>,
+    /// The vault the terminal uses, for the software PIN pad of the test hooks.
+    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+    pub(crate) vault: Arc<SoftwareVault>,
+}
+
+impl std::fmt::Debug for Terminal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Terminal").finish_non_exhaustive()
+    }
+}
+
+impl Terminal {
+    fn core(&self) -> Result<Arc<txn::Terminal>, SmartPosError> {
+        let slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        slot.clone().ok_or_else(|| SmartPosError::Closed {
+            object: "Terminal".into(),
+        })
+    }
+}
+
+fn entry(chip_failed: bool) -> EntryOptions {
+    EntryOptions { chip_failed }
+}
+
+#[uniffi::export]
+impl Terminal {
+    /// Opens the journal, runs recovery (armed reversals are sent) and returns the terminal.
+    #[uniffi::constructor]
+    pub fn open(
+        config: TerminalConfigRecord,
+        card_reader: Arc<dyn CardReader>,
+        pin_pad: Arc<dyn PinPad>,
+        printer: Arc<dyn Printer>,
+    ) -> Result<Arc<Self>, SmartPosError> {
+        let mut config = config;
+        guard("Terminal.open", move || {
+            let converted = config.to_core();
+            config.wipe_secrets();
+            let (core_config, vault) = converted?;
+            let vault = Arc::new(vault);
+            let ports = Ports {
+                card_reader: Arc::new(CardReaderAdapter(card_reader)),
+                pin_pad: Arc::new(PinPadAdapter(pin_pad)),
+                printer: Arc::new(PrinterAdapter(printer)),
+                vault: vault.clone(),
+                clock: Arc::new(SystemClock),
+            };
+            let core = txn::Terminal::open(core_config, ports)?;
+            Ok(Arc::new(Terminal {
+                inner: Mutex::new(Some(Arc::new(core))),
+                vault,
+            }))
+        })
+    }
+
+    /// Signs on for working keys (the engine also does it by itself when needed).
+    pub fn sign_on(&self) -> Result<SignOnOutcome, SmartPosError> {
+        guard("Terminal.sign_on", || Ok(self.core()?.sign_on().into()))
+    }
+
+    pub fn sale(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+        chip_failed: bool,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.sale", || {
+            let req = txn::SaleRequest {
+                attempt_id,
+                amount_fen,
+                entry: entry(chip_failed),
+            };
+            Ok(self.core()?.sale(&req, &cancel.inner).into())
+        })
+    }
+
+    /// Voids a sale of the current batch, named by its STAN (the voucher number).
+    pub fn void(
+        &self,
+        attempt_id: String,
+        original_stan: u32,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.void", || {
+            let req = txn::VoidRequest {
+                attempt_id,
+                original: Original {
+                    stan: original_stan,
+                },
+            };
+            Ok(self.core()?.void(&req, &cancel.inner).into())
+        })
+    }
+
+    pub fn refund(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+        original_stan: u32,
+        chip_failed: bool,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.refund", || {
+            let req = txn::RefundRequest {
+                attempt_id,
+                amount_fen,
+                original: Original {
+                    stan: original_stan,
+                },
+                entry: entry(chip_failed),
+            };
+            Ok(self.core()?.refund(&req, &cancel.inner).into())
+        })
+    }
+
+    pub fn balance(
+        &self,
+        attempt_id: String,
+        chip_failed: bool,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.balance", || {
+            let req = txn::BalanceRequest {
+                attempt_id,
+                entry: entry(chip_failed),
+            };
+            Ok(self.core()?.balance(&req, &cancel.inner).into())
+        })
+    }
+
+    pub fn pre_auth(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+        chip_failed: bool,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.pre_auth", || {
+            let req = txn::PreAuthRequest {
+                attempt_id,
+                amount_fen,
+                entry: entry(chip_failed),
+            };
+            Ok(self.core()?.pre_auth(&req, &cancel.inner).into())
+        })
+    }
+
+    /// Completes a pre-authorisation of the current batch, named by its STAN.
+    pub fn completion(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+        original_stan: u32,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.completion", || {
+            let req = txn::FollowUpRequest {
+                attempt_id,
+                original: Original {
+                    stan: original_stan,
+                },
+                amount_fen,
+            };
+            Ok(self.core()?.completion(&req, &cancel.inner).into())
+        })
+    }
+
+    pub fn settle(&self) -> Result<SettlementOutcome, SmartPosError> {
+        guard("Terminal.settle", || Ok(self.core()?.settle().into()))
+    }
+
+    /// Resolves what an earlier process left unfinished (also run at open).
+    pub fn recover(&self) -> Result<RecoveryRecord, SmartPosError> {
+        guard("Terminal.recover", || Ok(self.core()?.recover().into()))
+    }
+
+    /// Reversals the host has not confirmed yet (settlement waits for them).
+    pub fn pending_reversals_count(&self) -> Result<u64, SmartPosError> {
+        guard("Terminal.pending_reversals_count", || {
+            Ok(self.core()?.pending_reversals()?.len() as u64)
+        })
+    }
+
+    /// Releases the core terminal (journal, ports); a running call finishes first. Later calls
+    /// fail with `Closed`. Named `shut_down` because Kotlin's generated `close()` already frees
+    /// the handle itself, after which calls fail with an untyped `IllegalStateException`.
+    pub fn shut_down(&self) -> Result<(), SmartPosError> {
+        guard("Terminal.shut_down", || {
+            let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+            drop(taken);
+            Ok(())
+        })
+    }
+}
