@@ -212,7 +212,7 @@ fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
         Prefix::Bcd => {
             // Right-aligned BCD: LL in one byte, LLL in two (leading nibble 0). `len` is at most
             // the field maximum (≤ 999), checked by the caller.
-            let bcd_pair = |v: usize| ((v / 10 % 10) << 4 | v % 10) as u8;
+            let bcd_pair = |v: usize| (((v / 10 % 10) << 4) | (v % 10)) as u8;
             if digits == 3 {
                 out.push(bcd_pair(len / 100));
             }
