@@ -5,6 +5,7 @@
 
 pub mod card;
 pub mod codec;
+pub mod crashpoint;
 pub mod crypto;
 pub mod diag;
 pub mod host;

@@ -137,36 +137,38 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
         }
     }
 
-    let last = run_json(&[
-        "recover",
-        "--journal",
-        db_arg,
-        "--host",
-        &sim.addr,
-        "--json",
-    ]);
+    let audit = audit(db_arg, &sim.addr, &ledger_file);
+    drop(sim);
+    eprintln!(
+        "crash harness: seed {seed}, {} rounds in {:.1} s: {audit}; kills mid-transaction {}, \
+         pay finished before kill {}, reversals cleared by recover {}",
+        counts.rounds,
+        started.elapsed().as_secs_f64(),
+        counts.kills_mid_transaction,
+        counts.finished_before_kill,
+        counts.reversals_cleared_by_recover,
+    );
+}
+
+/// Runs recovery once more, then checks the journal against the acquirer's ledger file: nothing
+/// pending, no reversal owed, the same net, every approved STAN debited exactly once and every
+/// standing debit approved in the journal. Returns a one-line summary.
+fn audit(db_arg: &str, sim_addr: &str, ledger_file: &Path) -> String {
+    let last = run_json(&["recover", "--journal", db_arg, "--host", sim_addr, "--json"]);
     assert_eq!(last["reversals_pending"], 0, "{last}");
     assert_eq!(last["in_flight_found"], 0, "{last}");
     let listing = run_json(&["journal", db_arg, "--json"]);
-    let ledger: Value = serde_json::from_slice(&std::fs::read(&ledger_file).unwrap()).unwrap();
-    drop(sim);
+    let ledger: Value = serde_json::from_slice(&std::fs::read(ledger_file).unwrap()).unwrap();
 
     let txns = listing["transactions"].as_array().unwrap();
     let sales: Vec<&Value> = txns.iter().filter(|t| t["kind"] == "sale").collect();
     let in_state = |s: &str| sales.iter().filter(|t| t["state"] == s).count();
-    eprintln!(
-        "crash harness: seed {seed}, {} rounds in {:.1} s: {} sales attempted, {} approved, \
-         {} reversed, {} declined; kills mid-transaction {}, pay finished before kill {}, \
-         reversals cleared by recover {}",
-        counts.rounds,
-        started.elapsed().as_secs_f64(),
+    let summary = format!(
+        "{} sales attempted, {} approved, {} reversed, {} declined",
         sales.len(),
         in_state("approved"),
         in_state("reversed"),
         in_state("declined"),
-        counts.kills_mid_transaction,
-        counts.finished_before_kill,
-        counts.reversals_cleared_by_recover,
     );
 
     // A harness whose payments never reach the host would pass vacuously.
@@ -243,4 +245,76 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
             );
         }
     }
+    summary
+}
+
+/// Runs `smartpos` with `SMARTPOS_CRASH_AT=point` and asserts it died at that point (abort).
+#[cfg(feature = "crash-points")]
+fn crash_at(point: &str, args: &[&str]) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("SMARTPOS_CRASH_AT", point)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{point}: {args:?} did not crash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(point),
+        "{point}: crashed elsewhere: {stderr}"
+    );
+}
+
+/// Kills at every named durability point of a sale and of its reversal, recovering after each,
+/// then audits journal against ledger.
+#[cfg(feature = "crash-points")]
+#[test]
+fn crashes_at_every_named_durability_point_are_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger_file = dir.path().join("ledger.json");
+    let db = dir.path().join("journal.db");
+    let db_arg = db.to_str().unwrap();
+    let sim = Sim::start(&ledger_file);
+    let pay = [
+        "pay",
+        "--host",
+        &sim.addr,
+        "--journal",
+        db_arg,
+        "--count",
+        "2",
+    ];
+    let recover = [
+        "recover",
+        "--journal",
+        db_arg,
+        "--host",
+        &sim.addr,
+        "--json",
+    ];
+    // A clean sale first, so the journal exists and keys are signed on.
+    run_json(&[
+        "pay",
+        "--host",
+        &sim.addr,
+        "--journal",
+        db_arg,
+        "--count",
+        "1",
+        "--json",
+    ]);
+    for point in ["online.journaled", "online.answered", "online.recorded"] {
+        crash_at(point, &pay);
+        let report = run_json(&recover);
+        assert_eq!(report["reversals_pending"], 0, "after {point}: {report}");
+    }
+    // A reversal owed (crash after the host answered), then crashes inside the reversal itself.
+    crash_at("online.answered", &pay);
+    crash_at("reversal.journaled", &recover);
+    crash_at("reversal.answered", &recover);
+    let report = run_json(&recover);
+    assert_eq!(report["reversals_pending"], 0, "{report}");
+    let summary = audit(db_arg, &sim.addr, &ledger_file);
+    eprintln!("named durability points: {summary}");
 }

@@ -100,6 +100,7 @@ impl Terminal {
             Ok(s) => s,
             Err(e) => return self.storage_fault(&e).into(),
         };
+        crate::crashpoint::reached("online.journaled");
         let entry_mode = p.entry.field22();
         let facts = RequestFacts {
             spec,
@@ -126,7 +127,10 @@ impl Terminal {
             started.stan
         );
         match self.exchange(request, true, cancel) {
-            Ok(response) => self.conclude(&p, &started, &response),
+            Ok(response) => {
+                crate::crashpoint::reached("online.answered");
+                self.conclude(&p, &started, &response)
+            }
             Err(e) => self.exchange_failed(&p, &started, e),
         }
     }
@@ -174,6 +178,7 @@ impl Terminal {
             // it unaccounted for.
             return self.storage_fault(&e).into();
         }
+        crate::crashpoint::reached("online.recorded");
         log::info!("txn {}: approved", p.attempt_id);
         let mut approval = Approval {
             kind: p.kind,
