@@ -110,9 +110,24 @@ fn open_big_journal(rows: usize) {
         "  median {:?}, best {:?}, worst {:?}",
         samples[2], samples[0], samples[4]
     );
+    let mut journal_only = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        drop(smartpos_core::store::Journal::open(&path).expect("journal"));
+        journal_only.push(t.elapsed());
+    }
+    journal_only.sort();
+    println!(
+        "  of which Journal::open (pragmas, quick_check, migrations): median {:?}",
+        journal_only[2]
+    );
 }
 
 fn main() {
+    if std::env::var("SMARTPOS_BENCH_ONLY_OPEN").is_ok() {
+        open_big_journal(100_000);
+        return;
+    }
     let n = std::env::var("SMARTPOS_BENCH_SALES")
         .ok()
         .and_then(|v| v.parse().ok())
