@@ -254,3 +254,71 @@ fn an_ordinary_decline_does_not_sign_on_again() {
     assert!(h.sale("t2", "normal", Some("123456"), 100).is_approved());
     assert_eq!(h.acquirer().sign_ons(demo_setup::DEMO_TERMINAL_ID), 1);
 }
+
+fn refund_after_sale(h: &Harness, attempt: &str, fen: u64) -> smartpos_core::txn::Outcome {
+    let sale = h.sale(&format!("{attempt}-sale"), "normal", Some("123456"), 10_000);
+    let stan = sale.approval().expect("sale").stan;
+    h.present("normal", None);
+    h.terminal.refund(
+        &smartpos_core::txn::RefundRequest {
+            attempt_id: attempt.into(),
+            amount_fen: fen,
+            original: smartpos_core::txn::Original { stan },
+            entry: Default::default(),
+        },
+        &h.cancel,
+    )
+}
+
+#[test]
+fn an_unanswered_refund_is_forwarded_as_a_repeat_and_credited_once() {
+    let h = Harness::new();
+    // The host credits the refund but the answer is lost.
+    h.acquirer().inject(
+        Matcher::Mti("0220".into()),
+        Fault::NoResponse { apply: true },
+    );
+    let refund = refund_after_sale(&h, "r1", 2_500);
+    assert_eq!(refund.termination().map(|t| t.cause), Some(Cause::Network));
+    assert!(
+        h.terminal.pending_reversals().unwrap().is_empty(),
+        "a refund is not reversed"
+    );
+    assert_eq!(h.net_fen(), 7_500);
+
+    // The next online message forwards the advice first (0221, same STAN): answered once.
+    assert!(h.sale("next", "normal", Some("123456"), 100).is_approved());
+    let refund_row = h
+        .terminal
+        .transactions()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.attempt_id == "r1")
+        .unwrap();
+    assert_eq!(refund_row.state, TxnState::Approved);
+    let refunds = h
+        .acquirer()
+        .ledger()
+        .postings()
+        .iter()
+        .filter(|p| p.effect == Effect::Refund)
+        .count();
+    assert_eq!(refunds, 1, "credited exactly once");
+    assert_eq!(h.net_fen(), 7_600);
+}
+
+#[test]
+fn a_refund_that_never_arrived_is_credited_when_its_repeat_does() {
+    let h = Harness::new();
+    h.acquirer().inject(
+        Matcher::Mti("0220".into()),
+        Fault::NoResponse { apply: false },
+    );
+    let refund = refund_after_sale(&h, "r2", 1_000);
+    assert!(!refund.is_approved());
+    assert_eq!(h.net_fen(), 10_000, "nothing credited yet");
+    let report = h.terminal.recover();
+    let rows = h.terminal.transactions().unwrap();
+    assert_eq!(report.advices_pending, 0, "{report:?} {rows:?}");
+    assert_eq!(h.net_fen(), 9_000);
+}

@@ -71,6 +71,12 @@ pub(crate) fn financial_request(f: &RequestFacts<'_>) -> Message {
     financial_message(f, f.spec.mti)
 }
 
+/// A repeated advice (0221): the same message as the unanswered 0220, same STAN, so the host
+/// answers it once whether or not the original arrived.
+pub(crate) fn advice_repeat(f: &RequestFacts<'_>) -> Message {
+    financial_message(f, "0221")
+}
+
 /// The reversal of a request: the same identifying elements and STAN as the original, MTI 0400,
 /// and the reason in field 39. No track or PIN data: they were never stored.
 pub(crate) fn reversal_request(f: &RequestFacts<'_>, reason: &str) -> Message {

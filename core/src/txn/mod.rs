@@ -6,6 +6,7 @@
 // a path that then waits on people and networks; boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod advice;
 mod config;
 mod endings;
 mod fields;

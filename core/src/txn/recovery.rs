@@ -66,11 +66,7 @@ impl Terminal {
             .unresolved_reversals()
             .map(|v| v.len())
             .unwrap_or(0);
-        report.advices_pending = self
-            .journal()
-            .pending_advices()
-            .map(|v| v.len())
-            .unwrap_or(0);
+        report.advices_pending = self.forward_advices_locked();
         report.receipts_unprinted = self
             .journal()
             .unprinted_receipts()

@@ -139,6 +139,9 @@ impl Terminal {
         if self.send_reversals_locked() > 0 {
             return Err(endings::reversal_pending());
         }
+        // Advices go in order before new business; one the host cannot take now stays queued
+        // (its money is already the host's to decide) and does not hold up the payment.
+        self.forward_advices_locked();
         Ok(())
     }
 }

@@ -172,6 +172,7 @@ impl Acquirer {
             "0800" => self.sign_on(req),
             "0820" => self.network(req),
             "0100" | "0200" | "0220" => self.financial(req),
+            "0221" => self.advice_repeat(req),
             "0400" => self.reversal(req),
             "0500" => self.settlement(req),
             "0320" => self.batch_upload(req),
@@ -230,14 +231,20 @@ impl Acquirer {
     }
 
     fn financial(&self, req: &Message) -> Message {
-        let mut resp = echo(req);
+        let resp = echo(req);
         let tid = req.field_text(41).unwrap_or_default();
         if let Err(code) = self.verify_request_mac(&tid, req) {
+            let mut resp = resp;
             resp.set_text(39, code);
             return resp;
         }
+        self.answer_financial(req, resp, &tid)
+    }
+
+    /// Acts on a financial request whose MAC has been verified.
+    fn answer_financial(&self, req: &Message, mut resp: Message, tid: &str) -> Message {
         let reply = match identify(req) {
-            Some(kind) => self.apply_financial(kind, &tid, req),
+            Some(kind) => self.apply_financial(kind, tid, req),
             None => Err(INVALID_TXN),
         };
         match reply {
@@ -252,7 +259,7 @@ impl Acquirer {
             Ok(declined) => resp.set_text(39, declined.response_code()),
             Err(code) => resp.set_text(39, code),
         }
-        self.mac_response(&tid, resp)
+        self.mac_response(tid, resp)
     }
 
     fn apply_financial(
@@ -301,6 +308,36 @@ impl Acquirer {
             _ => return Err(INVALID_TXN),
         };
         Ok(reply)
+    }
+
+    /// A repeated advice (0221): the answer already given if the original arrived, else the
+    /// advice is acted on now as the 0220 it repeats.
+    fn advice_repeat(&self, req: &Message) -> Message {
+        let tid = req.field_text(41).unwrap_or_default();
+        let mut resp = echo(req);
+        if let Err(code) = self.verify_request_mac(&tid, req) {
+            resp.set_text(39, code);
+            return resp;
+        }
+        let stan = req.text(11).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let known = self
+            .ledger()
+            .repeat(&MsgRef::new(&tid, batch_of(req), stan));
+        match known {
+            Some(reply) => {
+                if let Reply::Approved(done) = &reply {
+                    resp.set_text(37, &done.rrn);
+                    resp.set_text(38, &done.auth_code);
+                }
+                resp.set_text(39, reply.response_code());
+                self.mac_response(&tid, resp)
+            }
+            None => {
+                let mut original = req.clone();
+                original.set_mti("0220");
+                self.answer_financial(&original, resp, &tid)
+            }
+        }
     }
 
     fn reversal(&self, req: &Message) -> Message {

@@ -18,6 +18,8 @@ pub struct SimServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     refusing: Arc<AtomicBool>,
+    /// Whether the accept loop currently holds a bound listener.
+    listening: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
     acquirer: Arc<Acquirer>,
 }
@@ -30,18 +32,21 @@ impl SimServer {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let refusing = Arc::new(AtomicBool::new(false));
+        let listening = Arc::new(AtomicBool::new(true));
         let accept = {
             let stop = stop.clone();
             let refusing = refusing.clone();
+            let listening = listening.clone();
             let acquirer = acquirer.clone();
             thread::Builder::new()
                 .name("sim-accept".into())
-                .spawn(move || accept_loop(listener, addr, acquirer, stop, refusing))?
+                .spawn(move || accept_loop(listener, addr, acquirer, stop, refusing, listening))?
         };
         Ok(SimServer {
             addr,
             stop,
             refusing,
+            listening,
             accept: Some(accept),
             acquirer,
         })
@@ -53,8 +58,17 @@ impl SimServer {
 
     /// While refusing, the listening socket is closed, so connects fail with "connection
     /// refused" exactly as with a host that is down; the same port is bound again afterwards.
+    ///
+    /// Returns once the listener is really closed (or bound again), so a test that connects
+    /// right after cannot slip into the old listener's backlog.
     pub fn set_refusing(&self, refusing: bool) {
         self.refusing.store(refusing, Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while self.listening.load(Ordering::SeqCst) == refusing
+            && std::time::Instant::now() < deadline
+        {
+            thread::sleep(Duration::from_millis(1));
+        }
     }
 
     pub fn acquirer(&self) -> &Arc<Acquirer> {
@@ -88,18 +102,21 @@ fn accept_loop(
     acquirer: Arc<Acquirer>,
     stop: Arc<AtomicBool>,
     refusing: Arc<AtomicBool>,
+    listening: Arc<AtomicBool>,
 ) {
     let mut listener = Some(listener);
     while !stop.load(Ordering::SeqCst) {
         if refusing.load(Ordering::SeqCst) {
             listener = None;
-            thread::sleep(Duration::from_millis(5));
+            listening.store(false, Ordering::SeqCst);
+            thread::sleep(Duration::from_millis(1));
             continue;
         }
         let Some(l) = listener.as_ref() else {
             listener = TcpListener::bind(addr)
                 .and_then(|l| l.set_nonblocking(true).map(|()| l))
                 .ok();
+            listening.store(listener.is_some(), Ordering::SeqCst);
             continue;
         };
         match l.accept() {

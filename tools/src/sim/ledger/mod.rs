@@ -184,6 +184,9 @@ struct Record {
     hold_fen: u64,
     /// Set when the reversal of this message was applied; repeats answer with it.
     reversal_reply: Option<Approval>,
+    /// Why it was declined, so a repeated advice (0221) gets the same answer.
+    #[serde(default)]
+    decline: Option<Decline>,
 }
 
 /// The simulated acquirer/issuer state. Not internally synchronised: share it behind a `Mutex`.
@@ -303,6 +306,20 @@ impl Ledger {
             .map(|p| p.effect.signed(p.amount_fen))
             .sum();
         i64::try_from(sum).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX })
+    }
+
+    /// The answer already given to this message, for a repeat (MTI 0221) of an advice the
+    /// terminal never saw answered; `None` when the host never received the original.
+    pub fn repeat(&self, key: &MsgRef) -> Option<Reply> {
+        let r = &self.records[self.record(key)?];
+        Some(match r.decline {
+            Some(decline) => Reply::Declined(decline),
+            None => Reply::Approved(Approval {
+                rrn: r.rrn.clone(),
+                auth_code: r.auth_code.clone(),
+                balance_fen: None,
+            }),
+        })
     }
 
     fn record(&self, key: &MsgRef) -> Option<usize> {

@@ -80,6 +80,7 @@ impl Ledger {
                     original: decided.original,
                     hold_fen: if kind == Kind::PreAuth { amount_fen } else { 0 },
                     reversal_reply: None,
+                    decline: None,
                 });
                 Reply::Approved(Approval {
                     rrn,
@@ -100,6 +101,7 @@ impl Ledger {
                     original: None,
                     hold_fen: 0,
                     reversal_reply: None,
+                    decline: Some(decline),
                 });
                 Reply::Declined(decline)
             }

@@ -1,0 +1,119 @@
+//! Store-and-forward: advices the host has not acknowledged (today, refunds whose 0220 went
+//! unanswered) are re-sent in order as 0221 repeats with their original STAN, before the next
+//! online message and at recovery. One that keeps failing past its expiry becomes `expired`:
+//! kept and listed for the merchant, never dropped.
+
+use crate::card::{EntryConditions, PinCapability};
+use crate::host::CancelToken;
+use crate::store::{Advice, HostOutcome, ReversalAction, TxnState};
+use crate::txn::endings;
+use crate::txn::fields::{self, CardFields, RequestFacts};
+use crate::txn::kind::TxnKind;
+use crate::txn::online::{entry_of, original_fields};
+use crate::txn::terminal::Terminal;
+
+impl Terminal {
+    /// Forwards pending advices in queue order, stopping at the first the host does not take.
+    /// Returns how many are still pending.
+    pub(crate) fn forward_advices_locked(&self) -> usize {
+        let advices = match self.journal().pending_advices() {
+            Ok(a) => a,
+            Err(e) => {
+                log::error!(
+                    "terminal {}: advices unreadable: {e}",
+                    self.config.terminal_id
+                );
+                return 0;
+            }
+        };
+        for (i, advice) in advices.iter().enumerate() {
+            if !self.forward_advice(advice) {
+                return advices.len() - i;
+            }
+        }
+        0
+    }
+
+    /// True when the host answered the advice (approved or declined: either way it is settled).
+    fn forward_advice(&self, advice: &Advice) -> bool {
+        let Ok(Some(record)) = self.journal().transaction(advice.transaction_id) else {
+            return false;
+        };
+        let Some(kind) = TxnKind::from_journal(record.kind) else {
+            return false;
+        };
+        let Ok(pan) = self.unseal_pan(record.pan_sealed.as_ref()) else {
+            return false;
+        };
+        let original = match record.original_id {
+            Some(oid) => self.journal().transaction(oid).ok().flatten(),
+            None => None,
+        };
+        let entry = EntryConditions::new(
+            entry_of(record.entry_mode),
+            PinCapability::CanAcceptPin,
+            self.config.read_capability,
+        );
+        let entry_mode = entry.field22();
+        let facts = RequestFacts {
+            spec: kind.spec(),
+            amount_fen: record.amount_fen,
+            stan: record.stan.value(),
+            batch_no: record.batch_no.value(),
+            terminal_id: &self.config.terminal_id,
+            merchant_id: &self.config.merchant_id,
+            card: CardFields {
+                pan_digits: Some(pan.expose_digits()),
+                track2_digits: None,
+                entry_mode: &entry_mode,
+                read_capability: entry.field60_4(),
+                ic_condition: entry.field60_5(),
+                pin_block: None,
+            },
+            original: original.as_ref().map(original_fields),
+        };
+        let request = fields::advice_repeat(&facts);
+        let response = match self.exchange(request, true, &CancelToken::new()) {
+            Ok(r) => r,
+            Err(e) => {
+                log::warn!("txn {}: advice not delivered: {e}", record.attempt_id);
+                if let Err(se) =
+                    self.journal()
+                        .advice_failed(advice.seq, &e.to_string(), self.now_ms())
+                {
+                    log::error!("txn {}: {se}", record.attempt_id);
+                }
+                return false;
+            }
+        };
+        let code = response.field_text(39).unwrap_or_default();
+        let outcome = if code == "00" {
+            HostOutcome {
+                response_code: Some(code),
+                rrn: response.field_text(37),
+                auth_code: response.field_text(38),
+                ..HostOutcome::new(TxnState::Approved, ReversalAction::Disarm, self.now_ms())
+            }
+        } else {
+            HostOutcome {
+                termination_code: Some(endings::from_response(&code).code.to_string()),
+                response_code: Some(code),
+                ..HostOutcome::new(TxnState::Declined, ReversalAction::Disarm, self.now_ms())
+            }
+        };
+        let mut journal = self.journal();
+        let recorded = journal
+            .record_outcome(record.id, &outcome)
+            .and_then(|()| journal.advice_sent(advice.seq));
+        if let Err(e) = recorded {
+            log::error!("txn {}: advice answer not recorded: {e}", record.attempt_id);
+            return false;
+        }
+        log::info!(
+            "txn {}: advice acknowledged ({})",
+            record.attempt_id,
+            outcome.state
+        );
+        true
+    }
+}
