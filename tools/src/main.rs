@@ -23,6 +23,8 @@ enum Command {
     Tlv(cli::tlv::Args),
     /// Payment crypto calculator: KCV, MACs, PIN blocks, DUKPT.
     Crypto(cli::crypto::Args),
+    /// What a response code or termination code means and what to do next.
+    Explain(cli::explain::Args),
     /// Run N card sales against an acquirer on one journal (load and soak testing).
     Pay(cli::pay::Args),
     /// List a journal's transactions and its net approved amount.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => cli::decode::run(args),
         Command::Tlv(args) => cli::tlv::run(args),
         Command::Crypto(args) => cli::crypto::run(args),
+        Command::Explain(args) => cli::explain::run(args),
         Command::Pay(args) => cli::pay::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Recover(args) => cli::recover::run(args),

@@ -3,6 +3,7 @@
 pub mod crypto;
 pub mod decode;
 pub mod demo;
+pub mod explain;
 pub mod journal;
 pub mod pay;
 pub mod recover;
