@@ -9,14 +9,23 @@
 //! `reversal.answered` (host reversed, acknowledgement not recorded), `settlement.answered`
 //! (host settled, batch not closed locally).
 
+/// `SMARTPOS_CRASH_AT` may name a point alone (`online.answered`) or a point of one transaction
+/// kind (`online.answered@void`), so a void can be killed rather than the sale before it.
 #[cfg(feature = "crash-points")]
-pub fn reached(point: &str) {
-    if std::env::var("SMARTPOS_CRASH_AT").is_ok_and(|p| p == point) {
-        eprintln!("crash point {point}: aborting");
+pub fn reached(point: &str, kind: &str) {
+    let Ok(wanted) = std::env::var("SMARTPOS_CRASH_AT") else {
+        return;
+    };
+    let matches = match wanted.split_once('@') {
+        Some((p, k)) => p == point && k == kind,
+        None => wanted == point,
+    };
+    if matches {
+        eprintln!("crash point {point}@{kind}: aborting");
         std::process::abort();
     }
 }
 
 #[cfg(not(feature = "crash-points"))]
 #[inline(always)]
-pub fn reached(_point: &str) {}
+pub fn reached(_point: &str, _kind: &str) {}

@@ -25,6 +25,8 @@ enum Command {
     Crypto(cli::crypto::Args),
     /// What a response code or termination code means and what to do next.
     Explain(cli::explain::Args),
+    /// Settle the open batch of a journal against a running simulator or acquirer.
+    Settle(cli::settle::Args),
     /// Run N card sales against an acquirer on one journal (load and soak testing).
     Pay(cli::pay::Args),
     /// List a journal's transactions and its net approved amount.
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Tlv(args) => cli::tlv::run(args),
         Command::Crypto(args) => cli::crypto::run(args),
         Command::Explain(args) => cli::explain::run(args),
+        Command::Settle(args) => cli::settle::run(args),
         Command::Pay(args) => cli::pay::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Recover(args) => cli::recover::run(args),

@@ -318,3 +318,109 @@ fn crashes_at_every_named_durability_point_are_recovered() {
     let summary = audit(db_arg, &sim.addr, &ledger_file);
     eprintln!("named durability points: {summary}");
 }
+
+/// The audit for mixed transaction kinds: recovery leaves nothing pending and no reversal owed,
+/// journal and ledger agree on the net, and no message moved money twice.
+#[cfg(feature = "crash-points")]
+fn audit_all_kinds(db_arg: &str, sim_addr: &str, ledger_file: &Path) -> String {
+    let last = run_json(&["recover", "--journal", db_arg, "--host", sim_addr, "--json"]);
+    assert_eq!(last["reversals_pending"], 0, "{last}");
+    let listing = run_json(&["journal", db_arg, "--json"]);
+    let ledger: Value = serde_json::from_slice(&std::fs::read(ledger_file).unwrap()).unwrap();
+    let txns = listing["transactions"].as_array().unwrap();
+    for t in txns {
+        assert_ne!(t["state"], "pending", "left pending: {t}");
+    }
+    assert_eq!(listing["pending_reversals"], 0, "{listing}");
+    assert_eq!(
+        listing["net_approved_fen"], ledger["net_fen"],
+        "journal net vs ledger"
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for p in ledger["postings"].as_array().unwrap() {
+        let key = (
+            p["batch_no"].as_str().unwrap().to_owned(),
+            p["stan"].as_str().unwrap().to_owned(),
+            p["effect"].as_str().unwrap().to_owned(),
+        );
+        assert!(seen.insert(key.clone()), "posted twice: {key:?}");
+    }
+    let by_state = |s: &str| txns.iter().filter(|t| t["state"] == s).count();
+    format!(
+        "{} transactions: {} approved, {} refunded, {} voided, {} reversed, {} declined; {} postings",
+        txns.len(),
+        by_state("approved"),
+        by_state("refunded"),
+        by_state("voided"),
+        by_state("reversed"),
+        by_state("declined"),
+        seen.len()
+    )
+}
+
+/// Every named durability point of every transaction kind: the process aborts there, recovery
+/// runs, and after all of them (and a settlement killed after the host settled) the journal and
+/// the ledger agree.
+#[cfg(feature = "crash-points")]
+#[test]
+fn every_kind_killed_at_every_durability_point_is_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger_file = dir.path().join("ledger.json");
+    let db = dir.path().join("journal.db");
+    let db_arg = db.to_str().unwrap();
+    let sim = Sim::start(&ledger_file);
+    let recover = [
+        "recover",
+        "--journal",
+        db_arg,
+        "--host",
+        &sim.addr,
+        "--json",
+    ];
+    run_json(&[
+        "pay",
+        "--host",
+        &sim.addr,
+        "--journal",
+        db_arg,
+        "--count",
+        "1",
+        "--json",
+    ]);
+    let mut kills = 0;
+    for (kind, journal_kind) in [
+        ("sale", "sale"),
+        ("void", "void"),
+        ("refund", "refund"),
+        ("pre-auth", "pre_auth"),
+        ("completion", "completion"),
+    ] {
+        for point in ["online.journaled", "online.answered", "online.recorded"] {
+            let at = format!("{point}@{journal_kind}");
+            let args = [
+                "pay",
+                "--host",
+                &sim.addr,
+                "--journal",
+                db_arg,
+                "--count",
+                "1",
+                "--kind",
+                kind,
+                "--amount-range",
+                "100..500",
+            ];
+            crash_at(&at, &args);
+            kills += 1;
+            let report = run_json(&recover);
+            assert_eq!(report["reversals_pending"], 0, "after {at}: {report}");
+        }
+    }
+    let settle = ["settle", "--journal", db_arg, "--host", &sim.addr, "--json"];
+    crash_at("settlement.answered@settlement", &settle);
+    kills += 1;
+    let settled = run_json(&settle);
+    assert_eq!(settled["balanced"], true, "{settled}");
+    let summary = audit_all_kinds(db_arg, &sim.addr, &ledger_file);
+    eprintln!("every kind at every durability point: {kills} kills; {summary}");
+}

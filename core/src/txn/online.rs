@@ -100,7 +100,7 @@ impl Terminal {
             Ok(s) => s,
             Err(e) => return self.storage_fault(&e).into(),
         };
-        crate::crashpoint::reached("online.journaled");
+        crate::crashpoint::reached("online.journaled", spec.name);
         let entry_mode = p.entry.field22();
         let facts = RequestFacts {
             spec,
@@ -128,7 +128,7 @@ impl Terminal {
         );
         match self.exchange(request, true, cancel) {
             Ok(response) => {
-                crate::crashpoint::reached("online.answered");
+                crate::crashpoint::reached("online.answered", spec.name);
                 self.conclude(&p, &started, &response)
             }
             Err(e) => self.exchange_failed(&p, &started, e),
@@ -178,7 +178,7 @@ impl Terminal {
             // it unaccounted for.
             return self.storage_fault(&e).into();
         }
-        crate::crashpoint::reached("online.recorded");
+        crate::crashpoint::reached("online.recorded", p.kind.name());
         log::info!("txn {}: approved", p.attempt_id);
         let mut approval = Approval {
             kind: p.kind,

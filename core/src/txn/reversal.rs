@@ -84,7 +84,7 @@ impl Terminal {
             log::error!("txn {}: {e}", record.attempt_id);
             return false;
         }
-        crate::crashpoint::reached("reversal.journaled");
+        crate::crashpoint::reached("reversal.journaled", kind.name());
         let attempts = r.attempts + 1;
         let give_up = attempts >= self.config.reversal_attempts;
         let answer = match self.exchange(request, true, &CancelToken::new()) {
@@ -95,7 +95,7 @@ impl Terminal {
                 return false;
             }
         };
-        crate::crashpoint::reached("reversal.answered");
+        crate::crashpoint::reached("reversal.answered", kind.name());
         if CLEARING_CODES.contains(&answer.as_str()) {
             log::info!("txn {}: reversed ({answer})", record.attempt_id);
             match self.journal().reversal_acknowledged(id, self.now_ms()) {

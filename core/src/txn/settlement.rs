@@ -70,7 +70,7 @@ impl Terminal {
             .field_text(48)
             .and_then(|d| Field48Totals::parse(&d).ok())
             .ok_or_else(|| endings::from_response("30"))?;
-        crate::crashpoint::reached("settlement.answered");
+        crate::crashpoint::reached("settlement.answered", "settlement");
         let balanced = answer.domestic.reconciliation == '1';
         let mut uploaded = 0;
         if !balanced {

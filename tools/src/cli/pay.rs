@@ -10,7 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use smartpos_core::host::CancelToken;
-use smartpos_core::txn::{Outcome, SaleRequest};
+use smartpos_core::txn::{
+    FollowUpRequest, Original, Outcome, PreAuthRequest, RefundRequest, SaleRequest, VoidRequest,
+};
 
 use super::{CliError, CliResult};
 use crate::terminal_setup::{HostTerminal, LoadRng};
@@ -68,12 +70,102 @@ pub struct Args {
     /// Payment method.
     #[arg(long, value_enum, default_value = "card")]
     pub method: Method,
+    /// Transaction kind; void, refund and completion first make the sale or pre-authorisation
+    /// they act on.
+    #[arg(long, value_enum, default_value = "sale")]
+    pub kind: PayKind,
     /// Amounts in fen, uniformly random in A..B (B exclusive).
     #[arg(long, default_value = "100..10000")]
     pub amount_range: AmountRange,
     /// Print a JSON summary instead of the text one.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayKind {
+    Sale,
+    Void,
+    Refund,
+    PreAuth,
+    Completion,
+}
+
+/// One cycle of `kind`; the outcome of its last message.
+fn cycle(
+    host: &HostTerminal,
+    kind: PayKind,
+    id: &str,
+    fen: u64,
+    cancel: &CancelToken,
+) -> Result<Outcome, CliError> {
+    let sale = |attempt_id: String| -> Result<Outcome, CliError> {
+        host.present_demo_card()?;
+        Ok(host.terminal.sale(
+            &SaleRequest {
+                attempt_id,
+                amount_fen: fen,
+                entry: Default::default(),
+            },
+            cancel,
+        ))
+    };
+    let pre_auth = |attempt_id: String| -> Result<Outcome, CliError> {
+        host.present_demo_card()?;
+        Ok(host.terminal.pre_auth(
+            &PreAuthRequest {
+                attempt_id,
+                amount_fen: fen,
+                entry: Default::default(),
+            },
+            cancel,
+        ))
+    };
+    Ok(match kind {
+        PayKind::Sale => sale(id.to_string())?,
+        PayKind::PreAuth => pre_auth(id.to_string())?,
+        PayKind::Void | PayKind::Refund => {
+            let first = sale(format!("{id}-sale"))?;
+            let Some(a) = first.approval() else {
+                return Ok(first);
+            };
+            let original = Original { stan: a.stan };
+            if kind == PayKind::Void {
+                host.terminal.void(
+                    &VoidRequest {
+                        attempt_id: id.to_string(),
+                        original,
+                    },
+                    cancel,
+                )
+            } else {
+                host.present_demo_card()?;
+                host.terminal.refund(
+                    &RefundRequest {
+                        attempt_id: id.to_string(),
+                        amount_fen: fen.div_ceil(2),
+                        original,
+                        entry: Default::default(),
+                    },
+                    cancel,
+                )
+            }
+        }
+        PayKind::Completion => {
+            let first = pre_auth(format!("{id}-preauth"))?;
+            let Some(a) = first.approval() else {
+                return Ok(first);
+            };
+            host.terminal.completion(
+                &FollowUpRequest {
+                    attempt_id: id.to_string(),
+                    original: Original { stan: a.stan },
+                    amount_fen: fen,
+                },
+                cancel,
+            )
+        }
+    })
 }
 
 /// The `--json` summary.
@@ -100,15 +192,7 @@ pub fn run(args: Args) -> CliResult {
         // Unique across runs and processes: a replayed attempt id would return the old outcome.
         let attempt_id = format!("pay-{pid}-{now_ms}-{i}");
         let amount_fen = rng.in_range(args.amount_range.lo, args.amount_range.hi);
-        host.present_demo_card()?;
-        let outcome = host.terminal.sale(
-            &SaleRequest {
-                attempt_id: attempt_id.clone(),
-                amount_fen,
-                entry: Default::default(),
-            },
-            &cancel,
-        );
+        let outcome = cycle(&host, args.kind, &attempt_id, amount_fen, &cancel)?;
         summary.attempted += 1;
         let line = match &outcome {
             Outcome::Approved(a) => {

@@ -1,0 +1,59 @@
+//! `smartpos settle --journal DB --host ADDR [--json]`: settles the open batch of a journal
+//! (batch upload first when the host's totals disagree).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{CliError, CliResult};
+use crate::terminal_setup::HostTerminal;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    pub journal: PathBuf,
+    #[arg(long)]
+    pub host: SocketAddr,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let host = HostTerminal::open(&args.journal, args.host)?;
+    let report = host.terminal.settle().map_err(|t| {
+        CliError::new(format!(
+            "settlement not done: {} ({})",
+            t.code, t.merchant_en
+        ))
+    })?;
+    if args.json {
+        let value = json!({
+            "batch_no": report.batch_no,
+            "debit_count": report.debit_count,
+            "debit_fen": report.debit_fen,
+            "credit_count": report.credit_count,
+            "credit_fen": report.credit_fen,
+            "balanced": report.balanced,
+            "uploaded": report.uploaded,
+            "next_batch_no": report.next_batch_no,
+        });
+        println!("{value}");
+    } else {
+        println!(
+            "batch {:06} settled {}: {} debits {} fen, {} credits {} fen; batch {:06} open",
+            report.batch_no,
+            if report.balanced {
+                "balanced"
+            } else {
+                "after batch upload"
+            },
+            report.debit_count,
+            report.debit_fen,
+            report.credit_count,
+            report.credit_fen,
+            report.next_batch_no
+        );
+    }
+    Ok(())
+}
