@@ -127,6 +127,7 @@ impl TerminalConfigRecord {
             header: HEADER,
             mac: MacAlgorithm::CupEcb,
             journal_path: self.journal_path.clone().into(),
+            journal_max_bytes: None,
             storage_key,
             reversal_attempts: REVERSAL_ATTEMPTS,
             auto_sign_on: true,

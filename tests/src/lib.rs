@@ -91,6 +91,21 @@ impl Harness {
         self.printer = printer;
     }
 
+    /// Reopens the terminal with a journal storage budget of `max_bytes`.
+    pub fn reopen_with_budget(&mut self, max_bytes: u64) {
+        let (terminal, reader, pin_pad, printer) = open_terminal_with_budget(
+            &self.dir,
+            &self.endpoints,
+            &self.storage_key,
+            Some(max_bytes),
+        )
+        .expect("reopen");
+        self.terminal = terminal;
+        self.reader = reader;
+        self.pin_pad = pin_pad;
+        self.printer = printer;
+    }
+
     pub fn storage_key_bytes(&self) -> &[u8] {
         &self.storage_key
     }
@@ -156,6 +171,16 @@ pub fn open_terminal(
     endpoints: &[SocketAddr],
     storage_key: &[u8],
 ) -> Result<Opened, smartpos_core::txn::OpenError> {
+    open_terminal_with_budget(dir, endpoints, storage_key, None)
+}
+
+/// As `open_terminal`, with a journal storage budget (to make the "disk" fill up).
+pub fn open_terminal_with_budget(
+    dir: &tempfile::TempDir,
+    endpoints: &[SocketAddr],
+    storage_key: &[u8],
+    journal_max_bytes: Option<u64>,
+) -> Result<Opened, smartpos_core::txn::OpenError> {
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
     let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
@@ -172,6 +197,7 @@ pub fn open_terminal(
         journal_path: dir.path().join("journal.db"),
         endpoints: endpoints.to_vec(),
         response_timeout: Duration::from_millis(400),
+        journal_max_bytes,
         ..demo_setup::demo_terminal_config(key)
     };
     let terminal = Terminal::open(config, ports)?;

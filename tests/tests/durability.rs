@@ -140,3 +140,38 @@ fn a_printer_fault_after_approval_keeps_the_payment_and_the_receipt() {
     assert_eq!(h.net_fen(), 2_000);
     assert_eq!(h.terminal.recover().receipts_unprinted, 1);
 }
+
+#[test]
+fn a_full_disk_fails_the_sale_before_anything_is_sent() {
+    let mut h = Harness::new();
+    h.sale("first", "normal", Some("123456"), 100);
+    let pages = smartpos_core::store::Journal::open(h.journal_path())
+        .unwrap()
+        .page_count()
+        .unwrap();
+    // Room for the pages the journal has now and hardly more.
+    h.reopen_with_budget(pages * 4096 + 4096);
+    let mut full = None;
+    for i in 0..200 {
+        let outcome = h.sale(&format!("fill-{i}"), "normal", Some("123456"), 100);
+        if let Some(t) = outcome.termination() {
+            full = Some(t.clone());
+            break;
+        }
+    }
+    let t = full.expect("the budget fills up");
+    assert_eq!(t.code, TerminationCode::DevStorage, "{t:?}");
+    assert_eq!(t.cause, Cause::Device);
+    // Whatever the journal did not record never reached the host: the ledger holds exactly the
+    // journal's approved sales.
+    let approved: u64 = h
+        .terminal
+        .transactions()
+        .unwrap()
+        .iter()
+        .filter(|r| r.state == TxnState::Approved)
+        .map(|r| r.amount_fen)
+        .sum();
+    assert_eq!(h.net_fen(), approved as i64);
+    assert!(h.terminal.pending_reversals().unwrap().is_empty());
+}

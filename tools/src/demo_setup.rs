@@ -48,6 +48,7 @@ pub fn demo_terminal_config(storage_key: SecretKey) -> TerminalConfig {
         header: [0x60, 0x22, 0x00, 0x00, 0x00, 0x00],
         mac: MacAlgorithm::CupEcb,
         journal_path: "journal.db".into(),
+        journal_max_bytes: None,
         storage_key,
         reversal_attempts: 3,
         auto_sign_on: true,

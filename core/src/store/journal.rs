@@ -86,6 +86,27 @@ impl Journal {
         })
     }
 
+    /// Caps the journal at about `max_bytes` (a storage budget on devices with a small data
+    /// partition). A write that would pass it fails with [`StoreError::DiskFull`], exactly as a
+    /// full disk does — which is also how tests make the disk "full".
+    pub fn limit_size(&self, max_bytes: u64) -> Result<(), StoreError> {
+        let page_size: i64 = self
+            .conn
+            .pragma_query_value(None, "page_size", |row| row.get(0))?;
+        let pages = (max_bytes / page_size.max(512) as u64).max(1);
+        self.conn
+            .pragma_update(None, "max_page_count", pages as i64)?;
+        Ok(())
+    }
+
+    /// Pages the database uses now (for size budgets and tests).
+    pub fn page_count(&self) -> Result<u64, StoreError> {
+        let pages: i64 = self
+            .conn
+            .pragma_query_value(None, "page_count", |row| row.get(0))?;
+        Ok(pages.max(0) as u64)
+    }
+
     /// Moves a (corrupt) journal and its `-wal`/`-shm` companions aside, next to it, under
     /// `<name>.corrupt-<unix seconds>[-n]<suffix>`. Never deletes anything: the files are evidence
     /// and may still hold reversals to finish by hand. Returns the new paths.

@@ -25,6 +25,9 @@ pub struct TerminalConfig {
     pub header: [u8; 6],
     pub mac: MacAlgorithm,
     pub journal_path: PathBuf,
+    /// Storage budget for the journal in bytes; `None` means only the disk limits it. Reaching
+    /// it fails a transaction before anything is sent, like a full disk.
+    pub journal_max_bytes: Option<u64>,
     /// Seals PANs and working keys at rest (AES-256-GCM). On Android it comes from the Keystore.
     pub storage_key: SecretKey,
     /// How many times a reversal is sent before it is left as pending work for the operator.

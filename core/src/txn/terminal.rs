@@ -99,6 +99,9 @@ impl Terminal {
     ) -> Result<Terminal, OpenError> {
         validate(&config)?;
         let (journal, storage_fault) = open_journal(&config.journal_path, ports.clock.now())?;
+        if let Some(max) = config.journal_max_bytes {
+            journal.limit_size(max)?;
+        }
         let link = AcquirerLink {
             terminal_id: config.terminal_id.clone(),
             merchant_id: config.merchant_id.clone(),
