@@ -3,13 +3,10 @@
 //! online message and at recovery. One that keeps failing past its expiry becomes `expired`:
 //! kept and listed for the merchant, never dropped.
 
-use crate::card::{EntryConditions, PinCapability};
 use crate::host::CancelToken;
 use crate::store::{Advice, HostOutcome, ReversalAction, TxnState};
 use crate::txn::endings;
-use crate::txn::fields::{self, CardFields, RequestFacts};
-use crate::txn::kind::TxnKind;
-use crate::txn::online::{entry_of, original_fields};
+use crate::txn::fields;
 use crate::txn::terminal::Terminal;
 
 impl Terminal {
@@ -39,39 +36,10 @@ impl Terminal {
         let Ok(Some(record)) = self.journal().transaction(advice.transaction_id) else {
             return false;
         };
-        let Some(kind) = TxnKind::from_journal(record.kind) else {
+        let Some(rebuilt) = self.rebuild(&record) else {
             return false;
         };
-        let Ok(pan) = self.unseal_pan(record.pan_sealed.as_ref()) else {
-            return false;
-        };
-        let original = match record.original_id {
-            Some(oid) => self.journal().transaction(oid).ok().flatten(),
-            None => None,
-        };
-        let entry = EntryConditions::new(
-            entry_of(record.entry_mode),
-            PinCapability::CanAcceptPin,
-            self.config.read_capability,
-        );
-        let entry_mode = entry.field22();
-        let facts = RequestFacts {
-            spec: kind.spec(),
-            amount_fen: record.amount_fen,
-            stan: record.stan.value(),
-            batch_no: record.batch_no.value(),
-            terminal_id: &self.config.terminal_id,
-            merchant_id: &self.config.merchant_id,
-            card: CardFields {
-                pan_digits: Some(pan.expose_digits()),
-                track2_digits: None,
-                entry_mode: &entry_mode,
-                read_capability: entry.field60_4(),
-                ic_condition: entry.field60_5(),
-                pin_block: None,
-            },
-            original: original.as_ref().map(original_fields),
-        };
+        let facts = rebuilt.facts(self, &record);
         let request = fields::advice_repeat(&facts);
         let response = match self.exchange(request, true, &CancelToken::new()) {
             Ok(r) => r,

@@ -291,6 +291,70 @@ fn reversal_reason(e: &ExchangeError) -> ReversalReason {
     }
 }
 
+/// A journaled request, rebuilt for a message that repeats it (a reversal, an advice repeat):
+/// the same identifying elements, STAN and batch; the PAN from the sealed column; never track
+/// data or a PIN block, which were not stored.
+pub(crate) struct Rebuilt {
+    kind: TxnKind,
+    pan: Pan,
+    entry: EntryConditions,
+    entry_mode: String,
+    original: Option<TransactionRecord>,
+}
+
+impl Terminal {
+    pub(crate) fn rebuild(&self, record: &TransactionRecord) -> Option<Rebuilt> {
+        let kind = TxnKind::from_journal(record.kind)?;
+        let pan = self.unseal_pan(record.pan_sealed.as_ref()).ok()?;
+        let original = match record.original_id {
+            Some(oid) => self.journal().transaction(oid).ok().flatten(),
+            None => None,
+        };
+        let entry = EntryConditions::new(
+            entry_of(record.entry_mode),
+            crate::card::PinCapability::CanAcceptPin,
+            self.config.read_capability,
+        );
+        Some(Rebuilt {
+            kind,
+            pan,
+            entry_mode: entry.field22(),
+            entry,
+            original,
+        })
+    }
+}
+
+impl Rebuilt {
+    pub(crate) fn facts<'a>(
+        &'a self,
+        terminal: &'a Terminal,
+        record: &TransactionRecord,
+    ) -> RequestFacts<'a> {
+        RequestFacts {
+            spec: self.kind.spec(),
+            amount_fen: record.amount_fen,
+            stan: record.stan.value(),
+            batch_no: record.batch_no.value(),
+            terminal_id: &terminal.config.terminal_id,
+            merchant_id: &terminal.config.merchant_id,
+            card: CardFields {
+                pan_digits: Some(self.pan.expose_digits()),
+                track2_digits: None,
+                entry_mode: &self.entry_mode,
+                read_capability: self.entry.field60_4(),
+                ic_condition: self.entry.field60_5(),
+                pin_block: None,
+            },
+            original: self.original.as_ref().map(original_fields),
+        }
+    }
+
+    pub(crate) fn kind(&self) -> TxnKind {
+        self.kind
+    }
+}
+
 pub(crate) fn original_fields(o: &TransactionRecord) -> OriginalFields<'_> {
     OriginalFields {
         batch_no: o.batch_no.value(),

@@ -2,14 +2,11 @@
 //! cleared by 00, 12 or 25 (the host has undone it, or never had it). One that keeps failing is
 //! parked as `failed`: visible pending work that blocks settlement.
 
-use crate::card::{EntryConditions, PinCapability};
 use crate::diag::Termination;
 use crate::host::CancelToken;
 use crate::store::PendingReversal;
 use crate::txn::endings;
-use crate::txn::fields::{self, CardFields, RequestFacts};
-use crate::txn::kind::TxnKind;
-use crate::txn::online::{entry_of, original_fields};
+use crate::txn::fields;
 use crate::txn::terminal::Terminal;
 
 /// Host answers that clear a reversal: 00 undone; 12 invalid (nothing to undo); 25 original not
@@ -45,39 +42,11 @@ impl Terminal {
             Ok(Some(t)) => t,
             _ => return false,
         };
-        let Some(kind) = TxnKind::from_journal(record.kind) else {
+        let Some(rebuilt) = self.rebuild(&record) else {
             return false;
         };
-        let Ok(pan) = self.unseal_pan(record.pan_sealed.as_ref()) else {
-            return false;
-        };
-        let original = match record.original_id {
-            Some(oid) => self.journal().transaction(oid).ok().flatten(),
-            None => None,
-        };
-        let entry = EntryConditions::new(
-            entry_of(record.entry_mode),
-            PinCapability::CanAcceptPin,
-            self.config.read_capability,
-        );
-        let entry_mode = entry.field22();
-        let facts = RequestFacts {
-            spec: kind.spec(),
-            amount_fen: record.amount_fen,
-            stan: record.stan.value(),
-            batch_no: record.batch_no.value(),
-            terminal_id: &self.config.terminal_id,
-            merchant_id: &self.config.merchant_id,
-            card: CardFields {
-                pan_digits: Some(pan.expose_digits()),
-                track2_digits: None,
-                entry_mode: &entry_mode,
-                read_capability: entry.field60_4(),
-                ic_condition: entry.field60_5(),
-                pin_block: None,
-            },
-            original: original.as_ref().map(original_fields),
-        };
+        let kind = rebuilt.kind();
+        let facts = rebuilt.facts(self, &record);
         let request = fields::reversal_request(&facts, r.reason.as_str());
         // Journal first: the attempt is counted before the 0400 leaves.
         if let Err(e) = self.journal().reversal_sending(id) {
