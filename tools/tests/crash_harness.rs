@@ -249,6 +249,51 @@ fn audit(db_arg: &str, sim_addr: &str, ledger_file: &Path) -> String {
 }
 
 /// Runs `smartpos` with `SMARTPOS_CRASH_AT=point` and asserts it died at that point (abort).
+/// A simulator child with a ledger file and one journal that has made a clean sale (so it
+/// exists and is signed on): the setting of the named-point tests.
+#[cfg(feature = "crash-points")]
+struct Lab {
+    _dir: tempfile::TempDir,
+    ledger_file: std::path::PathBuf,
+    db: String,
+    sim: Sim,
+}
+
+#[cfg(feature = "crash-points")]
+impl Lab {
+    fn start() -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger_file = dir.path().join("ledger.json");
+        let db = dir.path().join("journal.db").to_str().unwrap().to_owned();
+        let sim = Sim::start(&ledger_file);
+        let lab = Lab {
+            _dir: dir,
+            ledger_file,
+            db,
+            sim,
+        };
+        run_json(&strs(&lab.args(&["pay", "--count", "1", "--json"])));
+        lab
+    }
+
+    /// `command` plus this lab's `--journal` and `--host`.
+    fn args(&self, command: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = command.iter().map(|s| s.to_string()).collect();
+        v.extend([
+            "--journal".into(),
+            self.db.clone(),
+            "--host".into(),
+            self.sim.addr.clone(),
+        ]);
+        v
+    }
+}
+
+#[cfg(feature = "crash-points")]
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 #[cfg(feature = "crash-points")]
 fn crash_at(point: &str, args: &[&str]) {
     let out = Command::new(BIN)
@@ -271,51 +316,21 @@ fn crash_at(point: &str, args: &[&str]) {
 #[cfg(feature = "crash-points")]
 #[test]
 fn crashes_at_every_named_durability_point_are_recovered() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger_file = dir.path().join("ledger.json");
-    let db = dir.path().join("journal.db");
-    let db_arg = db.to_str().unwrap();
-    let sim = Sim::start(&ledger_file);
-    let pay = [
-        "pay",
-        "--host",
-        &sim.addr,
-        "--journal",
-        db_arg,
-        "--count",
-        "2",
-    ];
-    let recover = [
-        "recover",
-        "--journal",
-        db_arg,
-        "--host",
-        &sim.addr,
-        "--json",
-    ];
-    // A clean sale first, so the journal exists and keys are signed on.
-    run_json(&[
-        "pay",
-        "--host",
-        &sim.addr,
-        "--journal",
-        db_arg,
-        "--count",
-        "1",
-        "--json",
-    ]);
+    let lab = Lab::start();
+    let pay = lab.args(&["pay", "--count", "2"]);
+    let recover = lab.args(&["recover", "--json"]);
     for point in ["online.journaled", "online.answered", "online.recorded"] {
-        crash_at(point, &pay);
-        let report = run_json(&recover);
+        crash_at(point, &strs(&pay));
+        let report = run_json(&strs(&recover));
         assert_eq!(report["reversals_pending"], 0, "after {point}: {report}");
     }
     // A reversal owed (crash after the host answered), then crashes inside the reversal itself.
-    crash_at("online.answered", &pay);
-    crash_at("reversal.journaled", &recover);
-    crash_at("reversal.answered", &recover);
-    let report = run_json(&recover);
+    crash_at("online.answered", &strs(&pay));
+    crash_at("reversal.journaled", &strs(&recover));
+    crash_at("reversal.answered", &strs(&recover));
+    let report = run_json(&strs(&recover));
     assert_eq!(report["reversals_pending"], 0, "{report}");
-    let summary = audit(db_arg, &sim.addr, &ledger_file);
+    let summary = audit(&lab.db, &lab.sim.addr, &lab.ledger_file);
     eprintln!("named durability points: {summary}");
 }
 
@@ -364,29 +379,8 @@ fn audit_all_kinds(db_arg: &str, sim_addr: &str, ledger_file: &Path) -> String {
 #[cfg(feature = "crash-points")]
 #[test]
 fn every_kind_killed_at_every_durability_point_is_recovered() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger_file = dir.path().join("ledger.json");
-    let db = dir.path().join("journal.db");
-    let db_arg = db.to_str().unwrap();
-    let sim = Sim::start(&ledger_file);
-    let recover = [
-        "recover",
-        "--journal",
-        db_arg,
-        "--host",
-        &sim.addr,
-        "--json",
-    ];
-    run_json(&[
-        "pay",
-        "--host",
-        &sim.addr,
-        "--journal",
-        db_arg,
-        "--count",
-        "1",
-        "--json",
-    ]);
+    let lab = Lab::start();
+    let recover = lab.args(&["recover", "--json"]);
     let mut kills = 0;
     for (kind, journal_kind) in [
         ("sale", "sale"),
@@ -397,30 +391,26 @@ fn every_kind_killed_at_every_durability_point_is_recovered() {
     ] {
         for point in ["online.journaled", "online.answered", "online.recorded"] {
             let at = format!("{point}@{journal_kind}");
-            let args = [
+            let pay = lab.args(&[
                 "pay",
-                "--host",
-                &sim.addr,
-                "--journal",
-                db_arg,
                 "--count",
                 "1",
                 "--kind",
                 kind,
                 "--amount-range",
                 "100..500",
-            ];
-            crash_at(&at, &args);
+            ]);
+            crash_at(&at, &strs(&pay));
             kills += 1;
-            let report = run_json(&recover);
+            let report = run_json(&strs(&recover));
             assert_eq!(report["reversals_pending"], 0, "after {at}: {report}");
         }
     }
-    let settle = ["settle", "--journal", db_arg, "--host", &sim.addr, "--json"];
-    crash_at("settlement.answered@settlement", &settle);
+    let settle = lab.args(&["settle", "--json"]);
+    crash_at("settlement.answered@settlement", &strs(&settle));
     kills += 1;
-    let settled = run_json(&settle);
+    let settled = run_json(&strs(&settle));
     assert_eq!(settled["balanced"], true, "{settled}");
-    let summary = audit_all_kinds(db_arg, &sim.addr, &ledger_file);
+    let summary = audit_all_kinds(&lab.db, &lab.sim.addr, &lab.ledger_file);
     eprintln!("every kind at every durability point: {kills} kills; {summary}");
 }
