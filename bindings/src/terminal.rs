@@ -88,6 +88,10 @@ impl Terminal {
                 printer: Arc::new(PrinterAdapter(printer)),
                 vault: vault.clone(),
                 clock: Arc::new(SystemClock),
+                scanner: None,
+                network: None,
+                location: None,
+                prompt: None,
             };
             let core = txn::Terminal::open(core_config, ports)?;
             Ok(Arc::new(Terminal {

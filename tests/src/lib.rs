@@ -191,6 +191,10 @@ pub fn open_terminal_with_budget(
         printer: printer.clone(),
         vault,
         clock: Arc::new(SystemClock),
+        scanner: None,
+        network: None,
+        location: None,
+        prompt: None,
     };
     let key = SecretKey::new(KeyAlgorithm::Aes, storage_key).expect("AES-256 storage key");
     let config = TerminalConfig {

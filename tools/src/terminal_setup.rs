@@ -134,6 +134,10 @@ impl HostTerminal {
             printer: printer.clone(),
             vault,
             clock: Arc::new(SystemClock),
+            scanner: None,
+            network: None,
+            location: None,
+            prompt: None,
         };
         let mut config = demo_setup::demo_terminal_config(storage_key);
         config.journal_path = db.to_path_buf();

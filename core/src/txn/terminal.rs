@@ -10,7 +10,7 @@ use crate::crypto::KeyVault;
 use crate::diag::Termination;
 use crate::host::acquirer::AcquirerLink;
 use crate::host::{TcpTransport, Timeouts, Transport};
-use crate::ports::{CardReader, Clock, PinPad, Printer};
+use crate::ports::{CardReader, Clock, Location, NetworkMonitor, PinPad, Printer, Prompt, Scanner};
 use crate::store::{Journal, Stan, StoreError};
 use crate::txn::config::TerminalConfig;
 use crate::txn::endings;
@@ -23,6 +23,15 @@ pub struct Ports {
     pub printer: Arc<dyn Printer>,
     pub vault: Arc<dyn KeyVault>,
     pub clock: Arc<dyn Clock>,
+    /// The ports below are optional hardware and platform services: `None` means the terminal has
+    /// none fitted (a countertop without a scanner, a host test without a location provider), which
+    /// the health check reports as "not fitted" rather than as a fault.
+    pub scanner: Option<Arc<dyn Scanner>>,
+    pub network: Option<Arc<dyn NetworkMonitor>>,
+    pub location: Option<Arc<dyn Location>>,
+    /// Merchant and cardholder prompts and confirmations (e.g. the operator confirming a
+    /// possible duplicate); without one, anything that needs a confirmation is refused.
+    pub prompt: Option<Arc<dyn Prompt>>,
 }
 
 impl std::fmt::Debug for Ports {

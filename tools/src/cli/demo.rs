@@ -143,6 +143,10 @@ pub fn run(args: Args) -> CliResult {
         printer: printer.clone(),
         vault,
         clock: Arc::new(SystemClock),
+        scanner: None,
+        network: None,
+        location: None,
+        prompt: None,
     };
     let storage_key =
         demo_setup::fresh_storage_key().map_err(|e| CliError::new(format!("storage key: {e}")))?;
