@@ -130,6 +130,48 @@ fn a_corrupt_journal_is_moved_aside_and_payments_wait_for_the_operator() {
 }
 
 #[test]
+fn damage_found_by_the_background_check_stops_payments_like_damage_found_at_open() {
+    let mut h = Harness::new();
+    for n in 0..60 {
+        h.sale(&format!("before-{n}"), "normal", Some("123456"), 100);
+    }
+    let path = h.journal_path();
+    // Fold the WAL in, then overwrite one b-tree page with garbage: the header, schema and size
+    // are intact, so open succeeds and only the integrity check (run after open) sees it.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    let victim = bytes.len() / page - 2;
+    bytes[victim * page..(victim + 1) * page].fill(0xA5);
+    std::fs::write(&path, &bytes).unwrap();
+    h.reopen();
+
+    let refused = h.sale("after", "normal", Some("123456"), 500);
+    let t = refused.termination().expect("refused");
+    assert_eq!(t.code, TerminationCode::SwStorageCorrupt);
+    assert_eq!(h.net_fen(), 6_000, "nothing new reached the host");
+    let fault = h
+        .terminal
+        .unacknowledged_storage_fault()
+        .expect("fault reported");
+    assert_eq!(
+        std::fs::read(&fault.moved_to[0]).unwrap(),
+        bytes,
+        "evidence kept as found"
+    );
+
+    h.terminal.acknowledge_storage_fault();
+    assert!(
+        h.sale("after-ack", "normal", Some("123456"), 300)
+            .is_approved()
+    );
+    assert_eq!(h.net_fen(), 6_300);
+}
+
+#[test]
 fn a_printer_fault_after_approval_keeps_the_payment_and_the_receipt() {
     let h = Harness::new();
     h.printer

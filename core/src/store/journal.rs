@@ -4,8 +4,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+use super::integrity::{Integrity, quick_check};
 use super::{BatchNo, Stan, StoreError, schema};
 
 /// The SQLite journal: every state a transaction passes through, written before the side effect
@@ -14,6 +16,7 @@ pub struct Journal {
     pub(crate) conn: Connection,
     path: PathBuf,
     commits: u64,
+    integrity: Integrity,
 }
 
 impl fmt::Debug for Journal {
@@ -45,23 +48,36 @@ impl Journal {
     /// `PRAGMA quick_check`, then pending migrations. A file that is not a sound SQLite database
     /// yields [`StoreError::Corrupt`]; the caller decides whether to [`Journal::quarantine`] it.
     pub fn open(path: impl AsRef<Path>) -> Result<Journal, StoreError> {
-        let path = path.as_ref();
+        Journal::open_with(path.as_ref(), false)
+    }
+
+    /// Like [`Journal::open`], but a journal already at the current schema is checked on a
+    /// background thread, so open costs milliseconds whatever the journal's size. Reads work at
+    /// once; the first write waits for the verdict and fails with [`StoreError::Corrupt`] if the
+    /// check found damage — and since every side effect is preceded by a write, nothing leaves
+    /// the terminal before the journal is known sound. [`Journal::verify`] waits explicitly.
+    pub fn open_checking_in_background(path: impl AsRef<Path>) -> Result<Journal, StoreError> {
+        Journal::open_with(path.as_ref(), true)
+    }
+
+    fn open_with(path: &Path, background: bool) -> Result<Journal, StoreError> {
         check_header(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| at_path(path, e))?;
-        // quick_check first: on a garbage file the journal_mode pragma would already fail, and
-        // either way the failure must read as "corrupt", not as a generic SQLite error.
-        let verdict: Vec<String> = conn
-            .prepare("PRAGMA quick_check")
-            .and_then(|mut stmt| {
-                stmt.query_map([], |row| row.get::<_, String>(0))?
-                    .collect::<Result<Vec<_>, _>>()
-            })
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(|e| at_path(path, e))?;
-        if verdict.first().map(String::as_str) != Some("ok") {
-            return Err(corrupt(path, verdict.join("; ")));
+        // Migrating writes to the file, so a journal that needs it is checked first, as is every
+        // journal opened without the background option.
+        let check_now = !background || version != schema::MIGRATIONS.len() as i64;
+        if check_now {
+            // Before the journal_mode pragma: on a garbage file that would already fail, and
+            // either way the failure must read as "corrupt", not as a generic SQLite error.
+            if let Some(findings) = quick_check(&conn).map_err(|e| at_path(path, e))? {
+                return Err(corrupt(path, findings));
+            }
         }
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
@@ -79,11 +95,48 @@ impl Journal {
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|e| at_path(path, e))?;
         let applied = schema::migrate(&mut conn).map_err(|e| at_path(path, e))?;
+        let integrity = if check_now {
+            Integrity::Sound
+        } else {
+            Integrity::check_in_background(path)
+        };
         Ok(Journal {
             conn,
             path: path.to_path_buf(),
             commits: applied,
+            integrity,
         })
+    }
+
+    /// Waits for the integrity verdict (at once if it is known) and returns it.
+    pub fn verify(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.integrity
+            .settle(&self.conn)
+            .map_err(|e| at_path(&path, e))
+    }
+
+    /// The background integrity check has not reported yet.
+    pub fn verification_pending(&self) -> bool {
+        self.integrity.is_pending()
+    }
+
+    /// Replaces a journal found corrupt after open with a fresh one at the same path: closes
+    /// it without a checkpoint (the WAL is evidence), moves the files aside with
+    /// [`Journal::quarantine`] and opens an empty journal. Returns where the files went.
+    pub fn restart_after_corruption(&mut self) -> Result<Vec<PathBuf>, StoreError> {
+        let path = self.path.clone();
+        // Let a running check finish first: it reads the files about to move.
+        let _ = self.integrity.settle(&self.conn);
+        let placeholder = Connection::open_in_memory()?;
+        let old = std::mem::replace(&mut self.conn, placeholder);
+        let _ = old.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+        old.close().map_err(|(_, e)| at_path(&path, e))?;
+        let moved = Journal::quarantine(&path)?;
+        let commits = self.commits;
+        *self = Journal::open(&path)?;
+        self.commits += commits;
+        Ok(moved)
     }
 
     /// Caps the journal at about `max_bytes` (a storage budget on devices with a small data
@@ -172,6 +225,9 @@ impl Journal {
         work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
+        self.integrity
+            .settle(&self.conn)
+            .map_err(|e| at_path(&path, e))?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

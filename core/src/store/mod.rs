@@ -10,6 +10,7 @@
 //! `pan_sealed` (AES-GCM blob), `icc_data` (deleted once no reversal/advice needs it).
 
 mod error;
+mod integrity;
 mod journal;
 mod online;
 mod queue;

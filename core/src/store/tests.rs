@@ -349,6 +349,84 @@ fn truncated_database_is_corrupt() {
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
 }
 
+/// A journal of 200 sales with its WAL folded in, then one b-tree page near the end overwritten
+/// with garbage, as failing flash would: the header, the schema and the file size are intact, so
+/// only reading every page (`quick_check`) finds the damage. `user_version` is set first.
+const MIGRATIONS_LEN: i64 = crate::store::schema::MIGRATIONS.len() as i64;
+
+fn damaged_journal(dir: &std::path::Path, user_version: i64) -> std::path::PathBuf {
+    let path = dir.join("journal.db");
+    {
+        let mut journal = Journal::open(&path).expect("open");
+        for n in 0..200 {
+            journal
+                .begin_online(&sale(&format!("a{n}"), n))
+                .expect("begin");
+        }
+        journal
+            .conn
+            .pragma_update(None, "user_version", user_version)
+            .expect("user_version");
+        journal
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
+    }
+    let mut bytes = std::fs::read(&path).expect("read");
+    let page = 4096;
+    let last_full = bytes.len() / page - 2;
+    bytes[last_full * page..(last_full + 1) * page].fill(0xA5);
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+#[test]
+fn background_check_lets_a_damaged_journal_open_but_refuses_its_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = damaged_journal(dir.path(), MIGRATIONS_LEN);
+    let before = std::fs::read(&path).expect("read");
+
+    let mut journal = Journal::open_checking_in_background(&path).expect("opens unchecked");
+    let err = journal
+        .next_stan_standalone()
+        .expect_err("write waits for the verdict");
+    assert!(
+        matches!(&err, StoreError::Corrupt { path: at, .. } if at == &path),
+        "{err:?}"
+    );
+    assert!(!journal.verification_pending());
+    assert!(matches!(journal.verify(), Err(StoreError::Corrupt { .. })));
+    // The refused write changed nothing on disk.
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+
+    let moved = journal.restart_after_corruption().expect("restart");
+    assert_eq!(std::fs::read(&moved[0]).expect("kept"), before);
+    assert_eq!(journal.next_stan_standalone().expect("fresh").value(), 1);
+    journal.verify().expect("fresh journal is sound");
+}
+
+#[test]
+fn background_check_passes_a_sound_journal_and_keeps_its_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.db");
+    {
+        let mut journal = Journal::open(&path).expect("open");
+        journal.begin_online(&sale("kept", 100)).expect("begin");
+    }
+    let mut journal = Journal::open_checking_in_background(&path).expect("open");
+    assert!(journal.by_attempt_id("kept").expect("read").is_some());
+    journal.verify().expect("sound");
+    assert_eq!(journal.next_stan_standalone().expect("stan").value(), 2);
+}
+
+#[test]
+fn a_journal_needing_migration_is_checked_before_it_is_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = damaged_journal(dir.path(), 1);
+    let err = Journal::open_checking_in_background(&path).expect_err("checked at once");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+}
+
 #[test]
 fn disk_full_is_typed_and_rolls_back() {
     let dir = tempfile::tempdir().expect("tempdir");

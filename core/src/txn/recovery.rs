@@ -28,6 +28,10 @@ impl Terminal {
     /// Resolves what a previous process left unfinished. Runs at open; safe to run again.
     pub fn recover(&self) -> RecoveryReport {
         let _one = self.exclusive();
+        self.recover_locked()
+    }
+
+    pub(crate) fn recover_locked(&self) -> RecoveryReport {
         let mut report = RecoveryReport::default();
         let in_flight = self.journal().in_flight().unwrap_or_else(|e| {
             log::error!(

@@ -137,13 +137,19 @@ impl Terminal {
         };
         terminal.restore_working_keys();
         if terminal.session().storage_fault.is_none() {
-            terminal.recover();
+            // Not `recover()`: that would wait for the journal's background integrity check,
+            // and recovery with nothing in flight only reads. Its writes wait at the journal's
+            // write door, so no reversal goes out before the journal is known sound.
+            let _one = terminal.busy.lock().unwrap_or_else(|p| p.into_inner());
+            terminal.recover_locked();
         }
         Ok(terminal)
     }
 
-    /// The corrupt journal found at open, if the operator has not acknowledged it yet.
+    /// The corrupt journal found at open (or by the integrity check that runs after it), if the
+    /// operator has not acknowledged it yet. Waits for that check's verdict.
     pub fn unacknowledged_storage_fault(&self) -> Option<StorageFault> {
+        self.settle_journal_check();
         self.session().storage_fault.clone()
     }
 
@@ -194,8 +200,52 @@ impl Terminal {
         self.session.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Takes the one-transaction-at-a-time lock, and makes sure the journal's integrity verdict
+    /// is in before the caller decides anything on it.
     pub(crate) fn exclusive(&self) -> MutexGuard<'_, ()> {
-        self.busy.lock().unwrap_or_else(|p| p.into_inner())
+        let guard = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        self.settle_journal_check();
+        guard
+    }
+
+    /// Waits for the journal's integrity verdict; a journal found corrupt after open is handled
+    /// as one found corrupt at open: moved aside (never deleted), replaced by a fresh journal,
+    /// and payments refused until an operator acknowledges.
+    fn settle_journal_check(&self) {
+        let mut journal = self.journal();
+        let detail = match journal.verify() {
+            Ok(()) => return,
+            Err(StoreError::Corrupt { detail, .. }) => detail,
+            Err(e) => {
+                // Not a verdict (an I/O hiccup): the journal's writes keep waiting for one.
+                log::warn!("terminal {}: journal check: {e}", self.config.terminal_id);
+                return;
+            }
+        };
+        log::error!(
+            "terminal {}: journal found corrupt after open: {detail}",
+            self.config.terminal_id
+        );
+        let moved_to = match journal.restart_after_corruption() {
+            Ok(moved_to) => {
+                if let Err(e) = journal.reseed_stan(stan_after_loss(self.ports.clock.now())) {
+                    log::error!("terminal {}: STAN reseed: {e}", self.config.terminal_id);
+                }
+                moved_to
+            }
+            Err(e) => {
+                log::error!(
+                    "terminal {}: corrupt journal not moved aside: {e}",
+                    self.config.terminal_id
+                );
+                Vec::new()
+            }
+        };
+        drop(journal);
+        let mut session = self.session();
+        session.storage_fault = Some(StorageFault { detail, moved_to });
+        // The working keys lived in the lost journal too.
+        session.sign_on_required = true;
     }
 
     /// Working keys survive a restart sealed in the journal; a blob that does not open means a
@@ -241,7 +291,7 @@ fn open_journal(
     path: &std::path::Path,
     now: std::time::SystemTime,
 ) -> Result<(Journal, Option<StorageFault>), OpenError> {
-    match Journal::open(path) {
+    match Journal::open_checking_in_background(path) {
         Ok(j) => Ok((j, None)),
         Err(StoreError::Corrupt { detail, .. }) => {
             log::error!("journal {} is corrupt: {detail}", path.display());
