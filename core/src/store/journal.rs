@@ -95,6 +95,9 @@ impl Journal {
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|e| at_path(path, e))?;
         let applied = schema::migrate(&mut conn).map_err(|e| at_path(path, e))?;
+        // Statements are prepared once and reused: parsing SQL was a fifth of a sale's CPU.
+        // Room for every statement the journal uses, so the hot ones are never evicted.
+        conn.set_prepared_statement_cache_capacity(128);
         let integrity = if check_now {
             Integrity::Sound
         } else {
@@ -268,7 +271,8 @@ impl Journal {
             next.value() - 1
         };
         self.write(|tx| {
-            tx.execute("UPDATE counters SET value = ?1 WHERE name = 'stan'", [last])?;
+            tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'stan'")?
+                .execute([last])?;
             Ok(())
         })
     }
@@ -276,10 +280,8 @@ impl Journal {
     /// Adopts the batch number the host assigned at sign-on (60.2 of the 0810). One commit.
     pub fn set_batch_no(&mut self, batch_no: BatchNo) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE counters SET value = ?1 WHERE name = 'batch_no'",
-                [batch_no.value()],
-            )?;
+            tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'batch_no'")?
+                .execute([batch_no.value()])?;
             Ok(())
         })
     }
@@ -287,12 +289,9 @@ impl Journal {
     /// Closes the open batch (after settlement) and returns the new one. One commit.
     pub fn advance_batch(&mut self) -> Result<BatchNo, StoreError> {
         self.write(|tx| {
-            let value: i64 = tx.query_row(
-                "UPDATE counters SET value = CASE WHEN value >= 999999 THEN 1 ELSE value + 1 END \
-                 WHERE name = 'batch_no' RETURNING value",
-                [],
-                |row| row.get(0),
-            )?;
+            let value: i64 = tx.prepare_cached("UPDATE counters SET value = CASE WHEN value >= 999999 THEN 1 ELSE value + 1 END \
+                 WHERE name = 'batch_no' RETURNING value")?.query_row([],
+                |row| row.get(0),)?;
             batch_from_db(value)
         })
     }
@@ -336,22 +335,20 @@ fn check_header(path: &Path) -> Result<(), StoreError> {
 }
 
 fn read_counter(conn: &Connection, name: &str) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
-        "SELECT value FROM counters WHERE name = ?1",
-        [name],
-        |row| row.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT value FROM counters WHERE name = ?1")?
+        .query_row([name], |row| row.get(0))?)
 }
 
 /// Consumes the next STAN inside the caller's transaction, so it is committed (and can never be
 /// handed out again) exactly when the message using it is.
 pub(crate) fn consume_stan(tx: &Transaction<'_>) -> Result<Stan, StoreError> {
-    let value: i64 = tx.query_row(
-        "UPDATE counters SET value = CASE WHEN value >= 999999 THEN 1 ELSE value + 1 END \
+    let value: i64 = tx
+        .prepare_cached(
+            "UPDATE counters SET value = CASE WHEN value >= 999999 THEN 1 ELSE value + 1 END \
          WHERE name = 'stan' RETURNING value",
-        [],
-        |row| row.get(0),
-    )?;
+        )?
+        .query_row([], |row| row.get(0))?;
     stan_from_db(value)
 }
 

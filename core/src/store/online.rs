@@ -115,11 +115,8 @@ impl Journal {
         })?;
         self.write(|tx| {
             let taken: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM transactions WHERE attempt_id = ?1",
-                    [&new.attempt_id],
-                    |row| row.get(0),
-                )
+                .prepare_cached("SELECT id FROM transactions WHERE attempt_id = ?1")?
+                .query_row([&new.attempt_id], |row| row.get(0))
                 .optional()?;
             if taken.is_some() {
                 return Err(StoreError::DuplicateAttempt {
@@ -127,43 +124,41 @@ impl Journal {
                 });
             }
             let stan = consume_stan(tx)?;
-            let batch_value: i64 = tx.query_row(
-                "SELECT value FROM counters WHERE name = 'batch_no'",
-                [],
-                |row| row.get(0),
-            )?;
+            let batch_value: i64 = tx
+                .prepare_cached("SELECT value FROM counters WHERE name = 'batch_no'")?
+                .query_row([], |row| row.get(0))?;
             let batch_no = batch_from_db(batch_value)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO transactions (attempt_id, kind, state, amount_fen, currency, stan, \
                  batch_no, pan_masked, pan_sealed, entry_mode, original_id, icc_data, \
                  created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-                params![
-                    new.attempt_id,
-                    new.kind.as_str(),
-                    TxnState::Sending.as_str(),
-                    amount,
-                    new.currency,
-                    stan.value(),
-                    batch_no.value(),
-                    new.pan_masked,
-                    new.pan_sealed.as_ref().map(OpaqueBlob::as_bytes),
-                    new.entry_mode.as_str(),
-                    new.original_id,
-                    new.icc_data.as_ref().map(OpaqueBlob::as_bytes),
-                    new.at_ms,
-                ],
-            )?;
+            )?
+            .execute(params![
+                new.attempt_id,
+                new.kind.as_str(),
+                TxnState::Sending.as_str(),
+                amount,
+                new.currency,
+                stan.value(),
+                batch_no.value(),
+                new.pan_masked,
+                new.pan_sealed.as_ref().map(OpaqueBlob::as_bytes),
+                new.entry_mode.as_str(),
+                new.original_id,
+                new.icc_data.as_ref().map(OpaqueBlob::as_bytes),
+                new.at_ms,
+            ])?;
             let id = tx.last_insert_rowid();
             if new.needs_reversal {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO reversals (transaction_id, reason, state) VALUES (?1, ?2, ?3)",
-                    params![
-                        id,
-                        ReversalReason::NoResponse.as_str(),
-                        ReversalState::Armed.as_str()
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    id,
+                    ReversalReason::NoResponse.as_str(),
+                    ReversalState::Armed.as_str()
+                ])?;
             }
             Ok(OnlineTxn { id, stan, batch_no })
         })
@@ -179,12 +174,14 @@ impl Journal {
             });
         }
         self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE transactions SET state = ?2, response_code = ?3, rrn = ?4, \
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE transactions SET state = ?2, response_code = ?3, rrn = ?4, \
                  auth_code = ?5, termination_code = ?6, updated_at = ?7, \
                  icc_data = CASE WHEN ?8 THEN icc_data ELSE NULL END \
                  WHERE id = ?1",
-                params![
+                )?
+                .execute(params![
                     id,
                     outcome.state.as_str(),
                     outcome.response_code,
@@ -193,28 +190,31 @@ impl Journal {
                     outcome.termination_code,
                     outcome.at_ms,
                     outcome.keep_icc_data,
-                ],
-            )?;
+                ])?;
             if changed == 0 {
                 return Err(StoreError::NotFound { id });
             }
             match outcome.reversal {
                 ReversalAction::Disarm => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE reversals SET state = ?2 WHERE transaction_id = ?1 AND state = ?3",
-                        params![
-                            id,
-                            ReversalState::Cleared.as_str(),
-                            ReversalState::Armed.as_str()
-                        ],
-                    )?;
+                    )?
+                    .execute(params![
+                        id,
+                        ReversalState::Cleared.as_str(),
+                        ReversalState::Armed.as_str()
+                    ])?;
                 }
                 ReversalAction::Require(reason) => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO reversals (transaction_id, reason, state) VALUES (?1, ?2, ?3) \
                          ON CONFLICT (transaction_id) DO UPDATE SET reason = ?2, state = ?3",
-                        params![id, reason.as_str(), ReversalState::Pending.as_str()],
-                    )?;
+                    )?
+                    .execute(params![
+                        id,
+                        reason.as_str(),
+                        ReversalState::Pending.as_str()
+                    ])?;
                 }
             }
             if outcome.state == TxnState::Approved {
@@ -252,11 +252,11 @@ impl Journal {
                 "UPDATE reversals SET state = 'cleared', last_error = NULL \
                  WHERE transaction_id = ?1",
             )?;
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE transactions SET state = ?2, icc_data = NULL, updated_at = ?3 \
                  WHERE id = ?1",
-                params![id, TxnState::Reversed.as_str(), at_ms],
-            )?;
+            )?
+            .execute(params![id, TxnState::Reversed.as_str(), at_ms])?;
             restore_original(tx, id, at_ms)
         })
     }
@@ -275,10 +275,11 @@ impl Journal {
             ReversalState::Pending
         };
         self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE reversals SET state = ?2, last_error = ?3 WHERE transaction_id = ?1",
-                params![id, state.as_str(), error],
-            )?;
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE reversals SET state = ?2, last_error = ?3 WHERE transaction_id = ?1",
+                )?
+                .execute(params![id, state.as_str(), error])?;
             if changed == 0 {
                 return Err(StoreError::NotFound { id });
             }
@@ -288,7 +289,7 @@ impl Journal {
 }
 
 fn update_reversal(tx: &Transaction<'_>, id: i64, sql: &str) -> Result<(), StoreError> {
-    if tx.execute(sql, [id])? == 0 {
+    if tx.prepare_cached(sql)?.execute([id])? == 0 {
         return Err(StoreError::NotFound { id });
     }
     Ok(())
@@ -297,37 +298,31 @@ fn update_reversal(tx: &Transaction<'_>, id: i64, sql: &str) -> Result<(), Store
 /// An approved void cancels its original inside the same commit, so batch totals never count
 /// both a sale and the void that undid it.
 fn cancel_original(tx: &Transaction<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
-    let (kind, original): (String, Option<i64>) = tx.query_row(
-        "SELECT kind, original_id FROM transactions WHERE id = ?1",
-        [id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (kind, original): (String, Option<i64>) = tx
+        .prepare_cached("SELECT kind, original_id FROM transactions WHERE id = ?1")?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
     if let (true, Some(original)) = (TxnKind::parse(&kind)?.cancels_original(), original) {
-        tx.execute(
-            "UPDATE transactions SET state = ?2, updated_at = ?3 WHERE id = ?1",
-            params![original, TxnState::Voided.as_str(), at_ms],
-        )?;
+        tx.prepare_cached("UPDATE transactions SET state = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![original, TxnState::Voided.as_str(), at_ms])?;
     }
     Ok(())
 }
 
 /// Reversing an approved void brings its original back to life (the host undid the void).
 fn restore_original(tx: &Transaction<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
-    let (kind, original): (String, Option<i64>) = tx.query_row(
-        "SELECT kind, original_id FROM transactions WHERE id = ?1",
-        [id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (kind, original): (String, Option<i64>) = tx
+        .prepare_cached("SELECT kind, original_id FROM transactions WHERE id = ?1")?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
     if let (true, Some(original)) = (TxnKind::parse(&kind)?.cancels_original(), original) {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE transactions SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state = ?4",
-            params![
-                original,
-                TxnState::Approved.as_str(),
-                at_ms,
-                TxnState::Voided.as_str()
-            ],
-        )?;
+        )?
+        .execute(params![
+            original,
+            TxnState::Approved.as_str(),
+            at_ms,
+            TxnState::Voided.as_str()
+        ])?;
     }
     Ok(())
 }

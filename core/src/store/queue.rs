@@ -53,10 +53,10 @@ pub(crate) fn enqueue_advice(
     transaction_id: i64,
     expires_at: i64,
 ) -> Result<i64, StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO saf_queue (transaction_id, state, expires_at) VALUES (?1, 'pending', ?2)",
-        params![transaction_id, expires_at],
-    )?;
+    )?
+    .execute(params![transaction_id, expires_at])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -66,11 +66,11 @@ pub(crate) fn put_receipt(
     transaction_id: i64,
     body: &str,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO receipts (transaction_id, body, printed) VALUES (?1, ?2, 0) \
          ON CONFLICT (transaction_id) DO UPDATE SET body = ?2, printed = 0",
-        params![transaction_id, body],
-    )?;
+    )?
+    .execute(params![transaction_id, body])?;
     Ok(())
 }
 
@@ -95,7 +95,7 @@ impl Journal {
     }
 
     fn advices_in(&self, state: &str) -> Result<Vec<Advice>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT seq, transaction_id, state, attempts, expires_at, last_error \
              FROM saf_queue WHERE state = ?1 ORDER BY seq",
         )?;
@@ -128,21 +128,20 @@ impl Journal {
     pub fn advice_sent(&mut self, seq: i64) -> Result<(), StoreError> {
         self.write(|tx| {
             let transaction_id: Option<i64> = tx
-                .query_row(
+                .prepare_cached(
                     "UPDATE saf_queue SET state = ?2, attempts = attempts + 1 WHERE seq = ?1 \
                      RETURNING transaction_id",
-                    params![seq, AdviceState::Sent.as_str()],
-                    |row| row.get(0),
-                )
+                )?
+                .query_row(params![seq, AdviceState::Sent.as_str()], |row| row.get(0))
                 .optional()?;
             let transaction_id = transaction_id.ok_or(StoreError::NotFound { id: seq })?;
             // Keep field 55 while a reversal for the same transaction is still owed.
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE transactions SET icc_data = NULL WHERE id = ?1 AND NOT EXISTS \
                  (SELECT 1 FROM reversals WHERE transaction_id = ?1 \
                   AND state IN ('armed', 'pending', 'sent'))",
-                [transaction_id],
-            )?;
+            )?
+            .execute([transaction_id])?;
             Ok(())
         })
     }
@@ -151,12 +150,13 @@ impl Journal {
     /// in which case it becomes `expired` (never deleted).
     pub fn advice_failed(&mut self, seq: i64, error: &str, now_ms: i64) -> Result<(), StoreError> {
         self.write(|tx| {
-            let changed = tx.execute(
-                "UPDATE saf_queue SET attempts = attempts + 1, last_error = ?2, \
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE saf_queue SET attempts = attempts + 1, last_error = ?2, \
                  state = CASE WHEN expires_at <= ?3 THEN 'expired' ELSE 'pending' END \
                  WHERE seq = ?1",
-                params![seq, error, now_ms],
-            )?;
+                )?
+                .execute(params![seq, error, now_ms])?;
             if changed == 0 {
                 return Err(StoreError::NotFound { id: seq });
             }
@@ -171,10 +171,10 @@ impl Journal {
 
     pub fn mark_printed(&mut self, transaction_id: i64) -> Result<(), StoreError> {
         self.write(|tx| {
-            if tx.execute(
-                "UPDATE receipts SET printed = 1 WHERE transaction_id = ?1",
-                [transaction_id],
-            )? == 0
+            if tx
+                .prepare_cached("UPDATE receipts SET printed = 1 WHERE transaction_id = ?1")?
+                .execute([transaction_id])?
+                == 0
             {
                 return Err(StoreError::NotFound { id: transaction_id });
             }
@@ -184,7 +184,7 @@ impl Journal {
 
     /// Receipts a printer fault left unprinted, oldest first: (transaction id, body).
     pub fn unprinted_receipts(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT transaction_id, body FROM receipts WHERE printed = 0 ORDER BY transaction_id",
         )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
@@ -199,11 +199,11 @@ impl Journal {
         at_ms: i64,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO keys (label, sealed, loaded_at) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (label) DO UPDATE SET sealed = ?2, loaded_at = ?3",
-                params![label, sealed.as_bytes(), at_ms],
-            )?;
+            )?
+            .execute(params![label, sealed.as_bytes(), at_ms])?;
             Ok(())
         })
     }
@@ -211,7 +211,8 @@ impl Journal {
     /// Forgets the key under `label` (sign-off). One commit.
     pub fn delete_key(&mut self, label: &str) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.execute("DELETE FROM keys WHERE label = ?1", [label])?;
+            tx.prepare_cached("DELETE FROM keys WHERE label = ?1")?
+                .execute([label])?;
             Ok(())
         })
     }
@@ -220,11 +221,10 @@ impl Journal {
     pub fn key(&self, label: &str) -> Result<Option<(OpaqueBlob, i64)>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT sealed, loaded_at FROM keys WHERE label = ?1",
-                [label],
-                |row| Ok((OpaqueBlob::new(row.get(0)?), row.get(1)?)),
-            )
+            .prepare_cached("SELECT sealed, loaded_at FROM keys WHERE label = ?1")?
+            .query_row([label], |row| {
+                Ok((OpaqueBlob::new(row.get(0)?), row.get(1)?))
+            })
             .optional()?)
     }
 }

@@ -128,7 +128,7 @@ impl Journal {
         batch_no: BatchNo,
         stan: Stan,
     ) -> Result<Option<TransactionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions WHERE batch_no = ?1 AND stan = ?2 \
              ORDER BY id DESC LIMIT 1"
         ))?;
@@ -141,7 +141,7 @@ impl Journal {
     /// Transactions whose request may be on the wire or whose outcome was never recorded
     /// (state `sending`): what recovery must resolve after a crash.
     pub fn in_flight(&self) -> Result<Vec<TransactionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions WHERE state = 'sending' ORDER BY id"
         ))?;
         let rows = stmt.query_map([], read_record)?;
@@ -154,7 +154,7 @@ impl Journal {
 
     /// Approved sales, completions and refunds of a batch, in order: the batch-upload lines.
     pub fn batch_records(&self, batch_no: BatchNo) -> Result<Vec<TransactionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions WHERE batch_no = ?1 AND state = 'approved' \
              AND kind IN ('sale', 'completion', 'refund') ORDER BY id"
         ))?;
@@ -171,13 +171,17 @@ impl Journal {
         sql: &str,
         key: impl rusqlite::ToSql,
     ) -> Result<Option<TransactionRecord>, StoreError> {
-        let found = self.conn.query_row(sql, [key], read_record).optional()?;
+        let found = self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([key], read_record)
+            .optional()?;
         found.transpose()
     }
 
     /// Newest first, `limit` rows after skipping `offset` (for the CLI and the shell's history).
     pub fn list(&self, limit: u32, offset: u32) -> Result<Vec<TransactionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM transactions ORDER BY id DESC LIMIT ?1 OFFSET ?2"
         ))?;
         let rows = stmt.query_map(params![limit, offset], read_record)?;
@@ -210,7 +214,7 @@ impl Journal {
     }
 
     fn reversals_where(&self, condition: &str) -> Result<Vec<PendingReversal>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT r.transaction_id, r.reason, r.state, r.attempts, r.last_error \
              FROM reversals r JOIN transactions t ON t.id = r.transaction_id \
              WHERE {condition} ORDER BY r.transaction_id"
@@ -240,17 +244,19 @@ impl Journal {
 
     /// Totals for settlement; see [`BatchTotals`] for what counts as debit and credit.
     pub fn batch_totals(&self, batch_no: BatchNo) -> Result<BatchTotals, StoreError> {
-        let (debit_count, debit_fen, credit_count, credit_fen): (i64, i64, i64, i64) =
-            self.conn.query_row(
+        let (debit_count, debit_fen, credit_count, credit_fen): (i64, i64, i64, i64) = self
+            .conn
+            .prepare_cached(
                 "SELECT \
                    COUNT(*) FILTER (WHERE kind IN ('sale', 'completion')), \
                    COALESCE(SUM(amount_fen) FILTER (WHERE kind IN ('sale', 'completion')), 0), \
                    COUNT(*) FILTER (WHERE kind = 'refund'), \
                    COALESCE(SUM(amount_fen) FILTER (WHERE kind = 'refund'), 0) \
                  FROM transactions WHERE batch_no = ?1 AND state = 'approved'",
-                [batch_no.value()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-            )?;
+            )?
+            .query_row([batch_no.value()], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?;
         let non_negative = |value: i64| {
             u64::try_from(value).map_err(|_| StoreError::InvalidValue {
                 column: "batch totals",
