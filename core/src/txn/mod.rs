@@ -11,6 +11,7 @@ mod config;
 mod endings;
 mod fields;
 mod flows;
+mod health;
 pub mod kind;
 mod online;
 mod outcome;
@@ -20,6 +21,7 @@ mod request;
 mod reversal;
 mod settlement;
 mod sign_on;
+mod statistics;
 mod terminal;
 
 pub use config::TerminalConfig;
