@@ -14,6 +14,10 @@ pub const CHINA_UTC_OFFSET_MS: i64 = 8 * 3600 * 1000;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
+/// Ending kinds that are not payments (their terminations count by cause and code, but not in
+/// the approval rate).
+pub const NON_PAYMENT_KINDS: [&str; 2] = ["sign_on", "settlement"];
+
 /// How many top causes a window lists.
 const TOP_CAUSES: usize = 3;
 
@@ -86,13 +90,15 @@ pub struct WindowStatistics {
     pub window: Window,
     pub from_ms: i64,
     pub to_ms: i64,
-    /// Every ending: approvals plus terminations.
+    /// Payment endings (every transaction kind, not sign-on or settlement): approved plus
+    /// terminated.
     pub total: u64,
     pub approved: u64,
     pub terminated: u64,
-    /// approved / total; `None` when nothing happened.
+    /// approved / total; `None` when no payment ended in the window.
     pub approval_rate: Option<f64>,
-    /// Terminations per cause (every cause listed, zero included, in taxonomy order).
+    /// Terminations per cause, payments and other operations alike (every cause listed, zero
+    /// included, in taxonomy order).
     pub by_cause: Vec<CauseCount>,
     /// Terminations per termination code.
     pub by_code: BTreeMap<String, u64>,
@@ -146,10 +152,11 @@ fn window(
     let mut per_cause: BTreeMap<usize, u64> = BTreeMap::new();
     let mut by_code = BTreeMap::new();
     for e in endings.iter().filter(|e| inside(e.at_ms)) {
+        let payment = !NON_PAYMENT_KINDS.contains(&e.kind.as_str());
         match &e.termination {
-            None => approved += 1,
+            None => approved += u64::from(payment),
             Some((code, cause)) => {
-                terminated += 1;
+                terminated += u64::from(payment);
                 let idx = Cause::ALL.iter().position(|c| c == cause).unwrap_or(0);
                 *per_cause.entry(idx).or_default() += 1;
                 *by_code.entry(code.clone()).or_default() += 1;
@@ -258,15 +265,25 @@ mod tests {
             ending(yesterday, Some(("DEV_READER", Cause::Device))),
             ending(NOW - 8 * DAY_MS, Some(("RISK_LOCAL", Cause::Risk))),
             ending(NOW + 1000, None),
+            EndingRow {
+                at_ms: NOW - 5000,
+                kind: "settlement".into(),
+                termination: Some(("NET_HOST_UNREACHABLE".into(), Cause::Network)),
+            },
         ];
         let r = compute("T0000001", NOW, &rows, &[]);
         let today = r.window(Window::Today).unwrap();
         assert_eq!((today.total, today.approved, today.terminated), (4, 2, 2));
         assert_eq!(today.approval_rate, Some(0.5));
         assert_eq!(today.by_code.get("NET_TIMEOUT"), Some(&1));
+        // A failed settlement counts by cause and code, not against the approval rate.
+        assert_eq!(today.by_code.get("NET_HOST_UNREACHABLE"), Some(&1));
+        let network = today.by_cause.iter().find(|c| c.cause == Cause::Network);
+        assert_eq!(network.map(|c| c.count), Some(2));
         let week = r.window(Window::Last7Days).unwrap();
         assert_eq!((week.total, week.approved), (6, 2));
         assert_eq!(week.by_code.get("NET_TIMEOUT"), Some(&2));
+        assert_eq!(week.terminated, 4);
         assert!(
             !week.by_code.contains_key("RISK_LOCAL"),
             "older than 7 days"
@@ -276,7 +293,7 @@ mod tests {
             vec![
                 CauseCount {
                     cause: Cause::Network,
-                    count: 2
+                    count: 3
                 },
                 CauseCount {
                     cause: Cause::Device,

@@ -3,7 +3,7 @@
 //! queues, the batch and the last settlement.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::codec::iso8583::Message;
 use crate::diag::HealthReport;
@@ -127,6 +127,22 @@ pub(crate) fn host_clock_offset(m: &Message, terminal_ms: i64) -> Option<i64> {
         .min_by_key(|offset| offset.abs())
 }
 
+/// Fields 12 (hhmmss) and 13 (MMDD) for `at`, in China local time: what a host puts in its
+/// answers and [`host_clock_offset`] reads back.
+pub fn local_time_fields(at: SystemTime) -> (String, String) {
+    let ms = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+        + CHINA_OFFSET_MS;
+    let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    let secs = ms.rem_euclid(DAY_MS) / 1000;
+    (
+        format!("{:02}{:02}{:02}", secs / 3600, secs % 3600 / 60, secs % 60),
+        format!("{m:02}{d:02}"),
+    )
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-Compatible Low-Level
 /// Date Algorithms", days_from_civil).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -201,6 +217,17 @@ mod tests {
         assert_eq!(host_clock_offset(&answer("1000", "1126"), T), None);
         assert_eq!(host_clock_offset(&answer("100000", "1326"), T), None);
         assert_eq!(host_clock_offset(&Message::new("0830"), T), None);
+    }
+
+    #[test]
+    fn local_time_fields_read_back_as_no_offset() {
+        let at = UNIX_EPOCH + Duration::from_millis(T as u64);
+        assert_eq!(
+            local_time_fields(at),
+            ("100000".to_owned(), "1126".to_owned())
+        );
+        let (time, date) = local_time_fields(at + Duration::from_secs(42));
+        assert_eq!(host_clock_offset(&answer(&time, &date), T), Some(42_000));
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod statistics;
 mod terminal;
 
 pub use config::TerminalConfig;
+pub use health::local_time_fields;
 pub use kind::{KindSpec, MoneyEffect, TxnKind};
 pub use outcome::{Approval, Outcome};
 pub use recovery::RecoveryReport;

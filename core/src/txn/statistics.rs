@@ -17,9 +17,12 @@ impl Terminal {
         outcome
     }
 
-    /// Records the ending of a non-card operation (settlement, sign-on).
+    /// Records how a non-payment operation (settlement, sign-on) was terminated; its successes
+    /// are not endings a merchant sees and would only dilute the approval rate.
     pub(crate) fn tally_ending(&self, kind: &str, termination: Option<&Termination>) {
-        self.record_ending(kind, None, termination);
+        if termination.is_some() {
+            self.record_ending(kind, None, termination);
+        }
     }
 
     fn record_ending(&self, kind: &str, attempt_id: Option<&str>, t: Option<&Termination>) {
