@@ -75,14 +75,28 @@ pub struct CauseCount {
     pub count: u64,
 }
 
-/// Nearest-rank percentiles of host round trips, in milliseconds; `None` without samples.
+/// Upper bounds (inclusive, ms) of the latency histogram's buckets; a last bucket takes the rest.
+/// Chosen around what a merchant notices: under a quarter second feels instant, over five
+/// seconds is close to the terminal's response timeout.
+pub const LATENCY_BUCKETS_MS: [u64; 6] = [100, 250, 500, 1000, 2000, 5000];
+
+/// One histogram bar: round trips up to `upto_ms` (and above the previous bound); `None` is the
+/// open-ended last bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LatencyBucket {
+    pub upto_ms: Option<u64>,
+    pub count: u64,
+}
+
+/// Nearest-rank percentiles of host round trips, in milliseconds; `None` without samples.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LatencySummary {
     pub exchanges: u64,
     pub unanswered: u64,
     pub p50_ms: Option<u64>,
     pub p90_ms: Option<u64>,
     pub p99_ms: Option<u64>,
+    pub histogram: Vec<LatencyBucket>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -197,8 +211,30 @@ fn window(
             p50_ms: percentile(&latencies, 50),
             p90_ms: percentile(&latencies, 90),
             p99_ms: percentile(&latencies, 99),
+            histogram: histogram(&latencies),
         },
     }
+}
+
+fn histogram(latencies: &[u64]) -> Vec<LatencyBucket> {
+    let bounds = LATENCY_BUCKETS_MS.iter().map(|b| Some(*b)).chain([None]);
+    let mut lower = 0;
+    bounds
+        .map(|upto| {
+            let count = latencies
+                .iter()
+                .filter(|l| {
+                    let above = lower == 0 || **l > lower;
+                    above && upto.is_none_or(|u| **l <= u)
+                })
+                .count() as u64;
+            lower = upto.unwrap_or(u64::MAX);
+            LatencyBucket {
+                upto_ms: upto,
+                count,
+            }
+        })
+        .collect()
 }
 
 /// Nearest-rank percentile of sorted `values`: the smallest value with at least `p` percent of
@@ -335,9 +371,13 @@ mod tests {
             }))
             .collect();
         let r = compute("T0000001", NOW, &[], &samples);
-        let l = r.window(Window::Last7Days).unwrap().host_latency;
+        let l = &r.window(Window::Last7Days).unwrap().host_latency;
         assert_eq!(l.exchanges, 100);
         assert_eq!(l.unanswered, 1);
+        // 10..=100 ms: 10 samples; 110..=250: 15; 260..=500: 25; 510..=1000: 50.
+        let counts: Vec<u64> = l.histogram.iter().map(|b| b.count).collect();
+        assert_eq!(counts, vec![10, 15, 25, 50, 0, 0, 0]);
+        assert_eq!(l.histogram.last().unwrap().upto_ms, None);
         // Nearest rank over 10, 20, …, 1000: ranks 50, 90, 99.
         assert_eq!(
             (l.p50_ms, l.p90_ms, l.p99_ms),
