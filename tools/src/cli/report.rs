@@ -75,7 +75,8 @@ pub fn render(report: &StatisticsReport, as_json: bool) -> Result<String, CliErr
     Ok(out)
 }
 
-fn window_text(w: &WindowStatistics) -> String {
+/// One window's block of the text report (the demo prints today's).
+pub(crate) fn window_text(w: &WindowStatistics) -> String {
     let (zh, en) = w.window.label();
     let rate = w
         .approval_rate
