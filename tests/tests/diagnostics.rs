@@ -236,6 +236,20 @@ fn a_printer_fault_after_approval_counts_as_an_approval_and_shows_in_health() {
     assert!(printer.remedies.contains(&Remedy::ReplacePaper));
 }
 
+/// Default thresholds except storage: the test machine's free disk is not the terminal's, so
+/// the storage limits are scaled down to what any CI runner has (a 1 MiB budget still fails).
+fn limits() -> HealthThresholds {
+    HealthThresholds {
+        storage_warning_bytes: 4 << 20,
+        storage_failing_bytes: 2 << 20,
+        ..HealthThresholds::default()
+    }
+}
+
+fn health(h: &Harness) -> HealthReport {
+    h.terminal.health_with(&limits())
+}
+
 fn assert_only(report: &HealthReport, kinds: &[CheckKind], status: CheckStatus) {
     for c in &report.checks {
         if kinds.contains(&c.kind) {
@@ -250,7 +264,7 @@ fn assert_only(report: &HealthReport, kinds: &[CheckKind], status: CheckStatus) 
 #[test]
 fn a_healthy_terminal_reports_every_check_ok() {
     let h = Harness::new();
-    let report = h.terminal.health();
+    let report = health(&h);
     assert_eq!(report.overall(), CheckStatus::Ok, "{report:#?}");
     let host = report.check(CheckKind::Host).unwrap();
     assert!(host.detail_en.contains("round trip"), "{host:?}");
@@ -264,43 +278,27 @@ fn a_healthy_terminal_reports_every_check_ok() {
 fn health_reports_each_device_and_network_fault() {
     let h = Harness::new();
     h.network.set(NetworkStatus::DISCONNECTED);
-    assert_only(
-        &h.terminal.health(),
-        &[CheckKind::Network],
-        CheckStatus::Failing,
-    );
+    assert_only(&health(&h), &[CheckKind::Network], CheckStatus::Failing);
     h.network.set(NetworkStatus {
         signal_dbm: Some(-108),
         ..smartpos_e2e::OptionalPorts::fitted().network.status()
     });
-    assert_only(
-        &h.terminal.health(),
-        &[CheckKind::Network],
-        CheckStatus::Warning,
-    );
+    assert_only(&health(&h), &[CheckKind::Network], CheckStatus::Warning);
     h.network
         .set(smartpos_e2e::OptionalPorts::fitted().network.status());
 
     h.printer.set_status(Some(DeviceFault::PrinterJammed));
-    assert_only(
-        &h.terminal.health(),
-        &[CheckKind::Printer],
-        CheckStatus::Failing,
-    );
+    assert_only(&health(&h), &[CheckKind::Printer], CheckStatus::Failing);
     h.printer.set_status(None);
     h.reader.set_status(Some(DeviceFault::ReaderFailure {
         message: "no power".into(),
     }));
-    assert_only(
-        &h.terminal.health(),
-        &[CheckKind::CardReader],
-        CheckStatus::Failing,
-    );
+    assert_only(&health(&h), &[CheckKind::CardReader], CheckStatus::Failing);
     h.reader.set_status(None);
     h.scanner.set_status(Some(DeviceFault::ScannerFailure {
         message: "camera".into(),
     }));
-    let report = h.terminal.health();
+    let report = health(&h);
     assert_only(&report, &[CheckKind::Scanner], CheckStatus::Failing);
     assert!(
         report
@@ -310,7 +308,7 @@ fn health_reports_each_device_and_network_fault() {
             .contains(&Remedy::KeyInCode)
     );
     h.scanner.set_status(None);
-    assert_eq!(h.terminal.health().overall(), CheckStatus::Ok);
+    assert_eq!(health(&h).overall(), CheckStatus::Ok);
 }
 
 #[test]
@@ -320,7 +318,7 @@ fn health_reports_an_unreachable_host_and_a_drifting_clock() {
         Matcher::Mti("0820".into()),
         Fault::NoResponse { apply: false },
     );
-    let report = h.terminal.health();
+    let report = health(&h);
     assert_eq!(report.status(CheckKind::Host), CheckStatus::Failing);
     assert!(
         report
@@ -334,13 +332,9 @@ fn health_reports_an_unreachable_host_and_a_drifting_clock() {
     assert_eq!(report.status(CheckKind::Printer), CheckStatus::Ok);
 
     h.acquirer().set_clock_skew_ms(2 * 60_000);
-    assert_only(
-        &h.terminal.health(),
-        &[CheckKind::ClockDrift],
-        CheckStatus::Warning,
-    );
+    assert_only(&health(&h), &[CheckKind::ClockDrift], CheckStatus::Warning);
     h.acquirer().set_clock_skew_ms(-20 * 60_000);
-    let report = h.terminal.health();
+    let report = health(&h);
     assert_only(&report, &[CheckKind::ClockDrift], CheckStatus::Failing);
     assert!(
         report
@@ -354,13 +348,9 @@ fn health_reports_an_unreachable_host_and_a_drifting_clock() {
 #[test]
 fn health_reports_missing_keys() {
     let h = Harness::unsigned();
-    assert_only(
-        &h.terminal.health(),
-        &[CheckKind::WorkingKeys],
-        CheckStatus::Failing,
-    );
+    assert_only(&health(&h), &[CheckKind::WorkingKeys], CheckStatus::Failing);
     h.terminal.sign_on().unwrap();
-    assert_eq!(h.terminal.health().overall(), CheckStatus::Ok);
+    assert_eq!(health(&h).overall(), CheckStatus::Ok);
 }
 
 #[test]
@@ -377,7 +367,7 @@ fn health_reports_a_pending_reversal_and_a_pending_advice() {
         );
     }
     assert!(!h.sale("s1", "normal", PIN, 1_000).is_approved());
-    let report = h.terminal.health();
+    let report = health(&h);
     assert_eq!(
         report.status(CheckKind::PendingReversals),
         CheckStatus::Failing
@@ -409,7 +399,7 @@ fn health_reports_a_pending_reversal_and_a_pending_advice() {
     );
     assert!(!refund.is_approved());
     assert_only(
-        &h.terminal.health(),
+        &health(&h),
         &[CheckKind::PendingAdvices],
         CheckStatus::Warning,
     );
@@ -423,21 +413,21 @@ fn health_reports_a_full_batch_low_storage_and_a_corrupt_journal() {
     }
     let small_batch = HealthThresholds {
         batch_capacity: 2,
-        ..HealthThresholds::default()
+        ..limits()
     };
     assert_only(
         &h.terminal.health_with(&small_batch),
         &[CheckKind::Batch],
         CheckStatus::Failing,
     );
-    let settlement = h.terminal.health();
+    let settlement = health(&h);
     let since = settlement.check(CheckKind::Settlement).unwrap();
     assert!(
         since.detail_en.contains("since the last settlement"),
         "{since:?}"
     );
     h.terminal.settle().unwrap();
-    let after = h.terminal.health();
+    let after = health(&h);
     assert_eq!(
         after.check(CheckKind::Settlement).unwrap().detail_en,
         "nothing to settle"
@@ -445,11 +435,7 @@ fn health_reports_a_full_batch_low_storage_and_a_corrupt_journal() {
 
     // A 1 MiB storage budget is far below the failing threshold.
     h.reopen_with_budget(1 << 20);
-    assert_only(
-        &h.terminal.health(),
-        &[CheckKind::Storage],
-        CheckStatus::Failing,
-    );
+    assert_only(&health(&h), &[CheckKind::Storage], CheckStatus::Failing);
 
     std::fs::write(h.journal_path(), b"bad flash, not a database").unwrap();
     for suffix in ["-wal", "-shm"] {
@@ -458,13 +444,10 @@ fn health_reports_a_full_batch_low_storage_and_a_corrupt_journal() {
         let _ = std::fs::remove_file(p);
     }
     h.reopen();
-    let report = h.terminal.health();
+    let report = health(&h);
     assert_eq!(report.status(CheckKind::Journal), CheckStatus::Failing);
     h.terminal.acknowledge_storage_fault();
-    assert_eq!(
-        h.terminal.health().status(CheckKind::Journal),
-        CheckStatus::Ok
-    );
+    assert_eq!(health(&h).status(CheckKind::Journal), CheckStatus::Ok);
 }
 
 #[test]
