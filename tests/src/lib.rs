@@ -8,8 +8,12 @@ use std::time::Duration;
 use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
 use smartpos_core::host::CancelToken;
-use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
-use smartpos_core::ports::{CardPresentation, SystemClock};
+use smartpos_core::ports::testing::{
+    FixedNetworkMonitor, RecordingPrinter, ScriptedCardReader, ScriptedScanner, SoftwarePinPad,
+};
+use smartpos_core::ports::{
+    CardPresentation, CellularGeneration, Link, NetworkStatus, SystemClock,
+};
 use smartpos_core::txn::{Outcome, Ports, SaleRequest, Terminal, TerminalConfig};
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::ledger::Ledger;
@@ -23,6 +27,9 @@ pub struct Harness {
     pub reader: Arc<ScriptedCardReader>,
     pub pin_pad: Arc<SoftwarePinPad>,
     pub printer: Arc<RecordingPrinter>,
+    /// Optional ports, fitted so health checks and scanner faults can be injected.
+    pub network: Arc<FixedNetworkMonitor>,
+    pub scanner: Arc<ScriptedScanner>,
     pub dir: tempfile::TempDir,
     pub cancel: CancelToken,
     endpoints: Vec<SocketAddr>,
@@ -65,14 +72,18 @@ impl Harness {
             .expect("storage key")
             .expose_secret()
             .to_vec();
+        let extras = OptionalPorts::fitted();
         let (terminal, reader, pin_pad, printer) =
-            open_terminal(&dir, &endpoints, &storage_key).expect("open terminal");
+            open_terminal_with(&dir, &endpoints, &storage_key, None, Some(&extras))
+                .expect("open terminal");
         Harness {
             sim,
             terminal,
             reader,
             pin_pad,
             printer,
+            network: extras.network,
+            scanner: extras.scanner,
             dir,
             cancel: CancelToken::new(),
             endpoints,
@@ -83,8 +94,14 @@ impl Harness {
     /// Drops the terminal (as a killed process would lose it) and opens a new one on the same
     /// journal, which runs recovery.
     pub fn reopen(&mut self) {
-        let (terminal, reader, pin_pad, printer) =
-            open_terminal(&self.dir, &self.endpoints, &self.storage_key).expect("reopen");
+        let (terminal, reader, pin_pad, printer) = open_terminal_with(
+            &self.dir,
+            &self.endpoints,
+            &self.storage_key,
+            None,
+            Some(&self.optional_ports()),
+        )
+        .expect("reopen");
         self.terminal = terminal;
         self.reader = reader;
         self.pin_pad = pin_pad;
@@ -93,17 +110,25 @@ impl Harness {
 
     /// Reopens the terminal with a journal storage budget of `max_bytes`.
     pub fn reopen_with_budget(&mut self, max_bytes: u64) {
-        let (terminal, reader, pin_pad, printer) = open_terminal_with_budget(
+        let (terminal, reader, pin_pad, printer) = open_terminal_with(
             &self.dir,
             &self.endpoints,
             &self.storage_key,
             Some(max_bytes),
+            Some(&self.optional_ports()),
         )
         .expect("reopen");
         self.terminal = terminal;
         self.reader = reader;
         self.pin_pad = pin_pad;
         self.printer = printer;
+    }
+
+    fn optional_ports(&self) -> OptionalPorts {
+        OptionalPorts {
+            network: self.network.clone(),
+            scanner: self.scanner.clone(),
+        }
     }
 
     pub fn storage_key_bytes(&self) -> &[u8] {
@@ -181,6 +206,37 @@ pub fn open_terminal_with_budget(
     storage_key: &[u8],
     journal_max_bytes: Option<u64>,
 ) -> Result<Opened, smartpos_core::txn::OpenError> {
+    open_terminal_with(dir, endpoints, storage_key, journal_max_bytes, None)
+}
+
+/// A network monitor (4G, good signal) and a scanner the test can script.
+#[derive(Debug, Clone)]
+pub struct OptionalPorts {
+    pub network: Arc<FixedNetworkMonitor>,
+    pub scanner: Arc<ScriptedScanner>,
+}
+
+impl OptionalPorts {
+    pub fn fitted() -> OptionalPorts {
+        OptionalPorts {
+            network: Arc::new(FixedNetworkMonitor::new(NetworkStatus {
+                link: Link::Cellular(CellularGeneration::G4),
+                signal_dbm: Some(-75),
+                connected: true,
+            })),
+            scanner: Arc::new(ScriptedScanner::new()),
+        }
+    }
+}
+
+/// As `open_terminal_with_budget`, with the optional ports fitted when `extras` is given.
+pub fn open_terminal_with(
+    dir: &tempfile::TempDir,
+    endpoints: &[SocketAddr],
+    storage_key: &[u8],
+    journal_max_bytes: Option<u64>,
+    extras: Option<&OptionalPorts>,
+) -> Result<Opened, smartpos_core::txn::OpenError> {
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
     let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
@@ -191,8 +247,8 @@ pub fn open_terminal_with_budget(
         printer: printer.clone(),
         vault,
         clock: Arc::new(SystemClock),
-        scanner: None,
-        network: None,
+        scanner: extras.map(|e| e.scanner.clone() as Arc<dyn smartpos_core::ports::Scanner>),
+        network: extras.map(|e| e.network.clone() as Arc<dyn smartpos_core::ports::NetworkMonitor>),
         location: None,
         prompt: None,
     };

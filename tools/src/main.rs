@@ -33,6 +33,10 @@ enum Command {
     Journal(cli::journal::Args),
     /// Resolve what a killed process left: in-flight requests, reversals, advices.
     Recover(cli::recover::Args),
+    /// Self-check: host, network, devices, keys, clock, storage, journal, queues, batch.
+    Health(cli::health::Args),
+    /// Termination statistics: today and 7 days, by cause and code, approval rate, latency.
+    Report(cli::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Pay(args) => cli::pay::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Recover(args) => cli::recover::run(args),
+        Command::Health(args) => cli::health::run(args),
+        Command::Report(args) => cli::report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -49,8 +49,12 @@ pub struct ResponseCodeInfo {
 }
 
 impl ResponseCodeInfo {
+    /// Whether the same payment may succeed if tried again once the remedies are done.
     pub fn retry_can_help(&self) -> bool {
-        self.action == ActionClass::Retry
+        matches!(
+            self.action,
+            ActionClass::Retry | ActionClass::OperatorAction
+        )
     }
 }
 
@@ -85,16 +89,16 @@ const CATALOG: &[ResponseCodeInfo] = catalog! {
     "05" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "身份认证失败（持卡人认证失败）" "Cardholder authentication failed (do not honour)";
     "06" Software Retry None TryAgainLater [Retry, ContactSupport] QR "发卡行处理出错" "Error at issuer";
     "07" Account DoNotRetry None ContactIssuer [CallIssuer, UseAnotherCard] QR "特殊条件下没收卡" "Pick up card, special condition";
-    "08" Account DoNotRetry Reverse NotCompleted [Retry, ContactSupport] NONE "需核实身份后承兑（本终端不支持，已冲正）" "Honour with identification (not supported here; reversed)";
+    "08" Account DoNotRetry Reverse NotCompleted [UseAnotherCard, UseQr] QR "需核实身份后承兑（本终端不支持，已冲正）" "Honour with identification (not supported here; reversed)";
     "09" Network Retry None TryAgainLater [RetryLater] QR "请求正在处理中" "Request in progress";
     "10" Account DoNotRetry Reverse NotCompleted [UseAnotherCard, UseQr] QR "部分金额承兑（本终端不支持，已冲正）" "Approved for partial amount (not supported here; reversed)";
-    "11" Account DoNotRetry Reverse NotCompleted [Retry, ContactSupport] NONE "重要客户批准（本终端不支持，已冲正）" "Approved (VIP) (not supported here; reversed)";
+    "11" Account DoNotRetry Reverse NotCompleted [UseAnotherCard, UseQr] QR "重要客户批准（本终端不支持，已冲正）" "Approved (VIP) (not supported here; reversed)";
     "12" Software DoNotRetry None NotCompleted [CheckOriginalTransaction, ContactSupport] QR "无效的关联交易" "Invalid transaction (no approved original for this related transaction)";
     "13" Software OperatorAction None NotCompleted [CheckAmount, Retry] NONE "无效金额" "Invalid amount";
     "14" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "无效卡号（无此账号）" "Invalid card number";
     "15" Account DoNotRetry None UseOtherPayment [UseAnotherCard, UseQr] QR "无此发卡方" "No such issuer";
-    "16" Account DoNotRetry Reverse NotCompleted [Retry, ContactSupport] NONE "批准并更新第三磁道（本终端不支持，已冲正）" "Approved, update track 3 (not supported here; reversed)";
-    "17" Operator DoNotRetry None Cancelled [Retry] NONE "持卡人取消" "Customer cancellation";
+    "16" Account DoNotRetry Reverse NotCompleted [UseAnotherCard, UseQr] QR "批准并更新第三磁道（本终端不支持，已冲正）" "Approved, update track 3 (not supported here; reversed)";
+    "17" Operator OperatorAction None Cancelled [Retry] NONE "持卡人取消" "Customer cancellation";
     "18" Account DoNotRetry None ContactIssuer [CallIssuer] QR "持卡人争议" "Customer dispute";
     "19" Network Retry None TryAgainLater [Retry] NONE "请重新发起交易" "Re-enter transaction";
     "20" Software Retry None TryAgainLater [Retry, ContactSupport] NONE "无效应答" "Invalid response";

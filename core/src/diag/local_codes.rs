@@ -44,7 +44,7 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "NET_HOST_UNREACHABLE" Network true TryAgainLater [CheckNetwork, RetryLater, UseQr] QR "无法连接收单主机" "Cannot reach the acquirer host";
     "NET_TLS" Network false TerminalUnavailable [CheckConfiguration, ContactSupport] QR "安全连接建立失败" "Secure connection (TLS) failed";
     "NET_BAD_MAC" Network false TerminalUnavailable [SignOnAgain, ContactSupport] NONE "应答报文MAC校验失败，交易已冲正" "Response MAC did not verify; transaction reversed";
-    "NET_BAD_RESPONSE" Network false TryAgainLater [Retry, ContactSupport] QR "应答报文无法解析，交易已冲正" "Response could not be decoded; transaction reversed";
+    "NET_BAD_RESPONSE" Network true TryAgainLater [Retry, ContactSupport] QR "应答报文无法解析，交易已冲正" "Response could not be decoded; transaction reversed";
     "DEV_PRINTER_PAPER_OUT" Device true ReceiptDelayed [ReplacePaper, Reprint] NONE "打印机缺纸" "Printer out of paper";
     "DEV_PRINTER_OVERHEATED" Device true ReceiptDelayed [LetPrinterCool, Reprint] NONE "打印机过热" "Printer overheated";
     "DEV_PRINTER_JAMMED" Device true ReceiptDelayed [ClearPaperJam, Reprint] NONE "打印机卡纸" "Printer paper jam";

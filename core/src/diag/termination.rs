@@ -157,7 +157,12 @@ impl Termination {
             cardholder: info.cardholder.zh().to_owned(),
             cardholder_en: info.cardholder.en().to_owned(),
             remedies: info.remedies.to_vec(),
-            retry_can_help: info.action == ActionClass::Retry,
+            // "Operator action" codes (wrong PIN, sign on again, use the chip) succeed once the
+            // remedy is done, like a device fault does on the terminal's side.
+            retry_can_help: matches!(
+                info.action,
+                ActionClass::Retry | ActionClass::OperatorAction
+            ),
             alternative: info.alternative,
         }
     }
@@ -261,6 +266,42 @@ mod tests {
             assert!(row.code.parse::<TerminationCode>().is_ok(), "{}", row.code);
         }
         assert_eq!(local_codes::LOCAL_CODES.len(), TerminationCode::LOCAL.len());
+    }
+
+    /// The flag and the advice must agree: a termination that says retrying cannot help must not
+    /// tell the merchant to retry, and a host code classed "retry" must say when.
+    #[test]
+    fn retry_advice_agrees_with_retry_can_help() {
+        let advises_retry = |r: &[Remedy]| {
+            r.iter()
+                .any(|r| matches!(r, Remedy::Retry | Remedy::RetryLater))
+        };
+        let disagree: Vec<String> = all_terminations()
+            .into_iter()
+            .filter(|t| !t.retry_can_help && advises_retry(&t.remedies))
+            .map(|t| t.code.to_string())
+            .collect();
+        assert!(disagree.is_empty(), "say retry but cannot: {disagree:?}");
+        for code in ResponseCode::catalogued() {
+            let info = lookup(code);
+            if info.action == ActionClass::Retry {
+                assert!(
+                    advises_retry(info.remedies),
+                    "{code} says not when to retry"
+                );
+            }
+        }
+    }
+
+    /// Host codes that demand a new sign-on say so to the merchant.
+    #[test]
+    fn sign_on_reactions_are_advised() {
+        for code in ResponseCode::catalogued() {
+            let info = lookup(code);
+            if info.reaction == crate::diag::TerminalReaction::SignOn {
+                assert!(info.remedies.contains(&Remedy::SignOnAgain), "{code}");
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// The seven ways a transaction can end without approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Cause {
     Network,
     Device,
@@ -38,13 +39,21 @@ impl Cause {
     }
 }
 
+impl Cause {
+    /// The cause named by [`Cause::as_str`].
+    pub fn from_name(name: &str) -> Option<Cause> {
+        Cause::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     CardChip,
     Contactless,
@@ -80,7 +89,8 @@ impl PaymentMethod {
 }
 
 /// A concrete next step for the merchant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Remedy {
     Retry,

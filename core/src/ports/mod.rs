@@ -35,6 +35,11 @@ pub trait CardReader: Send + Sync {
     fn transceive(&self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, DeviceFault>;
     /// Powers the card off and asks the cardholder to remove it.
     fn remove_card(&self) -> Result<(), DeviceFault>;
+    /// Self-test for the health check, without a card. Defaults to healthy so a shell that
+    /// cannot ask its reader is not reported as faulty.
+    fn status(&self) -> Result<(), DeviceFault> {
+        Ok(())
+    }
 }
 
 /// The PIN pad: only an encrypted PIN block ever leaves it. On a terminal the vendor's secure
@@ -51,11 +56,19 @@ pub trait PinPad: Send + Sync {
 
 pub trait Printer: Send + Sync {
     fn print(&self, receipt: &Receipt) -> Result<(), DeviceFault>;
+    /// Paper, temperature and mechanism as the printer reports them now (no printing).
+    fn status(&self) -> Result<(), DeviceFault> {
+        Ok(())
+    }
 }
 
 pub trait Scanner: Send + Sync {
     /// Scans one code; `Ok(None)` when nothing was scanned within `timeout`.
     fn scan(&self, timeout: Duration) -> Result<Option<String>, DeviceFault>;
+    /// Whether the camera or scan engine is usable now (no scan).
+    fn status(&self) -> Result<(), DeviceFault> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

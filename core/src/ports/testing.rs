@@ -55,6 +55,7 @@ pub struct ScriptedCardReader {
     commands: Mutex<Vec<Zeroizing<Vec<u8>>>>,
     removals: Mutex<usize>,
     remove_faults: Script<DeviceFault>,
+    status: Mutex<Option<DeviceFault>>,
 }
 
 impl std::fmt::Debug for ScriptedCardReader {
@@ -103,6 +104,12 @@ impl ScriptedCardReader {
         *lock(&self.responder) = Some(Box::new(responder));
     }
 
+    /// What `status` reports until changed again (`None` = healthy).
+    pub fn set_status(&self, fault: Option<DeviceFault>) -> &Self {
+        *lock(&self.status) = fault;
+        self
+    }
+
     pub fn commands(&self) -> Vec<Zeroizing<Vec<u8>>> {
         lock(&self.commands).clone()
     }
@@ -134,6 +141,10 @@ impl CardReader for ScriptedCardReader {
         *lock(&self.removals) += 1;
         self.remove_faults.next().map_or(Ok(()), Err)
     }
+
+    fn status(&self) -> Result<(), DeviceFault> {
+        lock(&self.status).clone().map_or(Ok(()), Err)
+    }
 }
 
 /// Printer that keeps what it printed; queued faults fail the next prints.
@@ -141,6 +152,7 @@ impl CardReader for ScriptedCardReader {
 pub struct RecordingPrinter {
     printed: Mutex<Vec<Receipt>>,
     faults: Script<DeviceFault>,
+    status: Mutex<Option<DeviceFault>>,
 }
 
 impl RecordingPrinter {
@@ -150,6 +162,12 @@ impl RecordingPrinter {
 
     pub fn fail_next(&self, fault: DeviceFault) -> &Self {
         self.faults.push(fault);
+        self
+    }
+
+    /// What `status` reports until changed again (`None` = healthy).
+    pub fn set_status(&self, fault: Option<DeviceFault>) -> &Self {
+        *lock(&self.status) = fault;
         self
     }
 
@@ -166,12 +184,17 @@ impl Printer for RecordingPrinter {
         lock(&self.printed).push(receipt.clone());
         Ok(())
     }
+
+    fn status(&self) -> Result<(), DeviceFault> {
+        lock(&self.status).clone().map_or(Ok(()), Err)
+    }
 }
 
 /// Scanner with scripted codes; empty script means nothing scanned before the timeout.
 #[derive(Debug, Default)]
 pub struct ScriptedScanner {
     scans: Script<Result<Option<String>, DeviceFault>>,
+    status: Mutex<Option<DeviceFault>>,
 }
 
 impl ScriptedScanner {
@@ -188,11 +211,21 @@ impl ScriptedScanner {
         self.scans.push(Err(fault));
         self
     }
+
+    /// What `status` reports until changed again (`None` = healthy).
+    pub fn set_status(&self, fault: Option<DeviceFault>) -> &Self {
+        *lock(&self.status) = fault;
+        self
+    }
 }
 
 impl Scanner for ScriptedScanner {
     fn scan(&self, _timeout: Duration) -> Result<Option<String>, DeviceFault> {
         self.scans.next().unwrap_or(Ok(None))
+    }
+
+    fn status(&self) -> Result<(), DeviceFault> {
+        lock(&self.status).clone().map_or(Ok(()), Err)
     }
 }
 
@@ -488,5 +521,35 @@ mod tests {
         let printer: Arc<dyn Printer> = Arc::new(RecordingPrinter::new());
         assert_port(&reader);
         assert_port(&printer);
+    }
+
+    #[test]
+    fn status_is_healthy_until_a_fault_is_set_and_stays_until_cleared() {
+        let printer = RecordingPrinter::new();
+        let reader = ScriptedCardReader::new();
+        let scanner = ScriptedScanner::new();
+        assert!(printer.status().is_ok() && reader.status().is_ok() && scanner.status().is_ok());
+        printer.set_status(Some(DeviceFault::PrinterOutOfPaper));
+        reader.set_status(Some(DeviceFault::ReaderFailure {
+            message: "slot".into(),
+        }));
+        scanner.set_status(Some(DeviceFault::ScannerFailure {
+            message: "camera".into(),
+        }));
+        for _ in 0..2 {
+            assert_eq!(printer.status(), Err(DeviceFault::PrinterOutOfPaper));
+            assert!(matches!(
+                reader.status(),
+                Err(DeviceFault::ReaderFailure { .. })
+            ));
+            assert!(matches!(
+                scanner.status(),
+                Err(DeviceFault::ScannerFailure { .. })
+            ));
+        }
+        // A status fault does not fail printing: the printer reports, the engine decides.
+        assert!(printer.print(&Receipt::default()).is_ok());
+        printer.set_status(None);
+        assert!(printer.status().is_ok());
     }
 }

@@ -16,6 +16,7 @@ mod online;
 mod queue;
 mod records;
 mod schema;
+mod stats;
 mod types;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use journal::Journal;
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
 pub use queue::{Advice, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
+pub use stats::EndingRecord;
 pub use types::{
     BatchNo, EntryMode, OpaqueBlob, ReversalReason, ReversalState, Stan, TxnKind, TxnState,
 };

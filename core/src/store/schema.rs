@@ -74,6 +74,38 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX transactions_state ON transactions (state);
     "#,
+    // 3: diagnostics. Every ending the engine returns (approvals too, for the approval rate;
+    // terminations before any transaction row exists too), each host round trip, and each
+    // settlement. Not money state: written without fsync and pruned to a few days (store/stats.rs).
+    r#"
+    CREATE TABLE endings (
+        id         INTEGER PRIMARY KEY,
+        at_ms      INTEGER NOT NULL,
+        attempt_id TEXT,
+        kind       TEXT NOT NULL,
+        -- 'APPROVED' or the termination code (e.g. NET_TIMEOUT, HOST_DECLINED_51).
+        outcome    TEXT NOT NULL,
+        cause      TEXT,
+        -- A replayed attempt returns the same outcome and is counted once.
+        UNIQUE (attempt_id, outcome)
+    ) STRICT;
+    CREATE INDEX endings_at ON endings (at_ms);
+
+    CREATE TABLE host_exchanges (
+        id         INTEGER PRIMARY KEY,
+        at_ms      INTEGER NOT NULL,
+        mti        TEXT NOT NULL,
+        latency_ms INTEGER NOT NULL CHECK (latency_ms >= 0),
+        answered   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX host_exchanges_at ON host_exchanges (at_ms);
+
+    CREATE TABLE settlements (
+        id       INTEGER PRIMARY KEY,
+        at_ms    INTEGER NOT NULL,
+        batch_no INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

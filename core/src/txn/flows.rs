@@ -37,40 +37,48 @@ macro_rules! step {
 
 impl Terminal {
     pub fn sale(&self, req: &SaleRequest, cancel: &CancelToken) -> Outcome {
-        self.card_present(
+        let outcome = self.card_present(
             TxnKind::Sale,
             &req.attempt_id,
             req.amount_fen,
             req.entry,
             None,
             cancel,
-        )
+        );
+        self.tally(TxnKind::Sale, &req.attempt_id, outcome)
     }
 
     pub fn balance(&self, req: &BalanceRequest, cancel: &CancelToken) -> Outcome {
-        self.card_present(
+        let outcome = self.card_present(
             TxnKind::Balance,
             &req.attempt_id,
             0,
             req.entry,
             None,
             cancel,
-        )
+        );
+        self.tally(TxnKind::Balance, &req.attempt_id, outcome)
     }
 
     pub fn pre_auth(&self, req: &PreAuthRequest, cancel: &CancelToken) -> Outcome {
-        self.card_present(
+        let outcome = self.card_present(
             TxnKind::PreAuth,
             &req.attempt_id,
             req.amount_fen,
             req.entry,
             None,
             cancel,
-        )
+        );
+        self.tally(TxnKind::PreAuth, &req.attempt_id, outcome)
     }
 
     /// A refund needs the card again (the money goes back to it) and names the original sale.
     pub fn refund(&self, req: &RefundRequest, cancel: &CancelToken) -> Outcome {
+        let outcome = self.refund_flow(req, cancel);
+        self.tally(TxnKind::Refund, &req.attempt_id, outcome)
+    }
+
+    fn refund_flow(&self, req: &RefundRequest, cancel: &CancelToken) -> Outcome {
         let _one = self.exclusive();
         if let Some(known) = step!(self.replay(&req.attempt_id)) {
             return known;
@@ -91,38 +99,42 @@ impl Terminal {
 
     /// Sale void: by voucher number, without the card (the PAN comes sealed from the journal).
     pub fn void(&self, req: &VoidRequest, cancel: &CancelToken) -> Outcome {
-        self.follow_up(TxnKind::Void, &req.attempt_id, req.original, None, cancel)
+        let outcome = self.follow_up(TxnKind::Void, &req.attempt_id, req.original, None, cancel);
+        self.tally(TxnKind::Void, &req.attempt_id, outcome)
     }
 
     pub fn pre_auth_void(&self, req: &FollowUpRequest, cancel: &CancelToken) -> Outcome {
-        self.follow_up(
+        let outcome = self.follow_up(
             TxnKind::PreAuthVoid,
             &req.attempt_id,
             req.original,
             None,
             cancel,
-        )
+        );
+        self.tally(TxnKind::PreAuthVoid, &req.attempt_id, outcome)
     }
 
     /// Completion of a pre-authorisation, for at most the held amount.
     pub fn completion(&self, req: &FollowUpRequest, cancel: &CancelToken) -> Outcome {
-        self.follow_up(
+        let outcome = self.follow_up(
             TxnKind::Completion,
             &req.attempt_id,
             req.original,
             Some(req.amount_fen),
             cancel,
-        )
+        );
+        self.tally(TxnKind::Completion, &req.attempt_id, outcome)
     }
 
     pub fn completion_void(&self, req: &FollowUpRequest, cancel: &CancelToken) -> Outcome {
-        self.follow_up(
+        let outcome = self.follow_up(
             TxnKind::CompletionVoid,
             &req.attempt_id,
             req.original,
             None,
             cancel,
-        )
+        );
+        self.tally(TxnKind::CompletionVoid, &req.attempt_id, outcome)
     }
 
     fn card_present(

@@ -141,8 +141,13 @@ impl Terminal {
         mac: bool,
         cancel: &CancelToken,
     ) -> Result<Message, ExchangeError> {
-        self.link
-            .exchange(&*self.transport, &*self.ports.vault, request, mac, cancel)
+        let mti = request.mti().to_owned();
+        let started = std::time::Instant::now();
+        let result = self
+            .link
+            .exchange(&*self.transport, &*self.ports.vault, request, mac, cancel);
+        self.note_exchange(&mti, started.elapsed(), result.is_ok());
+        result
     }
 
     fn conclude(&self, p: &Prepared<'_>, started: &OnlineTxn, response: &Message) -> Outcome {

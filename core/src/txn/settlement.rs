@@ -35,6 +35,12 @@ pub struct SettlementReport {
 
 impl Terminal {
     pub fn settle(&self) -> Result<SettlementReport, Termination> {
+        let result = self.settle_batch();
+        self.tally_ending("settlement", result.as_ref().err());
+        result
+    }
+
+    fn settle_batch(&self) -> Result<SettlementReport, Termination> {
         let _one = self.exclusive();
         self.ready_for_online()?;
         let pending = self
@@ -81,6 +87,7 @@ impl Terminal {
             .advance_batch()
             .map_err(|e| self.storage_fault(&e))?
             .value();
+        self.note_settlement(batch_no);
         log::info!(
             "terminal {}: batch {batch_no:06} settled ({}), next {next_batch_no:06}",
             self.config.terminal_id,

@@ -13,7 +13,7 @@ use crate::txn::terminal::{Terminal, WORKING_KEYS_LABEL};
 /// 60.3 network-management codes.
 const NET_SIGN_ON_TDES: &str = "004";
 const NET_SIGN_OFF: &str = "002";
-const NET_ECHO: &str = "301";
+pub(crate) const NET_ECHO: &str = "301";
 
 /// What a successful sign-on changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,9 @@ impl Terminal {
     /// then installs them and seals them into the journal.
     pub fn sign_on(&self) -> Result<SignOnResult, Termination> {
         let _one = self.exclusive();
-        self.sign_on_locked()
+        let result = self.sign_on_locked();
+        self.tally_ending("sign_on", result.as_ref().err());
+        result
     }
 
     pub(crate) fn sign_on_locked(&self) -> Result<SignOnResult, Termination> {
@@ -118,7 +120,11 @@ impl Terminal {
     }
 
     /// A network-management message: new STAN, no MAC (keys may not exist yet), nothing to reverse.
-    fn network_message(&self, mti: &str, net_code: &str) -> Result<Message, Termination> {
+    pub(crate) fn network_message(
+        &self,
+        mti: &str,
+        net_code: &str,
+    ) -> Result<Message, Termination> {
         let (stan, batch_no) = {
             let mut journal = self.journal();
             let stan = journal

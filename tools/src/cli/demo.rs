@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use smartpos_core::card::Track2;
 use smartpos_core::diag::Termination;
+use smartpos_core::diag::statistics::Window;
 use smartpos_core::host::CancelToken;
-use smartpos_core::ports::testing::{ScriptedCardReader, SoftwarePinPad};
-use smartpos_core::ports::{CardPresentation, DeviceFault, Printer, Receipt, SystemClock};
+use smartpos_core::ports::testing::{FixedNetworkMonitor, ScriptedCardReader, SoftwarePinPad};
+use smartpos_core::ports::{
+    CardPresentation, CellularGeneration, DeviceFault, Link, NetworkStatus, Printer, Receipt,
+    SystemClock,
+};
 use smartpos_core::txn::{
     BalanceRequest, FollowUpRequest, Original, Outcome, Ports, PreAuthRequest, RefundRequest,
     SaleRequest, Terminal, VoidRequest,
@@ -26,15 +30,19 @@ pub struct Args {
     pub receipts: bool,
 }
 
-/// Prints receipts on stdout, as a shell's logcat printer would.
+/// Prints receipts on stdout, as a shell's logcat printer would; can run out of paper once.
 #[derive(Debug, Default)]
 struct ConsolePrinter {
     show: bool,
     printed: Mutex<u32>,
+    fault: Mutex<Option<DeviceFault>>,
 }
 
 impl Printer for ConsolePrinter {
     fn print(&self, receipt: &Receipt) -> Result<(), DeviceFault> {
+        if let Some(fault) = self.fault.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(fault);
+        }
         *self.printed.lock().unwrap_or_else(|p| p.into_inner()) += 1;
         if self.show {
             println!("{}", indent(&receipt.to_string()));
@@ -52,6 +60,7 @@ fn indent(text: &str) -> String {
 
 struct Day {
     terminal: Terminal,
+    printer: Arc<ConsolePrinter>,
     reader: Arc<ScriptedCardReader>,
     pin_pad: Arc<SoftwarePinPad>,
     server: SimServer,
@@ -87,6 +96,9 @@ impl Day {
                     a.auth_code,
                     a.rrn
                 );
+                if !a.receipt_printed {
+                    println!("      receipt not printed: it waits in the journal for a reprint");
+                }
             }
             Outcome::Terminated(t) => {
                 self.terminated += 1;
@@ -98,7 +110,7 @@ impl Day {
 }
 
 fn explain(t: &Termination) {
-    println!("      cause: {:?}   code: {}", t.cause, t.code);
+    println!("      cause: {}   code: {}", t.cause, t.code);
     if let Some(rc) = &t.host_code {
         println!("      host response code: {}", rc.as_str());
     }
@@ -136,6 +148,7 @@ pub fn run(args: Args) -> CliResult {
     let printer = Arc::new(ConsolePrinter {
         show: args.receipts,
         printed: Mutex::new(0),
+        fault: Mutex::new(None),
     });
     let ports = Ports {
         card_reader: reader.clone(),
@@ -144,7 +157,11 @@ pub fn run(args: Args) -> CliResult {
         vault,
         clock: Arc::new(SystemClock),
         scanner: None,
-        network: None,
+        network: Some(Arc::new(FixedNetworkMonitor::new(NetworkStatus {
+            link: Link::Cellular(CellularGeneration::G4),
+            signal_dbm: Some(-78),
+            connected: true,
+        }))),
         location: None,
         prompt: None,
     };
@@ -169,6 +186,7 @@ pub fn run(args: Args) -> CliResult {
     );
     let mut day = Day {
         terminal,
+        printer: printer.clone(),
         reader,
         pin_pad,
         server,
@@ -335,7 +353,62 @@ fn script(day: &mut Day) -> CliResult {
         day.show("completion", &done);
     }
 
-    println!("\n8. Settlement");
+    println!("\n8. Devices and maintenance: more endings, each explained");
+    day.reader.fail_detect(DeviceFault::ReaderFailure {
+        message: "magnetic head not responding".into(),
+    });
+    let outcome = day.terminal.sale(
+        &SaleRequest {
+            attempt_id: "demo-sale-7".into(),
+            amount_fen: 1_500,
+            entry: Default::default(),
+        },
+        &day.cancel,
+    );
+    day.show("sale with a failing card reader", &outcome);
+    day.server.acquirer().inject(
+        Matcher::Mti("0200".into()),
+        Fault::Maintenance { code: "90".into() },
+    );
+    sale(
+        day,
+        "sale during the acquirer's cutover",
+        "demo-sale-8",
+        "normal",
+        Some("123456"),
+        1_500,
+    )?;
+    day.server
+        .acquirer()
+        .inject(Matcher::Mti("0200".into()), Fault::Garbled);
+    sale(
+        day,
+        "sale answered with garbled bytes",
+        "demo-sale-9",
+        "normal",
+        Some("123456"),
+        1_500,
+    )?;
+    *day.printer.fault.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some(DeviceFault::PrinterOutOfPaper);
+    sale(
+        day,
+        "sale while the printer is out of paper",
+        "demo-sale-10",
+        "normal",
+        Some("123456"),
+        2_000,
+    )?;
+    println!("      (a printer fault never undoes a payment; what the merchant is told:)");
+    explain(&DeviceFault::PrinterOutOfPaper.termination());
+
+    println!("\n9. Health self-check");
+    println!(
+        "{}",
+        indent(&super::health::render(&day.terminal.health(), false))
+    );
+
+    println!("\n10. Settlement");
     match day.terminal.settle() {
         Ok(r) => println!(
             "  ✔ batch {:06} settled {}: {} debits RMB {}, {} credits RMB {}; batch {:06} is open",
@@ -356,5 +429,27 @@ fn script(day: &mut Day) -> CliResult {
             explain(&t);
         }
     }
+
+    println!("\n11. Today's statistics (smartpos report)");
+    match day.terminal.report(std::time::SystemTime::now()) {
+        Ok(report) => {
+            if let Some(today) = report.window(Window::Today) {
+                println!("{}", indent(super::report::window_text(today).trim()));
+            }
+        }
+        Err(e) => println!("  statistics unavailable: {e}"),
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scripted_day_runs_to_the_end() {
+        // Every step, the injected faults included, must end in an approval or an explained
+        // termination; a step that errors stops the demo with Err.
+        assert!(run(Args { receipts: false }).is_ok());
+    }
 }

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use smartpos_core::codec::iso8583::cups::{Field48Totals, Field60, Field61, SideTotals, mac_input};
 use smartpos_core::codec::iso8583::{Frame, Message, response_mti};
@@ -47,6 +48,8 @@ pub struct Acquirer {
     tmk: SecretKey,
     faults: FaultPlan,
     ledger_path: Option<PathBuf>,
+    /// Added to the host's clock in fields 12/13 of echo answers (clock-drift tests).
+    clock_skew_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for Acquirer {
@@ -71,6 +74,7 @@ impl Acquirer {
             tmk,
             faults: FaultPlan::default(),
             ledger_path: None,
+            clock_skew_ms: AtomicI64::new(0),
         }
     }
 
@@ -78,6 +82,11 @@ impl Acquirer {
     pub fn with_ledger_file(mut self, path: PathBuf) -> Self {
         self.ledger_path = Some(path);
         self
+    }
+
+    /// Makes the host's clock run `skew_ms` ahead (negative: behind) of the machine's.
+    pub fn set_clock_skew_ms(&self, skew_ms: i64) {
+        self.clock_skew_ms.store(skew_ms, Ordering::Relaxed);
     }
 
     pub fn faults(&self) -> &FaultPlan {
@@ -224,8 +233,20 @@ impl Acquirer {
         resp
     }
 
+    /// Echo and other network management: answered with the host's time in fields 12/13, which
+    /// the terminal's health check compares against its own clock.
     fn network(&self, req: &Message) -> Message {
         let mut resp = echo(req);
+        let skew = self.clock_skew_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now();
+        let host_time = if skew >= 0 {
+            now + Duration::from_millis(skew.unsigned_abs())
+        } else {
+            now - Duration::from_millis(skew.unsigned_abs())
+        };
+        let (time, date) = smartpos_core::txn::local_time_fields(host_time);
+        resp.set_digits(12, &time);
+        resp.set_digits(13, &date);
         resp.set_text(39, APPROVED);
         resp
     }

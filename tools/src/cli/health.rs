@@ -1,0 +1,118 @@
+//! `smartpos health --journal DB --host ADDR [--json]`: the terminal's self-check against an
+//! acquirer (the simulator, normally): host round trip and clock, devices, keys, storage,
+//! journal, queues, batch and settlement, each ok / warning / failing with what to do.
+//!
+//! A failing check is a finding, not a CLI error: the exit code is 0 whenever the report was
+//! produced; scripts read `overall` from `--json`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde_json::json;
+use smartpos_core::diag::{CheckStatus, HealthReport};
+
+use super::CliResult;
+use crate::terminal_setup::HostTerminal;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Journal database of the terminal (its storage key is DB.key beside it).
+    #[arg(long)]
+    pub journal: PathBuf,
+    /// Acquirer address the echo test goes to.
+    #[arg(long)]
+    pub host: SocketAddr,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let host = HostTerminal::open(&args.journal, args.host)?;
+    let report = host.terminal.health();
+    println!("{}", render(&report, args.json));
+    Ok(())
+}
+
+fn mark(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Ok => "[ok]  ",
+        CheckStatus::Warning => "[warn]",
+        CheckStatus::Failing => "[FAIL]",
+    }
+}
+
+/// The report as text for a person (zh/en) or as one JSON document.
+pub fn render(report: &HealthReport, as_json: bool) -> String {
+    if as_json {
+        let mut value =
+            serde_json::to_value(report).unwrap_or_else(|e| json!({"error": e.to_string()}));
+        value["overall"] = json!(report.overall().as_str());
+        return value.to_string();
+    }
+    let mut out = format!(
+        "健康检查 health check: {}\n",
+        match report.overall() {
+            CheckStatus::Ok => "全部正常 all ok",
+            CheckStatus::Warning => "有警告 warnings",
+            CheckStatus::Failing => "有故障 failing",
+        }
+    );
+    for c in &report.checks {
+        let (zh, en) = c.kind.label();
+        out.push_str(&format!(
+            "{} {zh} {en}: {} / {}\n",
+            mark(c.status),
+            c.detail_zh,
+            c.detail_en
+        ));
+        for r in &c.remedies {
+            out.push_str(&format!("         → {} / {}\n", r.zh(), r.en()));
+        }
+    }
+    out.pop();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::demo_setup;
+    use crate::sim::ledger::Ledger;
+    use crate::sim::{Acquirer, SimServer};
+    use smartpos_core::diag::CheckKind;
+
+    #[test]
+    fn health_against_the_simulator_reads_for_a_person_and_as_json() {
+        let sim = SimServer::start(
+            Arc::new(Acquirer::new(
+                Ledger::with_demo_accounts(),
+                demo_setup::demo_tmk(),
+            )),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let host = HostTerminal::open(&dir.path().join("j.db"), sim.addr()).unwrap();
+        // Opened without a sign-on: keys are missing, everything else is fine.
+        let report = host.terminal.health();
+        assert_eq!(report.status(CheckKind::WorkingKeys), CheckStatus::Failing);
+        let text = render(&report, false);
+        assert!(
+            text.starts_with("健康检查 health check: 有故障 failing"),
+            "{text}"
+        );
+        assert!(text.contains("[FAIL] 工作密钥 working keys"), "{text}");
+        assert!(text.contains("[ok]   收单主机 acquirer host"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&render(&report, true)).unwrap();
+        assert_eq!(json["overall"], "failing");
+        host.terminal.sign_on().unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&host.terminal.health(), true)).unwrap();
+        // (Not `overall`: the storage check judges this machine's disk.)
+        assert_eq!(json["checks"][5]["kind"], "working_keys");
+        assert_eq!(json["checks"][5]["status"], "ok", "{json}");
+    }
+}
