@@ -40,11 +40,13 @@ impl Journal {
         at_ms: i64,
         values: &[&dyn rusqlite::ToSql],
     ) -> Result<(), StoreError> {
+        // Outside the write door, so wait for the integrity verdict here too.
+        self.verify()?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         let written = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
-            tx.execute(prune, [at_ms - RETENTION_MS])?;
-            tx.execute(insert, values)?;
+            tx.prepare_cached(prune)?.execute([at_ms - RETENTION_MS])?;
+            tx.prepare_cached(insert)?.execute(values)?;
             tx.commit()?;
             Ok(())
         })();
