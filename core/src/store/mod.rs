@@ -12,6 +12,7 @@
 mod error;
 mod journal;
 mod online;
+mod qr_orders;
 mod queue;
 mod records;
 mod schema;
@@ -23,6 +24,7 @@ mod tests;
 pub use error::StoreError;
 pub use journal::Journal;
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
+pub use qr_orders::{NewQrOrder, QrMode, QrOrder, QrOrderState, QrOrderUpdate};
 pub use queue::{Advice, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
 pub use types::{
