@@ -87,6 +87,8 @@ pub struct QrOrderUpdate {
     pub gateway_trade_no: Option<String>,
     pub code_url: Option<String>,
     pub refunded_fen: Option<u64>,
+    /// The refund asked for, journaled before it is sent so recovery can send it again.
+    pub refund_fen: Option<u64>,
     pub termination_code: Option<String>,
 }
 
@@ -103,6 +105,7 @@ pub struct QrOrder {
     pub gateway_trade_no: Option<String>,
     pub code_url: Option<String>,
     pub refunded_fen: u64,
+    pub refund_fen: Option<u64>,
     pub termination_code: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
@@ -110,7 +113,7 @@ pub struct QrOrder {
 
 const COLUMNS: &str = "out_trade_no, mode, state, amount_fen, currency, scheme, code_masked, \
                        gateway_trade_no, code_url, refunded_fen, termination_code, created_at, \
-                       updated_at";
+                       updated_at, refund_fen";
 
 fn fen_to_db(column: &'static str, fen: u64) -> Result<i64, StoreError> {
     i64::try_from(fen).map_err(|_| StoreError::InvalidInput {
@@ -140,6 +143,7 @@ fn read_order(row: &Row<'_>) -> rusqlite::Result<Result<QrOrder, StoreError>> {
     let termination_code: Option<String> = row.get(10)?;
     let created_at_ms: i64 = row.get(11)?;
     let updated_at_ms: i64 = row.get(12)?;
+    let refund: Option<i64> = row.get(13)?;
     Ok((|| {
         Ok(QrOrder {
             out_trade_no,
@@ -152,6 +156,9 @@ fn read_order(row: &Row<'_>) -> rusqlite::Result<Result<QrOrder, StoreError>> {
             gateway_trade_no,
             code_url,
             refunded_fen: fen_from_db("qr_orders.refunded_fen", refunded)?,
+            refund_fen: refund
+                .map(|fen| fen_from_db("qr_orders.refund_fen", fen))
+                .transpose()?,
             termination_code,
             created_at_ms,
             updated_at_ms,
@@ -216,6 +223,10 @@ impl Journal {
             .refunded_fen
             .map(|fen| fen_to_db("qr_orders.refunded_fen", fen))
             .transpose()?;
+        let refund = update
+            .refund_fen
+            .map(|fen| fen_to_db("qr_orders.refund_fen", fen))
+            .transpose()?;
         self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE qr_orders SET state = ?2, \
@@ -223,7 +234,7 @@ impl Journal {
                  code_url = COALESCE(?4, code_url), \
                  refunded_fen = COALESCE(?5, refunded_fen), \
                  termination_code = COALESCE(?6, termination_code), \
-                 updated_at = ?7 WHERE out_trade_no = ?1",
+                 updated_at = ?7, refund_fen = COALESCE(?8, refund_fen) WHERE out_trade_no = ?1",
                 params![
                     out_trade_no,
                     state.as_str(),
@@ -232,6 +243,7 @@ impl Journal {
                     refunded,
                     update.termination_code,
                     at_ms,
+                    refund,
                 ],
             )?;
             if changed == 0 {

@@ -89,6 +89,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         gateway_trade_no TEXT,
         code_url         TEXT,
         refunded_fen     INTEGER NOT NULL DEFAULT 0 CHECK (refunded_fen >= 0),
+        refund_fen       INTEGER CHECK (refund_fen >= 0),
         termination_code TEXT,
         created_at       INTEGER NOT NULL,
         updated_at       INTEGER NOT NULL
