@@ -12,7 +12,7 @@ use super::{PresentedOrder, QrError, QrOutcome, QrSession, uncancellable};
 
 /// out_trade_no limits shared by the common aggregators (32 characters, no separators that
 /// would need escaping in the canonical string).
-fn check_attempt_id(attempt_id: &str) -> Result<(), QrError> {
+pub(super) fn check_attempt_id(attempt_id: &str) -> Result<(), QrError> {
     let valid = !attempt_id.is_empty()
         && attempt_id.len() <= 32
         && attempt_id
