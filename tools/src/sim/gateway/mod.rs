@@ -23,6 +23,9 @@ use smartpos_core::qr::gateway::{SigningKey, TradeState};
 pub use ledger::{QrLedger, SimOrder};
 pub use server::GatewayServer;
 
+/// The signing key `smartpos sim --qr-listen` uses (demo only; never a production key).
+pub const DEMO_SIGNING_KEY: &[u8] = b"smartpos-demo-qr-gateway-key-000";
+
 /// What the customer (or the wallet) does with an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
