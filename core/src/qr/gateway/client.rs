@@ -216,6 +216,15 @@ fn map_error(err: ureq::Error) -> GatewayError {
         {
             GatewayError::Unreachable { detail }
         }
+        ureq::Error::Tls(_) => GatewayError::Tls { detail },
+        // rustls reports handshake failures through the I/O error it wraps.
+        ureq::Error::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            GatewayError::Tls { detail }
+        }
         ureq::Error::BadUri(_) => GatewayError::Config { detail },
         _ => GatewayError::Exchange { detail },
     }

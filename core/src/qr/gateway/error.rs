@@ -11,6 +11,9 @@ pub enum GatewayError {
     #[error("QR gateway unreachable: {detail}")]
     Unreachable { detail: String },
     /// The request went out (or may have) and no complete answer came back.
+    /// The TLS handshake failed (certificate not trusted, protocol mismatch): nothing was sent.
+    #[error("QR gateway TLS: {detail}")]
+    Tls { detail: String },
     #[error("QR gateway exchange failed after sending: {detail}")]
     Exchange { detail: String },
     #[error("QR gateway answered HTTP status {status}")]
@@ -33,6 +36,7 @@ impl GatewayError {
         !matches!(
             self,
             GatewayError::Unreachable { .. }
+                | GatewayError::Tls { .. }
                 | GatewayError::Cancelled
                 | GatewayError::Config { .. }
         )
@@ -41,6 +45,7 @@ impl GatewayError {
     pub fn termination_code(&self) -> TerminationCode {
         match self {
             GatewayError::Unreachable { .. } => TerminationCode::NetQrGatewayUnreachable,
+            GatewayError::Tls { .. } => TerminationCode::NetTls,
             GatewayError::Exchange { .. } => TerminationCode::NetTimeout,
             GatewayError::HttpStatus { .. } => TerminationCode::NetQrGatewayError,
             GatewayError::BadResponse { .. } => TerminationCode::NetBadResponse,

@@ -8,6 +8,9 @@ mod error;
 pub mod protocol;
 mod sign;
 
+#[cfg(test)]
+mod tls_tests;
+
 pub use auth_code::AuthCode;
 pub use client::{GatewayClient, GatewayConfig};
 pub use codes::Verdict;
