@@ -435,3 +435,35 @@ fn operator_cancel_reverses_a_paid_order() {
     );
     assert_eq!(lab.ledger("A14"), (321, 321, Some(TradeState::Revoked)));
 }
+
+#[test]
+fn recovery_with_the_gateway_down_keeps_the_order_open_for_the_next_try() {
+    let lab = Lab::new();
+    lab.gateway().script("A15", Behaviour::NeverPay);
+    crash_while_polling(&lab, "A15", secs(10));
+    lab.server.set_down(true);
+    let session = lab.session();
+    let first = session.recover().unwrap();
+    assert!(
+        matches!(&first[..], [QrOutcome::Unresolved { .. }]),
+        "{first:?}"
+    );
+    // One cancel attempt per order at recovery: no waiting out retries with the gateway down.
+    assert_eq!(lab.clock.elapsed(), secs(10));
+    assert_eq!(lab.journal_state(&session, "A15"), QrOrderState::Cancelling);
+    assert_eq!(
+        session
+            .outcome("A15")
+            .unwrap()
+            .map(|o| matches!(o, QrOutcome::Unresolved { .. })),
+        Some(true)
+    );
+
+    lab.server.set_down(false);
+    let second = session.recover().unwrap();
+    assert!(
+        matches!(&second[..], [QrOutcome::Closed { .. }]),
+        "{second:?}"
+    );
+    assert_eq!(lab.ledger("A15"), (0, 0, Some(TradeState::Revoked)));
+}

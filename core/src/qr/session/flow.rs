@@ -150,7 +150,9 @@ impl QrSession {
         }
         match order.state {
             S::Polling => self.poll(out_trade_no, None, cancel),
-            S::Requested | S::Cancelling | S::Refunding => self.finish(&order),
+            S::Requested | S::Cancelling | S::Refunding => {
+                self.finish(&order, self.settings.cancel_attempts)
+            }
             _ => Ok(QrOutcome::from_order(&order)?),
         }
     }
@@ -189,8 +191,13 @@ impl QrSession {
         self.send_refund(out_trade_no, amount.fen())
     }
 
-    /// Drives an open order to its end (used by recovery and by a repeated attempt id).
-    pub(super) fn finish(&self, order: &QrOrder) -> Result<QrOutcome, QrError> {
+    /// Drives an open order to its end (used by recovery and by a repeated attempt id), with
+    /// at most `cancel_attempts` cancels so a recovery with the gateway down does not stall.
+    pub(super) fn finish(
+        &self,
+        order: &QrOrder,
+        cancel_attempts: u32,
+    ) -> Result<QrOutcome, QrError> {
         let id = order.out_trade_no.as_str();
         match order.state {
             S::Requested | S::Polling => {
@@ -199,7 +206,7 @@ impl QrSession {
                 {
                     return Ok(outcome);
                 }
-                self.close(id, T::OpQrNotPaid)
+                self.close_with(id, T::OpQrNotPaid, cancel_attempts)
             }
             S::Cancelling => {
                 let reason = order
@@ -207,7 +214,7 @@ impl QrSession {
                     .as_deref()
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(T::OpQrNotPaid);
-                self.close(id, reason)
+                self.close_with(id, reason, cancel_attempts)
             }
             S::Refunding => self.send_refund(id, order.refund_fen.unwrap_or(order.amount_fen)),
             _ => Ok(QrOutcome::from_order(order)?),
@@ -219,7 +226,7 @@ impl QrSession {
             return Err(not_usable(order, "a new payment with this attempt id"));
         }
         if order.state.is_open() {
-            self.finish(order)
+            self.finish(order, self.settings.cancel_attempts)
         } else {
             Ok(QrOutcome::from_order(order)?)
         }
@@ -330,10 +337,14 @@ impl QrSession {
     /// Journals `cancelling` with `reason`, then cancels on the gateway (up to
     /// `cancel_attempts` times). A payment that landed first is reversed by the cancel and
     /// recorded as refunded. If the gateway stays unreachable the order stays `cancelling`.
-    pub(super) fn close(&self, id: &str, reason: T) -> Result<QrOutcome, QrError> {
+    fn close(&self, id: &str, reason: T) -> Result<QrOutcome, QrError> {
+        self.close_with(id, reason, self.settings.cancel_attempts)
+    }
+
+    fn close_with(&self, id: &str, reason: T, attempts: u32) -> Result<QrOutcome, QrError> {
         self.record(id, S::Cancelling, with_code(reason))?;
         crashpoint::reached("qr.cancelling", "cancel");
-        for attempt in 0..self.settings.cancel_attempts.max(1) {
+        for attempt in 0..attempts.max(1) {
             if attempt > 0 {
                 self.clock.sleep(self.settings.poll_interval);
             }
@@ -348,7 +359,9 @@ impl QrSession {
                 }
             };
             match reply.verdict {
-                Verdict::Success => {
+                // A cancel "succeeding" on an order still shown as paid reversed nothing; the
+                // fall-through below queries and tries again.
+                Verdict::Success if reply.trade_state != Some(TradeState::Success) => {
                     let paid_back = reply.trade_state == Some(TradeState::Refund)
                         || reply.refund_fee.unwrap_or(0) > 0;
                     return if paid_back {

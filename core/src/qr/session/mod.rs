@@ -116,7 +116,7 @@ impl QrSession {
                 order.out_trade_no,
                 order.state.as_str()
             );
-            outcomes.push(self.finish(&order)?);
+            outcomes.push(self.finish(&order, 1)?);
         }
         Ok(outcomes)
     }
