@@ -82,6 +82,18 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "ACC_INVALID_CARD" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "卡号无效" "Invalid card number";
     "ACC_CARD_NOT_SUPPORTED" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "不支持此卡" "Card not supported";
     "ACC_SERVICE_NOT_ALLOWED" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "此卡不允许该交易" "Card does not allow this service";
+    "NET_QR_GATEWAY_UNREACHABLE" Network true TryAgainLater [CheckNetwork, RetryLater] CARD "无法连接扫码支付网关" "Cannot reach the QR payment gateway";
+    "NET_QR_BAD_SIGNATURE" Network true TryAgainLater [RetryLater, ContactSupport] CARD "支付网关应答签名校验失败，订单将查询确认" "QR gateway response signature did not verify; the order will be queried";
+    "NET_QR_GATEWAY_ERROR" Network true TryAgainLater [Retry, RetryLater] CARD "扫码支付网关系统繁忙" "QR payment gateway reported a system error";
+    "NET_QR_UNRESOLVED" Network true TryAgainLater [CheckNetwork, RetryLater] CARD "订单结果未确认，网关恢复后将自动撤销（如已扣款将退回）" "Order outcome not confirmed; it is cancelled automatically (any charge returned) once the gateway is reachable";
+    "SW_QR_REQUEST_REJECTED" Software false TerminalUnavailable [CheckConfiguration, ContactSupport] CARD "支付网关拒绝请求（签名或参数错误）" "QR gateway rejected the request (signature or parameters)";
+    "OP_QR_NOT_PAID" Operator true NotCompleted [Retry] CARD "顾客未在规定时间内完成支付，订单已撤销" "Customer did not pay in time; the order was cancelled";
+    "OP_QR_USER_CANCELLED" Operator true Cancelled [Retry] CARD "顾客已取消支付" "Customer cancelled the payment";
+    "OP_QR_ORDER_CLOSED" Operator false NotCompleted [CheckOriginalTransaction] NONE "订单已关闭或已撤销" "Order already closed or cancelled";
+    "OP_QR_REFUND_REFUSED" Operator false NotCompleted [CheckOriginalTransaction, ContactSupport] NONE "支付网关拒绝退款" "Refund refused by the QR gateway";
+    "ACC_QR_CODE_INVALID" Account true UseOtherPayment [Retry, KeyInCode] CARD "付款码无效或已过期，请顾客刷新付款码" "Payment code invalid or expired; ask the customer to refresh it";
+    "ACC_QR_INSUFFICIENT" Account false InsufficientFunds [UseAnotherCard] CARD "顾客账户余额不足" "Customer's wallet balance is insufficient";
+    "ACC_QR_DECLINED" Account false UseOtherPayment [UseAnotherCard, ContactSupport] CARD "支付机构拒绝交易" "Payment declined by the wallet provider";
 };
 
 pub(super) fn find(code: &str) -> Option<&'static LocalCodeInfo> {

@@ -80,6 +80,18 @@ local_codes! {
     AccInvalidCard = "ACC_INVALID_CARD",
     AccCardNotSupported = "ACC_CARD_NOT_SUPPORTED",
     AccServiceNotAllowed = "ACC_SERVICE_NOT_ALLOWED",
+    NetQrGatewayUnreachable = "NET_QR_GATEWAY_UNREACHABLE",
+    NetQrBadSignature = "NET_QR_BAD_SIGNATURE",
+    NetQrGatewayError = "NET_QR_GATEWAY_ERROR",
+    NetQrUnresolved = "NET_QR_UNRESOLVED",
+    SwQrRequestRejected = "SW_QR_REQUEST_REJECTED",
+    OpQrNotPaid = "OP_QR_NOT_PAID",
+    OpQrUserCancelled = "OP_QR_USER_CANCELLED",
+    OpQrOrderClosed = "OP_QR_ORDER_CLOSED",
+    OpQrRefundRefused = "OP_QR_REFUND_REFUSED",
+    AccQrCodeInvalid = "ACC_QR_CODE_INVALID",
+    AccQrInsufficient = "ACC_QR_INSUFFICIENT",
+    AccQrDeclined = "ACC_QR_DECLINED",
 }
 
 const HOST_PREFIX: &str = "HOST_DECLINED_";

@@ -106,6 +106,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         batch_no INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 4: QR gateway orders. Keyed by out_trade_no (the caller's attempt id), which the gateway
+    // also uses as its idempotency key. Only the masked payment code is kept: the full code is
+    // a bearer credential.
+    r#"
+    CREATE TABLE qr_orders (
+        out_trade_no     TEXT PRIMARY KEY,
+        mode             TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        amount_fen       INTEGER NOT NULL CHECK (amount_fen >= 0),
+        currency         TEXT NOT NULL,
+        scheme           TEXT,
+        code_masked      TEXT,
+        gateway_trade_no TEXT,
+        code_url         TEXT,
+        refunded_fen     INTEGER NOT NULL DEFAULT 0 CHECK (refunded_fen >= 0),
+        refund_fen       INTEGER CHECK (refund_fen >= 0),
+        termination_code TEXT,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX qr_orders_state ON qr_orders (state);
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

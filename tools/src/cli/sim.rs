@@ -1,4 +1,5 @@
-//! `smartpos sim --listen ADDR [--ledger FILE]`: the acquirer simulator as a TCP server.
+//! `smartpos sim --listen ADDR [--ledger FILE] [--qr-listen ADDR]`: the acquirer simulator as a
+//! TCP server, and optionally the simulated QR gateway over HTTP beside it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,8 +7,10 @@ use std::sync::Arc;
 
 use super::{CliError, CliResult};
 use crate::demo_setup;
+use crate::sim::gateway::{DEMO_SIGNING_KEY, GatewayServer, QrGateway};
 use crate::sim::ledger::Ledger;
 use crate::sim::{Acquirer, SimServer};
+use smartpos_core::ports::SystemClock;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,6 +20,9 @@ pub struct Args {
     /// Keep the ledger in this JSON file: loaded at start if it exists, saved after every change.
     #[arg(long)]
     pub ledger: Option<PathBuf>,
+    /// Also serve the simulated QR gateway (HTTP, demo signing key) on this address.
+    #[arg(long)]
+    pub qr_listen: Option<SocketAddr>,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -41,6 +47,21 @@ pub fn run(args: Args) -> CliResult {
         demo_setup::DEMO_TERMINAL_ID,
         demo_setup::DEMO_MERCHANT_ID
     );
+    // Held until the acquirer stops, so both serve for the life of the process.
+    let _qr = match args.qr_listen {
+        Some(listen) => {
+            let gateway = QrGateway::new(
+                DEMO_SIGNING_KEY,
+                demo_setup::DEMO_MERCHANT_ID,
+                Arc::new(SystemClock),
+            );
+            let qr = GatewayServer::start(Arc::new(gateway), listen)
+                .map_err(|e| CliError::new(format!("cannot listen on {listen}: {e}")))?;
+            println!("QR gateway listening on {} (demo signing key)", qr.url());
+            Some(qr)
+        }
+        None => None,
+    };
     server.wait();
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! authorises, and keeps every money movement as a posting operators can audit.
 
 pub mod faults;
+pub mod gateway;
 pub mod host;
 pub mod ledger;
 pub mod server;
