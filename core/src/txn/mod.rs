@@ -16,6 +16,7 @@ mod online;
 mod outcome;
 mod receipt;
 mod recovery;
+mod reprint;
 mod request;
 mod reversal;
 mod settlement;
@@ -26,6 +27,7 @@ pub use config::TerminalConfig;
 pub use kind::{KindSpec, MoneyEffect, TxnKind};
 pub use outcome::{Approval, Outcome};
 pub use recovery::RecoveryReport;
+pub use reprint::{ReprintError, UnprintedReceipt};
 pub use request::{
     BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,
