@@ -143,7 +143,10 @@ pub(crate) fn guard<T>(
     // Not in this crate's own unit tests: their failure messages come through the default hook.
     #[cfg(not(test))]
     QUIET_PANIC_HOOK.call_once(install_quiet_panic_hook);
-    match catch_unwind(AssertUnwindSafe(body)) {
+    GUARDED.with(|depth| depth.set(depth.get() + 1));
+    let caught = catch_unwind(AssertUnwindSafe(body));
+    GUARDED.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    match caught {
         Ok(result) => result,
         Err(payload) => {
             let detail = panic_detail(payload.as_ref());
@@ -159,13 +162,22 @@ pub(crate) fn guard<T>(
 #[cfg(not(test))]
 static QUIET_PANIC_HOOK: Once = Once::new();
 
-/// Replaces the default hook (message, thread name and a backtrace hint on stderr) with one line
-/// naming where the panic happened. The message is left out: it may interpolate runtime data;
-/// the guard reports the literal ones through `SmartPosError::Internal`.
+thread_local! {
+    /// How many guards this thread is inside: a panic there is reported by the guard itself.
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Replaces the default hook (message, thread name and a backtrace hint on stderr): a panic inside
+/// a guard is logged by the guard and returned as `SmartPosError::Internal`, so the hook stays
+/// silent; any other prints one line naming where it happened. The message is left out: it may
+/// interpolate runtime data.
 #[cfg(not(test))]
 fn install_quiet_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         use std::io::Write;
+        if GUARDED.with(|depth| depth.get() > 0) {
+            return;
+        }
         let at = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
