@@ -229,6 +229,18 @@ class JournalFlowTest {
     }
 
     @Test
+    fun `a PIN bypass with the demo card is approved, as the emulator test of the sample expects`() = runBlocking<Unit> {
+        val bypass = object : com.smartpos.core.PinPad {
+            override fun onlinePin(panDigits: String, amountFen: ULong): ByteArray? = null
+        }
+        val c = config.copy(journalPath = dir.resolve("bypass.db").toString())
+        PaymentTerminal.open(c, reader, bypass, printer).use { t ->
+            assertTrue(t.signOn() is SignOnOutcome.SignedOn)
+            assertEquals("622202******0015", approved(t.sale("bypass-1", 100UL)).panMasked)
+        }
+    }
+
+    @Test
     fun `the optional ports can be fitted and the terminal works with them`() = runBlocking<Unit> {
         approved(pos.sale("with-ports", 200UL))
         // The core of this version reads these ports only for diagnostics; whatever it calls must
