@@ -73,15 +73,20 @@ kotlin {
 }
 
 /**
- * Builds libsmartpos_ffi.so for each ABI with cargo-ndk (release profile: LTO, stripped),
- * aligned for 16 KB pages (Android 15+ devices may use them; Play requires it for new apps).
- * Its own target dir, so the RUSTFLAGS do not invalidate the host build.
+ * Builds libsmartpos_ffi.so for each ABI with cargo-ndk (release profile, LTO), aligned for
+ * 16 KB pages (Android 15+ devices may use them; Play requires it for new apps). Its own target
+ * dir, so the RUSTFLAGS do not invalidate the host build.
+ *
+ * The workspace's release profile strips symbols, which would also remove the UNIFFI_META_*
+ * symbols uniffi-bindgen reads in library mode; here only debug info is stripped, and AGP's
+ * packaging (strip{Variant}DebugSymbols) strips the rest from the .so that goes into the APK.
  */
 val cargoNdk by tasks.registering(Exec::class) {
     group = "rust"
     description = "cargo ndk build --release -p smartpos-ffi for ${abis.joinToString()}"
     workingDir = repoRoot
     environment("RUSTFLAGS", "-C link-arg=-Wl,-z,max-page-size=16384")
+    environment("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
     environment("CARGO_TARGET_DIR", File(repoRoot, "target/android").path)
     commandLine(
         buildList {

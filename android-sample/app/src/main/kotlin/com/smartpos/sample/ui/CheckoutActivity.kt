@@ -25,6 +25,7 @@ import com.smartpos.sample.shell.OutcomePresenter
 import com.smartpos.sample.shell.PayMethod
 import java.util.Locale
 import java.util.UUID
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 
@@ -110,6 +111,11 @@ class CheckoutActivity : ComponentActivity() {
                 }
             } catch (e: SmartPosException) {
                 CheckoutEvent.Failed(e)
+            } catch (e: CancellationException) {
+                // The core has stopped and journaled the ending; show it, unless the activity
+                // itself is going away (then the scope is cancelled and nothing is rendered).
+                if (!isFinishing && !isDestroyed) on(CheckoutEvent.Cancelled)
+                throw e
             }
             on(event)
         }

@@ -51,6 +51,9 @@ sealed interface CheckoutEvent {
 
     data class Reprinted(val outcome: ReprintOutcome) : CheckoutEvent
 
+    /** The merchant cancelled the running payment (its coroutine ended with a cancellation). */
+    data object Cancelled : CheckoutEvent
+
     /** Try again after a termination the core says a retry can help: a new attempt. */
     data object Retry : CheckoutEvent
 
@@ -82,8 +85,10 @@ class CheckoutMachine(
                 CheckoutState.Done(state.amount, state.method, state.attemptId, presenter.present(event.outcome))
             is CheckoutEvent.Failed ->
                 CheckoutState.Done(state.amount, state.method, state.attemptId, presenter.failed(event.error))
+            CheckoutEvent.Cancelled ->
+                CheckoutState.Done(state.amount, state.method, state.attemptId, presenter.cancelled())
             // Keys, choices and reprints cannot interrupt a running payment; cancel goes through
-            // the coroutine, and its outcome arrives as Finished.
+            // the coroutine, which reports Cancelled once the core has stopped.
             else -> state
         }
         is CheckoutState.Done -> when (event) {

@@ -98,6 +98,21 @@ class OutcomePresenter(private val language: Language) {
         )
     }
 
+    /**
+     * The merchant cancelled. The core has journaled how the payment ended and reverses it if
+     * the host may have seen it, so nothing is charged.
+     */
+    fun cancelled(): ResultScreen = ResultScreen(
+        tone = Tone.FAILURE,
+        title = t("交易已取消", "Payment cancelled"),
+        explanation = t("未扣款", "The customer was not charged"),
+        remedies = emptyList(),
+        alternative = null,
+        code = null,
+        canRetry = true,
+        canReprint = false,
+    )
+
     /** A one-line status after a reprint. */
     fun reprinted(r: ReprintOutcome): String = when (r) {
         is ReprintOutcome.Printed -> t("已重打印", "Receipt reprinted")

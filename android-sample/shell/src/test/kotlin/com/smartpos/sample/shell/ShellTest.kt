@@ -85,6 +85,10 @@ class ShellTest {
         s = m.reduce(s, CheckoutEvent.Reprinted(ReprintOutcome.Printed(approval.receipt)))
         assertEquals("Receipt reprinted", (s as CheckoutState.Done).reprintStatus)
         assertEquals(CheckoutState.EnteringAmount(), m.reduce(s, CheckoutEvent.NewSale))
+
+        val cancelled = m.reduce(CheckoutState.Paying(paying.amount, PayMethod.CARD, "attempt-c"), CheckoutEvent.Cancelled)
+        assertEquals("Payment cancelled", (cancelled as CheckoutState.Done).screen.title)
+        assertTrue(cancelled.screen.canRetry && !cancelled.screen.canReprint)
     }
 
     @Test
