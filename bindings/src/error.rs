@@ -1,6 +1,8 @@
 //! The one error type every export returns, and the guard that keeps panics inside Rust.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+#[cfg(not(test))]
+use std::sync::Once;
 
 use smartpos_core::money::AmountError;
 
@@ -27,6 +29,12 @@ pub enum SmartPosError {
     /// The key vault refused an operation (e.g. no working keys before sign-on).
     #[error("key vault: {detail}")]
     KeyVault { detail: String },
+    /// No transaction with this attempt id is in the journal.
+    #[error("no transaction with attempt id {attempt_id:?}")]
+    UnknownAttempt { attempt_id: String },
+    /// The transaction has no receipt to reprint (it was not approved); `state` says what it is.
+    #[error("transaction {attempt_id:?} has no receipt: it is {state}")]
+    NoReceipt { attempt_id: String, state: String },
     /// The object was closed; open a new one.
     #[error("{object} is closed")]
     Closed { object: String },
@@ -93,6 +101,27 @@ impl From<smartpos_core::store::StoreError> for SmartPosError {
     }
 }
 
+impl From<smartpos_core::txn::ReprintError> for SmartPosError {
+    fn from(e: smartpos_core::txn::ReprintError) -> Self {
+        use smartpos_core::txn::ReprintError;
+        match e {
+            ReprintError::UnknownAttempt { attempt_id } => {
+                SmartPosError::UnknownAttempt { attempt_id }
+            }
+            ReprintError::NoReceipt { attempt_id, state } => SmartPosError::NoReceipt {
+                attempt_id,
+                state: state.to_string(),
+            },
+            ReprintError::Journal(e) => e.into(),
+            // A printer fault is an outcome, handled by the caller; anything newer is a journal
+            // problem as far as this version knows.
+            other => SmartPosError::Journal {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
 impl From<smartpos_core::crypto::VaultError> for SmartPosError {
     fn from(e: smartpos_core::crypto::VaultError) -> Self {
         SmartPosError::KeyVault {
@@ -111,7 +140,13 @@ pub(crate) fn guard<T>(
     operation: &'static str,
     body: impl FnOnce() -> Result<T, SmartPosError>,
 ) -> Result<T, SmartPosError> {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    // Not in this crate's own unit tests: their failure messages come through the default hook.
+    #[cfg(not(test))]
+    QUIET_PANIC_HOOK.call_once(install_quiet_panic_hook);
+    GUARDED.with(|depth| depth.set(depth.get() + 1));
+    let caught = catch_unwind(AssertUnwindSafe(body));
+    GUARDED.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    match caught {
         Ok(result) => result,
         Err(payload) => {
             let detail = panic_detail(payload.as_ref());
@@ -122,6 +157,34 @@ pub(crate) fn guard<T>(
             })
         }
     }
+}
+
+#[cfg(not(test))]
+static QUIET_PANIC_HOOK: Once = Once::new();
+
+thread_local! {
+    /// How many guards this thread is inside: a panic there is reported by the guard itself.
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Replaces the default hook (message, thread name and a backtrace hint on stderr): a panic inside
+/// a guard is logged by the guard and returned as `SmartPosError::Internal`, so the hook stays
+/// silent; any other prints one line naming where it happened. The message is left out: it may
+/// interpolate runtime data.
+#[cfg(not(test))]
+fn install_quiet_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        use std::io::Write;
+        if GUARDED.with(|depth| depth.get() > 0) {
+            return;
+        }
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "an unknown place".into());
+        // A closed stderr must not turn the report of a panic into a second one.
+        let _ = writeln!(std::io::stderr().lock(), "smartpos-ffi: panic at {at}");
+    }));
 }
 
 /// Only a literal panic message (a `&'static str` written by a programmer) is passed on.

@@ -7,8 +7,10 @@ uniffi::setup_scaffolding!();
 mod android;
 mod config;
 mod error;
+mod history;
 mod logging;
 mod money;
+mod optional_ports;
 mod outcome;
 mod ports;
 mod terminal;
@@ -17,12 +19,20 @@ mod test_hooks;
 
 pub use config::TerminalConfigRecord;
 pub use error::{AmountProblem, SmartPosError};
+pub use history::{
+    PendingAdviceRecord, PendingReversalRecord, PendingWorkRecord, StorageFaultRecord,
+    TransactionState, TransactionSummaryRecord, UnprintedReceiptRecord,
+};
 pub use logging::{LogLevel, init_logging};
 pub use money::{AmountRecord, format_amount, parse_amount};
+pub use optional_ports::{
+    Audience, CellularGeneration, Confirmation, GeoFixRecord, Location, NetworkLink,
+    NetworkMonitor, NetworkStatusRecord, Prompt, PromptTextRecord, Scanner, TerminalPorts,
+};
 pub use outcome::{
     ApprovalRecord, Cause, Outcome, PaymentMethod, ReceiptLineRecord, ReceiptRecord,
-    RecoveryRecord, RemedyCode, RemedyRecord, SettlementOutcome, SettlementRecord, SignOnOutcome,
-    SignOnRecord, TerminationRecord, TransactionKind,
+    RecoveryRecord, RemedyCode, RemedyRecord, ReprintOutcome, SettlementOutcome, SettlementRecord,
+    SignOnOutcome, SignOnRecord, TerminationRecord, TransactionKind,
 };
 pub use ports::{CardPresentationRecord, CardReader, PinPad, PortError, Printer};
 pub use terminal::{CancelHandle, Terminal};

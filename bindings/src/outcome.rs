@@ -358,6 +358,14 @@ impl From<Result<SettlementReport, Termination>> for SettlementOutcome {
     }
 }
 
+/// How a reprint ended. A printer fault is explained like any device fault; the receipt stays
+/// waiting for the next reprint.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ReprintOutcome {
+    Printed { receipt: ReceiptRecord },
+    PrinterFailed { termination: TerminationRecord },
+}
+
 /// What a recovery pass found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct RecoveryRecord {

@@ -1,4 +1,4 @@
-//! The ports the Kotlin shell implements (card reader, PIN pad, printer) as UniFFI foreign
+//! The ports every terminal has (card reader, PIN pad, printer) as UniFFI foreign
 //! traits, and the adapters that make them the core's `ports` traits.
 //!
 //! A Kotlin port reports a hardware problem by throwing a `PortException`; the adapter turns it
@@ -41,6 +41,11 @@ pub enum PortError {
     PinEntryCancelled,
     #[error("PIN entry timed out")]
     PinEntryTimeout,
+    #[error("scanner failure: {detail}")]
+    Scanner { detail: String },
+    /// The merchant screen or customer display could not show a prompt.
+    #[error("display failure: {detail}")]
+    Display { detail: String },
     /// The port threw something other than a `PortException` (a bug in the shell).
     #[error("the port threw an unexpected exception")]
     Unexpected,
@@ -55,17 +60,21 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PortError {
 
 /// Which port failed, so a generic failure is reported as that port's fault.
 #[derive(Debug, Clone, Copy)]
-enum Port {
+pub(crate) enum Port {
     Reader,
     PinPad,
     Printer,
+    Scanner,
+    Prompt,
 }
 
-fn fault(port: Port, e: PortError) -> DeviceFault {
+pub(crate) fn fault(port: Port, e: PortError) -> DeviceFault {
     let generic = |message: String| match port {
         Port::Reader => DeviceFault::ReaderFailure { message },
         Port::PinPad => DeviceFault::PinPadFailure { message },
         Port::Printer => DeviceFault::PrinterOther { message },
+        Port::Scanner => DeviceFault::ScannerFailure { message },
+        Port::Prompt => DeviceFault::Other { message },
     };
     match e {
         PortError::PrinterOutOfPaper => DeviceFault::PrinterOutOfPaper,
@@ -78,6 +87,8 @@ fn fault(port: Port, e: PortError) -> DeviceFault {
         PortError::PinPad { detail: message } => DeviceFault::PinPadFailure { message },
         PortError::PinEntryCancelled => DeviceFault::PinEntryCancelled,
         PortError::PinEntryTimeout => DeviceFault::PinEntryTimeout,
+        PortError::Scanner { detail: message } => DeviceFault::ScannerFailure { message },
+        PortError::Display { detail: message } => DeviceFault::Other { message },
         PortError::Unexpected => generic(format!("unexpected exception in the {port:?} port")),
     }
 }

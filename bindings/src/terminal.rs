@@ -6,11 +6,13 @@ use std::sync::{Arc, Mutex};
 use smartpos_core::crypto::SoftwareVault;
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::SystemClock;
-use smartpos_core::txn::{self, EntryOptions, Original, Ports};
+use smartpos_core::txn::{self, EntryOptions, Original, Ports, ReprintError};
 
 use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
-use crate::outcome::{Outcome, RecoveryRecord, SettlementOutcome, SignOnOutcome};
+use crate::history::{PendingWorkRecord, StorageFaultRecord, TransactionSummaryRecord};
+use crate::optional_ports::TerminalPorts;
+use crate::outcome::{Outcome, RecoveryRecord, ReprintOutcome, SettlementOutcome, SignOnOutcome};
 use crate::ports::{CardReader, CardReaderAdapter, PinPad, PinPadAdapter, Printer, PrinterAdapter};
 
 /// Stops a running call: create one per call, pass it in, call `cancel()` from any thread.
@@ -66,9 +68,20 @@ fn entry(chip_failed: bool) -> EntryOptions {
     EntryOptions { chip_failed }
 }
 
+fn follow_up(attempt_id: String, original_stan: u32, amount_fen: u64) -> txn::FollowUpRequest {
+    txn::FollowUpRequest {
+        attempt_id,
+        original: Original {
+            stan: original_stan,
+        },
+        amount_fen,
+    }
+}
+
 #[uniffi::export]
 impl Terminal {
-    /// Opens the journal, runs recovery (armed reversals are sent) and returns the terminal.
+    /// Opens the journal, runs recovery (armed reversals are sent) and returns the terminal,
+    /// with no optional ports fitted (see `open_with_ports`).
     #[uniffi::constructor]
     pub fn open(
         config: TerminalConfigRecord,
@@ -76,22 +89,42 @@ impl Terminal {
         pin_pad: Arc<dyn PinPad>,
         printer: Arc<dyn Printer>,
     ) -> Result<Arc<Self>, SmartPosError> {
+        Self::open_with_ports(
+            config,
+            card_reader,
+            pin_pad,
+            printer,
+            TerminalPorts::default(),
+        )
+    }
+
+    /// `open` with the optional ports the terminal has (scanner, network monitor, location,
+    /// prompts); a null port means "not fitted".
+    #[uniffi::constructor]
+    pub fn open_with_ports(
+        config: TerminalConfigRecord,
+        card_reader: Arc<dyn CardReader>,
+        pin_pad: Arc<dyn PinPad>,
+        printer: Arc<dyn Printer>,
+        optional: TerminalPorts,
+    ) -> Result<Arc<Self>, SmartPosError> {
         let mut config = config;
         guard("Terminal.open", move || {
             let converted = config.to_core();
             config.wipe_secrets();
             let (core_config, vault) = converted?;
             let vault = Arc::new(vault);
+            let (scanner, network, location, prompt) = optional.to_core();
             let ports = Ports {
                 card_reader: Arc::new(CardReaderAdapter(card_reader)),
                 pin_pad: Arc::new(PinPadAdapter(pin_pad)),
                 printer: Arc::new(PrinterAdapter(printer)),
                 vault: vault.clone(),
                 clock: Arc::new(SystemClock),
-                scanner: None,
-                network: None,
-                location: None,
-                prompt: None,
+                scanner,
+                network,
+                location,
+                prompt,
             };
             let core = txn::Terminal::open(core_config, ports)?;
             Ok(Arc::new(Terminal {
@@ -203,14 +236,34 @@ impl Terminal {
         cancel: Arc<CancelHandle>,
     ) -> Result<Outcome, SmartPosError> {
         guard("Terminal.completion", || {
-            let req = txn::FollowUpRequest {
-                attempt_id,
-                original: Original {
-                    stan: original_stan,
-                },
-                amount_fen,
-            };
+            let req = follow_up(attempt_id, original_stan, amount_fen);
             Ok(self.core()?.completion(&req, &cancel.inner).into())
+        })
+    }
+
+    /// Voids a pre-authorisation of the current batch (releases the hold), named by its STAN.
+    pub fn pre_auth_void(
+        &self,
+        attempt_id: String,
+        original_stan: u32,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.pre_auth_void", || {
+            let req = follow_up(attempt_id, original_stan, 0);
+            Ok(self.core()?.pre_auth_void(&req, &cancel.inner).into())
+        })
+    }
+
+    /// Voids a completion of the current batch, named by its STAN.
+    pub fn completion_void(
+        &self,
+        attempt_id: String,
+        original_stan: u32,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<Outcome, SmartPosError> {
+        guard("Terminal.completion_void", || {
+            let req = follow_up(attempt_id, original_stan, 0);
+            Ok(self.core()?.completion_void(&req, &cancel.inner).into())
         })
     }
 
@@ -227,6 +280,55 @@ impl Terminal {
     pub fn pending_reversals_count(&self) -> Result<u64, SmartPosError> {
         guard("Terminal.pending_reversals_count", || {
             Ok(self.core()?.pending_reversals()?.len() as u64)
+        })
+    }
+
+    /// The journal's transactions, newest first; card numbers masked (first 6, last 4).
+    pub fn history(&self) -> Result<Vec<TransactionSummaryRecord>, SmartPosError> {
+        guard("Terminal.history", || {
+            let records = self.core()?.transactions()?;
+            Ok(records.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Reversals and advices the host still has to confirm, and receipts waiting for a reprint.
+    pub fn pending_work(&self) -> Result<PendingWorkRecord, SmartPosError> {
+        guard("Terminal.pending_work", || {
+            let core = self.core()?;
+            Ok(PendingWorkRecord::read(&core)?)
+        })
+    }
+
+    /// Prints the duplicate receipt of an approved transaction again, from the journal. A
+    /// printer fault is an outcome (`PrinterFailed`), as in a payment; an attempt id the journal
+    /// does not know, or one that was not approved, is an exception.
+    pub fn reprint(&self, attempt_id: String) -> Result<ReprintOutcome, SmartPosError> {
+        guard("Terminal.reprint", || {
+            match self.core()?.reprint(&attempt_id) {
+                Ok(receipt) => Ok(ReprintOutcome::Printed {
+                    receipt: (&receipt).into(),
+                }),
+                Err(ReprintError::Printer(fault)) => Ok(ReprintOutcome::PrinterFailed {
+                    termination: fault.termination().into(),
+                }),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    /// The corrupt journal found at open, until the operator acknowledges it; payments are
+    /// refused (`SW_STORAGE_CORRUPT`) while there is one.
+    pub fn storage_fault(&self) -> Result<Option<StorageFaultRecord>, SmartPosError> {
+        guard("Terminal.storage_fault", || {
+            Ok(self.core()?.unacknowledged_storage_fault().map(Into::into))
+        })
+    }
+
+    /// The operator has seen the storage fault: payments resume on the fresh journal.
+    pub fn acknowledge_storage_fault(&self) -> Result<(), SmartPosError> {
+        guard("Terminal.acknowledge_storage_fault", || {
+            self.core()?.acknowledge_storage_fault();
+            Ok(())
         })
     }
 

@@ -17,6 +17,7 @@ mod online;
 mod outcome;
 mod receipt;
 mod recovery;
+mod reprint;
 mod request;
 mod reversal;
 mod settlement;
@@ -29,6 +30,7 @@ pub use health::local_time_fields;
 pub use kind::{KindSpec, MoneyEffect, TxnKind};
 pub use outcome::{Approval, Outcome};
 pub use recovery::RecoveryReport;
+pub use reprint::{ReprintError, UnprintedReceipt};
 pub use request::{
     BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,

@@ -3,14 +3,19 @@ package com.smartpos
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardReader
 import com.smartpos.core.Outcome
+import com.smartpos.core.PendingWorkRecord
 import com.smartpos.core.PinPad
 import com.smartpos.core.Printer
 import com.smartpos.core.RecoveryRecord
+import com.smartpos.core.ReprintOutcome
 import com.smartpos.core.SettlementOutcome
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.SmartPosException
+import com.smartpos.core.StorageFaultRecord
 import com.smartpos.core.Terminal
 import com.smartpos.core.TerminalConfigRecord
+import com.smartpos.core.TerminalPorts
+import com.smartpos.core.TransactionSummaryRecord
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.Dispatchers
@@ -35,14 +40,19 @@ class PaymentTerminal(
     val terminal: Terminal,
 ) : AutoCloseable {
     companion object {
-        /** Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config. */
+        /**
+         * Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config.
+         * [optional] names the scanner, network monitor, location and prompt ports the terminal
+         * has; leave a field null when it has none.
+         */
         suspend fun open(
             config: TerminalConfigRecord,
             cardReader: CardReader,
             pinPad: PinPad,
             printer: Printer,
+            optional: TerminalPorts = TerminalPorts(),
         ): PaymentTerminal = withContext(Dispatchers.IO) {
-            PaymentTerminal(Terminal.open(config, cardReader, pinPad, printer))
+            PaymentTerminal(Terminal.openWithPorts(config, cardReader, pinPad, printer, optional))
         }
     }
 
@@ -65,6 +75,31 @@ class PaymentTerminal(
 
     suspend fun completion(attemptId: String, amountFen: ULong, originalStan: UInt): Outcome =
         cancellable { terminal.completion(attemptId, amountFen, originalStan, it) }
+
+    /** Releases a pre-authorisation hold, named by the pre-auth's STAN (voucher number). */
+    suspend fun preAuthVoid(attemptId: String, originalStan: UInt): Outcome =
+        cancellable { terminal.preAuthVoid(attemptId, originalStan, it) }
+
+    suspend fun completionVoid(attemptId: String, originalStan: UInt): Outcome =
+        cancellable { terminal.completionVoid(attemptId, originalStan, it) }
+
+    /** The journal's transactions, newest first; card numbers masked (first 6, last 4). */
+    suspend fun history(): List<TransactionSummaryRecord> = withContext(Dispatchers.IO) { terminal.history() }
+
+    /** Reversals and advices the host has not confirmed, and receipts waiting for a reprint. */
+    suspend fun pendingWork(): PendingWorkRecord = withContext(Dispatchers.IO) { terminal.pendingWork() }
+
+    /**
+     * Prints the duplicate receipt of an approved transaction again. A printer fault is
+     * [ReprintOutcome.PrinterFailed]; an unknown or unapproved attempt id throws
+     * [SmartPosException.UnknownAttempt] / [SmartPosException.NoReceipt].
+     */
+    suspend fun reprint(attemptId: String): ReprintOutcome = withContext(Dispatchers.IO) { terminal.reprint(attemptId) }
+
+    /** The corrupt journal found at open, until acknowledged; payments are refused meanwhile. */
+    suspend fun storageFault(): StorageFaultRecord? = withContext(Dispatchers.IO) { terminal.storageFault() }
+
+    suspend fun acknowledgeStorageFault() = withContext(Dispatchers.IO) { terminal.acknowledgeStorageFault() }
 
     suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
 

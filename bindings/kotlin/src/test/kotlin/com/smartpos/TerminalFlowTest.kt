@@ -108,7 +108,7 @@ class TerminalFlowTest {
     private fun terminated(o: Outcome) = (o as? Outcome.Terminated)?.termination ?: error("not terminated: $o")
 
     @Test
-    fun `card sale with PIN is approved and moves the ledger`() = runBlocking {
+    fun `card sale with PIN is approved and moves the ledger`() = runBlocking<Unit> {
         assertEquals(0L, acquirer.netFen())
         val a = approved(pos.sale("sale-1", 12_345UL))
         assertEquals(TransactionKind.SALE, a.kind)
@@ -131,7 +131,7 @@ class TerminalFlowTest {
     }
 
     @Test
-    fun `a decline explains itself`() = runBlocking {
+    fun `a decline explains itself`() = runBlocking<Unit> {
         reader.track2 = LOW_TRACK2
         val t = terminated(pos.sale("low-1", 5_000UL))
         assertEquals("HOST_DECLINED_51", t.code)
@@ -145,7 +145,7 @@ class TerminalFlowTest {
     }
 
     @Test
-    fun `a dropped response is reversed and the ledger returns to zero`() = runBlocking {
+    fun `a dropped response is reversed and the ledger returns to zero`() = runBlocking<Unit> {
         acquirer.injectNoResponse("0200")
         val t = terminated(pos.sale("drop-1", 4_200UL))
         assertEquals(Cause.NETWORK, t.cause)
@@ -154,7 +154,7 @@ class TerminalFlowTest {
     }
 
     @Test
-    fun `a printer fault after approval keeps the payment`() = runBlocking {
+    fun `a printer fault after approval keeps the payment`() = runBlocking<Unit> {
         printer.failWith = PortException.PrinterOutOfPaper()
         val a = approved(pos.sale("paper-1", 800UL))
         assertFalse(a.receiptPrinted)
@@ -184,7 +184,7 @@ class TerminalFlowTest {
     }
 
     @Test
-    fun `cancelling the coroutine cancels the payment`() = runBlocking {
+    fun `cancelling the coroutine cancels the payment`() = runBlocking<Unit> {
         val gate = CountDownLatch(1)
         reader.gate = gate
         val job = launch(Dispatchers.Default) { pos.sale("cancel-2", 1_000UL) }

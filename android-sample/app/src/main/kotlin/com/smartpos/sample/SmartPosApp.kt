@@ -1,0 +1,77 @@
+package com.smartpos.sample
+
+import android.app.Application
+import com.smartpos.PaymentTerminal
+import com.smartpos.SmartPos
+import com.smartpos.core.LogLevel
+import com.smartpos.core.TerminalConfigRecord
+import com.smartpos.core.TerminalPorts
+import com.smartpos.sample.adapters.BypassPinPad
+import com.smartpos.sample.adapters.ConnectivityNetworkMonitor
+import com.smartpos.sample.adapters.LastKnownLocation
+import com.smartpos.sample.adapters.LogcatVendorPrinter
+import com.smartpos.sample.adapters.PaymentCodeScanner
+import com.smartpos.sample.adapters.ReceiptPrinter
+import com.smartpos.sample.adapters.RoutingCardReader
+import com.smartpos.sample.adapters.StorageKeyStore
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+
+/**
+ * Process-wide wiring: loads the core, routes its logs to logcat and owns the one terminal.
+ * A terminal is a process singleton: one journal, one acquirer session, one call at a time.
+ */
+class SmartPosApp : Application() {
+    lateinit var cardReader: RoutingCardReader
+        private set
+    lateinit var scanner: PaymentCodeScanner
+        private set
+    lateinit var network: ConnectivityNetworkMonitor
+        private set
+    private val opening = Mutex()
+    private var terminal: PaymentTerminal? = null
+
+    override fun onCreate() {
+        super.onCreate()
+        // Before any binding call: runs JNI_OnLoad, which JNA's own loading would skip.
+        System.loadLibrary("smartpos_ffi")
+        SmartPos.initLogging(if (BuildConfig.DEBUG) LogLevel.DEBUG else LogLevel.INFO)
+        cardReader = RoutingCardReader(this)
+        scanner = PaymentCodeScanner(this)
+        network = ConnectivityNetworkMonitor(this).also { it.start() }
+    }
+
+    /** The terminal, opened on first use (opening runs recovery, so it may go online). */
+    suspend fun terminal(): PaymentTerminal = opening.withLock {
+        terminal ?: PaymentTerminal.open(
+            config = config(),
+            cardReader = cardReader,
+            pinPad = BypassPinPad(),
+            printer = ReceiptPrinter(LogcatVendorPrinter()),
+            optional = TerminalPorts(
+                scanner = scanner,
+                network = network,
+                location = LastKnownLocation(this),
+                prompt = null,
+            ),
+        ).also { terminal = it }
+    }
+
+    /**
+     * The demo terminal of the simulator (`smartpos sim`: tools/src/demo_setup.rs). A real
+     * deployment gets its identity from the acquirer's parameter download and its TMK from the
+     * key-injection facility into the vendor PIN pad, never from source code.
+     */
+    private fun config() = TerminalConfigRecord(
+        terminalId = "10000001",
+        merchantId = "898310048140001",
+        merchantName = "SmartPOS 演示商户 DEMO SHOP",
+        endpoints = listOf(BuildConfig.SIM_HOST),
+        connectTimeoutMs = 5_000UL,
+        responseTimeoutMs = 30_000UL,
+        cardTimeoutMs = 60_000UL,
+        journalPath = getDatabasePath("journal.db").also { it.parentFile?.mkdirs() }.path,
+        storageKey = StorageKeyStore(this).storageKey(),
+        tmkHex = "0123456789ABCDEFFEDCBA9876543210",
+    )
+}

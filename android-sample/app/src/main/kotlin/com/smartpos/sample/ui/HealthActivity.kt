@@ -1,0 +1,65 @@
+package com.smartpos.sample.ui
+
+import android.os.Bundle
+import android.widget.Button
+import android.widget.LinearLayout
+import android.widget.TextView
+import androidx.activity.ComponentActivity
+import androidx.lifecycle.lifecycleScope
+import com.smartpos.SmartPos
+import com.smartpos.core.SmartPosException
+import com.smartpos.sample.SmartPosApp
+import com.smartpos.sample.shell.HealthInput
+import com.smartpos.sample.shell.HealthPresenter
+import com.smartpos.sample.shell.Language
+import java.util.Locale
+import kotlinx.coroutines.launch
+
+/** Terminal health: storage, network, work owed to the host and the printer, core version. */
+class HealthActivity : ComponentActivity() {
+    private val app get() = application as SmartPosApp
+    private val presenter = HealthPresenter(if (Locale.getDefault().language == "zh") Language.ZH else Language.EN)
+    private lateinit var rows: LinearLayout
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        rows = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL; setPadding(32, 32, 32, 32) }
+        setContentView(rows)
+        refresh()
+    }
+
+    private fun refresh() {
+        lifecycleScope.launch {
+            rows.removeAllViews()
+            try {
+                val pos = app.terminal()
+                val fault = pos.storageFault()
+                val work = pos.pendingWork()
+                val input = HealthInput(SmartPos.version(), fault, work, app.network.status())
+                presenter.present(input).forEach { line ->
+                    rows.addView(TextView(this@HealthActivity).apply {
+                        textSize = 18f
+                        text = (if (line.ok) "✓ " else "✗ ") + line.label + ": " + line.value
+                    })
+                }
+                if (fault != null) {
+                    rows.addView(button("确认存储故障 Acknowledge storage fault") {
+                        lifecycleScope.launch { pos.acknowledgeStorageFault(); refresh() }
+                    })
+                }
+                work.unprintedReceipts.forEach { r ->
+                    rows.addView(button("重打印 Reprint ${r.attemptId.take(8)}") {
+                        lifecycleScope.launch { pos.reprint(r.attemptId); refresh() }
+                    })
+                }
+            } catch (e: SmartPosException) {
+                rows.addView(TextView(this@HealthActivity).apply { text = e.message })
+            }
+        }
+    }
+
+    private fun button(label: String, onClick: () -> Unit) = Button(this).apply {
+        text = label
+        setOnClickListener { onClick() }
+    }
+}
