@@ -14,6 +14,7 @@ mod journal;
 mod online;
 mod queue;
 mod records;
+mod risk_counters;
 mod schema;
 mod types;
 
@@ -25,6 +26,7 @@ pub use journal::Journal;
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
 pub use queue::{Advice, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
+pub use risk_counters::StagedRiskEvent;
 pub use types::{
     BatchNo, EntryMode, OpaqueBlob, ReversalReason, ReversalState, Stan, TxnKind, TxnState,
 };
