@@ -39,6 +39,8 @@ pub enum EnvelopeError {
     BadSignature,
     #[error("trusted public key must be 32 bytes, got {0}")]
     BadTrustedKey(usize),
+    #[error("not an Ed25519 private key (PKCS#8 document or 32-byte seed expected)")]
+    BadPrivateKey,
 }
 
 /// Returns the body of a verified envelope of `kind`.
@@ -119,6 +121,51 @@ fn split(bytes: &[u8], kind: Kind) -> Result<Parts<'_>, EnvelopeError> {
         body: &bytes[HEADER..body_end],
         signature: &bytes[body_end..],
     })
+}
+
+/// The signing side (the CLI, the back office, tests); terminals only verify. The private key
+/// is held by ring and never exposed.
+pub struct Signer {
+    key: Ed25519KeyPair,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer([redacted])")
+    }
+}
+
+impl Signer {
+    /// From a PKCS#8 v1 or v2 Ed25519 private key document (DER).
+    pub fn from_pkcs8(der: &[u8]) -> Result<Signer, EnvelopeError> {
+        Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+            .map(|key| Signer { key })
+            .map_err(|_| EnvelopeError::BadPrivateKey)
+    }
+
+    /// From a 32-byte RFC 8032 seed.
+    pub fn from_seed(seed: &[u8]) -> Result<Signer, EnvelopeError> {
+        Ed25519KeyPair::from_seed_unchecked(seed)
+            .map(|key| Signer { key })
+            .map_err(|_| EnvelopeError::BadPrivateKey)
+    }
+
+    /// A fresh PKCS#8 v2 document from the system RNG.
+    pub fn generate_pkcs8() -> Result<Vec<u8>, EnvelopeError> {
+        let rng = ring::rand::SystemRandom::new();
+        Ed25519KeyPair::generate_pkcs8(&rng)
+            .map(|doc| doc.as_ref().to_vec())
+            .map_err(|_| EnvelopeError::BadPrivateKey)
+    }
+
+    pub fn public_key(&self) -> Vec<u8> {
+        use ring::signature::KeyPair;
+        self.key.public_key().as_ref().to_vec()
+    }
+
+    pub fn seal(&self, kind: Kind, body: &[u8]) -> Vec<u8> {
+        seal(kind, body, &self.key)
+    }
 }
 
 /// Wraps `body` and signs it (the CLI and tests; terminals only verify).

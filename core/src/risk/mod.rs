@@ -33,7 +33,7 @@ pub use context::{
 pub use counters::{CounterQuery, Counters};
 pub use decision::{Decision, NeutralMessage, RuleId, StepUp, Verdict};
 pub use engine::RiskEngine;
-pub use envelope::{EnvelopeError, Kind as EnvelopeKind};
+pub use envelope::{EnvelopeError, Kind as EnvelopeKind, Signer};
 pub use hotlist::{HotList, HotListDelta, HotListError, MAX_ENTRIES as HOT_LIST_MAX};
 pub use rules::evaluate;
 

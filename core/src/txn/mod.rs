@@ -18,6 +18,7 @@ mod receipt;
 mod recovery;
 mod request;
 mod reversal;
+mod risk_check;
 mod settlement;
 mod sign_on;
 mod terminal;
@@ -30,6 +31,7 @@ pub use request::{
     BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,
 };
+pub use risk_check::RiskSetup;
 pub use settlement::{SettlementReport, upload_digits};
 pub use sign_on::SignOnResult;
 pub use terminal::{OpenError, Ports, StorageFault, Terminal};
