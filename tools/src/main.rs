@@ -33,6 +33,8 @@ enum Command {
     Journal(cli::journal::Args),
     /// Resolve what a killed process left: in-flight requests, reversals, advices.
     Recover(cli::recover::Args),
+    /// Risk rule bundles (export, sign, verify) and a pre-check on a given context.
+    Risk(cli::risk::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Pay(args) => cli::pay::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Recover(args) => cli::recover::run(args),
+        Command::Risk(args) => cli::risk::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

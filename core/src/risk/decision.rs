@@ -14,7 +14,7 @@ pub enum StepUp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "verdict", content = "steps")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Allow,
     StepUp(Vec<StepUp>),

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod journal;
 pub mod pay;
 pub mod recover;
+pub mod risk;
 pub mod settle;
 pub mod sim;
 pub mod tlv;
