@@ -31,7 +31,7 @@ pub enum Command {
         command: BundleCommand,
     },
     /// Evaluate one context and print the decision.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
 }
 
 #[derive(Debug, clap::Subcommand)]
