@@ -37,6 +37,8 @@ enum Command {
     Health(cli::health::Args),
     /// Termination statistics: today and 7 days, by cause and code, approval rate, latency.
     Report(cli::report::Args),
+    /// Risk rule bundles (export, sign, verify) and a pre-check on a given context.
+    Risk(cli::risk::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Recover(args) => cli::recover::run(args),
         Command::Health(args) => cli::health::run(args),
         Command::Report(args) => cli::report::run(args),
+        Command::Risk(args) => cli::risk::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

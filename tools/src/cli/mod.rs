@@ -9,6 +9,7 @@ pub mod journal;
 pub mod pay;
 pub mod recover;
 pub mod report;
+pub mod risk;
 pub mod settle;
 pub mod sim;
 pub mod tlv;
