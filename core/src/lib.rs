@@ -11,5 +11,6 @@ pub mod diag;
 pub mod host;
 pub mod money;
 pub mod ports;
+pub mod qr;
 pub mod store;
 pub mod txn;
