@@ -33,6 +33,10 @@ enum Command {
     Journal(cli::journal::Args),
     /// Resolve what a killed process left: in-flight requests, reversals, advices.
     Recover(cli::recover::Args),
+    /// EMVCo merchant-presented QR: parse a payload, or make one for a sale and draw it.
+    Qr(cli::qr::Args),
+    /// Which scheme a customer's payment code belongs to, or why it is not one.
+    Paycode(cli::paycode::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Pay(args) => cli::pay::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Recover(args) => cli::recover::run(args),
+        Command::Qr(args) => cli::qr::run(args),
+        Command::Paycode(args) => cli::paycode::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

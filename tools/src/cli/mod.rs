@@ -6,6 +6,8 @@ pub mod demo;
 pub mod explain;
 pub mod journal;
 pub mod pay;
+pub mod paycode;
+pub mod qr;
 pub mod recover;
 pub mod settle;
 pub mod sim;
