@@ -3,9 +3,11 @@
 //! Mode v1.1. The
 //! `crc` crate catalogues it as CRC-16/IBM-3740, the name the CRC RevEng catalogue settled on.
 
-use ::crc::{CRC_16_IBM_3740, Crc};
+use ::crc::{CRC_16_IBM_3740, Crc, Table};
 
-const CCITT_FALSE: Crc<u16> = Crc::<u16>::new(&CRC_16_IBM_3740);
+/// Slice-by-16 tables: payloads are a few hundred bytes and parsed on every scan, so the 8 KiB
+/// of tables buy a several-fold faster checksum than the byte-wise default.
+const CCITT_FALSE: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_IBM_3740);
 
 /// CRC-16/CCITT-FALSE of `bytes`.
 pub fn crc16_ccitt_false(bytes: &[u8]) -> u16 {

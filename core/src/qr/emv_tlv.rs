@@ -58,7 +58,8 @@ impl RawObject<'_> {
 /// Splits `text` into its data objects, in order. `base` is the byte offset of `text` in the whole
 /// payload, so nested templates report offsets a reader can find.
 pub fn split(text: &str, base: usize) -> Result<Vec<RawObject<'_>>, EmvTlvError> {
-    let mut out = Vec::new();
+    // A data object takes at least 4 bytes; most payload objects are 6 to 30.
+    let mut out = Vec::with_capacity(text.len() / 8 + 1);
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {

@@ -135,7 +135,7 @@ fn field_lines(f: &MpmField, parent: Option<u8>, depth: usize, lines: &mut Vec<S
             lines.push(format!("{pad}{:02} {name}: {}", f.id, f.value));
             if parent.is_none()
                 && f.id == 15
-                && let Ok(a) = UnionPayAccount::parse(&f.value)
+                && let Ok(a) = UnionPayAccount::parse(f.value)
             {
                 lines.push(format!(
                     "{pad}  acquirer IIN {}, forwarding IIN {}, merchant ID {}",

@@ -12,19 +12,19 @@ use crate::qr::emv_tlv::{self, RawObject};
 const MANDATORY: &[u8] = &[52, 53, 58, 59, 60];
 
 /// Parses and checks the CRC: a payload whose CRC does not match is rejected.
-pub fn parse(text: &str) -> Result<MpmPayload, MpmError> {
+pub fn parse(text: &str) -> Result<MpmPayload<'_>, MpmError> {
     let payload = parse_unverified(text)?;
     if !payload.crc.is_valid() {
         return Err(MpmError::CrcMismatch {
             expected: payload.crc.computed,
-            found: payload.crc.found,
+            found: payload.crc.found.to_owned(),
         });
     }
     Ok(payload)
 }
 
 /// [`parse`] for bytes from a scanner: they must be UTF-8.
-pub fn parse_bytes(bytes: &[u8]) -> Result<MpmPayload, MpmError> {
+pub fn parse_bytes(bytes: &[u8]) -> Result<MpmPayload<'_>, MpmError> {
     let text = std::str::from_utf8(bytes).map_err(|e| MpmError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
@@ -33,7 +33,7 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<MpmPayload, MpmError> {
 
 /// Parses without rejecting a wrong CRC, for tools that show what a payload holds; the CRC
 /// outcome is in [`MpmPayload::crc`]. Structure errors are still errors.
-pub fn parse_unverified(text: &str) -> Result<MpmPayload, MpmError> {
+pub fn parse_unverified(text: &str) -> Result<MpmPayload<'_>, MpmError> {
     // Scanners often append a line ending; nothing may follow the CRC, so trailing whitespace
     // can never be payload.
     let text = text.trim_end();
@@ -52,7 +52,7 @@ pub fn parse_unverified(text: &str) -> Result<MpmPayload, MpmError> {
     })
 }
 
-fn check_crc(text: &str, raw: &[RawObject<'_>]) -> Result<CrcCheck, MpmError> {
+fn check_crc<'a>(text: &str, raw: &[RawObject<'a>]) -> Result<CrcCheck<'a>, MpmError> {
     let last = raw.last().ok_or(MpmError::CrcMissing)?;
     if last.id != 63 {
         return match raw.iter().find(|o| o.id == 63) {
@@ -69,42 +69,46 @@ fn check_crc(text: &str, raw: &[RawObject<'_>]) -> Result<CrcCheck, MpmError> {
     // The CRC covers everything up to and including "6304", i.e. up to the CRC value.
     let covered = &text.as_bytes()[..last.value_offset()];
     Ok(CrcCheck {
-        found: last.value.to_owned(),
+        found: last.value,
         computed: crc16_hex(covered),
     })
 }
 
-fn to_fields(raw: &[RawObject<'_>], warnings: &mut Vec<MpmWarning>, root: bool) -> Vec<MpmField> {
+fn to_fields<'a>(
+    raw: &[RawObject<'a>],
+    warnings: &mut Vec<MpmWarning>,
+    root: bool,
+) -> Vec<MpmField<'a>> {
     let mut seen = [false; 100];
-    raw.iter()
-        .map(|o| {
-            let slot = &mut seen[usize::from(o.id)];
-            if *slot {
-                warnings.push(MpmWarning::DuplicateId {
-                    id: o.id,
-                    offset: o.offset,
-                });
-            }
-            *slot = true;
-            let sub_fields = if root && is_template(o.id) {
-                match emv_tlv::split(o.value, o.value_offset()) {
-                    Ok(sub) => Some(to_fields(&sub, warnings, false)),
-                    Err(reason) => {
-                        warnings.push(MpmWarning::TemplateNotParsed { id: o.id, reason });
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            MpmField {
+    let mut fields = Vec::with_capacity(raw.len());
+    fields.extend(raw.iter().map(|o| {
+        let slot = &mut seen[usize::from(o.id)];
+        if *slot {
+            warnings.push(MpmWarning::DuplicateId {
                 id: o.id,
                 offset: o.offset,
-                value: o.value.to_owned(),
-                sub_fields,
+            });
+        }
+        *slot = true;
+        let sub_fields = if root && is_template(o.id) {
+            match emv_tlv::split(o.value, o.value_offset()) {
+                Ok(sub) => Some(to_fields(&sub, warnings, false)),
+                Err(reason) => {
+                    warnings.push(MpmWarning::TemplateNotParsed { id: o.id, reason });
+                    None
+                }
             }
-        })
-        .collect()
+        } else {
+            None
+        };
+        MpmField {
+            id: o.id,
+            offset: o.offset,
+            value: o.value,
+            sub_fields,
+        }
+    }));
+    fields
 }
 
 fn check_rules(fields: &[MpmField], warnings: &mut Vec<MpmWarning>) -> Result<(), MpmError> {
@@ -117,16 +121,20 @@ fn check_rules(fields: &[MpmField], warnings: &mut Vec<MpmWarning>) -> Result<()
     }
     if pfi.value != "01" {
         warnings.push(MpmWarning::PayloadFormatIndicator {
-            found: pfi.value.clone(),
+            found: pfi.value.to_owned(),
         });
     }
-    let has = |id: u8| fields.iter().any(|f| f.id == id);
+    let mut present = [false; 100];
+    for f in fields {
+        present[usize::from(f.id)] = true;
+    }
+    let has = |id: u8| present[usize::from(id)];
     if let Some(poi) = fields.iter().find(|f| f.id == 1)
         && poi.value != "11"
         && poi.value != "12"
     {
         warnings.push(MpmWarning::InitiationMethod {
-            found: poi.value.clone(),
+            found: poi.value.to_owned(),
         });
     }
     if !(2..=51).any(has) {
@@ -138,10 +146,10 @@ fn check_rules(fields: &[MpmField], warnings: &mut Vec<MpmWarning>) -> Result<()
         }
     }
     if let Some(amount) = fields.iter().find(|f| f.id == 54)
-        && Amount::parse_yuan(&amount.value).is_err()
+        && Amount::parse_yuan(amount.value).is_err()
     {
         warnings.push(MpmWarning::AmountFormat {
-            found: amount.value.clone(),
+            found: amount.value.to_owned(),
         });
     }
     Ok(())

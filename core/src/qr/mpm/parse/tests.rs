@@ -60,7 +60,7 @@ fn emvco_appendix_example_parses_with_every_sub_field() {
         .as_ref()
         .unwrap()
         .iter()
-        .map(|f| (f.id, f.value.as_str()))
+        .map(|f| (f.id, f.value))
         .collect();
     assert_eq!(subs, [(3, "1234"), (6, "***"), (7, "A6008667"), (9, "ME")]);
     assert_eq!(p.field(91).unwrap().sub_field(7).unwrap().value, "12345678");
@@ -148,18 +148,18 @@ fn lower_case_crc_digits_are_accepted() {
 
 #[test]
 fn other_format_indicator_and_00_out_of_place_are_warnings_when_crc_is_right() {
-    let p = parse(&with_fixed_crc(
+    let text = with_fixed_crc(
         "0002020102121520123456789012345678905204581253031565802CN5901A6001B6304",
-    ))
-    .unwrap();
+    );
+    let p = parse(&text).unwrap();
     assert_eq!(
         p.warnings,
         [MpmWarning::PayloadFormatIndicator { found: "02".into() }]
     );
-    let p = parse(&with_fixed_crc(
+    let text = with_fixed_crc(
         "0102120002011520123456789012345678905204581253031565802CN5901A6001B6304",
-    ))
-    .unwrap();
+    );
+    let p = parse(&text).unwrap();
     assert_eq!(
         p.warnings,
         [MpmWarning::PayloadFormatNotFirst { offset: 6 }]
@@ -209,7 +209,8 @@ fn structure_errors_are_typed_and_placed() {
 
 #[test]
 fn a_template_that_does_not_hold_objects_is_kept_as_text_with_a_warning() {
-    let p = parse(&with_fixed_crc("0002012604ABCD6304")).unwrap();
+    let text = with_fixed_crc("0002012604ABCD6304");
+    let p = parse(&text).unwrap();
     assert_eq!(p.field(26).unwrap().sub_fields, None);
     assert_eq!(p.field(26).unwrap().value, "ABCD");
     assert!(p.warnings.iter().any(|w| w.code() == "template_not_parsed"));
@@ -262,8 +263,8 @@ proptest! {
         prop_assert_eq!(p.text(53), Some("156"));
         prop_assert_eq!(p.unionpay_account(), Some(account));
         let t62 = p.field(62);
-        prop_assert_eq!(t62.and_then(|t| t.sub_field(1)).map(|f| f.value.clone()), bill);
-        prop_assert_eq!(t62.and_then(|t| t.sub_field(7)).map(|f| f.value.clone()), terminal);
+        prop_assert_eq!(t62.and_then(|t| t.sub_field(1)).map(|f| f.value), bill.as_deref());
+        prop_assert_eq!(t62.and_then(|t| t.sub_field(7)).map(|f| f.value), terminal.as_deref());
         prop_assert_eq!(p.field(26).is_some(), with_other);
     }
 
