@@ -148,17 +148,15 @@ fn lower_case_crc_digits_are_accepted() {
 
 #[test]
 fn other_format_indicator_and_00_out_of_place_are_warnings_when_crc_is_right() {
-    let text = with_fixed_crc(
-        "0002020102121520123456789012345678905204581253031565802CN5901A6001B6304",
-    );
+    let text =
+        with_fixed_crc("0002020102121520123456789012345678905204581253031565802CN5901A6001B6304");
     let p = parse(&text).unwrap();
     assert_eq!(
         p.warnings,
         [MpmWarning::PayloadFormatIndicator { found: "02".into() }]
     );
-    let text = with_fixed_crc(
-        "0102120002011520123456789012345678905204581253031565802CN5901A6001B6304",
-    );
+    let text =
+        with_fixed_crc("0102120002011520123456789012345678905204581253031565802CN5901A6001B6304");
     let p = parse(&text).unwrap();
     assert_eq!(
         p.warnings,
