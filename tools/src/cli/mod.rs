@@ -7,6 +7,8 @@ pub mod explain;
 pub mod health;
 pub mod journal;
 pub mod pay;
+pub mod paycode;
+pub mod qr;
 pub mod recover;
 pub mod report;
 pub mod risk;
