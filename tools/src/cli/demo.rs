@@ -67,6 +67,8 @@ struct Day {
     cancel: CancelToken,
     approved: u32,
     terminated: u32,
+    /// The terminal's journal; the QR session writes its orders to the same file.
+    journal: std::path::PathBuf,
 }
 
 impl Day {
@@ -193,6 +195,7 @@ pub fn run(args: Args) -> CliResult {
         cancel: CancelToken::new(),
         approved: 0,
         terminated: 0,
+        journal: dir.path().join("journal.db"),
     };
     script(&mut day)?;
 
@@ -402,13 +405,18 @@ fn script(day: &mut Day) -> CliResult {
     println!("      (a printer fault never undoes a payment; what the merchant is told:)");
     explain(&DeviceFault::PrinterOutOfPaper.termination());
 
-    println!("\n9. Health self-check");
+    println!("\n9. QR payments (simulated gateway in simulated time, same journal)");
+    let (paid, ended) = super::demo_qr::run(&day.journal, &explain)?;
+    day.approved += paid;
+    day.terminated += ended;
+
+    println!("\n10. Health self-check");
     println!(
         "{}",
         indent(&super::health::render(&day.terminal.health(), false))
     );
 
-    println!("\n10. Settlement");
+    println!("\n11. Settlement");
     match day.terminal.settle() {
         Ok(r) => println!(
             "  ✔ batch {:06} settled {}: {} debits RMB {}, {} credits RMB {}; batch {:06} is open",
@@ -430,7 +438,7 @@ fn script(day: &mut Day) -> CliResult {
         }
     }
 
-    println!("\n11. Today's statistics (smartpos report)");
+    println!("\n12. Today's statistics (smartpos report)");
     match day.terminal.report(std::time::SystemTime::now()) {
         Ok(report) => {
             if let Some(today) = report.window(Window::Today) {

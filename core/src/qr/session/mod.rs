@@ -158,7 +158,37 @@ impl QrSession {
             .ok_or_else(|| QrError::UnknownOrder {
                 out_trade_no: out_trade_no.to_owned(),
             })?;
-        Ok(QrOutcome::from_order(&order)?)
+        let outcome = QrOutcome::from_order(&order)?;
+        tally(&mut journal, &order, &outcome, now);
+        Ok(outcome)
+    }
+}
+
+/// Counts a QR order's ending in the terminal's statistics (same tables as card endings), so
+/// `report` shows QR approvals and terminations by cause. Statistics are not money state: a
+/// failure to write one is logged, never allowed to fail the payment.
+fn tally(journal: &mut Journal, order: &QrOrder, outcome: &QrOutcome, at_ms: i64) {
+    let termination = match outcome {
+        QrOutcome::Paid { .. } if order.state == QrOrderState::Paid => None,
+        QrOutcome::Closed { termination, .. } | QrOutcome::Declined { termination, .. } => {
+            Some(termination)
+        }
+        // Orders still being polled or cancelled end later; operator cancels and refunds are
+        // follow-ups, not payment endings.
+        _ => return,
+    };
+    let code = termination.map(|t| t.code.to_string());
+    let ending = crate::store::EndingRecord {
+        at_ms,
+        attempt_id: Some(&order.out_trade_no),
+        kind: match order.mode {
+            crate::store::QrMode::CustomerPresented => "qr_pay",
+            _ => "qr_present",
+        },
+        termination: code.as_deref().zip(termination.map(|t| t.cause)),
+    };
+    if let Err(e) = journal.record_ending(&ending) {
+        log::warn!("QR order {}: ending not counted: {e}", order.out_trade_no);
     }
 }
 
