@@ -35,6 +35,19 @@ pub enum SmartPosError {
     /// The transaction has no receipt to reprint (it was not approved); `state` says what it is.
     #[error("transaction {attempt_id:?} has no receipt: it is {state}")]
     NoReceipt { attempt_id: String, state: String },
+    /// An argument is not acceptable (`what` names it, e.g. "attempt id", "refund amount").
+    #[error("invalid {what}: {detail}")]
+    InvalidInput { what: String, detail: String },
+    /// No QR order with this number (attempt id) is in the QR journal.
+    #[error("no QR order {out_trade_no:?}")]
+    UnknownOrder { out_trade_no: String },
+    /// The QR order is in a state where `action` is not possible (e.g. refund of an unpaid one).
+    #[error("QR order {out_trade_no:?} is {state:?}; {action} is not possible")]
+    OrderNotUsable {
+        out_trade_no: String,
+        state: crate::qr_records::QrOrderStateRecord,
+        action: String,
+    },
     /// The object was closed; open a new one.
     #[error("{object} is closed")]
     Closed { object: String },

@@ -1,0 +1,371 @@
+//! The `QrSession` object: QR payments through the aggregator gateway, usable without any card
+//! configuration (no TMK, no acquirer host). Methods are thin: the core session journals every
+//! step before its side effect and closes every order it opens.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use smartpos_core::money::Amount;
+use smartpos_core::ports::SystemClock;
+use smartpos_core::qr::gateway::{AuthCode, SigningKey};
+use smartpos_core::qr::session::{self, QrError, QrSettings};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{SmartPosError, guard};
+use crate::qr_records::{PresentedRecord, QrOrderRecord, QrOutcomeRecord};
+use crate::terminal::CancelHandle;
+
+/// What a QR session needs. The signing key is wiped from the Rust copy once converted and
+/// never printed.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct QrConfigRecord {
+    /// `https://…` (or `http://` to a loopback simulator).
+    pub gateway_url: String,
+    pub merchant_id: String,
+    pub terminal_id: String,
+    /// The HMAC-SHA256 key the gateway issued to this merchant.
+    pub signing_key: Vec<u8>,
+    /// The QR journal (SQLite); its folder must exist. Use a file of its own, not the card
+    /// terminal's journal.
+    pub journal_path: String,
+    /// Gap between queries while the customer confirms in the wallet (aggregators advise 5 000).
+    pub poll_interval_ms: u64,
+    /// How long the session keeps querying before it cancels the order (typically 45 000).
+    pub poll_deadline_ms: u64,
+    /// PEM CA certificates of a private gateway; null trusts the web PKI roots.
+    pub ca_pem: Option<String>,
+}
+
+impl std::fmt::Debug for QrConfigRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QrConfigRecord")
+            .field("gateway_url", &self.gateway_url)
+            .field("merchant_id", &self.merchant_id)
+            .field("terminal_id", &self.terminal_id)
+            .field("signing_key", &"[redacted]")
+            .field("journal_path", &self.journal_path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn config_error(detail: impl Into<String>) -> SmartPosError {
+    SmartPosError::Config {
+        detail: detail.into(),
+    }
+}
+
+fn positive_ms(name: &str, ms: u64) -> Result<Duration, SmartPosError> {
+    if ms == 0 {
+        return Err(config_error(format!("{name} must be more than 0 ms")));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+impl QrConfigRecord {
+    pub(crate) fn to_settings(&self) -> Result<QrSettings, SmartPosError> {
+        for (name, value) in [
+            ("gateway_url", &self.gateway_url),
+            ("merchant_id", &self.merchant_id),
+            ("terminal_id", &self.terminal_id),
+            ("journal_path", &self.journal_path),
+        ] {
+            if value.trim().is_empty() {
+                return Err(config_error(format!("{name} is empty")));
+            }
+        }
+        if self.signing_key.is_empty() {
+            return Err(config_error("signing_key is empty"));
+        }
+        let mut settings = QrSettings::new(
+            &self.gateway_url,
+            &self.merchant_id,
+            &self.terminal_id,
+            SigningKey::new(&self.signing_key),
+        );
+        settings.poll_interval = positive_ms("poll_interval_ms", self.poll_interval_ms)?;
+        settings.poll_deadline = positive_ms("poll_deadline_ms", self.poll_deadline_ms)?;
+        settings.ca_pem = self.ca_pem.as_ref().map(|pem| pem.as_bytes().to_vec());
+        Ok(settings)
+    }
+
+    /// Wipes the key from this record's buffer (see `TerminalConfigRecord::wipe_secrets`).
+    pub(crate) fn wipe_secrets(&mut self) {
+        self.signing_key.zeroize();
+    }
+}
+
+impl From<QrError> for SmartPosError {
+    fn from(e: QrError) -> Self {
+        match e {
+            QrError::Store(e) => e.into(),
+            QrError::Settings(e) => config_error(e.to_string()),
+            QrError::InvalidInput { what, detail } => SmartPosError::InvalidInput {
+                what: what.to_owned(),
+                detail,
+            },
+            QrError::UnknownOrder { out_trade_no } => SmartPosError::UnknownOrder { out_trade_no },
+            QrError::NotUsable {
+                out_trade_no,
+                state,
+                action,
+            } => SmartPosError::OrderNotUsable {
+                out_trade_no,
+                state: state.into(),
+                action: action.to_owned(),
+            },
+            other => SmartPosError::Journal {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+/// The wallet a customer payment code belongs to, by its leading digits (the prefixes the
+/// wallets publish: WeChat Pay 10–15, Alipay 25–30, UnionPay QuickPass 62), for the journal.
+/// Interim: replaced by the core's payment-code recognition (`qr::paycode`) once on main.
+fn scheme_of(code: &str) -> &'static str {
+    let head = code.get(..2).and_then(|h| h.parse::<u8>().ok());
+    match head {
+        Some(10..=15) => "wechat",
+        Some(25..=30) => "alipay",
+        Some(62) => "unionpay",
+        _ => "unknown",
+    }
+}
+
+/// QR payments: scan a customer's payment code (`pay`) or show a merchant code (`present`,
+/// then `poll`). Calls block (run them off the main thread). Payment endings are
+/// `QrOutcomeRecord`s; exceptions are for bad arguments, the journal and a closed session.
+#[derive(uniffi::Object)]
+pub struct QrSession {
+    /// `None` once shut down; each call clones the `Arc`, as `Terminal` does.
+    inner: Mutex<Option<Arc<session::QrSession>>>,
+}
+
+impl std::fmt::Debug for QrSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QrSession").finish_non_exhaustive()
+    }
+}
+
+impl QrSession {
+    fn core(&self) -> Result<Arc<session::QrSession>, SmartPosError> {
+        let slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        slot.clone().ok_or_else(|| SmartPosError::Closed {
+            object: "QrSession".into(),
+        })
+    }
+}
+
+fn amount(fen: u64) -> Result<Amount, SmartPosError> {
+    Ok(Amount::from_fen(fen)?)
+}
+
+#[uniffi::export]
+impl QrSession {
+    /// Opens (or creates) the QR journal and prepares the gateway client. Sends nothing: call
+    /// `recover()` once the network is up.
+    #[uniffi::constructor]
+    pub fn open(config: QrConfigRecord) -> Result<Arc<Self>, SmartPosError> {
+        let mut config = config;
+        guard("QrSession.open", move || {
+            let settings = config.to_settings();
+            config.wipe_secrets();
+            let core =
+                session::QrSession::open(settings?, &config.journal_path, Arc::new(SystemClock))?;
+            Ok(Arc::new(QrSession {
+                inner: Mutex::new(Some(Arc::new(core))),
+            }))
+        })
+    }
+
+    /// Charges the customer's payment code `code` (scanned or keyed in). `attempt_id` (1–32 of
+    /// A-Z a-z 0-9 _ - | *) is the order number: the same id again returns the recorded outcome,
+    /// never a second charge. Polls while the customer confirms, up to the configured deadline,
+    /// then cancels the order.
+    pub fn pay(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+        code: String,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<QrOutcomeRecord, SmartPosError> {
+        let code = Zeroizing::new(code);
+        guard("QrSession.pay", || {
+            let auth = AuthCode::new(&code);
+            let scheme = scheme_of(auth.expose());
+            let outcome = self.core()?.micropay(
+                &attempt_id,
+                amount(amount_fen)?,
+                &auth,
+                scheme,
+                &cancel.inner,
+            )?;
+            Ok(outcome.into())
+        })
+    }
+
+    /// Creates a merchant-presented order: show `Ready.codeUrl` as a QR code, then `poll`.
+    pub fn present(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+        description: String,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<PresentedRecord, SmartPosError> {
+        guard("QrSession.present", || {
+            let presented = self.core()?.precreate(
+                &attempt_id,
+                amount(amount_fen)?,
+                &description,
+                &cancel.inner,
+            )?;
+            Ok(presented.into())
+        })
+    }
+
+    /// Waits for a presented order to be paid, up to the deadline; then cancels it.
+    pub fn poll(
+        &self,
+        attempt_id: String,
+        cancel: Arc<CancelHandle>,
+    ) -> Result<QrOutcomeRecord, SmartPosError> {
+        guard("QrSession.poll", || {
+            Ok(self
+                .core()?
+                .poll_presented(&attempt_id, &cancel.inner)?
+                .into())
+        })
+    }
+
+    /// Operator cancel: closes an open order; a paid one is given back in full.
+    pub fn cancel(&self, attempt_id: String) -> Result<QrOutcomeRecord, SmartPosError> {
+        guard("QrSession.cancel", || {
+            Ok(self.core()?.cancel(&attempt_id)?.into())
+        })
+    }
+
+    /// Refunds `amount_fen` of a paid order (one refund per order).
+    pub fn refund(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+    ) -> Result<QrOutcomeRecord, SmartPosError> {
+        guard("QrSession.refund", || {
+            Ok(self
+                .core()?
+                .refund(&attempt_id, amount(amount_fen)?)?
+                .into())
+        })
+    }
+
+    /// Finishes every order a crash or an unreachable gateway left open; returns the outcome
+    /// of each (still unreachable ones come back `Unresolved` and stay open).
+    pub fn recover(&self) -> Result<Vec<QrOutcomeRecord>, SmartPosError> {
+        guard("QrSession.recover", || {
+            let outcomes = self.core()?.recover()?;
+            Ok(outcomes.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Every journaled order, oldest first; payment codes masked (first 6, last 4).
+    pub fn orders(&self) -> Result<Vec<QrOrderRecord>, SmartPosError> {
+        guard("QrSession.orders", || {
+            let orders = self.core()?.orders()?;
+            Ok(orders.into_iter().map(Into::into).collect())
+        })
+    }
+
+    /// Releases the journal; a running call finishes first. Later calls fail with `Closed`.
+    pub fn shut_down(&self) -> Result<(), SmartPosError> {
+        guard("QrSession.shut_down", || {
+            let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+            drop(taken);
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> QrConfigRecord {
+        QrConfigRecord {
+            gateway_url: "http://127.0.0.1:9".into(),
+            merchant_id: "M1".into(),
+            terminal_id: "T1".into(),
+            signing_key: b"secret-key".to_vec(),
+            journal_path: "qr.db".into(),
+            poll_interval_ms: 50,
+            poll_deadline_ms: 1_000,
+            ca_pem: None,
+        }
+    }
+
+    fn config_detail(r: QrConfigRecord) -> String {
+        match r.to_settings() {
+            Err(SmartPosError::Config { detail }) => detail,
+            other => panic!("expected a config error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn polling_comes_from_the_record() {
+        let s = record().to_settings().unwrap();
+        assert_eq!(s.poll_interval, Duration::from_millis(50));
+        assert_eq!(s.poll_deadline, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let mut r = record();
+        r.poll_interval_ms = 0;
+        assert!(config_detail(r).contains("poll_interval_ms"));
+        let mut r = record();
+        r.signing_key.clear();
+        assert!(config_detail(r).contains("signing_key"));
+        let mut r = record();
+        r.journal_path = " ".into();
+        assert!(config_detail(r).contains("journal_path"));
+    }
+
+    #[test]
+    fn the_key_is_wiped_and_never_printed() {
+        let mut r = record();
+        assert!(!format!("{r:?}").contains("secret-key"));
+        r.wipe_secrets();
+        assert!(r.signing_key.iter().all(|b| *b == 0) || r.signing_key.is_empty());
+    }
+
+    #[test]
+    fn a_bad_attempt_id_is_a_typed_error_before_anything_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = record();
+        r.journal_path = dir.path().join("qr.db").to_string_lossy().into_owned();
+        let session = QrSession::open(r).unwrap();
+        let e = session
+            .pay(
+                "has space".into(),
+                100,
+                "134567890123456789".into(),
+                CancelHandle::new(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&e, SmartPosError::InvalidInput { what, .. } if what == "attempt id"),
+            "{e:?}"
+        );
+        assert!(session.orders().unwrap().is_empty());
+    }
+
+    #[test]
+    fn schemes_by_prefix() {
+        // Prefixes as published by the wallets (WeChat Pay "付款码" 10–15, Alipay 25–30,
+        // UnionPay QuickPass 62).
+        assert_eq!(scheme_of("134567890123456789"), "wechat");
+        assert_eq!(scheme_of("284567890123456789"), "alipay");
+        assert_eq!(scheme_of("6234567890123456789"), "unionpay");
+        assert_eq!(scheme_of("x"), "unknown");
+    }
+}
