@@ -161,6 +161,17 @@ fn amount(fen: u64) -> Result<Amount, SmartPosError> {
     Ok(Amount::from_fen(fen)?)
 }
 
+/// A payment of nothing would open an order the gateway refuses: refused here, nothing journaled.
+fn payment_amount(fen: u64) -> Result<Amount, SmartPosError> {
+    if fen == 0 {
+        return Err(SmartPosError::InvalidInput {
+            what: "amount".into(),
+            detail: "a QR payment must be at least 1 fen".into(),
+        });
+    }
+    amount(fen)
+}
+
 #[uniffi::export]
 impl QrSession {
     /// Opens (or creates) the QR journal and prepares the gateway client. Sends nothing: call
@@ -196,7 +207,7 @@ impl QrSession {
             let scheme = scheme_of(auth.expose());
             let outcome = self.core()?.micropay(
                 &attempt_id,
-                amount(amount_fen)?,
+                payment_amount(amount_fen)?,
                 &auth,
                 scheme,
                 &cancel.inner,
@@ -216,7 +227,7 @@ impl QrSession {
         guard("QrSession.present", || {
             let presented = self.core()?.precreate(
                 &attempt_id,
-                amount(amount_fen)?,
+                payment_amount(amount_fen)?,
                 &description,
                 &cancel.inner,
             )?;
