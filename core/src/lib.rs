@@ -12,5 +12,6 @@ pub mod host;
 pub mod money;
 pub mod ports;
 pub mod qr;
+pub mod risk;
 pub mod store;
 pub mod txn;

@@ -467,3 +467,38 @@ fn recovery_with_the_gateway_down_keeps_the_order_open_for_the_next_try() {
     );
     assert_eq!(lab.ledger("A15"), (0, 0, Some(TradeState::Revoked)));
 }
+
+#[test]
+fn a_scanned_code_is_recognised_before_anything_is_journaled_or_sent() {
+    let lab = Lab::new();
+    let session = lab.session();
+    let cancel = CancelToken::new();
+    let fen = Amount::from_fen(880).unwrap();
+
+    // An Alipay code (prefix 25–30, 16–24 digits) as a scanner delivers it, with a newline.
+    let outcome = session
+        .pay_code("S1", fen, "28763443825664394\n", &cancel)
+        .unwrap();
+    assert!(matches!(outcome, QrOutcome::Paid { .. }), "{outcome:?}");
+    assert_eq!(lab.ledger("S1").0, 880);
+    assert_eq!(
+        session.orders().unwrap()[0].scheme.as_deref(),
+        Some("alipay")
+    );
+
+    // A WeChat-length code with an unknown prefix: refused with the reason, nothing sent.
+    let err = session
+        .pay_code("S2", fen, "994567890123456789", &cancel)
+        .unwrap_err();
+    assert!(
+        matches!(err, smartpos_core::qr::session::QrError::NotAPaymentCode(_)),
+        "{err:?}"
+    );
+    assert!(!err.to_string().is_empty());
+    assert!(lab.gateway().ledger().order("S2").is_none());
+    assert_eq!(
+        session.orders().unwrap().len(),
+        1,
+        "nothing journaled for S2"
+    );
+}

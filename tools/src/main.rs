@@ -37,6 +37,12 @@ enum Command {
     Health(cli::health::Args),
     /// Termination statistics: today and 7 days, by cause and code, approval rate, latency.
     Report(cli::report::Args),
+    /// Risk rule bundles (export, sign, verify) and a pre-check on a given context.
+    Risk(cli::risk::Args),
+    /// EMVCo merchant-presented QR: parse a payload, or make one for a sale and draw it.
+    Qr(cli::qr::Args),
+    /// Which scheme a customer's payment code belongs to, or why it is not one.
+    Paycode(cli::paycode::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +71,9 @@ fn main() -> ExitCode {
         Command::Recover(args) => cli::recover::run(args),
         Command::Health(args) => cli::health::run(args),
         Command::Report(args) => cli::report::run(args),
+        Command::Risk(args) => cli::risk::run(args),
+        Command::Qr(args) => cli::qr::run(args),
+        Command::Paycode(args) => cli::paycode::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -78,6 +78,14 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "MNT_SETTLEMENT_REQUIRED" Maintenance true TerminalUnavailable [SettleNow] NONE "需要先结算" "Settlement required first";
     "RISK_LOCAL" Risk false UseOtherPayment [UseAnotherCard, UseQr] QR "终端风控规则拒绝" "Declined by a terminal risk rule";
     "RISK_HOST" Risk false UseOtherPayment [UseAnotherCard, UseQr] QR "后台风控拒绝" "Declined by host risk control";
+    "RISK_LIMIT" Risk false UseOtherPayment [CheckAmount, UseQr] QR "超过终端风控金额限额" "Declined by a terminal amount limit";
+    "RISK_VELOCITY" Risk true TryAgainLater [RetryLater, UseQr] QR "交易频次超过终端风控限制" "Declined by a terminal velocity limit";
+    "RISK_CARD_CHECK" Risk false UseOtherPayment [UseAnotherCard, UseQr] QR "卡片未通过终端校验（卡号或有效期）" "Card failed a terminal check (number or expiry)";
+    "RISK_HOT_CARD" Risk false UseOtherPayment [UseAnotherCard, CallIssuer] QR "卡片在黑名单中" "Card is on the hot-card list";
+    "RISK_CHIP_REQUIRED" Risk true InsertChip [InsertCard] CHIP "芯片卡必须插卡交易，不允许降级" "Chip card must use the chip; fallback not allowed";
+    "RISK_RELOCATED" Risk false TerminalUnavailable [ContactSupport] QR "终端位置异常，需重新登记后方可受理银行卡" "Terminal away from its registered address; card payments blocked until re-registration";
+    "RISK_CASH_OUT" Risk false UseOtherPayment [UseAnotherCard, UseQr] QR "交易模式疑似套现，终端风控拒绝" "Declined: transaction pattern matches a cash-out rule";
+    "RISK_DUPLICATE" Risk true NotCompleted [CheckAmount, Retry] NONE "疑似重复交易，需操作员确认" "Possible duplicate: operator confirmation needed";
     "ACC_CARD_EXPIRED" Account false CardExpired [UseAnotherCard, UseQr] QR "卡片已过期" "Card expired";
     "ACC_INVALID_CARD" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "卡号无效" "Invalid card number";
     "ACC_CARD_NOT_SUPPORTED" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "不支持此卡" "Card not supported";

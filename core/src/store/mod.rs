@@ -16,6 +16,7 @@ mod online;
 mod qr_orders;
 mod queue;
 mod records;
+mod risk_counters;
 mod schema;
 mod stats;
 mod types;
@@ -29,6 +30,7 @@ pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
 pub use qr_orders::{NewQrOrder, QrMode, QrOrder, QrOrderState, QrOrderUpdate};
 pub use queue::{Advice, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
+pub use risk_counters::StagedRiskEvent;
 pub use stats::EndingRecord;
 pub use types::{
     BatchNo, EntryMode, OpaqueBlob, ReversalReason, ReversalState, Stan, TxnKind, TxnState,

@@ -128,6 +128,20 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX qr_orders_state ON qr_orders (state);
     "#,
+    // 5: risk counters. One row per payment that went to the host, written in the same commit as
+    // the transaction row (see store/risk_counters.rs); amounts, times and states come from the
+    // transaction, so a void or reversal drops it from the counts without another write.
+    r#"
+    CREATE TABLE risk_events (
+        transaction_id INTEGER PRIMARY KEY REFERENCES transactions(id),
+        card_hash      INTEGER,
+        method         TEXT NOT NULL,
+        fallback       INTEGER NOT NULL DEFAULT 0,
+        offline        INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX risk_events_card ON risk_events (card_hash);
+    CREATE INDEX transactions_created ON transactions (created_at);
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

@@ -8,6 +8,7 @@ use crate::card::{Pan, Track2};
 use crate::diag::Termination;
 use crate::host::CancelToken;
 use crate::ports::CardPresentation;
+use crate::risk::StepUp;
 use crate::store::{Stan, TransactionRecord, TxnState};
 use crate::txn::endings;
 use crate::txn::kind::TxnKind;
@@ -165,15 +166,38 @@ impl Terminal {
         original: Option<&TransactionRecord>,
         cancel: &CancelToken,
     ) -> Outcome {
+        let risk_checked = matches!(kind, TxnKind::Sale | TxnKind::PreAuth);
+        if risk_checked {
+            step!(self.risk_before_card(amount_fen));
+        }
         step!(self.ready_for_online());
         step!(check_cancel(cancel));
         let card = step!(self.read_swipe(entry));
         let pan = card.track2.pan();
-        step!(check_cancel(cancel));
-        let pin = step!(self.collect_pin(kind, pan, amount_fen, &card.track2));
-        step!(check_cancel(cancel));
+        let risk = if risk_checked {
+            step!(self.risk_with_card(attempt_id, amount_fen, pan, &card.track2, &card.entry))
+        } else {
+            None
+        };
+        let pin_forced = risk
+            .as_ref()
+            .is_some_and(|r| r.decision.requires(StepUp::RequirePin));
+        step!(check_cancel(cancel).inspect_err(|_| self.risk_done(attempt_id)));
+        let pin = step!(
+            self.collect_pin(kind, pan, amount_fen, &card.track2, pin_forced)
+                .inspect_err(|_| self.risk_done(attempt_id))
+        );
+        step!(check_cancel(cancel).inspect_err(|_| self.risk_done(attempt_id)));
         let track2_digits = card.track2.field35_digits();
-        self.online(
+        if let Some(r) = &risk {
+            log::info!(
+                "txn {attempt_id}: risk {} ({:?}), fallback={}",
+                r.decision.rule,
+                r.decision.verdict,
+                r.staged.fallback
+            );
+        }
+        let outcome = self.online(
             Prepared {
                 kind,
                 attempt_id,
@@ -185,7 +209,11 @@ impl Terminal {
                 original,
             },
             cancel,
-        )
+        );
+        if risk.is_some() {
+            self.risk_done(attempt_id);
+        }
+        outcome
     }
 
     /// Voids and completions refer to a transaction of this terminal and reuse its card.
@@ -299,13 +327,16 @@ impl Terminal {
         pan: &Pan,
         amount_fen: u64,
         track2: &Track2,
+        risk_requires_pin: bool,
     ) -> Result<Option<crate::crypto::EncryptedPinBlock>, Termination> {
         let pin = self
             .ports
             .pin_pad
             .online_pin(pan, amount_fen)
             .map_err(|f| endings::from_device(&f))?;
-        let must = kind == TxnKind::Balance || track2.service_code().pin_required();
+        // A risk step-up refuses PIN bypass like a PIN-required service code does.
+        let must =
+            kind == TxnKind::Balance || track2.service_code().pin_required() || risk_requires_pin;
         if pin.is_none() && must {
             return Err(endings::pin_required());
         }

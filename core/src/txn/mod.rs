@@ -20,6 +20,7 @@ mod recovery;
 mod reprint;
 mod request;
 mod reversal;
+mod risk_check;
 mod settlement;
 mod sign_on;
 mod statistics;
@@ -35,6 +36,7 @@ pub use request::{
     BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,
 };
+pub use risk_check::RiskSetup;
 pub use settlement::{SettlementReport, upload_digits};
 pub use sign_on::SignOnResult;
 pub use terminal::{OpenError, Ports, StorageFault, Terminal};

@@ -77,6 +77,8 @@ pub struct Terminal {
     pub(crate) session: Mutex<Session>,
     /// A terminal runs one transaction at a time; this serialises callers from several threads.
     pub(crate) busy: Mutex<()>,
+    /// Risk pre-check state; `None` until [`Terminal::enable_risk`].
+    pub(crate) risk: Mutex<Option<crate::txn::risk_check::RiskState>>,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -134,6 +136,7 @@ impl Terminal {
                 storage_fault,
             }),
             busy: Mutex::new(()),
+            risk: Mutex::new(None),
         };
         terminal.restore_working_keys();
         if terminal.session().storage_fault.is_none() {

@@ -3,7 +3,10 @@
 //! and what to do next. Everything comes from the diag tables.
 
 use serde_json::json;
+use std::str::FromStr;
+
 use smartpos_core::diag::{ResponseCode, Termination, TerminationCode, lookup};
+use smartpos_core::qr::gateway::codes::{GATEWAY_CODES, GatewayCodeInfo, Verdict};
 
 use super::{CliError, CliResult};
 
@@ -23,6 +26,11 @@ pub fn run(args: Args) -> CliResult {
 /// The explanation as text or JSON.
 pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
     let code = code.trim();
+    if TerminationCode::from_str(code).is_err()
+        && let Some(row) = GATEWAY_CODES.iter().find(|row| row.code == code)
+    {
+        return explain_gateway_code(row, as_json);
+    }
     let (termination, host) = if code.len() == 2 {
         let rc: ResponseCode = code
             .parse()
@@ -77,6 +85,88 @@ pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
     Ok(out)
 }
 
+/// A QR gateway result code: what it says about the order, what the terminal does next, and,
+/// where it ends the order, the termination the merchant sees.
+fn explain_gateway_code(row: &GatewayCodeInfo, as_json: bool) -> Result<String, CliError> {
+    let (verdict, next_en, next_zh, ends_with) = match row.verdict {
+        Verdict::Success => ("success", "the order is done", "订单完成", None),
+        Verdict::UserPaying => (
+            "user_paying",
+            "query every poll interval until the deadline, then cancel",
+            "按间隔查询直至超时，然后撤销订单",
+            None,
+        ),
+        Verdict::OrderNotExist => (
+            "order_not_exist",
+            "nothing was charged under this order number",
+            "此订单号下没有扣款",
+            None,
+        ),
+        Verdict::OrderPaid => (
+            "order_paid",
+            "query for the payment's details and keep it",
+            "查询支付详情并保留该笔支付",
+            None,
+        ),
+        Verdict::Unknown(t) => (
+            "unknown",
+            "outcome unknown: query, then cancel if still open",
+            "结果未知：先查询，仍未完成则撤销",
+            Some(t),
+        ),
+        Verdict::Declined(t) => (
+            "declined",
+            "nothing was charged by this request",
+            "本次请求未扣款",
+            Some(t),
+        ),
+        _ => ("unknown", "query the order", "查询订单", None),
+    };
+    let termination = ends_with.map(Termination::new);
+    if as_json {
+        let value = json!({
+            "code": row.code,
+            "kind": "qr_gateway_code",
+            "meaning_en": row.meaning_en,
+            "verdict": verdict,
+            "next_en": next_en,
+            "next_zh": next_zh,
+            "termination": termination.as_ref().map(|t| json!({
+                "code": t.code.to_string(),
+                "cause": t.cause.as_str(),
+                "merchant_zh": t.merchant_zh,
+                "merchant_en": t.merchant_en,
+                "cardholder_zh": t.cardholder,
+                "cardholder_en": t.cardholder_en,
+                "remedies": t.remedies.iter().map(|r| json!({"zh": r.zh(), "en": r.en()})).collect::<Vec<_>>(),
+                "retry_can_help": t.retry_can_help,
+                "alternative": t.alternative.map(|a| a.en()),
+            })),
+        });
+        return serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()));
+    }
+    let mut out = format!(
+        "{} (QR gateway): {}\nterminal: {} / {}",
+        row.code, row.meaning_en, next_zh, next_en
+    );
+    if let Some(t) = termination {
+        out.push_str(&format!(
+            "\nends as {}: {} / {}\ncause: {}",
+            t.code,
+            t.merchant_zh,
+            t.merchant_en,
+            t.cause.as_str()
+        ));
+        for r in &t.remedies {
+            out.push_str(&format!("\n→ {} / {}", r.zh(), r.en()));
+        }
+        if let Some(a) = t.alternative {
+            out.push_str(&format!("\nanother way to pay: {} / {}", a.zh(), a.en()));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +184,23 @@ mod tests {
         assert_eq!(local["cause"], "network");
         assert_eq!(local["retry_can_help"], true);
         assert!(local["alternative"].is_string());
+    }
+
+    #[test]
+    fn explains_qr_gateway_codes_with_what_the_terminal_does() {
+        let paying: serde_json::Value =
+            serde_json::from_str(&explain("USERPAYING", true).unwrap()).unwrap();
+        assert_eq!(paying["kind"], "qr_gateway_code");
+        assert_eq!(paying["verdict"], "user_paying");
+        assert!(paying["termination"].is_null());
+        let poor: serde_json::Value =
+            serde_json::from_str(&explain("NOTENOUGH", true).unwrap()).unwrap();
+        assert_eq!(poor["verdict"], "declined");
+        assert_eq!(poor["termination"]["code"], "ACC_QR_INSUFFICIENT");
+        assert_eq!(poor["termination"]["cause"], "account");
+        assert!(poor["termination"]["alternative"].is_string());
+        let text = explain("SYSTEMERROR", false).unwrap();
+        assert!(text.contains("query"), "{text}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use crate::qr::gateway::GatewayError;
+use crate::qr::paycode::PaycodeError;
 use crate::store::{QrOrderState, StoreError};
 
 /// A QR session call that could not run. Payment endings (declined, closed, refunded, not yet
@@ -10,6 +11,10 @@ pub enum QrError {
     Store(#[from] StoreError),
     #[error("QR gateway settings: {0}")]
     Settings(#[source] GatewayError),
+    /// What was scanned or typed is not a payment code of any scheme this terminal takes; the
+    /// reason says why (length, prefix, characters). Nothing was journaled or sent.
+    #[error("not a payment code: {0}")]
+    NotAPaymentCode(#[from] PaycodeError),
     #[error("invalid {what}: {detail}")]
     InvalidInput { what: &'static str, detail: String },
     #[error("no QR order {out_trade_no:?} in the journal")]

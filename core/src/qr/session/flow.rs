@@ -36,6 +36,28 @@ fn with_code(code: T) -> QrOrderUpdate {
 }
 
 impl QrSession {
+    /// Charges a customer-presented payment code as scanned or typed: recognises its scheme
+    /// (WeChat Pay, Alipay, UnionPay, e-CNY, EMVCo CPM) first, so a code of no known scheme is
+    /// refused with the reason before anything is journaled or sent; then as
+    /// [`QrSession::micropay`].
+    pub fn pay_code(
+        &self,
+        attempt_id: &str,
+        amount: Amount,
+        code: &str,
+        cancel: &CancelToken,
+    ) -> Result<QrOutcome, QrError> {
+        let recognised = crate::qr::paycode::recognise(code)?;
+        let auth_code = AuthCode::new(recognised.expose_code());
+        self.micropay(
+            attempt_id,
+            amount,
+            &auth_code,
+            recognised.scheme().code(),
+            cancel,
+        )
+    }
+
     /// Charges a customer-presented payment code. `attempt_id` is the out_trade_no: the same
     /// attempt id again returns the recorded outcome (or finishes the open order), never a
     /// second charge. `scheme` names the wallet (from payment-code recognition), for the journal.

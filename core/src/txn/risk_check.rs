@@ -1,0 +1,305 @@
+//! The risk pre-check inside the card flows: a first pass before anything is read or sent, a
+//! second with the card's facts before the PIN and the host; declines become terminations with
+//! cause Risk, step-ups change the flow.
+
+use std::sync::MutexGuard;
+use std::time::{Duration, UNIX_EPOCH};
+
+use ring::hmac;
+
+use crate::card::{EntryConditions, Pan, Track2};
+use crate::diag::{Termination, TerminationCode as Code};
+use crate::ports::{Audience, Confirmation, PromptText};
+use crate::risk::{
+    BundleError, CardEntry, CardFacts, CardHashKey, CounterQuery, Decision, HotListError, Method,
+    RiskContext, RiskEngine, RuleId, TerminalFacts, Verdict,
+};
+use crate::store::StagedRiskEvent;
+use crate::txn::terminal::Terminal;
+
+/// China Standard Time: daily limits and the night rule run on the merchant's clock.
+const UTC_OFFSET_MINUTES: i32 = 480;
+/// How long the operator has to confirm a possible duplicate.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a terminal needs to run risk checks.
+#[derive(Debug)]
+pub struct RiskSetup {
+    /// Ed25519 public key (32 bytes) that signs rule bundles and hot-list deltas.
+    pub trusted_key: Vec<u8>,
+    /// Salt of the card fingerprints; it must be the one the hot list was built with. `None`
+    /// derives a terminal-local salt from the storage key (counters work, a central hot list
+    /// will not match).
+    pub card_hash_salt: Option<Vec<u8>>,
+    /// ISO 18245 merchant category; `None` takes digits 8–11 of the UnionPay merchant id.
+    pub mcc: Option<String>,
+}
+
+pub(crate) struct RiskState {
+    engine: RiskEngine,
+    card_hash: CardHashKey,
+    mcc: String,
+}
+
+/// Card facts the flow keeps between the check and the journal write.
+pub(crate) struct CheckedCard {
+    pub decision: Decision,
+    pub staged: StagedRiskEvent,
+}
+
+fn mcc_from_merchant_id(mid: &str) -> String {
+    mid.get(7..11).unwrap_or("0000").to_owned()
+}
+
+impl Terminal {
+    /// Turns risk pre-checks on with the built-in bundle and an empty hot list. Until this is
+    /// called the card flows run without them.
+    pub fn enable_risk(&self, setup: RiskSetup) {
+        let card_hash = match &setup.card_hash_salt {
+            Some(salt) => CardHashKey::new(salt),
+            None => {
+                let key =
+                    hmac::Key::new(hmac::HMAC_SHA256, self.config.storage_key.expose_secret());
+                CardHashKey::new(hmac::sign(&key, b"smartpos risk card hash v1").as_ref())
+            }
+        };
+        let mcc = setup
+            .mcc
+            .unwrap_or_else(|| mcc_from_merchant_id(&self.config.merchant_id));
+        *self.risk_state() = Some(RiskState {
+            engine: RiskEngine::new(&setup.trusted_key),
+            card_hash,
+            mcc,
+        });
+    }
+
+    /// Verifies and activates a signed rule bundle; on error the active bundle stays.
+    pub fn load_risk_bundle(&self, signed: &[u8]) -> Result<u64, BundleError> {
+        match self.risk_state().as_mut() {
+            Some(s) => s.engine.load_bundle(signed),
+            None => Err(BundleError::Invalid("risk checks are not enabled".into())),
+        }
+    }
+
+    /// Verifies and applies a signed hot-list delta; on error the list stays.
+    pub fn apply_hot_list_delta(&self, signed: &[u8]) -> Result<u64, HotListError> {
+        match self.risk_state().as_mut() {
+            Some(s) => s.engine.apply_hot_list_delta(signed),
+            None => Err(HotListError::Envelope(
+                crate::risk::EnvelopeError::BadTrustedKey(0),
+            )),
+        }
+    }
+
+    /// Version of the active rule bundle, `None` while risk checks are off.
+    pub fn risk_bundle_version(&self) -> Option<u64> {
+        self.risk_state()
+            .as_ref()
+            .map(|s| s.engine.bundle().version)
+    }
+
+    fn risk_state(&self) -> MutexGuard<'_, Option<RiskState>> {
+        self.risk.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn terminal_facts(&self, mcc: &str) -> TerminalFacts {
+        let fix = self.ports.location.as_ref().and_then(|l| l.fix());
+        TerminalFacts {
+            unix_time: self
+                .ports
+                .clock
+                .now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                .unwrap_or(0),
+            utc_offset_minutes: UTC_OFFSET_MINUTES,
+            position: fix.as_ref().map(|f| crate::risk::Position {
+                lat: f.lat,
+                lon: f.lon,
+            }),
+            cell_id: fix.and_then(|f| f.cell_id),
+            online: self
+                .ports
+                .network
+                .as_ref()
+                .is_none_or(|n| n.status().connected),
+            mcc: mcc.to_owned(),
+        }
+    }
+
+    /// Runs one pass; `Ok(None)` when risk checks are off.
+    fn risk_pass(
+        &self,
+        amount_fen: u64,
+        entry: CardEntry,
+        card: Option<(&Pan, &Track2, &EntryConditions)>,
+    ) -> Result<Option<(Decision, Option<CardFacts>)>, Termination> {
+        let guard = self.risk_state();
+        let Some(state) = guard.as_ref() else {
+            return Ok(None);
+        };
+        let facts = card.map(|(pan, track2, conditions)| {
+            let mut f = CardFacts::from_pan(&state.card_hash, pan);
+            f.service_code = Some(track2.service_code().to_string());
+            f.expiry_yymm = Some(track2.expiry().yymm());
+            f.fallback = conditions.is_fallback();
+            f
+        });
+        let ctx = RiskContext {
+            amount_fen,
+            method: Method::Card { entry },
+            card: facts.clone(),
+            terminal: self.terminal_facts(&state.mcc),
+            random_1_99: random_1_99(),
+            offline_capable: false,
+        };
+        let counters = self
+            .journal()
+            .risk_counters(&CounterQuery::new(state.engine.bundle(), &ctx))
+            .map_err(|e| self.storage_fault(&e))?;
+        Ok(Some((state.engine.check(ctx, &counters), facts)))
+    }
+
+    /// The pass before the card is read: amount limits, terminal velocity and location.
+    pub(crate) fn risk_before_card(&self, amount_fen: u64) -> Result<(), Termination> {
+        match self.risk_pass(amount_fen, CardEntry::Magstripe, None)? {
+            Some((d, _)) => self.settle_decision(&d).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// The pass with the card's facts, before PIN and host. Returns the decision (for step-ups)
+    /// and stages the journal's risk event.
+    pub(crate) fn risk_with_card(
+        &self,
+        attempt_id: &str,
+        amount_fen: u64,
+        pan: &Pan,
+        track2: &Track2,
+        entry: &EntryConditions,
+    ) -> Result<Option<CheckedCard>, Termination> {
+        let Some((decision, facts)) =
+            self.risk_pass(amount_fen, CardEntry::Magstripe, Some((pan, track2, entry)))?
+        else {
+            return Ok(None);
+        };
+        self.settle_decision(&decision)?;
+        let staged = StagedRiskEvent {
+            card: facts.as_ref().map(|f| f.hash),
+            method: "card",
+            fallback: entry.is_fallback(),
+            offline: false,
+        };
+        self.journal()
+            .stage_risk_event(attempt_id, &staged)
+            .map_err(|e| self.storage_fault(&e))?;
+        Ok(Some(CheckedCard { decision, staged }))
+    }
+
+    /// After the exchange: a staged event that no transaction row took is dropped.
+    pub(crate) fn risk_done(&self, attempt_id: &str) {
+        if let Err(e) = self.journal().discard_staged_risk_event(attempt_id) {
+            log::warn!("txn {attempt_id}: staged risk event not discarded: {e}");
+        }
+    }
+
+    /// Declines end the flow; a possible duplicate needs the operator's yes.
+    fn settle_decision(&self, d: &Decision) -> Result<(), Termination> {
+        match d.verdict {
+            Verdict::Allow | Verdict::StepUp(_) => Ok(()),
+            Verdict::Decline => Err(risk_termination(d)),
+            Verdict::ConfirmWithOperator => self.operator_confirms(d),
+        }
+    }
+
+    fn operator_confirms(&self, d: &Decision) -> Result<(), Termination> {
+        let Some(prompt) = self.ports.prompt.as_ref() else {
+            return Err(
+                risk_termination(d).with_detail("operator confirmation needed / 需操作员确认")
+            );
+        };
+        let question = PromptText::new(
+            format!("{}。确认继续？", d.merchant_zh),
+            format!("{}. Continue?", d.merchant_en),
+        );
+        match prompt.confirm(Audience::Merchant, &question, CONFIRM_TIMEOUT) {
+            Ok(Confirmation::Yes) => Ok(()),
+            Ok(Confirmation::No) => {
+                Err(risk_termination(d).with_detail("operator declined / 操作员拒绝"))
+            }
+            Ok(Confirmation::TimedOut) => Err(Termination::new(Code::OpPromptTimeout)),
+            Err(f) => Err(f.termination()),
+        }
+    }
+}
+
+/// The termination for a risk decision, its merchant texts naming the rule.
+pub(crate) fn risk_termination(d: &Decision) -> Termination {
+    let code = match d.rule {
+        RuleId::LuhnFailure | RuleId::CardExpired => Code::RiskCardCheck,
+        RuleId::HotCard => Code::RiskHotCard,
+        RuleId::ChipRequired => Code::RiskChipRequired,
+        RuleId::TerminalRelocated => Code::RiskRelocated,
+        RuleId::BelowMinimum
+        | RuleId::AboveMaximum
+        | RuleId::TerminalDailyLimit
+        | RuleId::CardDailyLimit
+        | RuleId::QrStaticDailyCap
+        | RuleId::QrDynamicDailyCap => Code::RiskLimit,
+        RuleId::CardVelocity
+        | RuleId::TerminalVelocity
+        | RuleId::CardFallbackAbuse
+        | RuleId::TerminalFallbackAbuse => Code::RiskVelocity,
+        RuleId::RoundAmountPattern
+        | RuleId::JustBelowLimitPattern
+        | RuleId::SplitSale
+        | RuleId::CreditAtLowFeeMerchant => Code::RiskCashOut,
+        RuleId::DuplicateSuspected => Code::RiskDuplicate,
+        _ => Code::RiskLocal,
+    };
+    let mut t = Termination::new(code);
+    t.merchant_zh = format!("{}：{}（{}）", t.merchant_zh, d.merchant_zh, d.rule);
+    t.merchant_en = format!("{}: {} ({})", t.merchant_en, d.merchant_en, d.rule);
+    t
+}
+
+/// 1..=99 for EMV random selection. The tiny modulo bias (256 mod 99) does not matter for a
+/// sampling rate; a failing system RNG selects the transaction (the safe side: online).
+fn random_1_99() -> u8 {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 1];
+    match ring::rand::SystemRandom::new().fill(&mut b) {
+        Ok(()) => 1 + b[0] % 99,
+        Err(_) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mcc_comes_from_the_unionpay_merchant_id() {
+        // UnionPay merchant code: acquirer (3) + region (4) + MCC (4) + serial (4).
+        assert_eq!(mcc_from_merchant_id("898310058125678"), "5812");
+        assert_eq!(mcc_from_merchant_id("short"), "0000");
+    }
+
+    #[test]
+    fn every_decline_maps_to_a_risk_code_naming_the_rule() {
+        for rule in RuleId::ALL {
+            let d = Decision {
+                verdict: Verdict::Decline,
+                rule: *rule,
+                also: Vec::new(),
+                merchant_zh: rule.merchant_zh(),
+                merchant_en: rule.merchant_en(),
+                cardholder: crate::risk::NeutralMessage { zh: "", en: "" },
+            };
+            let t = risk_termination(&d);
+            assert_eq!(t.cause, crate::diag::Cause::Risk, "{rule}");
+            assert!(t.merchant_en.contains(rule.as_str()), "{}", t.merchant_en);
+            assert!(!t.cardholder_en.to_lowercase().contains("risk"));
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Risk pre-checks inside the card flows, against the simulated acquirer: declines end as
+//! terminations with cause Risk before anything moves, counters survive a restart, signed
+//! bundles and hot-list deltas change the rules at run time, step-ups change the flow.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartpos_core::card::Pan;
+use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
+use smartpos_core::diag::{Cause, TerminationCode};
+use smartpos_core::ports::testing::{
+    RecordingPrinter, ScriptedCardReader, ScriptedPrompt, SoftwarePinPad,
+};
+use smartpos_core::ports::{CardPresentation, Confirmation, SystemClock};
+use smartpos_core::risk::{Bundle, CardHashKey, EnvelopeKind, HotListDelta, Signer};
+use smartpos_core::txn::{Outcome, Ports, RiskSetup, SaleRequest, Terminal, TerminalConfig};
+use smartpos_e2e::Harness;
+use smartpos_tools::demo_setup;
+
+const SALT: &[u8] = b"fleet-7 hot-list salt";
+
+/// RFC 8032 §7.1 TEST 1 seed: a fixed signing key for the back office in these tests.
+fn signer() -> Signer {
+    Signer::from_seed(
+        &hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").unwrap(),
+    )
+    .unwrap()
+}
+
+fn enable(terminal: &Terminal) {
+    terminal.enable_risk(RiskSetup {
+        trusted_key: signer().public_key(),
+        card_hash_salt: Some(SALT.to_vec()),
+        mcc: None,
+    });
+}
+
+fn harness() -> Harness {
+    let h = Harness::new();
+    enable(&h.terminal);
+    h
+}
+
+fn signed_bundle(version: u64, edit: impl FnOnce(&mut Bundle)) -> Vec<u8> {
+    let mut b = Bundle::built_in();
+    b.version = version;
+    edit(&mut b);
+    signer().seal(EnvelopeKind::Bundle, b.to_json().as_bytes())
+}
+
+fn terminated(o: &Outcome) -> &smartpos_core::diag::Termination {
+    match o {
+        Outcome::Terminated(t) => t,
+        Outcome::Approved(a) => panic!("approved: {a:?}"),
+    }
+}
+
+#[test]
+fn an_amount_over_the_maximum_is_declined_before_the_card_is_read() {
+    let h = harness();
+    // No card presented: if the flow read the card it would end with OP_NO_CARD.
+    let o = h.terminal.sale(
+        &SaleRequest {
+            attempt_id: "big".into(),
+            amount_fen: 5_000_001,
+            entry: Default::default(),
+        },
+        &h.cancel,
+    );
+    let t = terminated(&o);
+    assert_eq!(t.cause, Cause::Risk);
+    assert_eq!(t.code, TerminationCode::RiskLimit);
+    assert!(t.merchant_en.contains("above_maximum"), "{}", t.merchant_en);
+    assert!(!t.cardholder_en.to_lowercase().contains("risk"));
+    assert_eq!(h.net_fen(), 0);
+    assert!(h.terminal.transactions().unwrap().is_empty());
+}
+
+#[test]
+fn a_duplicate_without_a_prompt_is_declined_and_counters_survive_a_restart() {
+    let mut h = harness();
+    assert!(
+        h.sale("d1", "normal", Some("123456"), 8_888)
+            .approval()
+            .is_some()
+    );
+    h.reopen();
+    enable(&h.terminal);
+    let o = h.sale("d2", "normal", Some("123456"), 8_888);
+    let t = terminated(&o);
+    assert_eq!(t.code, TerminationCode::RiskDuplicate);
+    assert!(t.merchant_en.contains("operator confirmation needed"));
+    // Another amount is not a duplicate.
+    assert!(
+        h.sale("d3", "normal", Some("123456"), 8_889)
+            .approval()
+            .is_some()
+    );
+    assert_eq!(h.net_fen(), 8_888 + 8_889);
+}
+
+fn terminal_with_prompt(
+    h: &Harness,
+    dir: &tempfile::TempDir,
+    prompt: Arc<ScriptedPrompt>,
+) -> (Terminal, Arc<ScriptedCardReader>, Arc<SoftwarePinPad>) {
+    let vault = Arc::new(demo_setup::demo_vault());
+    let reader = Arc::new(ScriptedCardReader::default());
+    let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
+    let ports = Ports {
+        card_reader: reader.clone(),
+        pin_pad: pin_pad.clone(),
+        printer: Arc::new(RecordingPrinter::default()),
+        vault,
+        clock: Arc::new(SystemClock),
+        scanner: None,
+        network: None,
+        location: None,
+        prompt: Some(prompt),
+    };
+    let key = SecretKey::new(KeyAlgorithm::Aes, h.storage_key_bytes()).unwrap();
+    let config = TerminalConfig {
+        journal_path: dir.path().join("journal.db"),
+        endpoints: vec![h.sim.addr()],
+        response_timeout: Duration::from_millis(400),
+        ..demo_setup::demo_terminal_config(key)
+    };
+    let t = Terminal::open(config, ports).unwrap();
+    t.sign_on().unwrap();
+    enable(&t);
+    (t, reader, pin_pad)
+}
+
+#[test]
+fn the_operator_confirms_or_refuses_a_possible_duplicate() {
+    let h = Harness::new();
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = Arc::new(ScriptedPrompt::new());
+    let (t, reader, pin_pad) = terminal_with_prompt(&h, &dir, prompt.clone());
+    let sale = |id: &str| {
+        let track2 = demo_setup::demo_track2("normal").unwrap();
+        reader.present(CardPresentation::Magstripe {
+            track2: smartpos_core::card::Track2::parse(&track2).unwrap(),
+        });
+        pin_pad.set_pin(Some("123456"));
+        t.sale(
+            &SaleRequest {
+                attempt_id: id.into(),
+                amount_fen: 777,
+                entry: Default::default(),
+            },
+            &h.cancel,
+        )
+    };
+    assert!(sale("p1").approval().is_some());
+    prompt.answer(Confirmation::Yes);
+    assert!(sale("p2").approval().is_some(), "confirmed by the operator");
+    assert_eq!(prompt.asked().len(), 1);
+    assert!(prompt.asked()[0].1.en.contains("Same card and amount"));
+    prompt.answer(Confirmation::No);
+    assert_eq!(terminated(&sale("p3")).code, TerminationCode::RiskDuplicate);
+    assert_eq!(h.net_fen(), 2 * 777);
+}
+
+#[test]
+fn a_signed_bundle_changes_the_rules_and_a_bad_one_changes_nothing() {
+    let h = harness();
+    assert_eq!(h.terminal.risk_bundle_version(), Some(1));
+    let v2 = signed_bundle(2, |b| b.limits.card.max_fen = 1_000);
+    assert_eq!(h.terminal.load_risk_bundle(&v2).unwrap(), 2);
+    // Tampered, replayed and truncated bundles are refused; version 2 stays active.
+    let mut tampered = signed_bundle(3, |b| b.limits.card.max_fen = 0);
+    let n = tampered.len();
+    tampered[n - 1] ^= 1;
+    assert!(h.terminal.load_risk_bundle(&tampered).is_err());
+    assert!(h.terminal.load_risk_bundle(&v2).is_err());
+    assert!(h.terminal.load_risk_bundle(&v2[..40]).is_err());
+    assert_eq!(h.terminal.risk_bundle_version(), Some(2));
+    let o = h.sale("over", "normal", Some("123456"), 1_001);
+    assert_eq!(terminated(&o).code, TerminationCode::RiskLimit);
+    assert!(
+        h.sale("under", "normal", Some("123456"), 1_000)
+            .approval()
+            .is_some()
+    );
+}
+
+#[test]
+fn a_hot_listed_card_is_declined_with_a_neutral_cardholder_text() {
+    let h = harness();
+    let track2 = demo_setup::demo_track2("normal").unwrap();
+    let pan = Pan::parse(track2.split('=').next().unwrap()).unwrap();
+    let delta = HotListDelta {
+        sequence: 1,
+        add: vec![CardHashKey::new(SALT).hash(&pan)],
+        remove: vec![],
+    };
+    let signed = signer().seal(EnvelopeKind::HotListDelta, &delta.encode());
+    assert_eq!(h.terminal.apply_hot_list_delta(&signed).unwrap(), 1);
+    let o = h.sale("hot", "normal", Some("123456"), 500);
+    let t = terminated(&o);
+    assert_eq!(t.code, TerminationCode::RiskHotCard);
+    assert_eq!(t.cause, Cause::Risk);
+    let cardholder = format!("{} {}", t.cardholder, t.cardholder_en).to_lowercase();
+    assert!(!cardholder.contains("list") && !cardholder.contains("黑名单"));
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn a_pin_step_up_refuses_pin_bypass() {
+    let h = harness();
+    let v2 = signed_bundle(2, |b| b.step_up.require_pin_fen = 2_000);
+    h.terminal.load_risk_bundle(&v2).unwrap();
+    // The "normal" card's service code 101 lets the cardholder bypass the PIN below the step-up.
+    assert!(h.sale("small", "normal", None, 1_999).approval().is_some());
+    let o = h.sale("large", "normal", None, 2_000);
+    assert_eq!(terminated(&o).code, TerminationCode::OpPinRequired);
+    assert!(
+        h.sale("large-pin", "normal", Some("123456"), 2_000)
+            .approval()
+            .is_some()
+    );
+}

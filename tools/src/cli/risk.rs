@@ -1,0 +1,367 @@
+//! `smartpos risk`: rule bundles (`bundle export|sign|verify|keygen`) and one pre-check
+//! (`check`) on a context given as flags or as JSON.
+//!
+//! Bundles are signed with an Ed25519 PKCS#8 key file and verified with the hex public key the
+//! terminals are configured with. The built-in bundle (`export`) is what a terminal runs when
+//! nothing newer has been loaded.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::json;
+use smartpos_core::risk::{
+    Bundle, CardEntry, CardFacts, CardHash, Counters, Decision, EnvelopeKind, Method, Position,
+    QrGrade, RiskContext, RiskEngine, Signer, TerminalFacts, Verdict,
+};
+
+use super::{CliError, CliResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Rule bundles: export the built-in one, sign, verify.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
+    /// Evaluate one context and print the decision.
+    Check(Box<CheckArgs>),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BundleCommand {
+    /// Print the built-in bundle as JSON (edit it, raise "version", then sign it).
+    Export {
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Sign a bundle JSON with an Ed25519 PKCS#8 private key file.
+    Sign {
+        /// Bundle JSON file, or - for stdin.
+        #[arg(long = "in")]
+        input: String,
+        /// PKCS#8 (DER) Ed25519 private key.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a signed bundle against a public key (and optionally the active version).
+    Verify {
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Trusted Ed25519 public key, 64 hex digits.
+        #[arg(long)]
+        public_key: String,
+        /// Version active on the terminal: an older-or-equal bundle is a replay.
+        #[arg(long)]
+        active_version: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate an Ed25519 PKCS#8 key file and print its public key.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    Card,
+    QrStatic,
+    QrDynamic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EntryArg {
+    Magstripe,
+    Chip,
+    Contactless,
+    Manual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GradeArg {
+    A,
+    B,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// JSON output; with a FILE (or - for stdin) the context is read from it as
+    /// `{"context": {...}, "counters": {...}}` instead of from the flags.
+    #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "FILE|-")]
+    pub json: Option<String>,
+    /// A signed bundle to evaluate with (else the built-in one); needs --public-key.
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    #[arg(long)]
+    pub public_key: Option<String>,
+    #[arg(long, default_value_t = 10_000)]
+    pub amount_fen: u64,
+    #[arg(long, value_enum, default_value = "card")]
+    pub method: MethodArg,
+    #[arg(long, value_enum, default_value = "chip")]
+    pub entry: EntryArg,
+    #[arg(long, value_enum, default_value = "a")]
+    pub grade: GradeArg,
+    /// 6-digit BIN; a card is in the context only when given.
+    #[arg(long)]
+    pub bin: Option<String>,
+    /// Salted card fingerprint, 16 hex digits (never the PAN).
+    #[arg(long, default_value = "0000000000000000")]
+    pub card_hash: String,
+    #[arg(long)]
+    pub service_code: Option<String>,
+    /// YYMM.
+    #[arg(long)]
+    pub expiry: Option<String>,
+    #[arg(long)]
+    pub fallback: bool,
+    #[arg(long)]
+    pub luhn_fails: bool,
+    /// Unix seconds; default now.
+    #[arg(long)]
+    pub time: Option<i64>,
+    #[arg(long, default_value = "5812")]
+    pub mcc: String,
+    #[arg(long, requires = "lon")]
+    pub lat: Option<f64>,
+    #[arg(long, requires = "lat")]
+    pub lon: Option<f64>,
+    #[arg(long)]
+    pub cell: Option<String>,
+    #[arg(long, default_value_t = 99)]
+    pub random: u8,
+    /// Counters as JSON (file), e.g. {"card_window_count": 3}.
+    #[arg(long)]
+    pub counters: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> CliResult {
+    match args.command {
+        Command::Bundle { command } => bundle(command),
+        Command::Check(a) => {
+            println!("{}", check(&a)?);
+            Ok(())
+        }
+    }
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::new(format!("risk: {what}: {e}"))
+}
+
+fn read_input(path: &str) -> Result<Vec<u8>, CliError> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| err("stdin", e))?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| err(path, e))
+}
+
+fn public_key(hex_text: &str) -> Result<Vec<u8>, CliError> {
+    let key = hex::decode(hex_text.trim()).map_err(|e| err("--public-key", e))?;
+    if key.len() != 32 {
+        return Err(err(
+            "--public-key",
+            format!("{} bytes, expected 32", key.len()),
+        ));
+    }
+    Ok(key)
+}
+
+fn bundle(command: BundleCommand) -> CliResult {
+    match command {
+        BundleCommand::Export { out } => {
+            let text = Bundle::built_in().to_json();
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| err("--out", e))?,
+                None => println!("{text}"),
+            }
+        }
+        BundleCommand::Sign {
+            input,
+            key,
+            out,
+            json,
+        } => {
+            let body = read_input(&input)?;
+            let bundle = Bundle::from_json(&body).map_err(|e| err(&input, e))?;
+            let der = std::fs::read(&key).map_err(|e| err("--key", e))?;
+            let signer = Signer::from_pkcs8(&der).map_err(|e| err("--key", e))?;
+            let signed = signer.seal(EnvelopeKind::Bundle, &body);
+            std::fs::write(&out, &signed).map_err(|e| err("--out", e))?;
+            let pk = hex::encode(signer.public_key());
+            if json {
+                println!(
+                    "{}",
+                    json!({"version": bundle.version, "bytes": signed.len(), "public_key": pk})
+                );
+            } else {
+                println!(
+                    "signed bundle version {} ({} bytes) with public key {pk}",
+                    bundle.version,
+                    signed.len()
+                );
+            }
+        }
+        BundleCommand::Verify {
+            input,
+            public_key: pk,
+            active_version,
+            json,
+        } => {
+            let bytes = std::fs::read(&input).map_err(|e| err("--in", e))?;
+            let bundle =
+                Bundle::from_signed(&bytes, &public_key(&pk)?).map_err(|e| err("verify", e))?;
+            if let Some(active) = active_version
+                && bundle.version <= active
+            {
+                return Err(err(
+                    "verify",
+                    smartpos_core::risk::BundleError::NotNewer {
+                        offered: bundle.version,
+                        active,
+                    },
+                ));
+            }
+            if json {
+                println!("{}", json!({"valid": true, "version": bundle.version}));
+            } else {
+                println!("valid: bundle version {}", bundle.version);
+            }
+        }
+        BundleCommand::Keygen { out } => {
+            let der = Signer::generate_pkcs8().map_err(|e| err("keygen", e))?;
+            let signer = Signer::from_pkcs8(&der).map_err(|e| err("keygen", e))?;
+            std::fs::write(&out, &der).map_err(|e| err("--out", e))?;
+            println!("{}", hex::encode(signer.public_key()));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct CheckInput {
+    context: RiskContext,
+    #[serde(default)]
+    counters: Counters,
+}
+
+fn context_from_flags(a: &CheckArgs) -> Result<(RiskContext, Counters), CliError> {
+    let method = match a.method {
+        MethodArg::Card => Method::Card {
+            entry: match a.entry {
+                EntryArg::Magstripe => CardEntry::Magstripe,
+                EntryArg::Chip => CardEntry::Chip,
+                EntryArg::Contactless => CardEntry::Contactless,
+                EntryArg::Manual => CardEntry::Manual,
+            },
+        },
+        MethodArg::QrStatic => Method::QrStatic,
+        MethodArg::QrDynamic => Method::QrDynamic {
+            grade: match a.grade {
+                GradeArg::A => QrGrade::A,
+                GradeArg::B => QrGrade::B,
+            },
+        },
+    };
+    let hash = u64::from_str_radix(a.card_hash.trim(), 16).map_err(|e| err("--card-hash", e))?;
+    let card = a.bin.as_ref().map(|bin| CardFacts {
+        bin: bin.clone(),
+        hash: CardHash(hash),
+        service_code: a.service_code.clone(),
+        expiry_yymm: a.expiry.clone(),
+        fallback: a.fallback,
+        luhn_ok: !a.luhn_fails,
+        hot_listed: false,
+        atc: None,
+        last_online_atc: None,
+    });
+    if !(1..=99).contains(&a.random) {
+        return Err(err("--random", "must be 1..=99"));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let counters = match &a.counters {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| err("--counters", e))?;
+            serde_json::from_slice(&text).map_err(|e| err("--counters", e))?
+        }
+        None => Counters::default(),
+    };
+    let ctx = RiskContext {
+        amount_fen: a.amount_fen,
+        method,
+        card,
+        terminal: TerminalFacts {
+            unix_time: a.time.unwrap_or(now),
+            utc_offset_minutes: 480,
+            position: a.lat.zip(a.lon).map(|(lat, lon)| Position { lat, lon }),
+            cell_id: a.cell.clone(),
+            online: true,
+            mcc: a.mcc.clone(),
+        },
+        random_1_99: a.random,
+        offline_capable: false,
+    };
+    Ok((ctx, counters))
+}
+
+/// The decision for the context of `a`, as text or JSON.
+pub fn check(a: &CheckArgs) -> Result<String, CliError> {
+    let (ctx, counters) = match a.json.as_deref() {
+        Some(path) if !path.is_empty() => {
+            let input: CheckInput =
+                serde_json::from_slice(&read_input(path)?).map_err(|e| err("context JSON", e))?;
+            (input.context, input.counters)
+        }
+        _ => context_from_flags(a)?,
+    };
+    let mut engine = RiskEngine::new(&[]);
+    if let Some(path) = &a.bundle {
+        let pk = a
+            .public_key
+            .as_deref()
+            .ok_or_else(|| err("--bundle", "needs --public-key"))?;
+        let bytes = std::fs::read(path).map_err(|e| err("--bundle", e))?;
+        engine = RiskEngine::new(&public_key(pk)?);
+        engine.load_bundle(&bytes).map_err(|e| err("--bundle", e))?;
+    }
+    let decision = engine.check(ctx, &counters);
+    if a.json.is_some() {
+        let mut value = serde_json::to_value(&decision).map_err(|e| err("json", e))?;
+        value["bundle_version"] = json!(engine.bundle().version);
+        return serde_json::to_string_pretty(&value).map_err(|e| err("json", e));
+    }
+    Ok(text(&decision))
+}
+
+fn text(d: &Decision) -> String {
+    let verdict = match &d.verdict {
+        Verdict::Allow => "allow".to_owned(),
+        Verdict::Decline => "decline".to_owned(),
+        Verdict::ConfirmWithOperator => "confirm with operator".to_owned(),
+        Verdict::StepUp(steps) => format!("step up: {steps:?}"),
+    };
+    format!(
+        "{verdict}\nrule: {}\nmerchant: {} / {}\ncardholder: {} / {}",
+        d.rule, d.merchant_zh, d.merchant_en, d.cardholder.zh, d.cardholder.en
+    )
+}
