@@ -38,6 +38,15 @@ pub enum SmartPosError {
     /// An argument is not acceptable (`what` names it, e.g. "attempt id", "refund amount").
     #[error("invalid {what}: {detail}")]
     InvalidInput { what: String, detail: String },
+    /// What was scanned or typed is not a payment code of any scheme the terminal takes; nothing
+    /// was journaled or sent. `detail` names the rule broken, never the code itself.
+    #[error("not a payment code: {detail}")]
+    NotAPaymentCode {
+        problem: PaymentCodeProblem,
+        /// Byte offset of the offending character, where there is one.
+        offset: Option<u32>,
+        detail: String,
+    },
     /// No QR order with this number (attempt id) is in the QR journal.
     #[error("no QR order {out_trade_no:?}")]
     UnknownOrder { out_trade_no: String },
@@ -70,6 +79,22 @@ pub enum AmountProblem {
     TooManyDecimals,
     TooLarge,
     /// A problem this version of the bindings does not know by name yet.
+    Other,
+}
+
+/// Why a payment code was refused; mirrors `smartpos_core::qr::paycode::PaycodeError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[non_exhaustive]
+pub enum PaymentCodeProblem {
+    Empty,
+    InnerWhitespace,
+    /// The prefix names a scheme whose codes have another length.
+    WrongLength,
+    /// No scheme uses the leading digits.
+    UnknownPrefix,
+    NotDigits,
+    /// Has letters, and is not an EMVCo consumer-presented payload either.
+    NotEmvPayload,
     Other,
 }
 

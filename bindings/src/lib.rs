@@ -26,7 +26,7 @@ pub use diagnostics::{
     HealthStatus, LatencyBucketRecord, LatencyRecord, StatisticsRecord, StatisticsWindow,
     WindowStatisticsRecord,
 };
-pub use error::{AmountProblem, SmartPosError};
+pub use error::{AmountProblem, PaymentCodeProblem, SmartPosError};
 pub use history::{
     PendingAdviceRecord, PendingReversalRecord, PendingWorkRecord, StorageFaultRecord,
     TransactionState, TransactionSummaryRecord, UnprintedReceiptRecord,

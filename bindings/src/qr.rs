@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use smartpos_core::money::Amount;
 use smartpos_core::ports::SystemClock;
-use smartpos_core::qr::gateway::{AuthCode, SigningKey};
+use smartpos_core::qr::gateway::SigningKey;
+use smartpos_core::qr::paycode::PaycodeError;
 use smartpos_core::qr::session::{self, QrError, QrSettings};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{SmartPosError, guard};
+use crate::error::{PaymentCodeProblem, SmartPosError, guard};
 use crate::qr_records::{PresentedRecord, QrOrderRecord, QrOutcomeRecord};
 use crate::terminal::CancelHandle;
 
@@ -94,11 +95,35 @@ impl QrConfigRecord {
     }
 }
 
+/// Why a scanned or typed text is not a payment code; the detail names the rule, never the code.
+fn not_a_payment_code(e: &PaycodeError) -> SmartPosError {
+    let (problem, offset) = match e {
+        PaycodeError::Empty => (PaymentCodeProblem::Empty, None),
+        PaycodeError::InnerWhitespace { offset } => (
+            PaymentCodeProblem::InnerWhitespace,
+            u32::try_from(*offset).ok(),
+        ),
+        PaycodeError::WrongLength { .. } => (PaymentCodeProblem::WrongLength, None),
+        PaycodeError::UnknownPrefix { .. } => (PaymentCodeProblem::UnknownPrefix, None),
+        PaycodeError::NotDigits { offset } => {
+            (PaymentCodeProblem::NotDigits, u32::try_from(*offset).ok())
+        }
+        PaycodeError::Cpm(_) => (PaymentCodeProblem::NotEmvPayload, None),
+        _ => (PaymentCodeProblem::Other, None),
+    };
+    SmartPosError::NotAPaymentCode {
+        problem,
+        offset,
+        detail: e.to_string(),
+    }
+}
+
 impl From<QrError> for SmartPosError {
     fn from(e: QrError) -> Self {
         match e {
             QrError::Store(e) => e.into(),
             QrError::Settings(e) => config_error(e.to_string()),
+            QrError::NotAPaymentCode(e) => not_a_payment_code(&e),
             QrError::InvalidInput { what, detail } => SmartPosError::InvalidInput {
                 what: what.to_owned(),
                 detail,
@@ -117,19 +142,6 @@ impl From<QrError> for SmartPosError {
                 detail: other.to_string(),
             },
         }
-    }
-}
-
-/// The wallet a customer payment code belongs to, by its leading digits (the prefixes the
-/// wallets publish: WeChat Pay 10–15, Alipay 25–30, UnionPay QuickPass 62), for the journal.
-/// Interim: replaced by the core's payment-code recognition (`qr::paycode`) once on main.
-fn scheme_of(code: &str) -> &'static str {
-    let head = code.get(..2).and_then(|h| h.parse::<u8>().ok());
-    match head {
-        Some(10..=15) => "wechat",
-        Some(25..=30) => "alipay",
-        Some(62) => "unionpay",
-        _ => "unknown",
     }
 }
 
@@ -203,13 +215,10 @@ impl QrSession {
     ) -> Result<QrOutcomeRecord, SmartPosError> {
         let code = Zeroizing::new(code);
         guard("QrSession.pay", || {
-            let auth = AuthCode::new(&code);
-            let scheme = scheme_of(auth.expose());
-            let outcome = self.core()?.micropay(
+            let outcome = self.core()?.pay_code(
                 &attempt_id,
                 payment_amount(amount_fen)?,
-                &auth,
-                scheme,
+                &code,
                 &cancel.inner,
             )?;
             Ok(outcome.into())
@@ -346,7 +355,7 @@ mod tests {
         let mut r = record();
         assert!(!format!("{r:?}").contains("secret-key"));
         r.wipe_secrets();
-        assert!(r.signing_key.iter().all(|b| *b == 0) || r.signing_key.is_empty());
+        assert!(r.signing_key.is_empty());
     }
 
     #[test]
@@ -371,12 +380,49 @@ mod tests {
     }
 
     #[test]
-    fn schemes_by_prefix() {
-        // Prefixes as published by the wallets (WeChat Pay "付款码" 10–15, Alipay 25–30,
-        // UnionPay QuickPass 62).
-        assert_eq!(scheme_of("134567890123456789"), "wechat");
-        assert_eq!(scheme_of("284567890123456789"), "alipay");
-        assert_eq!(scheme_of("6234567890123456789"), "unionpay");
-        assert_eq!(scheme_of("x"), "unknown");
+    fn a_code_of_no_scheme_is_refused_with_its_reason_and_nothing_journaled() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = record();
+        r.journal_path = dir.path().join("qr.db").to_string_lossy().into_owned();
+        let session = QrSession::open(r).unwrap();
+        // Prefix 99 belongs to no scheme (WeChat Pay 10-15, Alipay 25-30, UnionPay 62, e-CNY 01,
+        // as qr::paycode lists them).
+        let e = session
+            .pay(
+                "a1".into(),
+                100,
+                "994567890123456789".into(),
+                CancelHandle::new(),
+            )
+            .unwrap_err();
+        match e {
+            SmartPosError::NotAPaymentCode {
+                problem, detail, ..
+            } => {
+                assert_eq!(problem, PaymentCodeProblem::UnknownPrefix);
+                assert!(!detail.contains("994567890123456789"), "{detail}");
+            }
+            other => panic!("expected NotAPaymentCode, got {other:?}"),
+        }
+        let e = session
+            .pay(
+                "a2".into(),
+                100,
+                "1345 67890123456789".into(),
+                CancelHandle::new(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SmartPosError::NotAPaymentCode {
+                    problem: PaymentCodeProblem::InnerWhitespace,
+                    offset: Some(4),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(session.orders().unwrap().is_empty());
     }
 }

@@ -1,6 +1,7 @@
 package com.smartpos
 
 import com.smartpos.core.Cause
+import com.smartpos.core.PaymentCodeProblem
 import com.smartpos.core.PresentedRecord
 import com.smartpos.core.QrModeRecord
 import com.smartpos.core.QrOrderStateRecord
@@ -90,10 +91,18 @@ class QrPaymentsTest {
     }
 
     @Test
-    fun `an invalid code is declined with an explanation, a bad attempt id is a typed error`() = runBlocking<Unit> {
-        val declined = qr.pay("qr-bad", 500UL, "not-a-code") as QrOutcomeRecord.Declined
-        assertEquals("ACC_QR_CODE_INVALID", declined.termination.code)
+    fun `an invalid code and bad arguments are typed errors, a wallet decline is explained`() = runBlocking<Unit> {
+        // Prefix 99 belongs to no scheme (core qr::paycode: WeChat Pay 10-15, Alipay 25-30, UnionPay 62, e-CNY 01).
+        val notACode = assertThrows<SmartPosException.NotAPaymentCode> { qr.pay("qr-nocode", 500UL, "994567890123456789") }
+        assertEquals(PaymentCodeProblem.UNKNOWN_PREFIX, notACode.problem)
+        assertFalse(notACode.detail.contains("994567890123456789"), "the code never appears in an error")
+        assertFalse(gateway.knows("qr-nocode"))
+
+        gateway.script("qr-bad", TestQrBehaviour.DeclineNotEnough)
+        val declined = qr.pay("qr-bad", 500UL, PAY_CODE) as QrOutcomeRecord.Declined
+        assertEquals("ACC_QR_INSUFFICIENT", declined.termination.code)
         assertEquals(Cause.ACCOUNT, declined.termination.cause)
+        assertTrue(declined.termination.remedies.isNotEmpty())
         assertEquals(0UL, gateway.chargedFen("qr-bad"))
 
         val e = assertThrows<SmartPosException.InvalidInput> { qr.pay("has space", 500UL, PAY_CODE) }

@@ -10,6 +10,7 @@ import com.smartpos.core.HealthReportRecord
 import com.smartpos.core.HealthStatus
 import com.smartpos.core.Outcome
 import com.smartpos.core.PaymentMethod
+import com.smartpos.core.PaymentCodeProblem
 import com.smartpos.core.PendingWorkRecord
 import com.smartpos.core.PortException
 import com.smartpos.core.QrOutcomeRecord
@@ -202,6 +203,7 @@ class ShellTest {
         assertEquals(listOf("134567890123456789"), paidCodes, "the scanned code, trimmed")
         assertTrue(event is CheckoutEvent.QrFinished)
         assertEquals(CheckoutEvent.NothingScanned, QrCheckout(FixedScanner(null)).scanThenPay(pay))
+        assertEquals(CheckoutEvent.NothingScanned, QrCheckout(FixedScanner("  ")).scanThenPay(pay))
         assertEquals(CheckoutEvent.ScannerFailed, QrCheckout(FixedScanner(null, fail = true)).scanThenPay(pay))
         assertEquals(1, paidCodes.size, "no payment without a code")
 
@@ -212,5 +214,10 @@ class ShellTest {
         val none = machine.reduce(paying, CheckoutEvent.NothingScanned) as CheckoutState.Done
         assertTrue(none.screen.canRetry)
         assertEquals("SAMPLE_NOTHING_SCANNED", none.screen.code)
+        val refused = OutcomePresenter(Language.EN).failed(
+            SmartPosException.NotAPaymentCode(PaymentCodeProblem.UNKNOWN_PREFIX, null, "no payment scheme uses the prefix 99"),
+        )
+        assertTrue(refused.title.startsWith("Not a payment code"), refused.title)
+        assertTrue(refused.canRetry)
     }
 }
