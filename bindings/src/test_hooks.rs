@@ -248,6 +248,18 @@ impl TestQrGateway {
         self.gateway.ledger().refunded_fen(&out_trade_no)
     }
 
+    /// Down: connections are refused, as with a gateway that is off; up again on the same port.
+    pub fn set_down(&self, down: bool) {
+        if let Some(server) = self
+            .server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            server.set_down(down);
+        }
+    }
+
     /// Whether the gateway ever heard of the order.
     pub fn knows(&self, out_trade_no: String) -> bool {
         self.gateway.ledger().order(&out_trade_no).is_some()

@@ -162,6 +162,24 @@ class QrPaymentsTest {
     }
 
     @Test
+    fun `an order the gateway could not close is unresolved, and recover closes it once the gateway is back`() = runBlocking<Unit> {
+        gateway.script("qr-down", TestQrBehaviour.NeverPay)
+        val paying = async(Dispatchers.Default) { qr.pay("qr-down", 800UL, PAY_CODE) }
+        withTimeout(5_000) { while (!gateway.knows("qr-down")) delay(10) }
+        gateway.setDown(true)
+        val unresolved = paying.await() as QrOutcomeRecord.Unresolved
+        assertEquals("NET_QR_UNRESOLVED", unresolved.termination.code)
+        assertEquals(Cause.NETWORK, unresolved.termination.cause)
+        assertTrue(qr.orders().single().state in setOf(QrOrderStateRecord.POLLING, QrOrderStateRecord.CANCELLING))
+        gateway.setDown(false)
+        val recovered = qr.recover().single()
+        assertTrue(recovered is QrOutcomeRecord.Closed || recovered is QrOutcomeRecord.Cancelled, "$recovered")
+        assertEquals(QrOrderStateRecord.CLOSED, qr.orders().single().state)
+        assertEquals(0UL, gateway.chargedFen("qr-down"))
+        assertTrue(qr.recover().isEmpty(), "nothing left open")
+    }
+
+    @Test
     fun `recover has nothing to do on a clean journal, and a closed session is typed`() = runBlocking<Unit> {
         assertTrue(qr.recover().isEmpty())
         qr.close()
