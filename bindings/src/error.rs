@@ -35,6 +35,28 @@ pub enum SmartPosError {
     /// The transaction has no receipt to reprint (it was not approved); `state` says what it is.
     #[error("transaction {attempt_id:?} has no receipt: it is {state}")]
     NoReceipt { attempt_id: String, state: String },
+    /// An argument is not acceptable (`what` names it, e.g. "attempt id", "refund amount").
+    #[error("invalid {what}: {detail}")]
+    InvalidInput { what: String, detail: String },
+    /// What was scanned or typed is not a payment code of any scheme the terminal takes; nothing
+    /// was journaled or sent. `detail` names the rule broken, never the code itself.
+    #[error("not a payment code: {detail}")]
+    NotAPaymentCode {
+        problem: PaymentCodeProblem,
+        /// Byte offset of the offending character, where there is one.
+        offset: Option<u32>,
+        detail: String,
+    },
+    /// No QR order with this number (attempt id) is in the QR journal.
+    #[error("no QR order {out_trade_no:?}")]
+    UnknownOrder { out_trade_no: String },
+    /// The QR order is in a state where `action` is not possible (e.g. refund of an unpaid one).
+    #[error("QR order {out_trade_no:?} is {state:?}; {action} is not possible")]
+    OrderNotUsable {
+        out_trade_no: String,
+        state: crate::qr_records::QrOrderStateRecord,
+        action: String,
+    },
     /// The object was closed; open a new one.
     #[error("{object} is closed")]
     Closed { object: String },
@@ -57,6 +79,22 @@ pub enum AmountProblem {
     TooManyDecimals,
     TooLarge,
     /// A problem this version of the bindings does not know by name yet.
+    Other,
+}
+
+/// Why a payment code was refused; mirrors `smartpos_core::qr::paycode::PaycodeError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[non_exhaustive]
+pub enum PaymentCodeProblem {
+    Empty,
+    InnerWhitespace,
+    /// The prefix names a scheme whose codes have another length.
+    WrongLength,
+    /// No scheme uses the leading digits.
+    UnknownPrefix,
+    NotDigits,
+    /// Has letters, and is not an EMVCo consumer-presented payload either.
+    NotEmvPayload,
     Other,
 }
 

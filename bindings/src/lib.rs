@@ -6,6 +6,7 @@ uniffi::setup_scaffolding!();
 #[cfg(target_os = "android")]
 mod android;
 mod config;
+mod diagnostics;
 mod error;
 mod history;
 mod logging;
@@ -13,12 +14,19 @@ mod money;
 mod optional_ports;
 mod outcome;
 mod ports;
+mod qr;
+mod qr_records;
 mod terminal;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
 pub use config::TerminalConfigRecord;
-pub use error::{AmountProblem, SmartPosError};
+pub use diagnostics::{
+    CauseCountRecord, CodeCountRecord, HealthCheckKind, HealthCheckRecord, HealthReportRecord,
+    HealthStatus, LatencyBucketRecord, LatencyRecord, StatisticsRecord, StatisticsWindow,
+    WindowStatisticsRecord,
+};
+pub use error::{AmountProblem, PaymentCodeProblem, SmartPosError};
 pub use history::{
     PendingAdviceRecord, PendingReversalRecord, PendingWorkRecord, StorageFaultRecord,
     TransactionState, TransactionSummaryRecord, UnprintedReceiptRecord,
@@ -35,9 +43,16 @@ pub use outcome::{
     SignOnOutcome, SignOnRecord, TerminationRecord, TransactionKind,
 };
 pub use ports::{CardPresentationRecord, CardReader, PinPad, PortError, Printer};
+pub use qr::{QrConfigRecord, QrSession};
+pub use qr_records::{
+    PresentedRecord, QrModeRecord, QrOrderRecord, QrOrderStateRecord, QrOutcomeRecord,
+};
 pub use terminal::{CancelHandle, Terminal};
 #[cfg(feature = "test-hooks")]
-pub use test_hooks::{TestAcquirer, debug_panic_probe, start_test_acquirer};
+pub use test_hooks::{
+    TestAcquirer, TestQrBehaviour, TestQrGateway, debug_panic_probe, demo_qr_config,
+    start_test_acquirer, start_test_qr_gateway,
+};
 
 /// Version of the core library, so the shell can log which core it embeds.
 /// Not guarded: it returns a compile-time constant and cannot panic.

@@ -127,6 +127,16 @@ pub struct RemedyRecord {
     pub en: String,
 }
 
+impl From<diag::Remedy> for RemedyRecord {
+    fn from(r: diag::Remedy) -> Self {
+        RemedyRecord {
+            code: r.into(),
+            zh: r.zh().to_string(),
+            en: r.en().to_string(),
+        }
+    }
+}
+
 /// Why a transaction ended without approval, explained for merchant and cardholder.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TerminationRecord {
@@ -154,15 +164,7 @@ impl From<Termination> for TerminationRecord {
             merchant_en: t.merchant_en,
             cardholder_zh: t.cardholder,
             cardholder_en: t.cardholder_en,
-            remedies: t
-                .remedies
-                .iter()
-                .map(|r| RemedyRecord {
-                    code: (*r).into(),
-                    zh: r.zh().to_string(),
-                    en: r.en().to_string(),
-                })
-                .collect(),
+            remedies: t.remedies.iter().map(|r| (*r).into()).collect(),
             retry_can_help: t.retry_can_help,
             alternative: t.alternative.map(PaymentMethod::from),
         }

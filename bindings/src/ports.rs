@@ -139,6 +139,9 @@ pub trait PinPad: Send + Sync {
 #[uniffi::export(with_foreign)]
 pub trait Printer: Send + Sync {
     fn print(&self, receipt: ReceiptRecord) -> Result<(), PortError>;
+    /// Paper, temperature and mechanism as the printer reports them now, without printing;
+    /// throw the matching `PortException` (`PrinterOutOfPaper`, …) for the health check.
+    fn status(&self) -> Result<(), PortError>;
 }
 
 /// The core's card reader over the Kotlin one.
@@ -205,6 +208,10 @@ impl ports::Printer for PrinterAdapter {
             .print(receipt.into())
             .map_err(|e| fault(Port::Printer, e))
     }
+
+    fn status(&self) -> Result<(), DeviceFault> {
+        self.0.status().map_err(|e| fault(Port::Printer, e))
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +242,9 @@ mod tests {
     struct FailingPrinter(PortError);
     impl Printer for FailingPrinter {
         fn print(&self, _: ReceiptRecord) -> Result<(), PortError> {
+            Err(self.0.clone())
+        }
+        fn status(&self) -> Result<(), PortError> {
             Err(self.0.clone())
         }
     }
@@ -296,6 +306,8 @@ mod tests {
             paper.print(&Receipt::new("t")),
             Err(DeviceFault::PrinterOutOfPaper)
         );
+        // The health check asks the same printer without printing; the fault must keep its kind.
+        assert_eq!(paper.status(), Err(DeviceFault::PrinterOutOfPaper));
         let e = PortError::from(uniffi::UnexpectedUniFFICallbackError {
             reason: "card 6222020000000015".into(),
         });

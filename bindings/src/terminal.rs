@@ -19,7 +19,7 @@ use crate::ports::{CardReader, CardReaderAdapter, PinPad, PinPadAdapter, Printer
 /// The core checks it between steps and while waiting for the host.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelHandle {
-    inner: CancelToken,
+    pub(crate) inner: CancelToken,
 }
 
 #[uniffi::export]
@@ -56,7 +56,7 @@ impl std::fmt::Debug for Terminal {
 }
 
 impl Terminal {
-    fn core(&self) -> Result<Arc<txn::Terminal>, SmartPosError> {
+    pub(crate) fn core(&self) -> Result<Arc<txn::Terminal>, SmartPosError> {
         let slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         slot.clone().ok_or_else(|| SmartPosError::Closed {
             object: "Terminal".into(),

@@ -3,15 +3,19 @@
 //! builds never do.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use smartpos_core::crypto::{ClearPinBlock, KeyVault, PinBlockFormat, SystemRandomSource};
+use smartpos_core::ports::SystemClock;
 use smartpos_tools::demo_setup;
+use smartpos_tools::sim::gateway::{Behaviour, DEMO_SIGNING_KEY, GatewayServer, QrGateway};
 use smartpos_tools::sim::ledger::Ledger;
 use smartpos_tools::sim::{Acquirer, Fault, Matcher, SimServer};
 use zeroize::Zeroizing;
 
 use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
+use crate::qr::QrConfigRecord;
 use crate::terminal::Terminal;
 
 /// Panics inside the guard, to prove a panic reaches Kotlin as `SmartPosException.Internal`.
@@ -141,6 +145,133 @@ impl Terminal {
             })?;
             let encrypted = self.vault.encrypt_pin_block(&clear)?;
             Ok(encrypted.as_bytes().to_vec())
+        })
+    }
+}
+
+/// What the simulated customer does with an order (tools' `gateway::Behaviour`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TestQrBehaviour {
+    PayNow,
+    /// "User paying", then paid once this much real time has passed since the order.
+    PayAfterMs {
+        ms: u64,
+    },
+    NeverPay,
+    /// "User paying" until a cancel arrives, and the payment lands just before it.
+    PayOnCancel,
+    /// Refused: insufficient balance ("NOTENOUGH").
+    DeclineNotEnough,
+}
+
+impl From<TestQrBehaviour> for Behaviour {
+    fn from(b: TestQrBehaviour) -> Self {
+        match b {
+            TestQrBehaviour::PayNow => Behaviour::PayNow,
+            TestQrBehaviour::PayAfterMs { ms } => Behaviour::PayAfter(Duration::from_millis(ms)),
+            TestQrBehaviour::NeverPay => Behaviour::NeverPay,
+            TestQrBehaviour::PayOnCancel => Behaviour::PayOnCancel,
+            TestQrBehaviour::DeclineNotEnough => Behaviour::Decline("NOTENOUGH"),
+        }
+    }
+}
+
+/// The tools crate's simulated QR gateway (demo signing key, demo merchant) on a loopback port,
+/// in real time: the QR session across the FFI runs on the system clock.
+#[derive(Debug, uniffi::Object)]
+pub struct TestQrGateway {
+    server: Mutex<Option<GatewayServer>>,
+    url: String,
+    gateway: Arc<QrGateway>,
+}
+
+#[uniffi::export]
+pub fn start_test_qr_gateway() -> Result<Arc<TestQrGateway>, SmartPosError> {
+    guard("start_test_qr_gateway", || {
+        let gateway = Arc::new(QrGateway::new(
+            DEMO_SIGNING_KEY,
+            demo_setup::DEMO_MERCHANT_ID,
+            Arc::new(SystemClock),
+        ));
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let server =
+            GatewayServer::start(gateway.clone(), loopback).map_err(|e| SmartPosError::Io {
+                detail: format!("QR gateway simulator: {e}"),
+            })?;
+        Ok(Arc::new(TestQrGateway {
+            url: server.url(),
+            server: Mutex::new(Some(server)),
+            gateway,
+        }))
+    })
+}
+
+/// A QR configuration for the simulated gateway: demo key and merchant, the given polling.
+#[uniffi::export]
+pub fn demo_qr_config(
+    gateway_url: String,
+    journal_path: String,
+    poll_interval_ms: u64,
+    poll_deadline_ms: u64,
+) -> QrConfigRecord {
+    QrConfigRecord {
+        gateway_url,
+        merchant_id: demo_setup::DEMO_MERCHANT_ID.into(),
+        terminal_id: demo_setup::DEMO_TERMINAL_ID.into(),
+        signing_key: DEMO_SIGNING_KEY.to_vec(),
+        journal_path,
+        poll_interval_ms,
+        poll_deadline_ms,
+        ca_pem: None,
+    }
+}
+
+#[uniffi::export]
+impl TestQrGateway {
+    /// "http://127.0.0.1:port", for `QrConfigRecord.gatewayUrl`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The behaviour of order `out_trade_no`, set before it is created.
+    pub fn script(&self, out_trade_no: String, behaviour: TestQrBehaviour) {
+        self.gateway.script(&out_trade_no, behaviour.into());
+    }
+
+    /// Money the simulated customer paid for the order, in fen.
+    pub fn charged_fen(&self, out_trade_no: String) -> u64 {
+        self.gateway.ledger().charged_fen(&out_trade_no)
+    }
+
+    /// Money given back to the simulated customer for the order, in fen.
+    pub fn refunded_fen(&self, out_trade_no: String) -> u64 {
+        self.gateway.ledger().refunded_fen(&out_trade_no)
+    }
+
+    /// Down: connections are refused, as with a gateway that is off; up again on the same port.
+    pub fn set_down(&self, down: bool) {
+        if let Some(server) = self
+            .server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            server.set_down(down);
+        }
+    }
+
+    /// Whether the gateway ever heard of the order.
+    pub fn knows(&self, out_trade_no: String) -> bool {
+        self.gateway.ledger().order(&out_trade_no).is_some()
+    }
+
+    pub fn stop(&self) -> Result<(), SmartPosError> {
+        guard("TestQrGateway.stop", || {
+            let server = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(mut server) = server {
+                server.stop();
+            }
+            Ok(())
         })
     }
 }

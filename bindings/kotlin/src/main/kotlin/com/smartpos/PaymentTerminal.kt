@@ -2,6 +2,7 @@ package com.smartpos
 
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardReader
+import com.smartpos.core.HealthReportRecord
 import com.smartpos.core.Outcome
 import com.smartpos.core.PendingWorkRecord
 import com.smartpos.core.PinPad
@@ -11,6 +12,7 @@ import com.smartpos.core.ReprintOutcome
 import com.smartpos.core.SettlementOutcome
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.SmartPosException
+import com.smartpos.core.StatisticsRecord
 import com.smartpos.core.StorageFaultRecord
 import com.smartpos.core.Terminal
 import com.smartpos.core.TerminalConfigRecord
@@ -104,6 +106,19 @@ class PaymentTerminal(
     suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
 
     suspend fun recover(): RecoveryRecord = withContext(Dispatchers.IO) { terminal.recover() }
+
+    /**
+     * Runs every self-check: echoes the host, asks the printer, reader and scanner for their
+     * status, reads the journal. Waits for a payment in progress. A check that cannot be
+     * measured is reported failing, never skipped.
+     */
+    suspend fun health(): HealthReportRecord = withContext(Dispatchers.IO) { terminal.health() }
+
+    /** Termination statistics for today and the last 7 days, from the journal. */
+    suspend fun report(): StatisticsRecord = withContext(Dispatchers.IO) { terminal.report() }
+
+    /** The same statistics as JSON (the `smartpos report --json` shape), for fleet tools. */
+    suspend fun reportJson(): String = withContext(Dispatchers.IO) { terminal.reportJson() }
 
     suspend fun pendingReversalsCount(): ULong = withContext(Dispatchers.IO) { terminal.pendingReversalsCount() }
 

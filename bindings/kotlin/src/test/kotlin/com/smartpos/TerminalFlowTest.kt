@@ -75,6 +75,10 @@ class RecordingPrinter : Printer {
         failWith?.let { throw it }
         printed += receipt
     }
+
+    override fun status() {
+        failWith?.let { throw it }
+    }
 }
 
 /** Whole flows through the bindings against the tools crate's acquirer simulator. */

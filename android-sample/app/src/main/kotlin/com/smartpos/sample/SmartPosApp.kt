@@ -2,8 +2,10 @@ package com.smartpos.sample
 
 import android.app.Application
 import com.smartpos.PaymentTerminal
+import com.smartpos.QrPayments
 import com.smartpos.SmartPos
 import com.smartpos.core.LogLevel
+import com.smartpos.core.QrConfigRecord
 import com.smartpos.core.TerminalConfigRecord
 import com.smartpos.core.TerminalPorts
 import com.smartpos.sample.adapters.BypassPinPad
@@ -30,6 +32,8 @@ class SmartPosApp : Application() {
         private set
     private val opening = Mutex()
     private var terminal: PaymentTerminal? = null
+    private val openingQr = Mutex()
+    private var qr: QrPayments? = null
 
     override fun onCreate() {
         super.onCreate()
@@ -56,6 +60,33 @@ class SmartPosApp : Application() {
             ),
         ).also { terminal = it }
     }
+
+    /**
+     * The QR session, opened on first use. It needs no card configuration and has its own
+     * journal; orders a crash left open are finished here, before the first payment.
+     */
+    suspend fun qr(): QrPayments = openingQr.withLock {
+        qr ?: QrPayments.open(qrConfig()).also {
+            qr = it
+            it.recover()
+        }
+    }
+
+    /**
+     * The simulated QR gateway's demo merchant and key (tools/src/sim/gateway: DEMO_SIGNING_KEY).
+     * A real deployment receives its gateway key at provisioning and keeps it wrapped by the
+     * Android Keystore, like the storage key; never in source code.
+     */
+    private fun qrConfig() = QrConfigRecord(
+        gatewayUrl = BuildConfig.QR_GATEWAY_URL,
+        merchantId = "898310048140001",
+        terminalId = "10000001",
+        signingKey = "smartpos-demo-qr-gateway-key-000".toByteArray(),
+        journalPath = getDatabasePath("qr.db").also { it.parentFile?.mkdirs() }.path,
+        pollIntervalMs = 5_000UL,
+        pollDeadlineMs = 45_000UL,
+        caPem = null,
+    )
 
     /**
      * The demo terminal of the simulator (`smartpos sim`: tools/src/demo_setup.rs). A real

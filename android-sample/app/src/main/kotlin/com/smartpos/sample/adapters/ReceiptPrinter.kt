@@ -13,6 +13,9 @@ interface VendorPrinter {
 
     /** Prints and feeds; throws [VendorPrinterException] when the printer cannot. */
     fun printLines(lines: List<String>)
+
+    /** Paper, temperature and mechanism now, without printing; throws [VendorPrinterException]. */
+    fun checkStatus() {}
 }
 
 class VendorPrinterException(val status: Status) : Exception(status.name) {
@@ -28,9 +31,14 @@ class LogcatVendorPrinter(override val columns: Int = 32) : VendorPrinter {
 
 /** The core's Printer port over a vendor printer: layout in the shell, faults typed for the core. */
 class ReceiptPrinter(private val vendor: VendorPrinter) : Printer {
-    override fun print(receipt: ReceiptRecord) {
+    override fun print(receipt: ReceiptRecord) = typed { vendor.printLines(ReceiptLayout.lines(receipt, vendor.columns)) }
+
+    /** Asked by the health check: the same faults as printing, so the screen names the same remedy. */
+    override fun status() = typed { vendor.checkStatus() }
+
+    private fun typed(block: () -> Unit) {
         try {
-            vendor.printLines(ReceiptLayout.lines(receipt, vendor.columns))
+            block()
         } catch (e: VendorPrinterException) {
             throw when (e.status) {
                 VendorPrinterException.Status.OUT_OF_PAPER -> PortException.PrinterOutOfPaper()

@@ -11,10 +11,7 @@ import android.widget.TextView
 import androidx.activity.ComponentActivity
 import androidx.lifecycle.lifecycleScope
 import com.smartpos.Amounts
-import com.smartpos.core.Cause
-import com.smartpos.core.Outcome
 import com.smartpos.core.SmartPosException
-import com.smartpos.core.TerminationRecord
 import com.smartpos.sample.SmartPosApp
 import com.smartpos.sample.shell.AmountKeypad
 import com.smartpos.sample.shell.CheckoutEvent
@@ -23,6 +20,7 @@ import com.smartpos.sample.shell.CheckoutState
 import com.smartpos.sample.shell.Language
 import com.smartpos.sample.shell.OutcomePresenter
 import com.smartpos.sample.shell.PayMethod
+import com.smartpos.sample.shell.QrCheckout
 import java.util.Locale
 import java.util.UUID
 import kotlinx.coroutines.CancellationException
@@ -38,7 +36,8 @@ class CheckoutActivity : ComponentActivity() {
     private val app get() = application as SmartPosApp
     private val language = if (Locale.getDefault().language == "zh") Language.ZH else Language.EN
     private val presenter = OutcomePresenter(language)
-    private val machine = CheckoutMachine(presenter, Amounts::parseOrNull) { UUID.randomUUID().toString() }
+    // Dashes dropped: a QR attempt id is the gateway's order number, at most 32 characters.
+    private val machine = CheckoutMachine(presenter, Amounts::parseOrNull) { UUID.randomUUID().toString().replace("-", "") }
     private var state: CheckoutState = CheckoutState.EnteringAmount()
     private var payment: Job? = null
     private val wedge = StringBuilder()
@@ -104,10 +103,12 @@ class CheckoutActivity : ComponentActivity() {
         app.cardReader.method = p.method
         payment = lifecycleScope.launch {
             val event = try {
-                val pos = app.terminal()
                 when (p.method) {
-                    PayMethod.CARD, PayMethod.TAP -> CheckoutEvent.Finished(pos.sale(p.attemptId, p.amount.fen))
-                    PayMethod.QR -> CheckoutEvent.Finished(Outcome.Terminated(qrNotInThisCore()))
+                    PayMethod.CARD, PayMethod.TAP -> CheckoutEvent.Finished(app.terminal().sale(p.attemptId, p.amount.fen))
+                    PayMethod.QR -> {
+                        val qr = app.qr()
+                        QrCheckout(app.scanner).scanThenPay { code -> qr.pay(p.attemptId, p.amount.fen, code) }
+                    }
                 }
             } catch (e: SmartPosException) {
                 CheckoutEvent.Failed(e)
@@ -120,17 +121,6 @@ class CheckoutActivity : ComponentActivity() {
             on(event)
         }
     }
-
-    /**
-     * QR payments arrive with the core's QR module (its bindings export is not in this version);
-     * until then the screen says so in the core's own termination shape.
-     */
-    private fun qrNotInThisCore() = TerminationRecord(
-        cause = Cause.SOFTWARE, code = "SAMPLE_QR_UNAVAILABLE", hostCode = null,
-        merchantZh = "此版本暂不支持扫码支付", merchantEn = "QR payments are not in this core version",
-        cardholderZh = "请改用银行卡", cardholderEn = "Please pay by card",
-        remedies = emptyList(), retryCanHelp = true, alternative = null,
-    )
 
     private fun render() {
         actions.removeAllViews()

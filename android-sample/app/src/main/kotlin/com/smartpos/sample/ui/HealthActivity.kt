@@ -7,6 +7,7 @@ import android.widget.TextView
 import androidx.activity.ComponentActivity
 import androidx.lifecycle.lifecycleScope
 import com.smartpos.SmartPos
+import com.smartpos.core.HealthStatus
 import com.smartpos.core.SmartPosException
 import com.smartpos.sample.SmartPosApp
 import com.smartpos.sample.shell.HealthInput
@@ -15,7 +16,7 @@ import com.smartpos.sample.shell.Language
 import java.util.Locale
 import kotlinx.coroutines.launch
 
-/** Terminal health: storage, network, work owed to the host and the printer, core version. */
+/** Terminal health: the core's self-check (host, network, devices, keys, journal, batch), with remedies. */
 class HealthActivity : ComponentActivity() {
     private val app get() = application as SmartPosApp
     private val presenter = HealthPresenter(if (Locale.getDefault().language == "zh") Language.ZH else Language.EN)
@@ -35,13 +36,24 @@ class HealthActivity : ComponentActivity() {
                 val pos = app.terminal()
                 val fault = pos.storageFault()
                 val work = pos.pendingWork()
-                val input = HealthInput(SmartPos.version(), fault, work, app.network.status())
-                presenter.present(input).forEach { line ->
+                // Echoes the host and asks the printer, reader and scanner: off the main thread.
+                val report = pos.health()
+                rows.addView(TextView(this@HealthActivity).apply { textSize = 22f; text = presenter.headline(report) })
+                presenter.present(HealthInput(SmartPos.version(), report, fault, work)).forEach { line ->
+                    val mark = when (line.status) {
+                        HealthStatus.OK -> "✓ "
+                        HealthStatus.WARNING -> "! "
+                        HealthStatus.FAILING -> "✗ "
+                    }
                     rows.addView(TextView(this@HealthActivity).apply {
                         textSize = 18f
-                        text = (if (line.ok) "✓ " else "✗ ") + line.label + ": " + line.value
+                        text = buildString {
+                            append(mark).append(line.label).append(": ").append(line.value)
+                            line.remedies.forEach { append("\n   • ").append(it) }
+                        }
                     })
                 }
+                rows.addView(button("刷新 Refresh") { refresh() })
                 if (fault != null) {
                     rows.addView(button("确认存储故障 Acknowledge storage fault") {
                         lifecycleScope.launch { pos.acknowledgeStorageFault(); refresh() }

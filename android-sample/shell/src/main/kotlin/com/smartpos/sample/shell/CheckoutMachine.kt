@@ -2,6 +2,7 @@ package com.smartpos.sample.shell
 
 import com.smartpos.core.AmountRecord
 import com.smartpos.core.Outcome
+import com.smartpos.core.QrOutcomeRecord
 import com.smartpos.core.ReprintOutcome
 import com.smartpos.core.SmartPosException
 
@@ -47,6 +48,15 @@ sealed interface CheckoutEvent {
 
     data class Finished(val outcome: Outcome) : CheckoutEvent
 
+    /** A QR payment ended (paid, declined, closed, cancelled, refunded or unresolved). */
+    data class QrFinished(val outcome: QrOutcomeRecord) : CheckoutEvent
+
+    /** The scanner returned nothing in time: no order was created. */
+    data object NothingScanned : CheckoutEvent
+
+    /** The scanner port failed: no order was created; manual entry still works. */
+    data object ScannerFailed : CheckoutEvent
+
     data class Failed(val error: SmartPosException) : CheckoutEvent
 
     data class Reprinted(val outcome: ReprintOutcome) : CheckoutEvent
@@ -66,13 +76,16 @@ sealed interface CheckoutEvent {
  * the state and runs the payment whenever the state becomes [CheckoutState.Paying].
  *
  * @param parseAmount the core's amount rules (normally [com.smartpos.Amounts.parseOrNull]).
- * @param newAttemptId a fresh, unique id per payment attempt (e.g. a UUID).
+ * @param newAttemptId a fresh, unique id per payment attempt: at most 32 of A-Z a-z 0-9 _ - | *,
+ *   because a QR attempt id is the gateway's order number (a UUID without its dashes fits).
  */
 class CheckoutMachine(
     private val presenter: OutcomePresenter,
     private val parseAmount: (String) -> AmountRecord?,
     private val newAttemptId: () -> String,
 ) {
+    private val qr = QrOutcomePresenter(presenter)
+
     fun reduce(state: CheckoutState, event: CheckoutEvent): CheckoutState = when (state) {
         is CheckoutState.EnteringAmount -> entering(state, event)
         is CheckoutState.ChoosingMethod -> when (event) {
@@ -83,6 +96,12 @@ class CheckoutMachine(
         is CheckoutState.Paying -> when (event) {
             is CheckoutEvent.Finished ->
                 CheckoutState.Done(state.amount, state.method, state.attemptId, presenter.present(event.outcome))
+            is CheckoutEvent.QrFinished ->
+                CheckoutState.Done(state.amount, state.method, state.attemptId, qr.present(event.outcome))
+            CheckoutEvent.NothingScanned ->
+                CheckoutState.Done(state.amount, state.method, state.attemptId, qr.nothingScanned())
+            CheckoutEvent.ScannerFailed ->
+                CheckoutState.Done(state.amount, state.method, state.attemptId, qr.scannerFailed())
             is CheckoutEvent.Failed ->
                 CheckoutState.Done(state.amount, state.method, state.attemptId, presenter.failed(event.error))
             CheckoutEvent.Cancelled ->

@@ -1,63 +1,56 @@
 package com.smartpos.sample.shell
 
-import com.smartpos.core.NetworkLink
-import com.smartpos.core.NetworkStatusRecord
+import com.smartpos.core.HealthReportRecord
+import com.smartpos.core.HealthStatus
 import com.smartpos.core.PendingWorkRecord
 import com.smartpos.core.StorageFaultRecord
 
-/** One row of the health screen. */
-data class HealthLine(val label: String, val value: String, val ok: Boolean)
+/** One row of the health screen: a core check (or the storage-fault notice), and what to do. */
+data class HealthLine(
+    val label: String,
+    val value: String,
+    val status: HealthStatus,
+    /** The core's remedies, most useful first; empty when ok. */
+    val remedies: List<String> = emptyList(),
+) {
+    val ok: Boolean get() = status == HealthStatus.OK
+}
 
-/** What the health screen is built from; each part comes from the core or a port. */
+/** What the health screen is built from: the core's self-check and the journal's open work. */
 data class HealthInput(
     val coreVersion: String,
+    val report: HealthReportRecord,
     val storageFault: StorageFaultRecord?,
+    /** Drives the reprint buttons; the counts themselves are checks in [report]. */
     val pendingWork: PendingWorkRecord,
-    /** Null when the terminal has no network monitor fitted. */
-    val network: NetworkStatusRecord?,
 )
 
-/** Builds the health screen's rows; the first row that is not ok is what to fix first. */
+/** Builds the health screen's rows: failing checks first, then warnings, then the rest. */
 class HealthPresenter(private val language: Language) {
     private fun t(zh: String, en: String) = if (language == Language.ZH) zh else en
 
-    fun present(input: HealthInput): List<HealthLine> {
-        val work = input.pendingWork
-        val failedReversals = work.reversals.count { it.state == "failed" }
-        return listOf(
-            input.storageFault?.let {
-                HealthLine(t("存储", "Storage"), t("交易记录损坏，已隔离，待确认", "Journal corrupt, moved aside: acknowledge"), false)
-            } ?: HealthLine(t("存储", "Storage"), t("正常", "OK"), true),
-            HealthLine(t("网络", "Network"), network(input.network), input.network?.connected ?: true),
-            HealthLine(
-                t("待冲正", "Reversals owed"),
-                if (failedReversals > 0) {
-                    t("${work.reversals.size} 笔（${failedReversals} 笔需人工处理）", "${work.reversals.size} ($failedReversals need the operator)")
-                } else {
-                    work.reversals.size.toString()
-                },
-                failedReversals == 0,
-            ),
-            HealthLine(t("待上送通知", "Advices queued"), work.advices.size.toString(), true),
-            HealthLine(
-                t("未打印签购单", "Receipts to reprint"),
-                work.unprintedReceipts.size.toString(),
-                work.unprintedReceipts.isEmpty(),
-            ),
-            HealthLine(t("核心版本", "Core version"), input.coreVersion, true),
-        ).sortedBy { it.ok }
+    /** The headline: the worst status of any check. */
+    fun headline(report: HealthReportRecord): String = when (report.overall) {
+        HealthStatus.OK -> t("终端状态正常", "Terminal healthy")
+        HealthStatus.WARNING -> t("终端可用，有需要注意的事项", "Terminal usable, with warnings")
+        HealthStatus.FAILING -> t("终端有故障，请先处理", "Terminal has faults: fix them first")
     }
 
-    private fun network(status: NetworkStatusRecord?): String {
-        if (status == null) return t("未配置", "not fitted")
-        val link = when (val l = status.link) {
-            NetworkLink.Wifi -> "Wi-Fi"
-            NetworkLink.Ethernet -> t("以太网", "Ethernet")
-            NetworkLink.None -> t("无连接", "no link")
-            is NetworkLink.Cellular -> t("移动网络 ", "cellular ") + l.generation.name.removePrefix("G") + "G"
+    fun present(input: HealthInput): List<HealthLine> {
+        val checks = input.report.checks.map { c ->
+            HealthLine(t(c.labelZh, c.labelEn), t(c.detailZh, c.detailEn), c.status, c.remedies.map { t(it.zh, it.en) })
         }
-        val signal = status.signalDbm?.let { " $it dBm" }.orEmpty()
-        val state = if (status.connected) "" else t("（不可用）", " (offline)")
-        return link + signal + state
+        // The core refuses payments until the operator acknowledges a moved-aside journal; the
+        // journal check says so, this row carries the acknowledge action's explanation.
+        val fault = input.storageFault?.let {
+            HealthLine(
+                t("交易记录", "Journal"),
+                t("交易记录损坏，已隔离，确认后恢复交易", "Journal corrupt, moved aside: acknowledge to resume payments"),
+                HealthStatus.FAILING,
+            )
+        }
+        val version = HealthLine(t("核心版本", "Core version"), input.coreVersion, HealthStatus.OK)
+        // sortedByDescending is stable: within a status the core's fixed order stays.
+        return (listOfNotNull(fault) + checks + version).sortedByDescending { it.status.ordinal }
     }
 }

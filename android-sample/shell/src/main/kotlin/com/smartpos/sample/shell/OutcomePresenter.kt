@@ -84,6 +84,9 @@ class OutcomePresenter(private val language: Language) {
             is SmartPosException.Closed -> "终端已关闭，请重启应用" to "The terminal is closed: restart the app"
             is SmartPosException.Journal -> "交易记录存储故障，请联系技术支持" to "Journal storage failed: contact support"
             is SmartPosException.Config -> "终端参数错误，请联系技术支持" to "Terminal configuration is wrong: contact support"
+            // Nothing was sent: the customer refreshes the code in the wallet, or it is typed in.
+            is SmartPosException.NotAPaymentCode ->
+                "不是有效的付款码，请顾客刷新付款码或手工输入" to "Not a payment code: ask the customer to refresh it, or type it in"
             else -> "系统错误，请重试或联系技术支持" to "Internal error: retry or contact support"
         }
         return ResultScreen(

@@ -1,24 +1,30 @@
 package com.smartpos.sample.shell
 
 import com.smartpos.Amounts
+import com.smartpos.core.AmountRecord
 import com.smartpos.core.ApprovalRecord
 import com.smartpos.core.Cause
-import com.smartpos.core.CellularGeneration
-import com.smartpos.core.NetworkLink
-import com.smartpos.core.NetworkStatusRecord
+import com.smartpos.core.HealthCheckKind
+import com.smartpos.core.HealthCheckRecord
+import com.smartpos.core.HealthReportRecord
+import com.smartpos.core.HealthStatus
 import com.smartpos.core.Outcome
 import com.smartpos.core.PaymentMethod
-import com.smartpos.core.PendingReversalRecord
+import com.smartpos.core.PaymentCodeProblem
 import com.smartpos.core.PendingWorkRecord
+import com.smartpos.core.PortException
+import com.smartpos.core.QrOutcomeRecord
 import com.smartpos.core.ReceiptRecord
 import com.smartpos.core.RemedyCode
 import com.smartpos.core.RemedyRecord
 import com.smartpos.core.ReprintOutcome
+import com.smartpos.core.Scanner
 import com.smartpos.core.SmartPosException
 import com.smartpos.core.StorageFaultRecord
 import com.smartpos.core.TerminationRecord
 import com.smartpos.core.TransactionKind
 import com.smartpos.core.UnprintedReceiptRecord
+import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -130,23 +136,88 @@ class ShellTest {
         assertEquals("Closed", closed.code)
     }
 
+    private fun check(kind: HealthCheckKind, en: String, status: HealthStatus, remedy: RemedyRecord? = null) =
+        HealthCheckRecord(kind, "中文", en, status, "详情", "$en detail", listOfNotNull(remedy))
+
     @Test
-    fun `health lists what to fix first`() {
-        val work = PendingWorkRecord(
-            reversals = listOf(PendingReversalRecord(7, "98", "failed", 3U)),
-            advices = emptyList(),
-            unprintedReceipts = listOf(UnprintedReceiptRecord(9, "a-9")),
+    fun `health lists what to fix first, with the core's remedies`() {
+        val paper = RemedyRecord(RemedyCode.REPLACE_PAPER, "更换打印纸", "Replace the paper roll")
+        val report = HealthReportRecord(
+            1_700_000_000_000L,
+            HealthStatus.FAILING,
+            listOf(
+                check(HealthCheckKind.HOST, "acquirer host", HealthStatus.OK),
+                check(HealthCheckKind.NETWORK, "network", HealthStatus.WARNING),
+                check(HealthCheckKind.PRINTER, "printer", HealthStatus.FAILING, paper),
+            ),
         )
-        val lines = HealthPresenter(Language.EN).present(
-            HealthInput("0.1.0", StorageFaultRecord("bad page", listOf("/j.db.corrupt")), work,
-                NetworkStatusRecord(NetworkLink.Cellular(CellularGeneration.G4), -97, false)),
+        val work = PendingWorkRecord(emptyList(), emptyList(), listOf(UnprintedReceiptRecord(9, "a-9")))
+        val p = HealthPresenter(Language.EN)
+        val lines = p.present(HealthInput("0.1.0", report, null, work))
+        assertEquals(listOf("printer", "network", "acquirer host", "Core version"), lines.map { it.label })
+        assertEquals(listOf("Replace the paper roll"), lines.first().remedies)
+        assertEquals("printer detail", lines.first().value)
+        assertFalse(lines.first().ok)
+        assertEquals("Terminal has faults: fix them first", p.headline(report))
+
+        val withFault = p.present(HealthInput("0.1.0", report, StorageFaultRecord("bad page", listOf("/j.db.corrupt")), work))
+        assertEquals(listOf("Journal", "printer"), withFault.filter { it.status == HealthStatus.FAILING }.map { it.label })
+        val zh = HealthPresenter(Language.ZH).present(HealthInput("0.1.0", report, null, work))
+        assertEquals("更换打印纸", zh.first().remedies.single())
+    }
+
+    @Test
+    fun `QR outcomes read like card outcomes`() {
+        val p = QrOutcomePresenter(OutcomePresenter(Language.EN))
+        val paid = p.present(QrOutcomeRecord.Paid("qr-1", "T42", 1_234UL))
+        assertEquals(Tone.SUCCESS, paid.tone)
+        assertEquals("QR payment approved RMB 12.34", paid.title)
+        assertEquals("Order qr-1, transaction T42", paid.explanation)
+        val invalid = TerminationRecord(
+            Cause.ACCOUNT, "ACC_QR_CODE_INVALID", null, "付款码无效", "Payment code invalid", "请刷新付款码",
+            "Refresh the payment code", listOf(RemedyRecord(RemedyCode.KEY_IN_CODE, "手输付款码", "Key in the code")), true, null,
         )
-        assertEquals(listOf("Storage", "Network", "Reversals owed", "Receipts to reprint"), lines.filter { !it.ok }.map { it.label })
-        assertEquals(lines.filter { !it.ok }, lines.take(4), "problems first")
-        assertEquals("cellular 4G -97 dBm (offline)", lines.first { it.label == "Network" }.value)
-        assertEquals("1 (1 need the operator)", lines.first { it.label == "Reversals owed" }.value)
-        val healthy = HealthPresenter(Language.EN).present(HealthInput("0.1.0", null, PendingWorkRecord(emptyList(), emptyList(), emptyList()), null))
-        assertTrue(healthy.all { it.ok }, "$healthy")
-        assertEquals("not fitted", healthy.first { it.label == "Network" }.value)
+        val declined = p.present(QrOutcomeRecord.Declined("qr-2", invalid))
+        assertEquals(Tone.FAILURE, declined.tone)
+        assertEquals("Payment code invalid", declined.title)
+        assertEquals("ACC_QR_CODE_INVALID", declined.code)
+        assertEquals(listOf("Key in the code"), declined.remedies)
+        val unresolved = p.present(QrOutcomeRecord.Unresolved("qr-3", invalid.copy(code = "NET_QR_UNRESOLVED")))
+        assertEquals(Tone.ATTENTION, unresolved.tone)
+        assertFalse(unresolved.canRetry, "an unsettled order must not be paid again under a new attempt")
+        assertEquals(Tone.ATTENTION, p.present(QrOutcomeRecord.Refunded("qr-4", 100UL)).tone)
+    }
+
+    private class FixedScanner(private val code: String?, private val fail: Boolean = false) : Scanner {
+        override fun scan(timeoutMs: ULong): String? = if (fail) throw PortException.Scanner("camera") else code
+    }
+
+    @Test
+    fun `QR button scans then pays, and nothing scanned charges nothing`() = runBlocking<Unit> {
+        val paidCodes = mutableListOf<String>()
+        val pay: suspend (String) -> QrOutcomeRecord = { code ->
+            paidCodes += code
+            QrOutcomeRecord.Paid("qr1", "T1", 100UL)
+        }
+        val event = QrCheckout(FixedScanner(" 134567890123456789\n")).scanThenPay(pay)
+        assertEquals(listOf("134567890123456789"), paidCodes, "the scanned code, trimmed")
+        assertTrue(event is CheckoutEvent.QrFinished)
+        assertEquals(CheckoutEvent.NothingScanned, QrCheckout(FixedScanner(null)).scanThenPay(pay))
+        assertEquals(CheckoutEvent.NothingScanned, QrCheckout(FixedScanner("  ")).scanThenPay(pay))
+        assertEquals(CheckoutEvent.ScannerFailed, QrCheckout(FixedScanner(null, fail = true)).scanThenPay(pay))
+        assertEquals(1, paidCodes.size, "no payment without a code")
+
+        val machine = CheckoutMachine(OutcomePresenter(Language.EN), { AmountRecord(100UL, "1.00", "000000000100") }, { "a1" })
+        val paying = CheckoutState.Paying(AmountRecord(100UL, "1.00", "000000000100"), PayMethod.QR, "a1")
+        val done = machine.reduce(paying, event) as CheckoutState.Done
+        assertEquals(Tone.SUCCESS, done.screen.tone)
+        val none = machine.reduce(paying, CheckoutEvent.NothingScanned) as CheckoutState.Done
+        assertTrue(none.screen.canRetry)
+        assertEquals("SAMPLE_NOTHING_SCANNED", none.screen.code)
+        val refused = OutcomePresenter(Language.EN).failed(
+            SmartPosException.NotAPaymentCode(PaymentCodeProblem.UNKNOWN_PREFIX, null, "no payment scheme uses the prefix 99"),
+        )
+        assertTrue(refused.title.startsWith("Not a payment code"), refused.title)
+        assertTrue(refused.canRetry)
     }
 }
