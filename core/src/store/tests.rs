@@ -324,20 +324,7 @@ fn garbage_file_is_corrupt_and_quarantined_without_deleting() {
 #[test]
 fn truncated_database_is_corrupt() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("journal.db");
-    {
-        let mut journal = Journal::open(&path).expect("open");
-        for n in 0..200 {
-            journal
-                .begin_online(&sale(&format!("a{n}"), n))
-                .expect("begin");
-        }
-        // Fold the WAL into the main file so truncating it loses committed pages.
-        journal
-            .conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-            .expect("checkpoint");
-    }
+    let path = filled_journal(dir.path(), MIGRATIONS_LEN);
     let len = std::fs::metadata(&path).expect("meta").len();
     let file = std::fs::OpenOptions::new()
         .write(true)
@@ -349,29 +336,34 @@ fn truncated_database_is_corrupt() {
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
 }
 
-/// A journal of 200 sales with its WAL folded in, then one b-tree page near the end overwritten
-/// with garbage, as failing flash would: the header, the schema and the file size are intact, so
-/// only reading every page (`quick_check`) finds the damage. `user_version` is set first.
 const MIGRATIONS_LEN: i64 = crate::store::schema::MIGRATIONS.len() as i64;
 
-fn damaged_journal(dir: &std::path::Path, user_version: i64) -> std::path::PathBuf {
+/// A journal of 200 sales at schema `user_version` with its WAL folded into the main file, so
+/// damage to the file reaches committed pages.
+fn filled_journal(dir: &std::path::Path, user_version: i64) -> std::path::PathBuf {
     let path = dir.join("journal.db");
-    {
-        let mut journal = Journal::open(&path).expect("open");
-        for n in 0..200 {
-            journal
-                .begin_online(&sale(&format!("a{n}"), n))
-                .expect("begin");
-        }
+    let mut journal = Journal::open(&path).expect("open");
+    for n in 0..200 {
         journal
-            .conn
-            .pragma_update(None, "user_version", user_version)
-            .expect("user_version");
-        journal
-            .conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-            .expect("checkpoint");
+            .begin_online(&sale(&format!("a{n}"), n))
+            .expect("begin");
     }
+    journal
+        .conn
+        .pragma_update(None, "user_version", user_version)
+        .expect("user_version");
+    journal
+        .conn
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .expect("checkpoint");
+    path
+}
+
+/// [`filled_journal`] with one b-tree page near the end overwritten with garbage, as failing
+/// flash would: the header, the schema and the file size are intact, so only reading every page
+/// (`quick_check`) finds the damage.
+fn damaged_journal(dir: &std::path::Path, user_version: i64) -> std::path::PathBuf {
+    let path = filled_journal(dir, user_version);
     let mut bytes = std::fs::read(&path).expect("read");
     let page = 4096;
     let last_full = bytes.len() / page - 2;

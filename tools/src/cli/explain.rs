@@ -44,20 +44,15 @@ pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
     };
     let t = &termination;
     if as_json {
-        let value = json!({
-            "code": code,
-            "kind": if host.is_some() { "response_code" } else { "termination_code" },
-            "cause": t.cause.as_str(),
-            "action": host.map(|h| format!("{:?}", h.action)),
-            "reaction": host.map(|h| format!("{:?}", h.reaction)),
-            "merchant_zh": t.merchant_zh,
-            "merchant_en": t.merchant_en,
-            "cardholder_zh": t.cardholder,
-            "cardholder_en": t.cardholder_en,
-            "remedies": t.remedies.iter().map(|r| json!({"zh": r.zh(), "en": r.en()})).collect::<Vec<_>>(),
-            "retry_can_help": t.retry_can_help,
-            "alternative": t.alternative.map(|a| a.en()),
+        let mut value = termination_json(t);
+        value["code"] = json!(code);
+        value["kind"] = json!(if host.is_some() {
+            "response_code"
+        } else {
+            "termination_code"
         });
+        value["action"] = json!(host.map(|h| format!("{:?}", h.action)));
+        value["reaction"] = json!(host.map(|h| format!("{:?}", h.reaction)));
         return serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()));
     }
     let mut out = format!("{code}: {} / {}\n", t.merchant_zh, t.merchant_en);
@@ -83,6 +78,22 @@ pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
         out.push_str(&format!("\nanother way to pay: {} / {}", a.zh(), a.en()));
     }
     Ok(out)
+}
+
+/// The explanation of one termination as JSON: what the merchant and cardholder are told, the
+/// remedies, whether retrying helps and another way to pay.
+fn termination_json(t: &Termination) -> serde_json::Value {
+    json!({
+        "code": t.code.to_string(),
+        "cause": t.cause.as_str(),
+        "merchant_zh": t.merchant_zh,
+        "merchant_en": t.merchant_en,
+        "cardholder_zh": t.cardholder,
+        "cardholder_en": t.cardholder_en,
+        "remedies": t.remedies.iter().map(|r| json!({"zh": r.zh(), "en": r.en()})).collect::<Vec<_>>(),
+        "retry_can_help": t.retry_can_help,
+        "alternative": t.alternative.map(|a| a.en()),
+    })
 }
 
 /// A QR gateway result code: what it says about the order, what the terminal does next, and,
@@ -131,17 +142,7 @@ fn explain_gateway_code(row: &GatewayCodeInfo, as_json: bool) -> Result<String, 
             "verdict": verdict,
             "next_en": next_en,
             "next_zh": next_zh,
-            "termination": termination.as_ref().map(|t| json!({
-                "code": t.code.to_string(),
-                "cause": t.cause.as_str(),
-                "merchant_zh": t.merchant_zh,
-                "merchant_en": t.merchant_en,
-                "cardholder_zh": t.cardholder,
-                "cardholder_en": t.cardholder_en,
-                "remedies": t.remedies.iter().map(|r| json!({"zh": r.zh(), "en": r.en()})).collect::<Vec<_>>(),
-                "retry_can_help": t.retry_can_help,
-                "alternative": t.alternative.map(|a| a.en()),
-            })),
+            "termination": termination.as_ref().map(termination_json),
         });
         return serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()));
     }
