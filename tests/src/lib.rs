@@ -14,7 +14,7 @@ use smartpos_core::ports::testing::{
 use smartpos_core::ports::{
     CardPresentation, CellularGeneration, Link, NetworkStatus, SystemClock,
 };
-use smartpos_core::txn::{Outcome, Ports, SaleRequest, Terminal, TerminalConfig};
+use smartpos_core::txn::{Outcome, Ports, RiskConfig, SaleRequest, Terminal, TerminalConfig};
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::ledger::Ledger;
 use smartpos_tools::sim::{Acquirer, SimServer};
@@ -36,25 +36,32 @@ pub struct Harness {
     /// The storage key's bytes, so a reopened terminal can unseal what the last one sealed
     /// (on a device the Android Keystore keeps it).
     storage_key: Vec<u8>,
+    /// Risk checks are on (the built-in bundle) unless a test opted out; a reopen keeps it.
+    risk: RiskConfig,
 }
 
 impl Harness {
-    /// A simulator with the demo accounts and a signed-on terminal.
+    /// A simulator with the demo accounts and a signed-on terminal, risk checks on with the
+    /// built-in bundle (as a terminal in the field runs).
     pub fn new() -> Harness {
         let h = Harness::unsigned();
         h.terminal.sign_on().expect("sign-on");
         h
     }
 
+    /// As `new`, with risk checks off. Only for a test that must make many sales on one demo
+    /// card within seconds (filling the journal, growing it for a corruption test): the
+    /// built-in bundle's per-card velocity limit (5 in 10 minutes) would stop it, as it should
+    /// stop such a card in a shop.
+    pub fn without_risk_checks() -> Harness {
+        let h = Harness::build(demo_sim(), None, RiskConfig::disabled());
+        h.terminal.sign_on().expect("sign-on");
+        h
+    }
+
     /// As `new`, but without signing on.
     pub fn unsigned() -> Harness {
-        let acquirer = Arc::new(Acquirer::new(
-            Ledger::with_demo_accounts(),
-            demo_setup::demo_tmk(),
-        ));
-        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let sim = SimServer::start(acquirer, loopback).expect("sim");
-        Harness::with_sim(sim)
+        Harness::with_sim(demo_sim())
     }
 
     pub fn with_sim(sim: SimServer) -> Harness {
@@ -64,6 +71,10 @@ impl Harness {
     /// A terminal whose primary endpoint is `primary` (e.g. a dead port) and the simulator its
     /// backup.
     pub fn with_endpoints(sim: SimServer, primary: Option<SocketAddr>) -> Harness {
+        Harness::build(sim, primary, RiskConfig::default())
+    }
+
+    fn build(sim: SimServer, primary: Option<SocketAddr>, risk: RiskConfig) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut endpoints = Vec::new();
         endpoints.extend(primary);
@@ -73,9 +84,15 @@ impl Harness {
             .expose_secret()
             .to_vec();
         let extras = OptionalPorts::fitted();
-        let (terminal, reader, pin_pad, printer) =
-            open_terminal_with(&dir, &endpoints, &storage_key, None, Some(&extras))
-                .expect("open terminal");
+        let (terminal, reader, pin_pad, printer) = open_terminal_risk(
+            &dir,
+            &endpoints,
+            &storage_key,
+            None,
+            Some(&extras),
+            risk.clone(),
+        )
+        .expect("open terminal");
         Harness {
             sim,
             terminal,
@@ -88,18 +105,20 @@ impl Harness {
             cancel: CancelToken::new(),
             endpoints,
             storage_key,
+            risk,
         }
     }
 
     /// Drops the terminal (as a killed process would lose it) and opens a new one on the same
     /// journal, which runs recovery.
     pub fn reopen(&mut self) {
-        let (terminal, reader, pin_pad, printer) = open_terminal_with(
+        let (terminal, reader, pin_pad, printer) = open_terminal_risk(
             &self.dir,
             &self.endpoints,
             &self.storage_key,
             None,
             Some(&self.optional_ports()),
+            self.risk.clone(),
         )
         .expect("reopen");
         self.terminal = terminal;
@@ -110,12 +129,13 @@ impl Harness {
 
     /// Reopens the terminal with a journal storage budget of `max_bytes`.
     pub fn reopen_with_budget(&mut self, max_bytes: u64) {
-        let (terminal, reader, pin_pad, printer) = open_terminal_with(
+        let (terminal, reader, pin_pad, printer) = open_terminal_risk(
             &self.dir,
             &self.endpoints,
             &self.storage_key,
             Some(max_bytes),
             Some(&self.optional_ports()),
+            self.risk.clone(),
         )
         .expect("reopen");
         self.terminal = terminal;
@@ -229,6 +249,16 @@ impl OptionalPorts {
     }
 }
 
+/// The demo acquirer on a loopback port the OS picks.
+fn demo_sim() -> SimServer {
+    let acquirer = Arc::new(Acquirer::new(
+        Ledger::with_demo_accounts(),
+        demo_setup::demo_tmk(),
+    ));
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    SimServer::start(acquirer, loopback).expect("sim")
+}
+
 /// As `open_terminal_with_budget`, with the optional ports fitted when `extras` is given.
 pub fn open_terminal_with(
     dir: &tempfile::TempDir,
@@ -236,6 +266,25 @@ pub fn open_terminal_with(
     storage_key: &[u8],
     journal_max_bytes: Option<u64>,
     extras: Option<&OptionalPorts>,
+) -> Result<Opened, smartpos_core::txn::OpenError> {
+    open_terminal_risk(
+        dir,
+        endpoints,
+        storage_key,
+        journal_max_bytes,
+        extras,
+        RiskConfig::default(),
+    )
+}
+
+/// As `open_terminal_with`, with the risk configuration given.
+pub fn open_terminal_risk(
+    dir: &tempfile::TempDir,
+    endpoints: &[SocketAddr],
+    storage_key: &[u8],
+    journal_max_bytes: Option<u64>,
+    extras: Option<&OptionalPorts>,
+    risk: RiskConfig,
 ) -> Result<Opened, smartpos_core::txn::OpenError> {
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
@@ -258,6 +307,7 @@ pub fn open_terminal_with(
         endpoints: endpoints.to_vec(),
         response_timeout: Duration::from_millis(400),
         journal_max_bytes,
+        risk,
         ..demo_setup::demo_terminal_config(key)
     };
     let terminal = Terminal::open(config, ports)?;

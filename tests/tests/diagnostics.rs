@@ -408,8 +408,13 @@ fn health_reports_a_pending_reversal_and_a_pending_advice() {
 #[test]
 fn health_reports_a_full_batch_low_storage_and_a_corrupt_journal() {
     let mut h = Harness::new();
+    // Different amounts: the same card for the same amount within minutes is the duplicate
+    // guard's business (risk checks are on), not this test's.
     for i in 0..2 {
-        assert!(h.sale(&format!("s{i}"), "normal", PIN, 100).is_approved());
+        assert!(
+            h.sale(&format!("s{i}"), "normal", PIN, 100 + i)
+                .is_approved()
+        );
     }
     let small_batch = HealthThresholds {
         batch_capacity: 2,
@@ -454,7 +459,8 @@ fn health_reports_a_full_batch_low_storage_and_a_corrupt_journal() {
 fn statistics_count_approvals_declines_and_latency_once_per_attempt() {
     let h = Harness::new();
     assert!(h.sale("a1", "normal", PIN, 100).is_approved());
-    assert!(h.sale("a2", "normal", PIN, 100).is_approved());
+    // Another amount: a second identical sale on the card would be a suspected duplicate.
+    assert!(h.sale("a2", "normal", PIN, 200).is_approved());
     assert!(!h.sale("d1", "low", PIN, 900_000).is_approved());
     // A replay of a recorded attempt returns its outcome and is not counted again.
     assert!(h.sale("a1", "normal", PIN, 100).is_approved());

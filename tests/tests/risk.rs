@@ -31,8 +31,8 @@ fn signer() -> Signer {
 
 fn enable(terminal: &Terminal) {
     terminal.enable_risk(RiskSetup {
-        trusted_key: signer().public_key(),
-        card_hash_salt: Some(SALT.to_vec()),
+        trusted_key: Some(signer().public_key()),
+        card_hash_salt: Some(zeroize::Zeroizing::new(SALT.to_vec())),
         mcc: None,
     });
 }
@@ -222,4 +222,82 @@ fn a_pin_step_up_refuses_pin_bypass() {
             .approval()
             .is_some()
     );
+}
+
+#[test]
+fn checks_are_on_from_open_with_the_built_in_bundle_only() {
+    // No `enable_risk`: the default configuration turns checks on at open.
+    let h = Harness::new();
+    assert_eq!(h.terminal.risk_bundle_version(), Some(1));
+    let o = h.sale("big", "normal", Some("123456"), 5_000_001);
+    assert_eq!(terminated(&o).code, TerminationCode::RiskLimit);
+    // Without a fleet key a correctly signed bundle is still refused, and says why.
+    let err = h
+        .terminal
+        .load_risk_bundle(&signed_bundle(2, |b| b.limits.card.max_fen = 1))
+        .unwrap_err();
+    assert!(err.to_string().contains("no fleet signing key"), "{err}");
+    assert_eq!(h.terminal.risk_bundle_version(), Some(1));
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn a_normal_run_of_trade_passes_and_a_sixth_sale_in_ten_minutes_does_not() {
+    let h = Harness::new();
+    // The same card for different amounts is ordinary custom, not a duplicate.
+    for (i, fen) in [1_250, 3_800, 990, 12_000, 450].into_iter().enumerate() {
+        let o = h.sale(&format!("n{i}"), "normal", Some("123456"), fen);
+        assert!(o.is_approved(), "sale {i}: {:?}", o.termination());
+    }
+    // Built-in bundle: at most 5 per card within 600 s, this one included.
+    let o = h.sale("n5", "normal", Some("123456"), 2_000);
+    let t = terminated(&o);
+    assert_eq!(t.code, TerminationCode::RiskVelocity);
+    assert!(t.merchant_en.contains("card_velocity"), "{}", t.merchant_en);
+    assert_eq!(h.net_fen(), 1_250 + 3_800 + 990 + 12_000 + 450);
+}
+
+#[test]
+fn open_refuses_a_risk_configuration_it_could_not_use() {
+    let h = Harness::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            smartpos_core::txn::RiskConfig {
+                trusted_key: Some(vec![7; 31]),
+                ..Default::default()
+            },
+            "risk.trusted_key",
+        ),
+        (
+            smartpos_core::txn::RiskConfig {
+                mcc: Some("58A2".into()),
+                ..Default::default()
+            },
+            "risk.mcc",
+        ),
+    ];
+    for (risk, field) in cases {
+        let vault = Arc::new(demo_setup::demo_vault());
+        let ports = Ports {
+            card_reader: Arc::new(ScriptedCardReader::default()),
+            pin_pad: Arc::new(SoftwarePinPad::new(vault.clone())),
+            printer: Arc::new(RecordingPrinter::default()),
+            vault,
+            clock: Arc::new(SystemClock),
+            scanner: None,
+            network: None,
+            location: None,
+            prompt: None,
+        };
+        let key = SecretKey::new(KeyAlgorithm::Aes, h.storage_key_bytes()).unwrap();
+        let config = TerminalConfig {
+            journal_path: dir.path().join("journal.db"),
+            endpoints: vec![h.sim.addr()],
+            risk,
+            ..demo_setup::demo_terminal_config(key)
+        };
+        let err = Terminal::open(config, ports).unwrap_err();
+        assert!(err.to_string().contains(field), "{err}");
+    }
 }

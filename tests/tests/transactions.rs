@@ -55,7 +55,6 @@ fn sale_declines_carry_the_host_reason() {
         ("normal", "999999", "55", Cause::Account),
         ("lost", "123456", "41", Cause::Account),
         ("stolen", "123456", "43", Cause::Account),
-        ("expired", "123456", "54", Cause::Account),
         ("frozen", "123456", "62", Cause::Account),
     ] {
         let outcome = h.sale(&format!("d-{card}-{code}"), card, Some(pin), 99_999);
@@ -70,6 +69,14 @@ fn sale_declines_carry_the_host_reason() {
         assert_eq!(t.cause, cause, "{card}");
         assert!(!t.merchant_zh.is_empty() && !t.merchant_en.is_empty());
     }
+    // A card past its expiry month (track 2 says 2001) never reaches the host to be told 54:
+    // the terminal's own risk check refuses it after the read.
+    let outcome = h.sale("d-expired", "expired", Some("123456"), 99_999);
+    let t = outcome.termination().expect("expired card refused");
+    assert_eq!(t.cause, Cause::Risk);
+    assert_eq!(t.code, smartpos_core::diag::TerminationCode::RiskCardCheck);
+    assert!(t.merchant_en.contains("card_expired"), "{}", t.merchant_en);
+    assert_eq!(t.host_code, None);
     assert_eq!(h.net_fen(), 0);
     assert!(h.acquirer().ledger().postings().is_empty());
 }

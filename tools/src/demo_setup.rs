@@ -6,7 +6,7 @@ use std::time::Duration;
 use smartpos_core::card::ReadCapability;
 use smartpos_core::codec::iso8583::Tpdu;
 use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
-use smartpos_core::txn::TerminalConfig;
+use smartpos_core::txn::{RiskConfig, TerminalConfig};
 
 use crate::sim::ledger::Ledger;
 
@@ -55,6 +55,8 @@ pub fn demo_terminal_config(storage_key: SecretKey) -> TerminalConfig {
         read_capability: ReadCapability::ContactAndContactless,
         card_timeout: Duration::from_secs(30),
         operator: "001".into(),
+        // On, with the built-in bundle: the demo identity trades like a terminal in the field.
+        risk: RiskConfig::default(),
     }
 }
 

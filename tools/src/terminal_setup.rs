@@ -17,7 +17,7 @@ use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
 use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{CardPresentation, SystemClock};
-use smartpos_core::txn::{Ports, Terminal};
+use smartpos_core::txn::{Ports, RiskConfig, Terminal};
 use zeroize::Zeroizing;
 
 use crate::cli::CliError;
@@ -121,8 +121,18 @@ impl std::fmt::Debug for HostTerminal {
 }
 
 impl HostTerminal {
-    /// Opens the terminal; opening already runs `Terminal::recover` once.
+    /// Opens the terminal, risk checks on; opening already runs `Terminal::recover` once.
     pub fn open(db: &Path, host: SocketAddr) -> Result<HostTerminal, CliError> {
+        HostTerminal::open_with_risk(db, host, RiskConfig::default())
+    }
+
+    /// As [`HostTerminal::open`] with the risk configuration given (`RiskConfig::disabled()`
+    /// for load and crash runs that repeat sales on the one demo card).
+    pub fn open_with_risk(
+        db: &Path,
+        host: SocketAddr,
+        risk: RiskConfig,
+    ) -> Result<HostTerminal, CliError> {
         let storage_key = load_or_create_storage_key(db)?;
         let vault = Arc::new(demo_setup::demo_vault());
         let reader = Arc::new(ScriptedCardReader::default());
@@ -142,6 +152,7 @@ impl HostTerminal {
         let mut config = demo_setup::demo_terminal_config(storage_key);
         config.journal_path = db.to_path_buf();
         config.endpoints = vec![host];
+        config.risk = risk;
         let terminal = Terminal::open(config, ports)
             .map_err(|e| CliError::new(format!("terminal on {}: {e}", db.display())))?;
         Ok(HostTerminal {

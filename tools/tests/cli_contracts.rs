@@ -59,6 +59,10 @@ fn pay_then_journal_lists_five_approved_sales_matching_the_ledger() {
         "--amount-range",
         "100..200",
         "--json",
+        // Seven sales on the one demo card within seconds, random amounts that may repeat:
+        // the velocity and duplicate rules would refuse some, by design. This test is about
+        // the journal and the ledger agreeing.
+        "--no-risk-checks",
     ]);
     let summary = stdout_json(&pay);
     assert_eq!(summary["attempted"], 5);
@@ -99,6 +103,7 @@ fn pay_then_journal_lists_five_approved_sales_matching_the_ledger() {
         "--count",
         "2",
         "--json",
+        "--no-risk-checks",
     ]));
     assert_eq!(again["approved"], 2, "{again}");
     assert_eq!(
@@ -232,4 +237,36 @@ fn bad_arguments_exit_2_with_one_line_on_stderr() {
     }
     // A missing journal is reported, never created empty.
     assert!(!Path::new(missing).exists());
+}
+
+#[test]
+fn pay_runs_risk_checks_unless_told_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger_file = dir.path().join("ledger.json");
+    let server = simulator(&ledger_file);
+    let db = dir.path().join("journal.db");
+    let (host, db_arg) = (server.addr().to_string(), db.to_str().unwrap().to_owned());
+    // One fixed amount, seven times: the second is a suspected duplicate (no operator to
+    // confirm it in the CLI), so at most one of them is approved.
+    let pay = |extra: &[&str]| {
+        let mut args = vec![
+            "pay",
+            "--host",
+            &host,
+            "--journal",
+            &db_arg,
+            "--count",
+            "7",
+            "--amount-range",
+            "300..301",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        stdout_json(&smartpos(&args))
+    };
+    let checked = pay(&[]);
+    assert_eq!(checked["approved"], 1, "{checked}");
+    assert_eq!(checked["terminated"]["RISK_DUPLICATE"], 6, "{checked}");
+    let unchecked = pay(&["--no-risk-checks"]);
+    assert_eq!(unchecked["approved"], 7, "{unchecked}");
 }

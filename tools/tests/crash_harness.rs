@@ -105,6 +105,9 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
             .args(["pay", "--host", &sim.addr, "--journal", db_arg])
             // Small amounts keep the demo card's balance from running out in long runs.
             .args(["--count", SALES_PER_ROUND, "--amount-range", "100..500"])
+            // Dozens of sales on the one demo card within seconds: the per-card velocity and
+            // duplicate rules would (rightly) stop them; this run tests durability, not risk.
+            .arg("--no-risk-checks")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -272,7 +275,13 @@ impl Lab {
             db,
             sim,
         };
-        run_json(&strs(&lab.args(&["pay", "--count", "1", "--json"])));
+        run_json(&strs(&lab.args(&[
+            "pay",
+            "--count",
+            "1",
+            "--json",
+            "--no-risk-checks",
+        ])));
         lab
     }
 
@@ -317,7 +326,8 @@ fn crash_at(point: &str, args: &[&str]) {
 #[test]
 fn crashes_at_every_named_durability_point_are_recovered() {
     let lab = Lab::start();
-    let pay = lab.args(&["pay", "--count", "2"]);
+    // Repeated demo-card sales within seconds: risk checks off (see the first test).
+    let pay = lab.args(&["pay", "--count", "2", "--no-risk-checks"]);
     let recover = lab.args(&["recover", "--json"]);
     for point in ["online.journaled", "online.answered", "online.recorded"] {
         crash_at(point, &strs(&pay));
@@ -399,6 +409,7 @@ fn every_kind_killed_at_every_durability_point_is_recovered() {
                 kind,
                 "--amount-range",
                 "100..500",
+                "--no-risk-checks",
             ]);
             crash_at(&at, &strs(&pay));
             kills += 1;

@@ -138,6 +138,9 @@ pub struct Position {
     pub lon: f64,
 }
 
+/// China Standard Time (UTC+8): daily limits and the night rule run on the merchant's clock.
+pub const CHINA_UTC_OFFSET_MINUTES: i32 = 480;
+
 /// Terminal facts at the time of the check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TerminalFacts {

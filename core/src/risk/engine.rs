@@ -4,6 +4,7 @@ use super::bundle::{Bundle, BundleError};
 use super::context::RiskContext;
 use super::counters::Counters;
 use super::decision::Decision;
+use super::envelope::EnvelopeError;
 use super::hotlist::{HotList, HotListError};
 use super::rules::evaluate;
 
@@ -12,8 +13,9 @@ use super::rules::evaluate;
 pub struct RiskEngine {
     bundle: Bundle,
     hot_list: HotList,
-    /// Ed25519 public key (32 bytes) that signs bundles and hot-list deltas.
-    trusted_key: Vec<u8>,
+    /// Ed25519 public key (32 bytes) that signs bundles and hot-list deltas; `None` trusts
+    /// only the built-in bundle and refuses every run-time update.
+    trusted_key: Option<Vec<u8>>,
 }
 
 impl RiskEngine {
@@ -22,8 +24,24 @@ impl RiskEngine {
         RiskEngine {
             bundle: Bundle::built_in(),
             hot_list: HotList::default(),
-            trusted_key: trusted_key.to_vec(),
+            trusted_key: Some(trusted_key.to_vec()),
         }
+    }
+
+    /// Starts on the built-in bundle with no fleet key: signed bundles and hot-list deltas are
+    /// refused with [`EnvelopeError::NoTrustedKey`].
+    pub fn built_in_only() -> RiskEngine {
+        RiskEngine {
+            bundle: Bundle::built_in(),
+            hot_list: HotList::default(),
+            trusted_key: None,
+        }
+    }
+
+    fn key(&self) -> Result<&[u8], EnvelopeError> {
+        self.trusted_key
+            .as_deref()
+            .ok_or(EnvelopeError::NoTrustedKey)
     }
 
     pub fn bundle(&self) -> &Bundle {
@@ -41,7 +59,7 @@ impl RiskEngine {
 
     /// Verifies a signed bundle and makes it active if it is newer than the active one.
     pub fn load_bundle(&mut self, signed: &[u8]) -> Result<u64, BundleError> {
-        let next = Bundle::from_signed(signed, &self.trusted_key)?;
+        let next = Bundle::from_signed(signed, self.key()?)?;
         if next.version <= self.bundle.version {
             return Err(BundleError::NotNewer {
                 offered: next.version,
@@ -54,7 +72,12 @@ impl RiskEngine {
 
     /// Verifies and applies a signed hot-list delta.
     pub fn apply_hot_list_delta(&mut self, signed: &[u8]) -> Result<u64, HotListError> {
-        self.hot_list.apply_signed(signed, &self.trusted_key)?;
+        // Not `self.key()`: the key and the list are borrowed apart.
+        let key = self
+            .trusted_key
+            .as_deref()
+            .ok_or(EnvelopeError::NoTrustedKey)?;
+        self.hot_list.apply_signed(signed, key)?;
         Ok(self.hot_list.sequence())
     }
 
@@ -135,5 +158,23 @@ mod tests {
             assert_eq!(engine.bundle(), &active, "after {err}");
         }
         assert_eq!(engine.load_bundle(&signed(6, &key)).unwrap(), 6);
+    }
+
+    #[test]
+    fn without_a_fleet_key_every_update_is_refused() {
+        let key = test_key();
+        let mut engine = RiskEngine::built_in_only();
+        let err = engine.load_bundle(&signed(2, &key)).unwrap_err();
+        assert!(
+            matches!(err, BundleError::Envelope(EnvelopeError::NoTrustedKey)),
+            "{err}"
+        );
+        assert!(err.to_string().contains("only the built-in rules"), "{err}");
+        assert_eq!(engine.bundle(), &Bundle::built_in());
+        let delta = envelope::seal(Kind::HotListDelta, b"anything", &key);
+        assert!(matches!(
+            engine.apply_hot_list_delta(&delta),
+            Err(HotListError::Envelope(EnvelopeError::NoTrustedKey))
+        ));
     }
 }

@@ -39,6 +39,12 @@ pub enum EnvelopeError {
     BadSignature,
     #[error("trusted public key must be 32 bytes, got {0}")]
     BadTrustedKey(usize),
+    /// The terminal was configured without a fleet key: only the built-in bundle is trusted.
+    #[error(
+        "no fleet signing key is configured: only the built-in rules are trusted, so signed \
+         updates are refused"
+    )]
+    NoTrustedKey,
     #[error("not an Ed25519 private key (PKCS#8 document or 32-byte seed expected)")]
     BadPrivateKey,
 }

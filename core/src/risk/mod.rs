@@ -17,6 +17,7 @@ pub mod envelope;
 mod hotlist;
 pub mod offline;
 mod rules;
+mod termination;
 
 #[cfg(test)]
 mod rules_tests;
@@ -27,8 +28,8 @@ pub use bundle::{
     StepUps, Velocity,
 };
 pub use context::{
-    CardEntry, CardFacts, CardHash, CardHashKey, Method, Position, QrGrade, RiskContext,
-    TerminalFacts,
+    CHINA_UTC_OFFSET_MINUTES, CardEntry, CardFacts, CardHash, CardHashKey, Method, Position,
+    QrGrade, RiskContext, TerminalFacts,
 };
 pub use counters::{CounterQuery, Counters};
 pub use decision::{Decision, NeutralMessage, RuleId, StepUp, Verdict};
@@ -36,6 +37,7 @@ pub use engine::RiskEngine;
 pub use envelope::{EnvelopeError, Kind as EnvelopeKind, Signer};
 pub use hotlist::{HotList, HotListDelta, HotListError, MAX_ENTRIES as HOT_LIST_MAX};
 pub use rules::evaluate;
+pub use termination::{qr_termination, termination};
 
 /// The journal's view of one approved (or fallback) payment, recorded for later counters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::codec::iso8583::Tpdu;
 use crate::crypto::{MacAlgorithm, SecretKey};
+use zeroize::Zeroizing;
 
 /// Terminal identity, acquirer endpoints and policies.
 #[derive(Debug)]
@@ -40,4 +41,72 @@ pub struct TerminalConfig {
     pub card_timeout: Duration,
     /// Operator code sent in field 63 of network-management messages.
     pub operator: String,
+    /// Risk pre-checks; on by default (see [`RiskConfig`]).
+    pub risk: RiskConfig,
+}
+
+/// Risk pre-checks at open. `Default` is on, with the built-in rule bundle, no fleet key, a
+/// terminal-local card-hash salt and the MCC taken from the merchant id.
+///
+/// Why the built-in bundle does not get in the way of a normal day's trade: every limit is
+/// far above one shop's ordinary takings (card: 50,000 yuan per sale, 100,000 per card and
+/// 500,000 per terminal per day; 60 payments per terminal and 5 per card in any 10 minutes),
+/// and the duplicate guard asks only about the *same card for the same amount within 5
+/// minutes* — a second purchase on the same card for another amount passes untouched, and
+/// the real duplicate goes on once the operator confirms it on the `Prompt` port. The cash-out
+/// patterns need three round 1,000-yuan amounts (or a 47,500-yuan "just below" pair, or four
+/// sales adding up to 50,000 yuan) on one card within a day.
+///
+/// QR payments carry the PBOC barcode caps per day (see `qr::session`), which *are* tight:
+/// 1,000 yuan per day for dynamic codes when the payer's grade is unknown.
+#[derive(Clone)]
+pub struct RiskConfig {
+    /// `false` turns every check off: only for harnesses that must repeat identical sales on
+    /// one card (crash tests, load runs), never on a terminal in trade.
+    pub enabled: bool,
+    /// Ed25519 public key (32 bytes) of the fleet's back office, which signs rule bundles and
+    /// hot-list deltas. `None`: only the built-in bundle is trusted and run-time updates are
+    /// refused with a clear error.
+    pub trusted_key: Option<Vec<u8>>,
+    /// Salt of the card fingerprints, shared with the fleet's hot list. `None` derives a
+    /// terminal-local salt from the storage key (counters work; a central hot list cannot
+    /// match). Secret.
+    pub card_hash_salt: Option<Zeroizing<Vec<u8>>>,
+    /// ISO 18245 merchant category code (4 digits); `None` takes it from the merchant id.
+    pub mcc: Option<String>,
+}
+
+impl Default for RiskConfig {
+    fn default() -> RiskConfig {
+        RiskConfig {
+            enabled: true,
+            trusted_key: None,
+            card_hash_salt: None,
+            mcc: None,
+        }
+    }
+}
+
+impl RiskConfig {
+    /// Checks off: for test and load harnesses that make repeated identical sales.
+    pub fn disabled() -> RiskConfig {
+        RiskConfig {
+            enabled: false,
+            ..RiskConfig::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for RiskConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RiskConfig")
+            .field("enabled", &self.enabled)
+            .field("trusted_key", &self.trusted_key.as_ref().map(hex::encode))
+            .field(
+                "card_hash_salt",
+                &self.card_hash_salt.as_ref().map(|_| "[redacted]"),
+            )
+            .field("mcc", &self.mcc)
+            .finish()
+    }
 }

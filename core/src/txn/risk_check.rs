@@ -6,33 +6,89 @@ use std::sync::MutexGuard;
 use std::time::{Duration, UNIX_EPOCH};
 
 use ring::hmac;
+use zeroize::Zeroizing;
 
 use crate::card::{EntryConditions, Pan, Track2};
 use crate::diag::{Termination, TerminationCode as Code};
 use crate::ports::{Audience, Confirmation, PromptText};
+use crate::risk::termination as risk_termination;
 use crate::risk::{
-    BundleError, CardEntry, CardFacts, CardHashKey, CounterQuery, Decision, HotListError, Method,
-    RiskContext, RiskEngine, RuleId, TerminalFacts, Verdict,
+    BundleError, CHINA_UTC_OFFSET_MINUTES, CardEntry, CardFacts, CardHashKey, CounterQuery,
+    Decision, EnvelopeError, HotListError, Method, RiskContext, RiskEngine, TerminalFacts, Verdict,
 };
 use crate::store::StagedRiskEvent;
-use crate::txn::terminal::Terminal;
+use crate::txn::config::RiskConfig;
+use crate::txn::terminal::{OpenError, Terminal};
 
-/// China Standard Time: daily limits and the night rule run on the merchant's clock.
-const UTC_OFFSET_MINUTES: i32 = 480;
 /// How long the operator has to confirm a possible duplicate.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// What a terminal needs to run risk checks.
-#[derive(Debug)]
+/// What a terminal needs to run risk checks (see [`RiskConfig`] for what each field means).
+#[derive(Clone, Default)]
 pub struct RiskSetup {
-    /// Ed25519 public key (32 bytes) that signs rule bundles and hot-list deltas.
-    pub trusted_key: Vec<u8>,
+    /// Ed25519 public key (32 bytes) that signs rule bundles and hot-list deltas. `None` trusts
+    /// only the built-in bundle: run-time bundles and deltas are refused
+    /// ([`EnvelopeError::NoTrustedKey`]).
+    pub trusted_key: Option<Vec<u8>>,
     /// Salt of the card fingerprints; it must be the one the hot list was built with. `None`
     /// derives a terminal-local salt from the storage key (counters work, a central hot list
-    /// will not match).
-    pub card_hash_salt: Option<Vec<u8>>,
+    /// will not match). Secret: never printed.
+    pub card_hash_salt: Option<Zeroizing<Vec<u8>>>,
     /// ISO 18245 merchant category; `None` takes digits 8–11 of the UnionPay merchant id.
     pub mcc: Option<String>,
+}
+
+impl std::fmt::Debug for RiskSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RiskSetup")
+            .field("trusted_key", &self.trusted_key.as_ref().map(hex::encode))
+            .field(
+                "card_hash_salt",
+                &self.card_hash_salt.as_ref().map(|_| "[redacted]"),
+            )
+            .field("mcc", &self.mcc)
+            .finish()
+    }
+}
+
+impl RiskSetup {
+    /// Checks what [`Terminal::open`] would otherwise only find at the first update.
+    pub(crate) fn validate(&self) -> Result<(), OpenError> {
+        if let Some(key) = &self.trusted_key
+            && key.len() != 32
+        {
+            return Err(OpenError::Config(format!(
+                "risk.trusted_key must be a 32-byte Ed25519 public key, got {} bytes",
+                key.len()
+            )));
+        }
+        if let Some(salt) = &self.card_hash_salt
+            && salt.is_empty()
+        {
+            return Err(OpenError::Config(
+                "risk.card_hash_salt is empty; leave it unset for a terminal-local salt".into(),
+            ));
+        }
+        if let Some(mcc) = &self.mcc
+            && (mcc.len() != 4 || !mcc.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(OpenError::Config(format!(
+                "risk.mcc must be 4 digits (ISO 18245), got {mcc:?}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl RiskConfig {
+    /// The setup [`Terminal::open`] enables, `None` when checks are off.
+    pub(crate) fn setup(&self) -> Option<RiskSetup> {
+        self.enabled.then(|| RiskSetup {
+            trusted_key: self.trusted_key.clone(),
+            card_hash_salt: self.card_hash_salt.clone(),
+            mcc: self.mcc.clone(),
+        })
+    }
 }
 
 pub(crate) struct RiskState {
@@ -52,8 +108,10 @@ fn mcc_from_merchant_id(mid: &str) -> String {
 }
 
 impl Terminal {
-    /// Turns risk pre-checks on with the built-in bundle and an empty hot list. Until this is
-    /// called the card flows run without them.
+    /// Turns risk pre-checks on (again) with the built-in bundle and an empty hot list,
+    /// replacing whatever was active. [`Terminal::open`] already does this from
+    /// [`TerminalConfig::risk`](crate::txn::TerminalConfig::risk); this is for changes at run
+    /// time (a fleet key provisioned later, tests).
     pub fn enable_risk(&self, setup: RiskSetup) {
         let card_hash = match &setup.card_hash_salt {
             Some(salt) => CardHashKey::new(salt),
@@ -65,9 +123,14 @@ impl Terminal {
         };
         let mcc = setup
             .mcc
+            .clone()
             .unwrap_or_else(|| mcc_from_merchant_id(&self.config.merchant_id));
+        let engine = match &setup.trusted_key {
+            Some(key) => RiskEngine::new(key),
+            None => RiskEngine::built_in_only(),
+        };
         *self.risk_state() = Some(RiskState {
-            engine: RiskEngine::new(&setup.trusted_key),
+            engine,
             card_hash,
             mcc,
         });
@@ -85,9 +148,7 @@ impl Terminal {
     pub fn apply_hot_list_delta(&self, signed: &[u8]) -> Result<u64, HotListError> {
         match self.risk_state().as_mut() {
             Some(s) => s.engine.apply_hot_list_delta(signed),
-            None => Err(HotListError::Envelope(
-                crate::risk::EnvelopeError::BadTrustedKey(0),
-            )),
+            None => Err(HotListError::Envelope(EnvelopeError::NoTrustedKey)),
         }
     }
 
@@ -112,7 +173,7 @@ impl Terminal {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
                 .unwrap_or(0),
-            utc_offset_minutes: UTC_OFFSET_MINUTES,
+            utc_offset_minutes: CHINA_UTC_OFFSET_MINUTES,
             position: fix.as_ref().map(|f| crate::risk::Position {
                 lat: f.lat,
                 lon: f.lon,
@@ -233,36 +294,6 @@ impl Terminal {
     }
 }
 
-/// The termination for a risk decision, its merchant texts naming the rule.
-pub(crate) fn risk_termination(d: &Decision) -> Termination {
-    let code = match d.rule {
-        RuleId::LuhnFailure | RuleId::CardExpired => Code::RiskCardCheck,
-        RuleId::HotCard => Code::RiskHotCard,
-        RuleId::ChipRequired => Code::RiskChipRequired,
-        RuleId::TerminalRelocated => Code::RiskRelocated,
-        RuleId::BelowMinimum
-        | RuleId::AboveMaximum
-        | RuleId::TerminalDailyLimit
-        | RuleId::CardDailyLimit
-        | RuleId::QrStaticDailyCap
-        | RuleId::QrDynamicDailyCap => Code::RiskLimit,
-        RuleId::CardVelocity
-        | RuleId::TerminalVelocity
-        | RuleId::CardFallbackAbuse
-        | RuleId::TerminalFallbackAbuse => Code::RiskVelocity,
-        RuleId::RoundAmountPattern
-        | RuleId::JustBelowLimitPattern
-        | RuleId::SplitSale
-        | RuleId::CreditAtLowFeeMerchant => Code::RiskCashOut,
-        RuleId::DuplicateSuspected => Code::RiskDuplicate,
-        _ => Code::RiskLocal,
-    };
-    let mut t = Termination::new(code);
-    t.merchant_zh = format!("{}：{}（{}）", t.merchant_zh, d.merchant_zh, d.rule);
-    t.merchant_en = format!("{}: {} ({})", t.merchant_en, d.merchant_en, d.rule);
-    t
-}
-
 /// 1..=99 for EMV random selection. The tiny modulo bias (256 mod 99) does not matter for a
 /// sampling rate; a failing system RNG selects the transaction (the safe side: online).
 fn random_1_99() -> u8 {
@@ -283,23 +314,5 @@ mod tests {
         // UnionPay merchant code: acquirer (3) + region (4) + MCC (4) + serial (4).
         assert_eq!(mcc_from_merchant_id("898310058125678"), "5812");
         assert_eq!(mcc_from_merchant_id("short"), "0000");
-    }
-
-    #[test]
-    fn every_decline_maps_to_a_risk_code_naming_the_rule() {
-        for rule in RuleId::ALL {
-            let d = Decision {
-                verdict: Verdict::Decline,
-                rule: *rule,
-                also: Vec::new(),
-                merchant_zh: rule.merchant_zh(),
-                merchant_en: rule.merchant_en(),
-                cardholder: crate::risk::NeutralMessage { zh: "", en: "" },
-            };
-            let t = risk_termination(&d);
-            assert_eq!(t.cause, crate::diag::Cause::Risk, "{rule}");
-            assert!(t.merchant_en.contains(rule.as_str()), "{}", t.merchant_en);
-            assert!(!t.cardholder_en.to_lowercase().contains("risk"));
-        }
     }
 }

@@ -77,7 +77,7 @@ pub struct Terminal {
     pub(crate) session: Mutex<Session>,
     /// A terminal runs one transaction at a time; this serialises callers from several threads.
     pub(crate) busy: Mutex<()>,
-    /// Risk pre-check state; `None` until [`Terminal::enable_risk`].
+    /// Risk pre-check state; `None` while checks are off (`TerminalConfig::risk`).
     pub(crate) risk: Mutex<Option<crate::txn::risk_check::RiskState>>,
 }
 
@@ -138,6 +138,9 @@ impl Terminal {
             busy: Mutex::new(()),
             risk: Mutex::new(None),
         };
+        if let Some(setup) = terminal.config.risk.setup() {
+            terminal.enable_risk(setup);
+        }
         terminal.restore_working_keys();
         if terminal.session().storage_fault.is_none() {
             // Not `recover()`: that would wait for the journal's background integrity check,
@@ -319,6 +322,9 @@ fn stan_after_loss(now: std::time::SystemTime) -> Stan {
 }
 
 fn validate(config: &TerminalConfig) -> Result<(), OpenError> {
+    if let Some(setup) = config.risk.setup() {
+        setup.validate()?;
+    }
     if config.terminal_id.len() != 8 || !config.terminal_id.is_ascii() {
         return Err(OpenError::Config(format!(
             "terminal id must be 8 ASCII characters, got {}",

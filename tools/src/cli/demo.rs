@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use smartpos_core::card::Track2;
-use smartpos_core::diag::Termination;
 use smartpos_core::diag::statistics::Window;
+use smartpos_core::diag::{Cause, Termination};
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::testing::{FixedNetworkMonitor, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{
@@ -308,6 +308,21 @@ fn script(day: &mut Day) -> CliResult {
         Some("123456"),
         1_000,
     )?;
+    // The terminal's own risk check, before the card is read or the host called: the built-in
+    // bundle's per-sale card maximum is 50,000 yuan.
+    let refused = sale(
+        day,
+        "sale over the terminal's per-sale maximum",
+        "demo-sale-risk",
+        "normal",
+        Some("123456"),
+        5_000_001,
+    )?;
+    if refused.termination().map(|t| t.cause) != Some(Cause::Risk) {
+        return Err(CliError::new(
+            "the risk pre-check did not refuse a sale over its maximum",
+        ));
+    }
 
     println!("\n6. The host's answer is lost: the terminal reverses automatically");
     day.server.acquirer().inject(

@@ -11,7 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use smartpos_core::host::CancelToken;
 use smartpos_core::txn::{
-    FollowUpRequest, Original, Outcome, PreAuthRequest, RefundRequest, SaleRequest, VoidRequest,
+    FollowUpRequest, Original, Outcome, PreAuthRequest, RefundRequest, RiskConfig, SaleRequest,
+    VoidRequest,
 };
 
 use super::{CliError, CliResult};
@@ -80,6 +81,11 @@ pub struct Args {
     /// Print a JSON summary instead of the text one.
     #[arg(long)]
     pub json: bool,
+    /// Turn the terminal's risk pre-checks off. Every sale uses the one demo card, so a run of
+    /// more than five sales within ten minutes meets the per-card velocity limit, as such a
+    /// card would in a shop; load and crash runs opt out with this flag.
+    #[arg(long)]
+    pub no_risk_checks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -185,7 +191,12 @@ pub fn run(args: Args) -> CliResult {
         .unwrap_or(0);
     let pid = std::process::id();
     let mut rng = LoadRng::new((now_ms as u64) ^ (u64::from(pid) << 32));
-    let host = HostTerminal::open(&args.journal, args.host)?;
+    let risk = if args.no_risk_checks {
+        RiskConfig::disabled()
+    } else {
+        RiskConfig::default()
+    };
+    let host = HostTerminal::open_with_risk(&args.journal, args.host, risk)?;
     let cancel = CancelToken::new();
     let mut summary = PaySummary::default();
     for i in 1..=args.count {

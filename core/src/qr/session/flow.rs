@@ -73,6 +73,9 @@ impl QrSession {
         if let Some(order) = self.journal().qr_order(attempt_id)? {
             return self.repeat(&order, QrMode::CustomerPresented);
         }
+        if let Some(termination) = self.risk_check(amount)? {
+            return Ok(risk_declined(attempt_id, termination));
+        }
         self.begin(
             attempt_id,
             QrMode::CustomerPresented,
@@ -127,6 +130,12 @@ impl QrSession {
                     self.repeat(&order, QrMode::MerchantPresented)?,
                 )),
             };
+        }
+        if let Some(termination) = self.risk_check(amount)? {
+            return Ok(PresentedOrder::Ended(risk_declined(
+                attempt_id,
+                termination,
+            )));
         }
         self.begin(attempt_id, QrMode::MerchantPresented, amount, None, None)?;
         crashpoint::reached("qr.requested", "precreate");
@@ -457,6 +466,17 @@ impl QrSession {
                 Ok(unresolved(id))
             }
         }
+    }
+}
+
+/// A payment refused by a risk rule. Not journaled, like a card payment refused before the
+/// card is read: nothing was sent, so there is nothing to recover, no fsync is spent, and the
+/// attempt id stays free — a retry is checked again (and passes once a refund or a new day
+/// makes room under the cap).
+fn risk_declined(id: &str, termination: Termination) -> QrOutcome {
+    QrOutcome::Declined {
+        out_trade_no: id.to_owned(),
+        termination,
     }
 }
 

@@ -12,6 +12,7 @@
 mod error;
 mod flow;
 mod outcome;
+mod risk;
 mod settings;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ use std::time::UNIX_EPOCH;
 
 pub use error::QrError;
 pub use outcome::QrOutcome;
+pub use risk::QrRisk;
 pub use settings::QrSettings;
 
 use crate::host::CancelToken;

@@ -22,6 +22,8 @@ pub struct QrSettings {
     pub ca_pem: Option<Vec<u8>>,
     /// ISO 4217 numeric currency journaled with each order.
     pub currency: String,
+    /// Risk pre-check before each micropay and precreate; on by default.
+    pub risk: super::QrRisk,
 }
 
 impl QrSettings {
@@ -43,6 +45,7 @@ impl QrSettings {
             request_timeout: Duration::from_secs(30),
             ca_pem: None,
             currency: "156".to_owned(),
+            risk: super::QrRisk::default(),
         }
     }
 }
