@@ -32,6 +32,17 @@ pub struct TerminalConfigRecord {
     /// Terminal master key (double-length TDES, 32 hex digits) for the software vault. A real
     /// terminal keeps the TMK in the vendor PIN pad and would plug in a vault over it instead.
     pub tmk_hex: String,
+    /// Local risk pre-checks before a card is read or the host is called (the built-in rule
+    /// bundle). On unless a harness that repeats identical sales turns them off.
+    #[uniffi(default = true)]
+    pub risk_checks: bool,
+    /// The fleet's Ed25519 public key (32 bytes) that signs rule bundles and hot-list deltas;
+    /// without it only the built-in bundle runs and signed updates are refused.
+    #[uniffi(default = None)]
+    pub risk_trusted_key: Option<Vec<u8>>,
+    /// ISO 18245 merchant category (4 digits); absent, it is read from the merchant id.
+    #[uniffi(default = None)]
+    pub risk_mcc: Option<String>,
 }
 
 impl std::fmt::Debug for TerminalConfigRecord {
@@ -134,6 +145,12 @@ impl TerminalConfigRecord {
             read_capability: ReadCapability::ContactAndContactless,
             card_timeout: timeout("card_timeout_ms", self.card_timeout_ms)?,
             operator: OPERATOR.into(),
+            risk: smartpos_core::txn::RiskConfig {
+                enabled: self.risk_checks,
+                trusted_key: self.risk_trusted_key.clone(),
+                mcc: self.risk_mcc.clone(),
+                ..smartpos_core::txn::RiskConfig::default()
+            },
         };
         Ok((config, vault))
     }
@@ -155,6 +172,9 @@ mod tests {
             journal_path: "j.db".into(),
             storage_key: vec![1; 32],
             tmk_hex: "0123456789ABCDEFFEDCBA9876543210".into(),
+            risk_checks: true,
+            risk_trusted_key: None,
+            risk_mcc: None,
         }
     }
 

@@ -117,6 +117,9 @@ pub fn demo_terminal_config(
             journal_path,
             storage_key: storage_key.expose_secret().to_vec(),
             tmk_hex,
+            risk_checks: true,
+            risk_trusted_key: None,
+            risk_mcc: None,
         })
     })
 }

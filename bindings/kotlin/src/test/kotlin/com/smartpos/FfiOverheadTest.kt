@@ -26,7 +26,9 @@ class FfiOverheadTest {
         val reader = SwipeReader()
         val pinPad = SoftwarePinPad()
         val printer = RecordingPrinter()
+        // Risk checks off: the loop repeats the same card far beyond the velocity rule on purpose.
         val config = demoTerminalConfig(acquirer.address(), dir.resolve("loop.db").toString())
+            .copy(riskChecks = false)
         PaymentTerminal.open(config, reader, pinPad, printer).use { pos ->
             pinPad.terminal = pos.terminal
             assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
