@@ -491,3 +491,35 @@ fn statistics_do_not_add_journal_commits_to_a_sale() {
     let today = h.terminal.report(SystemTime::now()).unwrap();
     assert_eq!(today.window(Window::Today).unwrap().approved, 1);
 }
+
+#[test]
+fn a_full_batch_refuses_new_sales_until_settlement_and_says_settle_now() {
+    let h = Harness::new();
+    assert!(h.sale("seed", "normal", Some("123456"), 100).is_approved());
+    // Fill the open batch to its capacity through SQLite: 499 more approved sales shaped like
+    // the real one (the engine would need 998 fsyncs and trip the velocity rule to get there).
+    {
+        let conn = rusqlite::Connection::open(h.journal_path()).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "INSERT INTO transactions (attempt_id, kind, state, amount_fen, currency, stan, \
+                 batch_no, pan_masked, pan_sealed, entry_mode, rrn, auth_code, response_code, \
+                 created_at, updated_at) \
+                 SELECT ?1, kind, state, amount_fen, currency, ?2, batch_no, pan_masked, \
+                 pan_sealed, entry_mode, rrn, auth_code, response_code, created_at, updated_at \
+                 FROM transactions WHERE attempt_id = 'seed'",
+            )
+            .unwrap();
+        for i in 0..499 {
+            stmt.execute(rusqlite::params![format!("fill-{i}"), 1000 + i])
+                .unwrap();
+        }
+    }
+    let net = h.net_fen();
+    let refused = h.sale("one-too-many", "credit", Some("123456"), 700);
+    let t = refused.termination().expect("refused");
+    assert_eq!(t.code, smartpos_core::diag::TerminationCode::MntBatchFull);
+    assert_eq!(t.cause, Cause::Maintenance);
+    assert!(t.remedies.contains(&Remedy::SettleNow), "{:?}", t.remedies);
+    assert_eq!(h.net_fen(), net, "nothing reached the host");
+}

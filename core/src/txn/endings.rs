@@ -73,6 +73,11 @@ pub(crate) fn cancelled() -> Termination {
     Termination::new(Code::OpCancelled)
 }
 
+pub(crate) fn batch_full(count: usize) -> Termination {
+    Termination::new(Code::MntBatchFull)
+        .with_detail(&format!("{count} transactions in the open batch"))
+}
+
 pub(crate) fn reversal_pending() -> Termination {
     Termination::new(Code::NetReversalPending)
 }

@@ -170,6 +170,7 @@ impl Terminal {
         if risk_checked {
             step!(self.risk_before_card(amount_fen));
         }
+        step!(self.batch_has_room(kind));
         step!(self.ready_for_online());
         step!(check_cancel(cancel));
         let card = step!(self.read_swipe(entry));
@@ -237,6 +238,7 @@ impl Terminal {
             Some(a) => a,
             None => original.amount_fen,
         };
+        step!(self.batch_has_room(kind));
         step!(self.ready_for_online());
         step!(check_cancel(cancel));
         let pan = step!(self.unseal_pan(original.pan_sealed.as_ref()));
@@ -348,6 +350,28 @@ fn check_cancel(cancel: &CancelToken) -> Result<(), Termination> {
     if cancel.is_cancelled() {
         Err(endings::cancelled())
     } else {
+        Ok(())
+    }
+}
+
+impl Terminal {
+    /// A transaction that adds to the settlement batch is refused once the batch holds its
+    /// capacity (the same figure the health check warns against): the acquirer refuses batches
+    /// past it and a batch upload that long risks timing out, so the merchant settles first.
+    fn batch_has_room(&self, kind: TxnKind) -> Result<(), Termination> {
+        if !matches!(kind, TxnKind::Sale | TxnKind::Refund | TxnKind::Completion) {
+            return Ok(());
+        }
+        let capacity = crate::diag::health::HealthThresholds::default().batch_capacity;
+        let journal = self.journal();
+        let count = journal
+            .batch_no()
+            .and_then(|batch| journal.batch_fill(batch))
+            .map_err(|e| self.storage_fault(&e))?
+            .0;
+        if count >= capacity {
+            return Err(endings::batch_full(count));
+        }
         Ok(())
     }
 }
