@@ -278,11 +278,24 @@ impl Journal {
         self.select_orders("WHERE state IN ('requested', 'polling', 'cancelling', 'refunding')")
     }
 
+    /// Orders created at or after `from_ms` (the risk counters' window), oldest first.
+    pub fn qr_orders_since(&self, from_ms: i64) -> Result<Vec<QrOrder>, StoreError> {
+        self.select_orders_with("WHERE created_at >= ?1", [from_ms])
+    }
+
     fn select_orders(&self, filter: &str) -> Result<Vec<QrOrder>, StoreError> {
-        let mut stmt = self.conn.prepare(&format!(
+        self.select_orders_with(filter, [])
+    }
+
+    fn select_orders_with<P: rusqlite::Params>(
+        &self,
+        filter: &str,
+        params: P,
+    ) -> Result<Vec<QrOrder>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM qr_orders {filter} ORDER BY created_at, out_trade_no"
         ))?;
-        let rows = stmt.query_map([], read_order)?;
+        let rows = stmt.query_map(params, read_order)?;
         let mut orders = Vec::new();
         for row in rows {
             orders.push(row??);

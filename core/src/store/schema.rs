@@ -127,6 +127,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         updated_at       INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX qr_orders_state ON qr_orders (state);
+    -- The QR risk counters read the day's orders by creation time.
+    CREATE INDEX qr_orders_created ON qr_orders (created_at);
     "#,
     // 5: risk counters. One row per payment that went to the host, written in the same commit as
     // the transaction row (see store/risk_counters.rs); amounts, times and states come from the

@@ -120,7 +120,12 @@ impl QrSession {
             offline_capable: false,
         };
         let query = CounterQuery::new(&risk.bundle, &ctx);
-        let counters = counters(&self.journal().qr_orders()?, &query);
+        // Only the orders the rules' windows can see: the day's and the velocity window's.
+        let since_ms = query
+            .day_start
+            .min(query.velocity_since)
+            .saturating_mul(1000);
+        let counters = counters(&self.journal().qr_orders_since(since_ms)?, &query);
         let decision = evaluate(&risk.bundle, &ctx, &counters);
         Ok(match decision.verdict {
             // Step-ups (PIN, signature, online) are the wallet's business for a QR payment.
