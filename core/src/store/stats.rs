@@ -213,6 +213,18 @@ impl Journal {
         Ok((count.max(0) as usize, oldest))
     }
 
+    /// Approved transactions of any kind in `batch_no`: an upper bound of [`Journal::batch_fill`]
+    /// that the index on (batch_no, state) answers alone, cheap enough to ask before every sale.
+    pub fn batch_approved_count(&self, batch_no: BatchNo) -> Result<usize, StoreError> {
+        let count: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM transactions WHERE batch_no = ?1 AND state = 'approved'",
+            )?
+            .query_row([batch_no.value()], |r| r.get(0))?;
+        Ok(count.max(0) as usize)
+    }
+
     /// Bytes left before the storage budget set by [`Journal::limit_size`] is reached (counting
     /// free pages inside the file); `None` when no budget is set.
     pub fn budget_left(&self) -> Result<Option<u64>, StoreError> {
