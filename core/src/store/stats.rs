@@ -42,7 +42,11 @@ impl Journal {
     ) -> Result<(), StoreError> {
         // Outside the write door, so wait for the integrity verdict here too.
         self.verify()?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Cached like every journal statement: two pragma switches per statistics row were
+        // otherwise parsed afresh on every sale.
+        self.conn
+            .prepare_cached("PRAGMA synchronous = NORMAL")?
+            .execute([])?;
         let written = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
             tx.prepare_cached(prune)?.execute([at_ms - RETENTION_MS])?;
@@ -52,10 +56,12 @@ impl Journal {
         })();
         // Every later write must fsync again; if restoring fails the first time, try once more
         // and report it rather than run on with weaker durability unnoticed.
-        let restored = self
-            .conn
-            .pragma_update(None, "synchronous", "FULL")
-            .or_else(|_| self.conn.pragma_update(None, "synchronous", "FULL"));
+        let full = || -> Result<usize, rusqlite::Error> {
+            self.conn
+                .prepare_cached("PRAGMA synchronous = FULL")?
+                .execute([])
+        };
+        let restored = full().or_else(|_| full());
         written?;
         restored?;
         Ok(())
