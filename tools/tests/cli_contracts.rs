@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -12,22 +11,8 @@ use smartpos_tools::demo_setup;
 use smartpos_tools::sim::ledger::Ledger;
 use smartpos_tools::sim::{Acquirer, SimServer};
 
-fn smartpos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("the smartpos binary runs")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}, stderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
-}
+mod common;
+use common::{ok_json as stdout_json, smartpos};
 
 fn simulator(ledger_file: &Path) -> SimServer {
     let acquirer = Acquirer::new(Ledger::with_demo_accounts(), demo_setup::demo_tmk())
