@@ -74,6 +74,14 @@ pub(crate) fn put_receipt(
     Ok(())
 }
 
+/// The advice queries name their state as a literal. With `state = ?1` and an ORDER BY, SQLite
+/// marks the statement to be recompiled whenever the parameter is bound, so the cached statement
+/// was parsed afresh before every sale (asked before each online message).
+pub(super) const PENDING_ADVICES: &str = "SELECT seq, transaction_id, state, attempts, expires_at, \
+     last_error FROM saf_queue WHERE state = 'pending' ORDER BY seq";
+const EXPIRED_ADVICES: &str = "SELECT seq, transaction_id, state, attempts, expires_at, \
+     last_error FROM saf_queue WHERE state = 'expired' ORDER BY seq";
+
 impl Journal {
     /// Queues an advice on its own (one commit); prefer `HostOutcome::advice_expires_at`.
     pub fn enqueue_advice(
@@ -86,20 +94,17 @@ impl Journal {
 
     /// Pending advices in queue order.
     pub fn pending_advices(&self) -> Result<Vec<Advice>, StoreError> {
-        self.advices_in("pending")
+        self.advices_in(PENDING_ADVICES)
     }
 
     /// Expired advices, kept for the operator.
     pub fn expired_advices(&self) -> Result<Vec<Advice>, StoreError> {
-        self.advices_in("expired")
+        self.advices_in(EXPIRED_ADVICES)
     }
 
-    fn advices_in(&self, state: &str) -> Result<Vec<Advice>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, transaction_id, state, attempts, expires_at, last_error \
-             FROM saf_queue WHERE state = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([state], |row| {
+    fn advices_in(&self, sql: &str) -> Result<Vec<Advice>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, i64>(1)?,
