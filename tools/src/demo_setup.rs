@@ -1,6 +1,7 @@
 //! The fixed identities the demo, the simulator CLI and the tests share: one terminal, one
 //! merchant, a test TMK, and the demo ledger's cards. Test keys only; nothing here is a secret.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use smartpos_core::card::ReadCapability;
@@ -60,9 +61,14 @@ pub fn demo_terminal_config(storage_key: SecretKey) -> TerminalConfig {
     }
 }
 
-/// Track 2 of a demo card by its name in the demo ledger.
+/// Track 2 of a demo card by its name in the demo ledger. The ledger's cards never change, so
+/// it is built once: soak runs and the sale bench present a card per sale, and building the
+/// ledger each time cost more CPU than parts of the sale they measure.
 pub fn demo_track2(name: &str) -> Option<String> {
-    Ledger::with_demo_accounts().demo_track2(name)
+    static DEMO_CARDS: OnceLock<Ledger> = OnceLock::new();
+    DEMO_CARDS
+        .get_or_init(Ledger::with_demo_accounts)
+        .demo_track2(name)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use super::integrity::{Integrity, quick_check};
+use super::stats::StagedStatistics;
 use super::{BatchNo, Stan, StoreError, schema};
 
 /// The SQLite journal: every state a transaction passes through, written before the side effect
@@ -17,6 +18,7 @@ pub struct Journal {
     path: PathBuf,
     commits: u64,
     integrity: Integrity,
+    pub(super) statistics: StagedStatistics,
 }
 
 impl fmt::Debug for Journal {
@@ -26,6 +28,29 @@ impl fmt::Debug for Journal {
             .field("commits", &self.commits)
             .finish_non_exhaustive()
     }
+}
+
+impl Drop for Journal {
+    /// An orderly close keeps the staged statistics.
+    fn drop(&mut self) {
+        if self.statistics.is_empty() {
+            return;
+        }
+        if let Err(e) = self.flush_statistics() {
+            log::warn!(
+                "journal {}: statistics lost at close: {e}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+fn begin_immediate<'c>(
+    conn: &'c mut Connection,
+    path: &Path,
+) -> Result<Transaction<'c>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| at_path(path, e))
 }
 
 fn corrupt(path: &Path, detail: impl Into<String>) -> StoreError {
@@ -108,6 +133,7 @@ impl Journal {
             path: path.to_path_buf(),
             commits: applied,
             integrity,
+            statistics: StagedStatistics::default(),
         })
     }
 
@@ -131,6 +157,8 @@ impl Journal {
         let path = self.path.clone();
         // Let a running check finish first: it reads the files about to move.
         let _ = self.integrity.settle(&self.conn);
+        // Nothing more is written to the files about to become evidence.
+        self.statistics.discard();
         let placeholder = Connection::open_in_memory()?;
         let old = std::mem::replace(&mut self.conn, placeholder);
         let _ = old.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
@@ -235,6 +263,34 @@ impl Journal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| at_path(&path, e))?;
+        let value = work(&tx).map_err(|e| at_path(&path, e))?;
+        tx.commit().map_err(|e| at_path(&path, e))?;
+        self.commits += 1;
+        Ok(value)
+    }
+
+    /// [`Journal::write`] for a commit that opens a request: the staged statistics ride in
+    /// it, written first and in a savepoint (see `stats`). If writing them failed so badly that
+    /// SQLite rolled the whole transaction back (a full disk), the transaction starts over
+    /// without them; `work` runs once either way.
+    pub(crate) fn write_with_statistics<T>(
+        &mut self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        self.integrity
+            .settle(&self.conn)
+            .map_err(|e| at_path(&path, e))?;
+        let mut tx = begin_immediate(&mut self.conn, &path)?;
+        if !self.statistics.is_empty()
+            && let Err(e) = self.statistics.write_into(&tx)
+        {
+            log::warn!("journal {}: statistics dropped: {e}", path.display());
+            if tx.is_autocommit() {
+                drop(tx);
+                tx = begin_immediate(&mut self.conn, &path)?;
+            }
+        }
         let value = work(&tx).map_err(|e| at_path(&path, e))?;
         tx.commit().map_err(|e| at_path(&path, e))?;
         self.commits += 1;

@@ -113,7 +113,7 @@ impl Journal {
             what: "amount_fen",
             detail: format!("{} exceeds the journal's range", new.amount_fen),
         })?;
-        self.write(|tx| {
+        self.write_with_statistics(|tx| {
             let taken: Option<i64> = tx
                 .prepare_cached("SELECT id FROM transactions WHERE attempt_id = ?1")?
                 .query_row([&new.attempt_id], |row| row.get(0))

@@ -179,7 +179,7 @@ impl Journal {
             });
         }
         let amount = fen_to_db("qr_orders.amount_fen", new.amount_fen)?;
-        self.write(|tx| {
+        self.write_with_statistics(|tx| {
             let taken: Option<i64> = tx
                 .query_row(
                     "SELECT 1 FROM qr_orders WHERE out_trade_no = ?1",

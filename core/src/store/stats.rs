@@ -1,13 +1,22 @@
 //! Diagnostics rows: endings, host round trips and settlements, plus the read-only facts the
 //! health check needs (integrity, batch size, storage budget).
 //!
-//! Statistics are not money state. They are written outside [`Journal::write`] with
-//! `synchronous=NORMAL` for that one write, so they never add an fsync to a payment (the floor
-//! is two per online transaction) and do not count in [`Journal::commit_count`]; a power cut may
-//! lose the last few rows, nothing else. Rows older than [`RETENTION_MS`] are pruned as new
-//! ones arrive, so statistics cannot grow into the journal's storage budget.
+//! Statistics are not money state, and writing them must not cost a payment anything: no fsync
+//! of their own (the floor is two per online transaction, [`Journal::commit_count`] does not
+//! count them) and no SQLite transaction of their own on the payment path. So a row is staged
+//! in memory and written inside the next commit that opens a request
+//! ([`Journal::begin_online`], a QR order), before that commit's own work, in a savepoint: a
+//! statistics row that cannot be written is dropped and the request's commit goes on as if
+//! there had been none. Never in a commit that records an outcome, so statistics can never be
+//! what fills the disk between a request and its answer.
+//!
+//! Readers, a settlement, a full buffer and an orderly close write what is staged on their own
+//! (`synchronous=NORMAL`, no fsync). A killed process loses what is staged — at most the rows
+//! since the last request, typically the previous transaction's ending and round trip; a power
+//! cut may lose a few more. Rows older than [`RETENTION_MS`] are pruned once an hour as new
+//! ones are written, so statistics cannot grow into the journal's storage budget.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{BatchNo, Journal, StoreError};
 use crate::diag::Cause;
@@ -15,6 +24,13 @@ use crate::diag::statistics::{EndingRow, ExchangeSample};
 
 /// Statistics cover today and the last 7 days; one day more absorbs clock corrections.
 pub const RETENTION_MS: i64 = 8 * 24 * 3600 * 1000;
+
+/// Rows older than the retention are deleted at most this often.
+const PRUNE_INTERVAL_MS: i64 = 3600 * 1000;
+
+/// Staged rows written on their own once this many wait (a long run of endings with no request,
+/// such as a card reader failing every tap).
+const MAX_STAGED: usize = 64;
 
 /// The outcome column's value for an approval.
 const APPROVED: &str = "APPROVED";
@@ -30,59 +46,188 @@ pub struct EndingRecord<'a> {
     pub termination: Option<(&'a str, Cause)>,
 }
 
-impl Journal {
-    /// Runs `sql` (statements with `?1` = now, `?2`… = `values`) in one transaction without an
-    /// fsync; see the module notes.
-    fn write_statistics(
-        &mut self,
-        prune: &str,
-        insert: &str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StagedRow {
+    Ending {
         at_ms: i64,
-        values: &[&dyn rusqlite::ToSql],
-    ) -> Result<(), StoreError> {
-        // Outside the write door, so wait for the integrity verdict here too.
-        self.verify()?;
-        // Cached like every journal statement: two pragma switches per statistics row were
-        // otherwise parsed afresh on every sale.
-        self.conn
-            .prepare_cached("PRAGMA synchronous = NORMAL")?
-            .execute([])?;
+        attempt_id: Option<String>,
+        kind: String,
+        outcome: String,
+        cause: Option<&'static str>,
+    },
+    Exchange {
+        at_ms: i64,
+        mti: String,
+        latency_ms: i64,
+        answered: bool,
+    },
+    Settlement {
+        at_ms: i64,
+        batch_no: u32,
+    },
+}
+
+impl StagedRow {
+    fn at_ms(&self) -> i64 {
+        match self {
+            StagedRow::Ending { at_ms, .. }
+            | StagedRow::Exchange { at_ms, .. }
+            | StagedRow::Settlement { at_ms, .. } => *at_ms,
+        }
+    }
+
+    fn insert(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        match self {
+            StagedRow::Ending {
+                at_ms,
+                attempt_id,
+                kind,
+                outcome,
+                cause,
+            } => tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO endings (at_ms, attempt_id, kind, outcome, cause) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![at_ms, attempt_id, kind, outcome, cause])?,
+            StagedRow::Exchange {
+                at_ms,
+                mti,
+                latency_ms,
+                answered,
+            } => tx
+                .prepare_cached(
+                    "INSERT INTO host_exchanges (at_ms, mti, latency_ms, answered) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![at_ms, mti, latency_ms, answered])?,
+            StagedRow::Settlement { at_ms, batch_no } => tx
+                .prepare_cached("INSERT INTO settlements (at_ms, batch_no) VALUES (?1, ?2)")?
+                .execute(params![at_ms, batch_no])?,
+        };
+        Ok(())
+    }
+}
+
+/// Statistics rows waiting for a commit to ride on.
+#[derive(Debug, Default)]
+pub(super) struct StagedStatistics {
+    rows: Vec<StagedRow>,
+    pruned_at: Option<i64>,
+}
+
+impl StagedStatistics {
+    pub(super) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub(super) fn discard(&mut self) {
+        self.rows.clear();
+    }
+
+    /// Writes the staged rows (and prunes, when due) inside `tx`, in a savepoint so a failure
+    /// leaves the rest of `tx` as it was. The rows are gone either way: statistics are dropped,
+    /// never retried into a commit that matters more.
+    pub(super) fn write_into(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        let rows = std::mem::take(&mut self.rows);
+        let newest = rows.iter().map(StagedRow::at_ms).max();
+        let prune_before = newest.filter(|&at| {
+            self.pruned_at
+                .is_none_or(|last| at - last >= PRUNE_INTERVAL_MS)
+        });
+        tx.prepare_cached("SAVEPOINT statistics")?.execute([])?;
+        let written = (|| -> Result<(), StoreError> {
+            for row in &rows {
+                row.insert(tx)?;
+            }
+            if let Some(at) = prune_before {
+                for sql in [
+                    "DELETE FROM endings WHERE at_ms < ?1",
+                    "DELETE FROM host_exchanges WHERE at_ms < ?1",
+                    "DELETE FROM settlements WHERE at_ms < ?1",
+                ] {
+                    tx.prepare_cached(sql)?.execute([at - RETENTION_MS])?;
+                }
+            }
+            Ok(())
+        })();
+        match written {
+            Ok(()) => {
+                tx.prepare_cached("RELEASE statistics")?.execute([])?;
+                if prune_before.is_some() {
+                    self.pruned_at = prune_before;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // A disk-full error may already have rolled the whole transaction back; then
+                // there is no savepoint left to undo, and the caller starts over.
+                if !tx.is_autocommit() {
+                    tx.prepare_cached("ROLLBACK TO statistics")?.execute([])?;
+                    tx.prepare_cached("RELEASE statistics")?.execute([])?;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Journal {
+    fn stage(&mut self, row: StagedRow) -> Result<(), StoreError> {
+        self.statistics.rows.push(row);
+        if self.statistics.rows.len() >= MAX_STAGED {
+            self.flush_statistics()?;
+        }
+        Ok(())
+    }
+
+    /// Writes staged statistics now, in a transaction of their own without an fsync; see the
+    /// module notes. Readers call it first so they see every row.
+    pub fn flush_statistics(&mut self) -> Result<(), StoreError> {
+        if self.statistics.is_empty() {
+            return Ok(());
+        }
+        // Outside the write door, so wait for the integrity verdict here too; a journal found
+        // damaged takes no more writes, and its statistics go with it.
+        if let Err(e) = self.verify() {
+            self.statistics.discard();
+            return Err(e);
+        }
+        // A pragma statement is compiled anew each time it runs (SQLite applies the setting
+        // while compiling), so these are plain `execute_batch` calls.
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
         let written = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
-            tx.prepare_cached(prune)?.execute([at_ms - RETENTION_MS])?;
-            tx.prepare_cached(insert)?.execute(values)?;
+            self.statistics.write_into(&tx)?;
             tx.commit()?;
             Ok(())
         })();
         // Every later write must fsync again; if restoring fails the first time, try once more
         // and report it rather than run on with weaker durability unnoticed.
-        let full = || -> Result<usize, rusqlite::Error> {
-            self.conn
-                .prepare_cached("PRAGMA synchronous = FULL")?
-                .execute([])
-        };
+        let full = || self.conn.execute_batch("PRAGMA synchronous = FULL");
         let restored = full().or_else(|_| full());
         written?;
         restored?;
         Ok(())
     }
 
-    /// Records one ending. A replayed attempt with the same outcome is counted once.
+    /// Stages one ending (see the module notes). A replayed attempt with the same outcome is
+    /// counted once.
     pub fn record_ending(&mut self, e: &EndingRecord<'_>) -> Result<(), StoreError> {
         let (outcome, cause) = match e.termination {
             None => (APPROVED, None),
             Some((code, cause)) => (code, Some(cause.as_str())),
         };
-        self.write_statistics(
-            "DELETE FROM endings WHERE at_ms < ?1",
-            "INSERT OR IGNORE INTO endings (at_ms, attempt_id, kind, outcome, cause) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            e.at_ms,
-            params![e.at_ms, e.attempt_id, e.kind, outcome, cause],
-        )
+        self.stage(StagedRow::Ending {
+            at_ms: e.at_ms,
+            attempt_id: e.attempt_id.map(str::to_owned),
+            kind: e.kind.to_owned(),
+            outcome: outcome.to_owned(),
+            cause,
+        })
     }
 
-    /// Records one host round trip (answered or not) of `latency_ms`.
+    /// Stages one host round trip (answered or not) of `latency_ms`.
     pub fn record_exchange(
         &mut self,
         at_ms: i64,
@@ -90,28 +235,39 @@ impl Journal {
         latency_ms: u64,
         answered: bool,
     ) -> Result<(), StoreError> {
-        let latency = i64::try_from(latency_ms).unwrap_or(i64::MAX);
-        self.write_statistics(
-            "DELETE FROM host_exchanges WHERE at_ms < ?1",
-            "INSERT INTO host_exchanges (at_ms, mti, latency_ms, answered) VALUES (?1, ?2, ?3, ?4)",
+        self.stage(StagedRow::Exchange {
             at_ms,
-            params![at_ms, mti, latency, answered],
-        )
+            mti: mti.to_owned(),
+            latency_ms: i64::try_from(latency_ms).unwrap_or(i64::MAX),
+            answered,
+        })
     }
 
-    /// Records a completed settlement of `batch_no`. Only the last one matters, so older ones
-    /// are pruned like the other statistics.
+    /// Records a completed settlement of `batch_no`, written at once: the health check's "days
+    /// since settlement" must not forget one because the process stopped. Only the last one
+    /// matters, so older ones are pruned like the other statistics.
     pub fn record_settlement(&mut self, at_ms: i64, batch_no: BatchNo) -> Result<(), StoreError> {
-        self.write_statistics(
-            "DELETE FROM settlements WHERE at_ms < ?1",
-            "INSERT INTO settlements (at_ms, batch_no) VALUES (?1, ?2)",
+        self.statistics.rows.push(StagedRow::Settlement {
             at_ms,
-            params![at_ms, batch_no.value()],
-        )
+            batch_no: batch_no.value(),
+        });
+        self.flush_statistics()
+    }
+
+    /// Writes what is staged before a read; a failure is logged, and the read shows what is
+    /// stored.
+    fn flush_before_reading(&mut self) {
+        if let Err(e) = self.flush_statistics() {
+            log::warn!(
+                "journal {}: statistics not written: {e}",
+                self.path().display()
+            );
+        }
     }
 
     /// When the last settlement completed, if one is on record.
-    pub fn last_settlement_ms(&self) -> Result<Option<i64>, StoreError> {
+    pub fn last_settlement_ms(&mut self) -> Result<Option<i64>, StoreError> {
+        self.flush_before_reading();
         Ok(self
             .conn
             .query_row("SELECT max(at_ms) FROM settlements", [], |r| {
@@ -122,7 +278,8 @@ impl Journal {
     }
 
     /// Endings at or after `from_ms`, oldest first.
-    pub fn endings_since(&self, from_ms: i64) -> Result<Vec<EndingRow>, StoreError> {
+    pub fn endings_since(&mut self, from_ms: i64) -> Result<Vec<EndingRow>, StoreError> {
+        self.flush_before_reading();
         let mut stmt = self.conn.prepare(
             "SELECT at_ms, kind, outcome, cause FROM endings WHERE at_ms >= ?1 ORDER BY at_ms, id",
         )?;
@@ -157,7 +314,8 @@ impl Journal {
     }
 
     /// Host round trips at or after `from_ms`, oldest first.
-    pub fn exchanges_since(&self, from_ms: i64) -> Result<Vec<ExchangeSample>, StoreError> {
+    pub fn exchanges_since(&mut self, from_ms: i64) -> Result<Vec<ExchangeSample>, StoreError> {
+        self.flush_before_reading();
         let mut stmt = self.conn.prepare(
             "SELECT at_ms, latency_ms, answered FROM host_exchanges WHERE at_ms >= ?1 \
              ORDER BY at_ms, id",
@@ -174,7 +332,7 @@ impl Journal {
 
     /// Statistics for today and the last 7 days as of `now_ms` (see `diag::statistics`).
     pub fn statistics(
-        &self,
+        &mut self,
         terminal_id: &str,
         now_ms: i64,
     ) -> Result<crate::diag::StatisticsReport, StoreError> {

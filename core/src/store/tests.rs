@@ -576,3 +576,130 @@ fn reseeding_moves_the_next_stan_and_survives_reopen() {
     j.reseed_stan(Stan::FIRST).unwrap();
     assert_eq!(j.next_stan_standalone().unwrap().value(), 1);
 }
+
+fn rows_in(journal: &Journal, table: &str) -> i64 {
+    journal
+        .conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .expect("count")
+}
+
+fn ending<'a>(attempt_id: &'a str, kind: &'a str) -> EndingRecord<'a> {
+    EndingRecord {
+        at_ms: 1_700_000_000_000,
+        attempt_id: Some(attempt_id),
+        kind,
+        termination: None,
+    }
+}
+
+#[test]
+fn statistics_ride_in_the_next_request_commit_and_never_in_an_outcome() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    journal.record_ending(&ending("a0", "sale")).expect("stage");
+    journal
+        .record_exchange(1_700_000_000_000, "0200", 40, true)
+        .expect("stage");
+    assert_eq!(rows_in(&journal, "endings"), 0, "staged, not written");
+    let commits = journal.commit_count();
+
+    let started = journal.begin_online(&sale("a1", 100)).expect("begin");
+    assert_eq!(
+        journal.commit_count(),
+        commits + 1,
+        "no commit of their own"
+    );
+    assert_eq!(rows_in(&journal, "endings"), 1);
+    assert_eq!(rows_in(&journal, "host_exchanges"), 1);
+
+    journal.record_ending(&ending("a1", "sale")).expect("stage");
+    journal
+        .record_outcome(started.id, &approved("000000000001"))
+        .expect("outcome");
+    assert_eq!(
+        rows_in(&journal, "endings"),
+        1,
+        "an outcome's commit carries no statistics"
+    );
+    drop(journal);
+    let journal = open(dir.path());
+    assert_eq!(
+        rows_in(&journal, "endings"),
+        2,
+        "an orderly close keeps them"
+    );
+}
+
+#[test]
+fn statistics_that_cannot_be_written_never_fail_the_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    journal
+        .conn
+        .execute_batch("DROP TABLE host_exchanges")
+        .expect("break the statistics");
+    journal.record_ending(&ending("a0", "sale")).expect("stage");
+    journal
+        .record_exchange(1_700_000_000_000, "0200", 40, true)
+        .expect("stage");
+    journal
+        .begin_online(&sale("a1", 100))
+        .expect("request journaled");
+    assert!(journal.by_attempt_id("a1").expect("query").is_some());
+    assert_eq!(
+        rows_in(&journal, "endings"),
+        0,
+        "the batch is undone together, and dropped"
+    );
+    journal.begin_online(&sale("a2", 100)).expect("not retried");
+    assert_eq!(rows_in(&journal, "endings"), 0);
+}
+
+#[test]
+fn statistics_filling_the_disk_leave_the_request_to_its_own_fate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    journal.begin_online(&sale("seed", 1)).expect("seed");
+    let pages: i64 = journal
+        .conn
+        .pragma_query_value(None, "page_count", |row| row.get(0))
+        .expect("page_count");
+    journal
+        .conn
+        .pragma_update(None, "max_page_count", pages)
+        .expect("limit");
+    // Far more statistics than the free space in the file's pages can hold; the request
+    // itself fits in the transactions table's last page.
+    let kind = "k".repeat(2000);
+    for i in 0..60 {
+        let attempt = format!("old-{i}");
+        journal
+            .record_ending(&ending(&attempt, &kind))
+            .expect("stage");
+    }
+    let stan_before = journal.last_stan().expect("stan").expect("one");
+    let small = NewTransaction {
+        icc_data: None,
+        pan_sealed: None,
+        ..sale("small", 1)
+    };
+    let started = journal.begin_online(&small).expect("the request fits");
+    assert_eq!(started.stan.value(), stan_before.value() + 1, "one STAN");
+    assert_eq!(rows_in(&journal, "endings"), 0);
+    assert_eq!(rows_in(&journal, "transactions"), 2);
+}
+
+#[test]
+fn the_advice_query_asked_before_every_request_is_compiled_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = open(dir.path());
+    for _ in 0..3 {
+        assert!(journal.pending_advices().expect("advices").is_empty());
+    }
+    let stmt = journal
+        .conn
+        .prepare_cached(queue::PENDING_ADVICES)
+        .expect("cached");
+    assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+}

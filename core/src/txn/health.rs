@@ -41,7 +41,7 @@ impl Terminal {
             };
             (keys, journal_state)
         };
-        let journal = self.journal();
+        let mut journal = self.journal();
         let pending_reversals = journal.unresolved_reversals().ok().map(|r| r.len());
         let pending_advices = journal.pending_advices().ok().map(|a| a.len());
         let fill = journal.batch_no().and_then(|b| journal.batch_fill(b)).ok();

@@ -33,7 +33,7 @@ pub fn run(args: Args) -> CliResult {
     let fail = |e: smartpos_core::store::StoreError| {
         CliError::new(format!("journal {}: {e}", args.journal.display()))
     };
-    let journal = Journal::open(&args.journal).map_err(fail)?;
+    let mut journal = Journal::open(&args.journal).map_err(fail)?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
