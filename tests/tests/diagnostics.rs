@@ -492,29 +492,36 @@ fn statistics_do_not_add_journal_commits_to_a_sale() {
     assert_eq!(today.window(Window::Today).unwrap().approved, 1);
 }
 
+/// Adds `n` copies of the journal's "seed" sale to its open batch through SQLite, in `state`
+/// (the engine would need two fsyncs each and trip the velocity rule to get there).
+fn fill_batch(h: &Harness, n: i64, state: &str) {
+    let conn = rusqlite::Connection::open(h.journal_path()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "INSERT INTO transactions (attempt_id, kind, state, amount_fen, currency, stan, \
+             batch_no, pan_masked, pan_sealed, entry_mode, rrn, auth_code, response_code, \
+             created_at, updated_at) \
+             SELECT ?1, kind, ?3, amount_fen, currency, ?2, batch_no, pan_masked, \
+             pan_sealed, entry_mode, rrn, auth_code, response_code, created_at, updated_at \
+             FROM transactions WHERE attempt_id = 'seed'",
+        )
+        .unwrap();
+    for i in 0..n {
+        stmt.execute(rusqlite::params![
+            format!("fill-{state}-{i}"),
+            1000 + i,
+            state
+        ])
+        .unwrap();
+    }
+}
+
 #[test]
 fn a_full_batch_refuses_new_sales_until_settlement_and_says_settle_now() {
     let h = Harness::new();
     assert!(h.sale("seed", "normal", Some("123456"), 100).is_approved());
-    // Fill the open batch to its capacity through SQLite: 499 more approved sales shaped like
-    // the real one (the engine would need 998 fsyncs and trip the velocity rule to get there).
-    {
-        let conn = rusqlite::Connection::open(h.journal_path()).unwrap();
-        let mut stmt = conn
-            .prepare(
-                "INSERT INTO transactions (attempt_id, kind, state, amount_fen, currency, stan, \
-                 batch_no, pan_masked, pan_sealed, entry_mode, rrn, auth_code, response_code, \
-                 created_at, updated_at) \
-                 SELECT ?1, kind, state, amount_fen, currency, ?2, batch_no, pan_masked, \
-                 pan_sealed, entry_mode, rrn, auth_code, response_code, created_at, updated_at \
-                 FROM transactions WHERE attempt_id = 'seed'",
-            )
-            .unwrap();
-        for i in 0..499 {
-            stmt.execute(rusqlite::params![format!("fill-{i}"), 1000 + i])
-                .unwrap();
-        }
-    }
+    // 499 more approved sales: the batch is at its capacity of 500.
+    fill_batch(&h, 499, "approved");
     let net = h.net_fen();
     let refused = h.sale("one-too-many", "credit", Some("123456"), 700);
     let t = refused.termination().expect("refused");
@@ -522,4 +529,16 @@ fn a_full_batch_refuses_new_sales_until_settlement_and_says_settle_now() {
     assert_eq!(t.cause, Cause::Maintenance);
     assert!(t.remedies.contains(&Remedy::SettleNow), "{:?}", t.remedies);
     assert_eq!(h.net_fen(), net, "nothing reached the host");
+}
+
+#[test]
+fn declined_rows_do_not_fill_the_batch() {
+    let h = Harness::new();
+    assert!(h.sale("seed", "normal", Some("123456"), 100).is_approved());
+    // 600 declines in the open batch: past the cheap bound, so the exact count decides.
+    fill_batch(&h, 600, "declined");
+    assert!(
+        h.sale("still-room", "credit", Some("123456"), 700)
+            .is_approved()
+    );
 }

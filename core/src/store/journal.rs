@@ -19,6 +19,8 @@ pub struct Journal {
     commits: u64,
     integrity: Integrity,
     pub(super) statistics: StagedStatistics,
+    /// The open batch and the id of its first transaction (see `batch_size_bound`).
+    pub(super) batch_first: Option<(u32, i64)>,
 }
 
 impl fmt::Debug for Journal {
@@ -134,6 +136,7 @@ impl Journal {
             commits: applied,
             integrity,
             statistics: StagedStatistics::default(),
+            batch_first: None,
         })
     }
 

@@ -200,6 +200,23 @@ impl Journal {
         )
     }
 
+    /// Whether anything is owed to the host before new business: what
+    /// [`Journal::pending_reversals`] or [`Journal::pending_advices`] would list. One cheap read
+    /// before every online message; the lists are read only when it says yes.
+    pub fn owes_host(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM reversals WHERE state = 'pending') \
+                 OR EXISTS (SELECT 1 FROM reversals WHERE state = 'sent') \
+                 OR EXISTS (SELECT 1 FROM reversals r JOIN transactions t \
+                            ON t.id = r.transaction_id \
+                            WHERE r.state = 'armed' AND t.state = 'sending') \
+                 OR EXISTS (SELECT 1 FROM saf_queue WHERE state = 'pending')",
+            )?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// Every reversal ever armed, whatever its state (history for the operator and tests).
     pub fn reversals(&self) -> Result<Vec<PendingReversal>, StoreError> {
         self.reversals_where("1 = 1")

@@ -377,16 +377,38 @@ impl Journal {
         Ok((count.max(0) as usize, oldest))
     }
 
-    /// Approved transactions of any kind in `batch_no`: an upper bound of [`Journal::batch_fill`]
-    /// that the index on (batch_no, state) answers alone, cheap enough to ask before every sale.
-    pub fn batch_approved_count(&self, batch_no: BatchNo) -> Result<usize, StoreError> {
-        let count: i64 = self
+    /// The open batch and an upper bound of the transactions in it, cheap at any journal and
+    /// batch size, for the capacity check before every sale. Ids are handed out in increasing
+    /// order and a batch holds only rows inserted after its first one, so every row of the batch
+    /// has an id between its first and the newest: their distance bounds the count. The first
+    /// id is looked up once per batch; counting the batch's rows instead cost more than any
+    /// other read of a sale.
+    pub fn batch_size_bound(&mut self) -> Result<(BatchNo, usize), StoreError> {
+        let (batch, newest): (i64, Option<i64>) = self
             .conn
             .prepare_cached(
-                "SELECT count(*) FROM transactions WHERE batch_no = ?1 AND state = 'approved'",
+                "SELECT (SELECT value FROM counters WHERE name = 'batch_no'), \
+                 (SELECT max(id) FROM transactions)",
             )?
-            .query_row([batch_no.value()], |r| r.get(0))?;
-        Ok(count.max(0) as usize)
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let batch_no = super::journal::batch_from_db(batch)?;
+        let first = match self.batch_first {
+            Some((b, first)) if b == batch_no.value() => Some(first),
+            _ => {
+                let first: Option<i64> = self
+                    .conn
+                    .prepare_cached("SELECT min(id) FROM transactions WHERE batch_no = ?1")?
+                    .query_row([batch], |r| r.get(0))?;
+                // An empty batch has no first row yet; ask again next time.
+                self.batch_first = first.map(|f| (batch_no.value(), f));
+                first
+            }
+        };
+        let bound = match (first, newest) {
+            (Some(first), Some(newest)) => usize::try_from(newest - first + 1).unwrap_or(0),
+            _ => 0,
+        };
+        Ok((batch_no, bound))
     }
 
     /// Bytes left before the storage budget set by [`Journal::limit_size`] is reached (counting

@@ -703,3 +703,79 @@ fn the_advice_query_asked_before_every_request_is_compiled_once() {
         .expect("cached");
     assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
 }
+
+#[test]
+fn the_batch_size_bound_covers_the_open_batch_and_restarts_with_the_next() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let (batch, bound) = journal.batch_size_bound().expect("bound");
+    assert_eq!((batch.value(), bound), (1, 0), "an empty batch");
+    for i in 0..3 {
+        let t = journal
+            .begin_online(&sale(&format!("a{i}"), 100))
+            .expect("begin");
+        journal
+            .record_outcome(t.id, &approved("1"))
+            .expect("outcome");
+    }
+    assert_eq!(journal.batch_size_bound().expect("bound").1, 3);
+    assert_eq!(journal.batch_fill(batch).expect("fill").0, 3);
+    let next = journal.advance_batch().expect("settled");
+    assert_eq!(journal.batch_size_bound().expect("bound"), (next, 0));
+    journal.begin_online(&sale("b0", 100)).expect("begin");
+    assert_eq!(journal.batch_size_bound().expect("bound"), (next, 1));
+    drop(journal);
+    let mut journal = open(dir.path());
+    assert_eq!(
+        journal.batch_size_bound().expect("bound"),
+        (next, 1),
+        "the same after reopening"
+    );
+}
+
+/// `owes_host` must agree with the two lists it stands in for, in every state they pass through.
+#[test]
+fn owes_host_agrees_with_the_pending_lists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = open(dir.path());
+    let agree = |j: &Journal, expected: bool, when: &str| {
+        let lists = !j.pending_reversals().expect("r").is_empty()
+            || !j.pending_advices().expect("a").is_empty();
+        assert_eq!(lists, expected, "lists {when}");
+        assert_eq!(j.owes_host().expect("owes"), expected, "owes_host {when}");
+    };
+    agree(&journal, false, "fresh");
+    let t = journal.begin_online(&sale("a1", 100)).expect("begin");
+    agree(&journal, true, "in flight (armed, sending)");
+    journal
+        .record_outcome(t.id, &approved("1"))
+        .expect("outcome");
+    agree(&journal, false, "approved");
+
+    let t = journal.begin_online(&sale("a2", 100)).expect("begin");
+    let unknown = HostOutcome {
+        reversal: ReversalAction::Require(ReversalReason::NoResponse),
+        ..HostOutcome::new(TxnState::Unknown, ReversalAction::Disarm, 1)
+    };
+    journal.record_outcome(t.id, &unknown).expect("outcome");
+    agree(&journal, true, "reversal pending");
+    journal.reversal_sending(t.id).expect("sending");
+    agree(&journal, true, "reversal sent");
+    journal
+        .reversal_attempt_failed(t.id, "down", true)
+        .expect("failed");
+    agree(
+        &journal,
+        false,
+        "reversal given up (operator's, not the host's)",
+    );
+
+    let t = journal.begin_online(&sale("a3", 100)).expect("begin");
+    journal
+        .record_outcome(t.id, &approved("3"))
+        .expect("outcome");
+    let seq = journal.enqueue_advice(t.id, i64::MAX).expect("advice");
+    agree(&journal, true, "advice pending");
+    journal.advice_sent(seq).expect("sent");
+    agree(&journal, false, "advice sent");
+}

@@ -363,12 +363,11 @@ impl Terminal {
             return Ok(());
         }
         let capacity = crate::diag::health::HealthThresholds::default().batch_capacity;
-        let journal = self.journal();
-        let approved = |batch| journal.batch_approved_count(batch);
+        let mut journal = self.journal();
         let count = journal
-            .batch_no()
-            .and_then(|batch| match approved(batch)? {
-                // Below capacity counting every approval: no need for the exact count.
+            .batch_size_bound()
+            .and_then(|(batch, bound)| match bound {
+                // Below capacity counting every row of the batch: no need for the exact count.
                 n if n < capacity => Ok(n),
                 _ => journal.batch_fill(batch).map(|(n, _)| n),
             })

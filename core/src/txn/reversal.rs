@@ -103,6 +103,10 @@ impl Terminal {
             }
             self.sign_on_locked()?;
         }
+        // Nearly always nothing is owed; an unreadable journal takes the long way, which logs.
+        if !self.journal().owes_host().unwrap_or(true) {
+            return Ok(());
+        }
         // A reversal the host cannot take now means it cannot take the new request either; one
         // that has used its attempts is parked for the operator and does not hold up payments.
         if self.send_reversals_locked() > 0 {
