@@ -5,9 +5,9 @@
 //! of their own (the floor is two per online transaction, [`Journal::commit_count`] does not
 //! count them) and no SQLite transaction of their own on the payment path. So a row is staged
 //! in memory and written inside the next commit that opens a request
-//! ([`Journal::begin_online`], a QR order), before that commit's own work, in a savepoint: a
-//! statistics row that cannot be written is dropped and the request's commit goes on as if
-//! there had been none. Never in a commit that records an outcome, so statistics can never be
+//! ([`Journal::begin_online`], a QR order), before that commit's own work: a statistics row
+//! that cannot be written is dropped with the rest of the batch, and the request's commit goes
+//! on without it. Never in a commit that records an outcome, so statistics can never be
 //! what fills the disk between a request and its answer.
 //!
 //! Readers, a settlement, a full buffer and an orderly close write what is staged on their own
@@ -16,7 +16,9 @@
 //! cut may lose a few more. Rows older than [`RETENTION_MS`] are pruned once an hour as new
 //! ones are written, so statistics cannot grow into the journal's storage budget.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
+
+use super::write_txn::WriteTxn;
 
 use super::{BatchNo, Journal, StoreError};
 use crate::diag::Cause;
@@ -76,7 +78,7 @@ impl StagedRow {
         }
     }
 
-    fn insert(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+    fn insert(&self, tx: &WriteTxn<'_>) -> Result<(), StoreError> {
         match self {
             StagedRow::Ending {
                 at_ms,
@@ -125,50 +127,31 @@ impl StagedStatistics {
         self.rows.clear();
     }
 
-    /// Writes the staged rows (and prunes, when due) inside `tx`, in a savepoint so a failure
-    /// leaves the rest of `tx` as it was. The rows are gone either way: statistics are dropped,
-    /// never retried into a commit that matters more.
-    pub(super) fn write_into(&mut self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+    /// Writes the staged rows (and prunes, when due) inside `tx`, stopping at the first that
+    /// fails. No savepoint is needed: SQLite undoes a failed statement, or (a full disk, at
+    /// worst) the whole transaction, which the caller then starts over. The rows are gone
+    /// either way: statistics are dropped, never retried into a commit that matters more.
+    pub(super) fn write_into(&mut self, tx: &WriteTxn<'_>) -> Result<(), StoreError> {
         let rows = std::mem::take(&mut self.rows);
         let newest = rows.iter().map(StagedRow::at_ms).max();
         let prune_before = newest.filter(|&at| {
             self.pruned_at
                 .is_none_or(|last| at - last >= PRUNE_INTERVAL_MS)
         });
-        tx.prepare_cached("SAVEPOINT statistics")?.execute([])?;
-        let written = (|| -> Result<(), StoreError> {
-            for row in &rows {
-                row.insert(tx)?;
-            }
-            if let Some(at) = prune_before {
-                for sql in [
-                    "DELETE FROM endings WHERE at_ms < ?1",
-                    "DELETE FROM host_exchanges WHERE at_ms < ?1",
-                    "DELETE FROM settlements WHERE at_ms < ?1",
-                ] {
-                    tx.prepare_cached(sql)?.execute([at - RETENTION_MS])?;
-                }
-            }
-            Ok(())
-        })();
-        match written {
-            Ok(()) => {
-                tx.prepare_cached("RELEASE statistics")?.execute([])?;
-                if prune_before.is_some() {
-                    self.pruned_at = prune_before;
-                }
-                Ok(())
-            }
-            Err(e) => {
-                // A disk-full error may already have rolled the whole transaction back; then
-                // there is no savepoint left to undo, and the caller starts over.
-                if !tx.is_autocommit() {
-                    tx.prepare_cached("ROLLBACK TO statistics")?.execute([])?;
-                    tx.prepare_cached("RELEASE statistics")?.execute([])?;
-                }
-                Err(e)
-            }
+        for row in &rows {
+            row.insert(tx)?;
         }
+        if let Some(at) = prune_before {
+            for sql in [
+                "DELETE FROM endings WHERE at_ms < ?1",
+                "DELETE FROM host_exchanges WHERE at_ms < ?1",
+                "DELETE FROM settlements WHERE at_ms < ?1",
+            ] {
+                tx.prepare_cached(sql)?.execute([at - RETENTION_MS])?;
+            }
+            self.pruned_at = Some(at);
+        }
+        Ok(())
     }
 }
 
@@ -197,7 +180,7 @@ impl Journal {
         // while compiling), so these are plain `execute_batch` calls.
         self.conn.execute_batch("PRAGMA synchronous = NORMAL")?;
         let written = (|| -> Result<(), StoreError> {
-            let tx = self.conn.transaction()?;
+            let tx = WriteTxn::begin(&self.conn)?;
             self.statistics.write_into(&tx)?;
             tx.commit()?;
             Ok(())
