@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
 use super::integrity::{Integrity, quick_check};
 use super::stats::StagedStatistics;
+use super::write_txn::WriteTxn;
 use super::{BatchNo, Stan, StoreError, schema};
 
 /// The SQLite journal: every state a transaction passes through, written before the side effect
@@ -47,12 +48,8 @@ impl Drop for Journal {
     }
 }
 
-fn begin_immediate<'c>(
-    conn: &'c mut Connection,
-    path: &Path,
-) -> Result<Transaction<'c>, StoreError> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| at_path(path, e))
+fn begin_immediate<'c>(conn: &'c Connection, path: &Path) -> Result<WriteTxn<'c>, StoreError> {
+    WriteTxn::begin(conn).map_err(|e| at_path(path, e))
 }
 
 fn corrupt(path: &Path, detail: impl Into<String>) -> StoreError {
@@ -256,16 +253,13 @@ impl Journal {
     /// no upgrade deadlock), committed only if `work` succeeds, and counted.
     pub(crate) fn write<T>(
         &mut self,
-        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        work: impl FnOnce(&WriteTxn<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
         self.integrity
             .settle(&self.conn)
             .map_err(|e| at_path(&path, e))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| at_path(&path, e))?;
+        let tx = begin_immediate(&self.conn, &path)?;
         let value = work(&tx).map_err(|e| at_path(&path, e))?;
         tx.commit().map_err(|e| at_path(&path, e))?;
         self.commits += 1;
@@ -273,25 +267,25 @@ impl Journal {
     }
 
     /// [`Journal::write`] for a commit that opens a request: the staged statistics ride in
-    /// it, written first and in a savepoint (see `stats`). If writing them failed so badly that
+    /// it, written first (see `stats`). If writing them failed so badly that
     /// SQLite rolled the whole transaction back (a full disk), the transaction starts over
     /// without them; `work` runs once either way.
     pub(crate) fn write_with_statistics<T>(
         &mut self,
-        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        work: impl FnOnce(&WriteTxn<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
         self.integrity
             .settle(&self.conn)
             .map_err(|e| at_path(&path, e))?;
-        let mut tx = begin_immediate(&mut self.conn, &path)?;
+        let mut tx = begin_immediate(&self.conn, &path)?;
         if !self.statistics.is_empty()
             && let Err(e) = self.statistics.write_into(&tx)
         {
             log::warn!("journal {}: statistics dropped: {e}", path.display());
             if tx.is_autocommit() {
                 drop(tx);
-                tx = begin_immediate(&mut self.conn, &path)?;
+                tx = begin_immediate(&self.conn, &path)?;
             }
         }
         let value = work(&tx).map_err(|e| at_path(&path, e))?;
@@ -401,14 +395,16 @@ fn read_counter(conn: &Connection, name: &str) -> Result<i64, StoreError> {
 
 /// Consumes the next STAN inside the caller's transaction, so it is committed (and can never be
 /// handed out again) exactly when the message using it is.
-pub(crate) fn consume_stan(tx: &Transaction<'_>) -> Result<Stan, StoreError> {
-    let value: i64 = tx
-        .prepare_cached(
-            "UPDATE counters SET value = CASE WHEN value >= 999999 THEN 1 ELSE value + 1 END \
-         WHERE name = 'stan' RETURNING value",
-        )?
+pub(crate) fn consume_stan(tx: &WriteTxn<'_>) -> Result<Stan, StoreError> {
+    // Read, then write, inside the caller's write transaction: `UPDATE … RETURNING` would
+    // buffer its one row in a temporary table on every request.
+    let last: i64 = tx
+        .prepare_cached("SELECT value FROM counters WHERE name = 'stan'")?
         .query_row([], |row| row.get(0))?;
-    stan_from_db(value)
+    let next = if last >= 999_999 { 1 } else { last + 1 };
+    tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'stan'")?
+        .execute([next])?;
+    stan_from_db(next)
 }
 
 pub(crate) fn stan_from_db(value: i64) -> Result<Stan, StoreError> {

@@ -20,6 +20,7 @@ mod risk_counters;
 mod schema;
 mod stats;
 mod types;
+mod write_txn;
 
 #[cfg(test)]
 mod tests;

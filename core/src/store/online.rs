@@ -1,7 +1,9 @@
 //! The two commits of an online transaction: `begin_online` before the request leaves,
 //! `record_outcome` when it is settled one way or the other.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
+
+use super::write_txn::WriteTxn;
 
 use super::journal::{batch_from_db, consume_stan};
 use super::queue;
@@ -288,7 +290,7 @@ impl Journal {
     }
 }
 
-fn update_reversal(tx: &Transaction<'_>, id: i64, sql: &str) -> Result<(), StoreError> {
+fn update_reversal(tx: &WriteTxn<'_>, id: i64, sql: &str) -> Result<(), StoreError> {
     if tx.prepare_cached(sql)?.execute([id])? == 0 {
         return Err(StoreError::NotFound { id });
     }
@@ -297,7 +299,7 @@ fn update_reversal(tx: &Transaction<'_>, id: i64, sql: &str) -> Result<(), Store
 
 /// An approved void cancels its original inside the same commit, so batch totals never count
 /// both a sale and the void that undid it.
-fn cancel_original(tx: &Transaction<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
+fn cancel_original(tx: &WriteTxn<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
     let (kind, original): (String, Option<i64>) = tx
         .prepare_cached("SELECT kind, original_id FROM transactions WHERE id = ?1")?
         .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
@@ -309,7 +311,7 @@ fn cancel_original(tx: &Transaction<'_>, id: i64, at_ms: i64) -> Result<(), Stor
 }
 
 /// Reversing an approved void brings its original back to life (the host undid the void).
-fn restore_original(tx: &Transaction<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
+fn restore_original(tx: &WriteTxn<'_>, id: i64, at_ms: i64) -> Result<(), StoreError> {
     let (kind, original): (String, Option<i64>) = tx
         .prepare_cached("SELECT kind, original_id FROM transactions WHERE id = ?1")?
         .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;

@@ -3,7 +3,9 @@
 //! Unlike jPOS's SAF, an advice past its expiry is never dropped: it is marked `expired` and
 //! stays listed for the operator.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
+
+use super::write_txn::WriteTxn;
 
 use super::{Journal, OpaqueBlob, StoreError};
 
@@ -49,7 +51,7 @@ impl AdviceState {
 
 /// Queues an advice inside the caller's transaction (so `record_outcome` can do it in its commit).
 pub(crate) fn enqueue_advice(
-    tx: &Transaction<'_>,
+    tx: &WriteTxn<'_>,
     transaction_id: i64,
     expires_at: i64,
 ) -> Result<i64, StoreError> {
@@ -62,7 +64,7 @@ pub(crate) fn enqueue_advice(
 
 /// Stores (or replaces) a receipt inside the caller's transaction, unprinted.
 pub(crate) fn put_receipt(
-    tx: &Transaction<'_>,
+    tx: &WriteTxn<'_>,
     transaction_id: i64,
     body: &str,
 ) -> Result<(), StoreError> {
