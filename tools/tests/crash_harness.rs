@@ -20,8 +20,9 @@ use smartpos_tools::terminal_setup::LoadRng;
 const BIN: &str = env!("CARGO_BIN_EXE_smartpos");
 /// Sales per `pay` process: enough that most kills land inside the run.
 const SALES_PER_ROUND: &str = "8";
-/// Kill delays are uniform in 0..this; a `pay` of 8 sales takes about 100-200 ms here.
-const MAX_KILL_DELAY_MS: u64 = 150;
+/// Rounds between settlements, as a shop settles: a batch takes 500 transactions, and a long run
+/// without settling would end in (correct) `MNT_BATCH_FULL` refusals instead of payments.
+const SETTLE_EVERY_ROUNDS: u32 = 10;
 
 /// The simulator as a child process, killed when the test ends (or fails).
 struct Sim {
@@ -75,6 +76,7 @@ fn run_json(args: &[&str]) -> Value {
 #[derive(Debug, Default)]
 struct Counts {
     rounds: u32,
+    settlements: u32,
     kills_mid_transaction: u32,
     finished_before_kill: u32,
     reversals_cleared_by_recover: u64,
@@ -99,20 +101,28 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
     let started = Instant::now();
     let mut counts = Counts::default();
 
-    for _ in 0..rounds {
-        counts.rounds += 1;
-        let mut pay = Command::new(BIN)
-            .args(["pay", "--host", &sim.addr, "--journal", db_arg])
+    let pay_command = || {
+        let mut pay = Command::new(BIN);
+        pay.args(["pay", "--host", &sim.addr, "--journal", db_arg])
             // Small amounts keep the demo card's balance from running out in long runs.
             .args(["--count", SALES_PER_ROUND, "--amount-range", "100..500"])
             // Dozens of sales on the one demo card within seconds: the per-card velocity and
             // duplicate rules would (rightly) stop them; this run tests durability, not risk.
             .arg("--no-risk-checks")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.in_range(0, MAX_KILL_DELAY_MS)));
+            .stderr(Stdio::null());
+        pay
+    };
+    // Kill delays are uniform over one whole `pay` run, timed here once, so kills land from
+    // process start to the last sale whatever the speed of this machine and build.
+    let timed = Instant::now();
+    assert!(pay_command().status().unwrap().success(), "calibration pay");
+    let max_kill_delay_ms = (timed.elapsed().as_millis() as u64).max(20);
+
+    for _ in 0..rounds {
+        counts.rounds += 1;
+        let mut pay = pay_command().spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(rng.in_range(0, max_kill_delay_ms)));
         if pay.try_wait().unwrap().is_some() {
             counts.finished_before_kill += 1;
         } else {
@@ -138,18 +148,25 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
             counts.reversals_cleared_by_recover +=
                 report["reversals_cleared"].as_u64().unwrap_or(0);
         }
+        if db.exists() && counts.rounds % SETTLE_EVERY_ROUNDS == 0 {
+            let settled = run_json(&["settle", "--journal", db_arg, "--host", &sim.addr, "--json"]);
+            assert_eq!(settled["balanced"], true, "{settled}");
+            counts.settlements += 1;
+        }
     }
 
     let audit = audit(db_arg, &sim.addr, &ledger_file);
     drop(sim);
     eprintln!(
-        "crash harness: seed {seed}, {} rounds in {:.1} s: {audit}; kills mid-transaction {}, \
-         pay finished before kill {}, reversals cleared by recover {}",
+        "crash harness: seed {seed}, {} rounds in {:.1} s (kills at 0..{max_kill_delay_ms} ms): \
+         {audit}; kills mid-transaction {}, pay finished before kill {}, reversals cleared by \
+         recover {}, settlements {}",
         counts.rounds,
         started.elapsed().as_secs_f64(),
         counts.kills_mid_transaction,
         counts.finished_before_kill,
         counts.reversals_cleared_by_recover,
+        counts.settlements,
     );
 }
 
