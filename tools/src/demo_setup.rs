@@ -7,6 +7,8 @@ use std::time::Duration;
 use smartpos_core::card::ReadCapability;
 use smartpos_core::codec::iso8583::Tpdu;
 use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
+use smartpos_core::qr::gateway::SigningKey;
+use smartpos_core::qr::session::QrSettings;
 use smartpos_core::txn::{RiskConfig, TerminalConfig};
 
 use crate::sim::ledger::Ledger;
@@ -14,6 +16,9 @@ use crate::sim::ledger::Ledger;
 pub const DEMO_TERMINAL_ID: &str = "10000001";
 pub const DEMO_MERCHANT_ID: &str = "898310048140001";
 pub const DEMO_MERCHANT_NAME: &str = "SmartPOS 演示商户 DEMO SHOP";
+/// A WeChat Pay payment code (18 digits, prefix 13) as a customer's wallet shows it; the
+/// simulated gateway charges it.
+pub const DEMO_WECHAT_CODE: &str = "134567890123456789";
 
 /// The demo terminal master key (double-length TDES), injected into both the simulator and the
 /// terminal's vault as a key-loading device would.
@@ -59,6 +64,17 @@ pub fn demo_terminal_config(storage_key: SecretKey) -> TerminalConfig {
         // On, with the built-in bundle: the demo identity trades like a terminal in the field.
         risk: RiskConfig::default(),
     }
+}
+
+/// QR session settings for the simulated gateway at `gateway_url` (demo merchant, terminal and
+/// signing key).
+pub fn demo_qr_settings(gateway_url: &str) -> QrSettings {
+    QrSettings::new(
+        gateway_url,
+        DEMO_MERCHANT_ID,
+        DEMO_TERMINAL_ID,
+        SigningKey::new(crate::sim::gateway::DEMO_SIGNING_KEY),
+    )
 }
 
 /// Track 2 of a demo card by its name in the demo ledger. The ledger's cards never change, so

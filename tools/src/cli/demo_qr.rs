@@ -11,12 +11,11 @@ use smartpos_core::diag::Termination;
 use smartpos_core::host::CancelToken;
 use smartpos_core::money::Amount;
 use smartpos_core::ports::SimulatedClock;
-use smartpos_core::qr::gateway::SigningKey;
 use smartpos_core::qr::mpm::{MerchantQr, UnionPayAccount};
-use smartpos_core::qr::session::{PresentedOrder, QrError, QrOutcome, QrSession, QrSettings};
+use smartpos_core::qr::session::{PresentedOrder, QrError, QrOutcome, QrSession};
 
 use super::{CliError, qr::DEMO_ACCOUNT};
-use crate::demo_setup::{DEMO_MERCHANT_ID, DEMO_TERMINAL_ID};
+use crate::demo_setup::{DEMO_MERCHANT_ID, DEMO_WECHAT_CODE};
 use crate::sim::gateway::{Behaviour, DEMO_SIGNING_KEY, GatewayServer, QrGateway};
 
 fn fen(v: u64) -> Result<Amount, CliError> {
@@ -80,12 +79,7 @@ pub fn run(journal: &Path, explain: &dyn Fn(&Termination)) -> Result<(u32, u32),
         .map_err(|_| CliError::new("address"))?;
     let server = GatewayServer::start(gateway.clone(), addr)
         .map_err(|e| CliError::new(format!("QR gateway simulator: {e}")))?;
-    let settings = QrSettings::new(
-        &server.url(),
-        DEMO_MERCHANT_ID,
-        DEMO_TERMINAL_ID,
-        SigningKey::new(DEMO_SIGNING_KEY),
-    );
+    let settings = crate::demo_setup::demo_qr_settings(&server.url());
     let session =
         QrSession::open(settings, journal, clock.clone()).map_err(failed("QR session"))?;
     let cancel = CancelToken::new();
@@ -100,7 +94,7 @@ pub fn run(journal: &Path, explain: &dyn Fn(&Termination)) -> Result<(u32, u32),
 
     gateway.script("QR-1", Behaviour::PayAfter(Duration::from_secs(20)));
     let outcome = session
-        .pay_code("QR-1", fen(3_600)?, "134567890123456789", &cancel)
+        .pay_code("QR-1", fen(3_600)?, DEMO_WECHAT_CODE, &cancel)
         .map_err(failed("QR pay"))?;
     count(show(
         "WeChat Pay code 1345**********6789, customer confirms for 20 s (queried every 5 s)",

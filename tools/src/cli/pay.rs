@@ -1,27 +1,35 @@
 //! `smartpos pay --host ADDR --journal DB --count N`: load generation. N magstripe sales with
 //! the demo card, one process, one journal, one terminal; the storage key lives in `DB.key`
-//! (see `terminal_setup`).
+//! (see `terminal_setup`). `--method qr --qr-gateway URL`: N customer-presented QR payments
+//! (the demo WeChat Pay code) through the simulated gateway, journaled in the same file.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use smartpos_core::host::CancelToken;
+use smartpos_core::money::Amount;
+use smartpos_core::ports::SystemClock;
+use smartpos_core::qr::session::{QrOutcome, QrRisk, QrSession};
 use smartpos_core::txn::{
     FollowUpRequest, Original, Outcome, PreAuthRequest, RefundRequest, RiskConfig, SaleRequest,
     VoidRequest,
 };
 
 use super::{CliError, CliResult};
+use crate::demo_setup::{DEMO_WECHAT_CODE, demo_qr_settings};
 use crate::terminal_setup::{HostTerminal, LoadRng};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
     /// Magstripe card with online PIN (the demo card "normal").
     Card,
+    /// The customer's payment code (the demo WeChat Pay code) scanned and sent as a micropay.
+    Qr,
 }
 
 /// Amounts in fen, `A..B`: from A inclusive to B exclusive.
@@ -71,6 +79,10 @@ pub struct Args {
     /// Payment method.
     #[arg(long, value_enum, default_value = "card")]
     pub method: Method,
+    /// QR gateway base URL for `--method qr`, e.g. `http://127.0.0.1:5900` (what
+    /// `smartpos sim --qr-listen` prints).
+    #[arg(long, required_if_eq("method", "qr"))]
+    pub qr_gateway: Option<String>,
     /// Transaction kind; void, refund and completion first make the sale or pre-authorisation
     /// they act on.
     #[arg(long, value_enum, default_value = "sale")]
@@ -196,29 +208,19 @@ pub fn run(args: Args) -> CliResult {
     } else {
         RiskConfig::default()
     };
-    let host = HostTerminal::open_with_risk(&args.journal, args.host, risk)?;
-    let cancel = CancelToken::new();
     let mut summary = PaySummary::default();
-    for i in 1..=args.count {
-        // Unique across runs and processes: a replayed attempt id would return the old outcome.
-        let attempt_id = format!("pay-{pid}-{now_ms}-{i}");
-        let amount_fen = rng.in_range(args.amount_range.lo, args.amount_range.hi);
-        let outcome = cycle(&host, args.kind, &attempt_id, amount_fen, &cancel)?;
+    // An ending: the amount approved and what identifies it, or the termination code.
+    type Ending = Result<(u64, String), String>;
+    let mut record = |i: u32, attempt_id: &str, amount_fen: u64, ending: Ending| {
         summary.attempted += 1;
-        let line = match &outcome {
-            Outcome::Approved(a) => {
+        let line = match ending {
+            Ok((fen, what)) => {
                 summary.approved += 1;
-                summary.approved_fen += a.amount_fen;
-                format!(
-                    "approved {} STAN {:06} {}",
-                    yuan(a.amount_fen),
-                    a.stan,
-                    a.pan_masked
-                )
+                summary.approved_fen += fen;
+                format!("approved {} {what}", yuan(fen))
             }
-            Outcome::Terminated(t) => {
-                let code = t.code.to_string();
-                let line = format!("terminated {code} ({})", t.merchant_en);
+            Err(code) => {
+                let line = format!("terminated {code}");
                 *summary.terminated.entry(code).or_insert(0) += 1;
                 line
             }
@@ -229,6 +231,54 @@ pub fn run(args: Args) -> CliResult {
                 args.count,
                 yuan(amount_fen)
             );
+        }
+    };
+    let cancel = CancelToken::new();
+    match args.method {
+        Method::Card => {
+            let host = HostTerminal::open_with_risk(&args.journal, args.host, risk)?;
+            for i in 1..=args.count {
+                // Unique across runs and processes: a replayed attempt id would return the old
+                // outcome.
+                let attempt_id = format!("pay-{pid}-{now_ms}-{i}");
+                let amount_fen = rng.in_range(args.amount_range.lo, args.amount_range.hi);
+                let outcome = cycle(&host, args.kind, &attempt_id, amount_fen, &cancel)?;
+                let ending = match &outcome {
+                    Outcome::Approved(a) => {
+                        Ok((a.amount_fen, format!("STAN {:06} {}", a.stan, a.pan_masked)))
+                    }
+                    Outcome::Terminated(t) => Err(t.code.to_string()),
+                };
+                record(i, &attempt_id, amount_fen, ending);
+            }
+        }
+        Method::Qr => {
+            if args.kind != PayKind::Sale {
+                return Err(CliError::new("--method qr runs sales only"));
+            }
+            let url = args
+                .qr_gateway
+                .as_deref()
+                .ok_or_else(|| CliError::new("--method qr needs --qr-gateway URL"))?;
+            let mut settings = demo_qr_settings(url);
+            if args.no_risk_checks {
+                settings.risk = QrRisk::disabled();
+            }
+            let fail = |e| CliError::new(format!("QR: {e}"));
+            let session =
+                QrSession::open(settings, &args.journal, Arc::new(SystemClock)).map_err(fail)?;
+            // As a shell does once the network is up: finish what an earlier run left open.
+            session.recover().map_err(fail)?;
+            for i in 1..=args.count {
+                let attempt_id = format!("qr-{pid}-{now_ms}-{i}");
+                let amount_fen = rng.in_range(args.amount_range.lo, args.amount_range.hi);
+                let amount = Amount::from_fen(amount_fen)
+                    .map_err(|e| CliError::new(format!("amount: {e}")))?;
+                let outcome = session
+                    .pay_code(&attempt_id, amount, DEMO_WECHAT_CODE, &cancel)
+                    .map_err(fail)?;
+                record(i, &attempt_id, amount_fen, qr_ending(&outcome));
+            }
         }
     }
     if args.json {
@@ -248,6 +298,27 @@ pub fn run(args: Args) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// A QR outcome as the summary counts it: the amount paid and the gateway's trade number, or
+/// the code of the ending.
+fn qr_ending(outcome: &QrOutcome) -> Result<(u64, String), String> {
+    match outcome {
+        QrOutcome::Paid {
+            amount,
+            transaction_id,
+            ..
+        } => Ok((
+            amount.fen(),
+            format!("trade {}", transaction_id.as_deref().unwrap_or("?")),
+        )),
+        QrOutcome::Closed { termination, .. }
+        | QrOutcome::Declined { termination, .. }
+        | QrOutcome::Unresolved { termination, .. } => Err(termination.code.to_string()),
+        QrOutcome::Refunded { .. } => Err("QR_REFUNDED".into()),
+        QrOutcome::Cancelled { .. } => Err("QR_CANCELLED".into()),
+        _ => Err("QR_OTHER".into()),
+    }
 }
 
 fn yuan(fen: u64) -> String {

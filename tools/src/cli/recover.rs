@@ -1,13 +1,18 @@
-//! `smartpos recover --journal DB --host ADDR`: resolves what a killed process left behind —
-//! in-flight requests, owed reversals, advices — and says what it found and what remains.
+//! `smartpos recover --journal DB --host ADDR [--qr-gateway URL]`: resolves what a killed process
+//! left behind — in-flight requests, owed reversals, advices, and with a QR gateway the QR
+//! orders left open (queried, then closed) — and says what it found and what remains.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
+use smartpos_core::ports::SystemClock;
+use smartpos_core::qr::session::QrSession;
 use smartpos_core::store::Journal;
 
 use super::{CliError, CliResult};
+use crate::demo_setup::demo_qr_settings;
 use crate::terminal_setup::HostTerminal;
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +23,10 @@ pub struct Args {
     /// Acquirer address the reversals go to.
     #[arg(long)]
     pub host: SocketAddr,
+    /// QR gateway base URL: also finish the QR orders the journal holds open. Without it they
+    /// are only counted.
+    #[arg(long)]
+    pub qr_gateway: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -38,6 +47,10 @@ pub struct RecoverSummary {
     pub advices_pending: usize,
     /// Approved transactions whose receipt never printed.
     pub receipts_unprinted: usize,
+    /// QR orders open (outcome unknown) when recovery started.
+    pub qr_orders_open_found: usize,
+    /// QR orders still open (no `--qr-gateway`, or the gateway unreachable).
+    pub qr_orders_open: usize,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -48,19 +61,34 @@ pub fn run(args: Args) -> CliResult {
         )));
     }
     // Opening the terminal already recovers, so look first: the report must say what was found.
+    let fail = |e: smartpos_core::store::StoreError| {
+        CliError::new(format!("journal {}: {e}", args.journal.display()))
+    };
+    let open_qr_orders = || -> Result<usize, CliError> {
+        Ok(Journal::open(&args.journal)
+            .and_then(|j| j.open_qr_orders())
+            .map_err(fail)?
+            .len())
+    };
     let (in_flight_found, reversals_owed_found) = {
-        let fail = |e: smartpos_core::store::StoreError| {
-            CliError::new(format!("journal {}: {e}", args.journal.display()))
-        };
         let journal = Journal::open(&args.journal).map_err(fail)?;
         (
             journal.in_flight().map_err(fail)?.len(),
             journal.pending_reversals().map_err(fail)?.len(),
         )
     };
+    let qr_orders_open_found = open_qr_orders()?;
     let host = HostTerminal::open(&args.journal, args.host)?;
     // A second pass is cheap and retries whatever the pass at open could not send.
     let report = host.terminal.recover();
+    if let Some(url) = &args.qr_gateway {
+        // The card terminal's recovery leaves QR orders to the QR session.
+        let qr_fail = |e| CliError::new(format!("QR recovery: {e}"));
+        QrSession::open(demo_qr_settings(url), &args.journal, Arc::new(SystemClock))
+            .map_err(qr_fail)?
+            .recover()
+            .map_err(qr_fail)?;
+    }
     let summary = RecoverSummary {
         in_flight_found,
         reversals_owed_found,
@@ -68,6 +96,8 @@ pub fn run(args: Args) -> CliResult {
         reversals_pending: report.reversals_pending,
         advices_pending: report.advices_pending,
         receipts_unprinted: report.receipts_unprinted,
+        qr_orders_open_found,
+        qr_orders_open: open_qr_orders()?,
     };
     if args.json {
         let text = serde_json::to_string_pretty(&summary)
@@ -76,14 +106,16 @@ pub fn run(args: Args) -> CliResult {
     } else {
         println!(
             "recover {}: found {} in flight, {} reversal(s) owed; cleared {}, still pending {}; \
-             {} advice(s) pending, {} receipt(s) to reprint",
+             {} advice(s) pending, {} receipt(s) to reprint; QR orders open: {} found, {} left",
             args.journal.display(),
             summary.in_flight_found,
             summary.reversals_owed_found,
             summary.reversals_cleared,
             summary.reversals_pending,
             summary.advices_pending,
-            summary.receipts_unprinted
+            summary.receipts_unprinted,
+            summary.qr_orders_open_found,
+            summary.qr_orders_open
         );
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! `smartpos sim --listen ADDR [--ledger FILE] [--qr-listen ADDR]`: the acquirer simulator as a
-//! TCP server, and optionally the simulated QR gateway over HTTP beside it.
+//! `smartpos sim --listen ADDR [--ledger FILE] [--qr-listen ADDR [--qr-ledger FILE]]`: the
+//! acquirer simulator as a TCP server, and optionally the simulated QR gateway over HTTP beside
+//! it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +24,11 @@ pub struct Args {
     /// Also serve the simulated QR gateway (HTTP, demo signing key) on this address.
     #[arg(long)]
     pub qr_listen: Option<SocketAddr>,
+    /// Write the QR gateway's orders to this JSON file after every request:
+    /// `{"orders": [{"out_trade_no", "total_fee", "state", "charged_fen", "refunded_fen"}],
+    /// "net_fen": N}`.
+    #[arg(long, requires = "qr_listen")]
+    pub qr_ledger: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -50,11 +56,18 @@ pub fn run(args: Args) -> CliResult {
     // Held until the acquirer stops, so both serve for the life of the process.
     let _qr = match args.qr_listen {
         Some(listen) => {
-            let gateway = QrGateway::new(
+            let mut gateway = QrGateway::new(
                 DEMO_SIGNING_KEY,
                 demo_setup::DEMO_MERCHANT_ID,
                 Arc::new(SystemClock),
             );
+            if let Some(path) = &args.qr_ledger {
+                gateway
+                    .ledger()
+                    .save(path)
+                    .map_err(|e| CliError::new(format!("QR ledger {}: {e}", path.display())))?;
+                gateway = gateway.with_ledger_file(path.clone());
+            }
             let qr = GatewayServer::start(Arc::new(gateway), listen)
                 .map_err(|e| CliError::new(format!("cannot listen on {listen}: {e}")))?;
             println!("QR gateway listening on {} (demo signing key)", qr.url());

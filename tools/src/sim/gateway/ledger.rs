@@ -2,7 +2,11 @@
 //! out_trade_no, which tests assert after each flow.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
 use std::time::SystemTime;
+
+use serde::Serialize;
 
 use smartpos_core::qr::gateway::TradeState;
 
@@ -59,6 +63,58 @@ impl QrLedger {
 
     pub fn state(&self, out_trade_no: &str) -> Option<TradeState> {
         self.order(out_trade_no).map(|o| o.state)
+    }
+
+    /// Net money the merchant holds: charged minus given back, over every order.
+    pub fn net_fen(&self) -> i64 {
+        self.orders().map(SimOrder::net_fen).sum()
+    }
+
+    /// The operators' export: `{"orders": [{"out_trade_no", "total_fee", "state",
+    /// "charged_fen", "refunded_fen"}, …], "net_fen": N}`.
+    pub fn export_json(&self) -> serde_json::Value {
+        #[derive(Serialize)]
+        struct Order<'a> {
+            out_trade_no: &'a str,
+            total_fee: u64,
+            state: &'static str,
+            charged_fen: u64,
+            refunded_fen: u64,
+        }
+        #[derive(Serialize)]
+        struct Export<'a> {
+            orders: Vec<Order<'a>>,
+            net_fen: i64,
+        }
+        serde_json::to_value(Export {
+            orders: self
+                .orders()
+                .map(|o| Order {
+                    out_trade_no: &o.out_trade_no,
+                    total_fee: o.total_fee,
+                    state: o.state.as_str(),
+                    charged_fen: o.charged_fen,
+                    refunded_fen: o.refunded_fen,
+                })
+                .collect(),
+            net_fen: self.net_fen(),
+        })
+        .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Writes [`QrLedger::export_json`] atomically (temp file, fsync, rename), so a reader never
+    /// sees half a file.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(&self.export_json())?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+        temp.write_all(&bytes)?;
+        temp.as_file().sync_all()?;
+        temp.persist(path).map_err(|e| e.error)?;
+        Ok(())
     }
 
     pub(super) fn new_transaction_id(&mut self) -> String {

@@ -13,6 +13,7 @@ mod server;
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -66,6 +67,7 @@ pub struct QrGateway {
     merchant_id: String,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
+    ledger_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for QrGateway {
@@ -96,7 +98,16 @@ impl QrGateway {
                 default_behaviour: Behaviour::PayNow,
                 faults: Faults::default(),
             }),
+            ledger_file: None,
         }
+    }
+
+    /// Keeps the ledger on disk: written after every request (`smartpos sim --qr-ledger`), so
+    /// a crash harness can compare it with the terminal's journal. Not read back: the simulated
+    /// gateway starts empty.
+    pub fn with_ledger_file(mut self, path: PathBuf) -> QrGateway {
+        self.ledger_file = Some(path);
+        self
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -154,6 +165,11 @@ impl QrGateway {
         if state.faults.bad_signatures > 0 {
             state.faults.bad_signatures -= 1;
             reply.insert("sign".into(), "00".repeat(32));
+        }
+        if let Some(path) = &self.ledger_file
+            && let Err(e) = state.ledger.save(path)
+        {
+            eprintln!("QR gateway ledger {}: {e}", path.display());
         }
         let delay = match &mut state.faults.slow {
             Some((delay, count)) if *count > 0 => {
