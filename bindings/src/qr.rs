@@ -173,17 +173,6 @@ fn amount(fen: u64) -> Result<Amount, SmartPosError> {
     Ok(Amount::from_fen(fen)?)
 }
 
-/// A payment of nothing would open an order the gateway refuses: refused here, nothing journaled.
-fn payment_amount(fen: u64) -> Result<Amount, SmartPosError> {
-    if fen == 0 {
-        return Err(SmartPosError::InvalidInput {
-            what: "amount".into(),
-            detail: "a QR payment must be at least 1 fen".into(),
-        });
-    }
-    amount(fen)
-}
-
 #[uniffi::export]
 impl QrSession {
     /// Opens (or creates) the QR journal and prepares the gateway client. Sends nothing: call
@@ -215,12 +204,9 @@ impl QrSession {
     ) -> Result<QrOutcomeRecord, SmartPosError> {
         let code = Zeroizing::new(code);
         guard("QrSession.pay", || {
-            let outcome = self.core()?.pay_code(
-                &attempt_id,
-                payment_amount(amount_fen)?,
-                &code,
-                &cancel.inner,
-            )?;
+            let outcome =
+                self.core()?
+                    .pay_code(&attempt_id, amount(amount_fen)?, &code, &cancel.inner)?;
             Ok(outcome.into())
         })
     }
@@ -236,7 +222,7 @@ impl QrSession {
         guard("QrSession.present", || {
             let presented = self.core()?.precreate(
                 &attempt_id,
-                payment_amount(amount_fen)?,
+                amount(amount_fen)?,
                 &description,
                 &cancel.inner,
             )?;
@@ -374,6 +360,18 @@ mod tests {
             .unwrap_err();
         assert!(
             matches!(&e, SmartPosError::InvalidInput { what, .. } if what == "attempt id"),
+            "{e:?}"
+        );
+        let e = session
+            .pay(
+                "zero".into(),
+                0,
+                "134567890123456789".into(),
+                CancelHandle::new(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&e, SmartPosError::InvalidInput { what, .. } if what == "amount"),
             "{e:?}"
         );
         assert!(session.orders().unwrap().is_empty());

@@ -28,6 +28,18 @@ pub(super) fn check_attempt_id(attempt_id: &str) -> Result<(), QrError> {
     }
 }
 
+/// A payment of nothing would open an order the gateway refuses: refused before anything is
+/// journaled or sent.
+fn check_payment_amount(amount: Amount) -> Result<(), QrError> {
+    if amount.fen() == 0 {
+        return Err(QrError::InvalidInput {
+            what: "amount",
+            detail: "a QR payment must be at least 0.01".into(),
+        });
+    }
+    Ok(())
+}
+
 fn with_code(code: T) -> QrOrderUpdate {
     QrOrderUpdate {
         termination_code: Some(code.to_string()),
@@ -73,6 +85,7 @@ impl QrSession {
         if let Some(order) = self.journal().qr_order(attempt_id)? {
             return self.repeat(&order, QrMode::CustomerPresented);
         }
+        check_payment_amount(amount)?;
         if let Some(termination) = self.risk_check(amount)? {
             return Ok(risk_declined(attempt_id, termination));
         }
@@ -131,6 +144,7 @@ impl QrSession {
                 )),
             };
         }
+        check_payment_amount(amount)?;
         if let Some(termination) = self.risk_check(amount)? {
             return Ok(PresentedOrder::Ended(risk_declined(
                 attempt_id,

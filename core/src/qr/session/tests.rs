@@ -102,7 +102,15 @@ fn journal_row_precedes_the_call_and_keeps_only_the_masked_code() {
         session.micropay("bad id", amount, &code, "wechat", &cancel),
         Err(QrError::InvalidInput { .. })
     ));
-    assert!(session.orders().unwrap().is_empty());
+    assert!(matches!(
+        session.micropay("Z1", Amount::ZERO, &code, "wechat", &cancel),
+        Err(QrError::InvalidInput { what: "amount", .. })
+    ));
+    assert!(matches!(
+        session.precreate("Z2", Amount::ZERO, "nothing", &cancel),
+        Err(QrError::InvalidInput { what: "amount", .. })
+    ));
+    assert!(session.orders().unwrap().is_empty(), "nothing journaled");
 
     let outcome = session
         .micropay("A1", amount, &code, "wechat", &cancel)
