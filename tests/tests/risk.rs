@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use smartpos_core::card::Pan;
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
-use smartpos_core::diag::{Cause, TerminationCode};
+use smartpos_core::diag::{Cause, PaymentMethod, Remedy, TerminationCode};
 use smartpos_core::ports::testing::{
     RecordingPrinter, ScriptedCardReader, ScriptedPrompt, SoftwarePinPad,
 };
@@ -74,6 +74,9 @@ fn an_amount_over_the_maximum_is_declined_before_the_card_is_read() {
     assert_eq!(t.code, TerminationCode::RiskLimit);
     assert!(t.merchant_en.contains("above_maximum"), "{}", t.merchant_en);
     assert!(!t.cardholder_en.to_lowercase().contains("risk"));
+    // 50,000 yuan is far past any QR day cap: the advice is cash, not a second refusal.
+    assert!(!t.remedies.contains(&Remedy::UseQr), "{:?}", t.remedies);
+    assert_eq!(t.alternative, Some(PaymentMethod::Cash));
     assert_eq!(h.net_fen(), 0);
     assert!(h.terminal.transactions().unwrap().is_empty());
 }
@@ -180,6 +183,8 @@ fn a_signed_bundle_changes_the_rules_and_a_bad_one_changes_nothing() {
     assert_eq!(h.terminal.risk_bundle_version(), Some(2));
     let o = h.sale("over", "normal", Some("123456"), 1_001);
     assert_eq!(terminated(&o).code, TerminationCode::RiskLimit);
+    // 10.01 yuan is well within what QR takes: QR stays the advice.
+    assert!(terminated(&o).remedies.contains(&Remedy::UseQr));
     assert!(
         h.sale("under", "normal", Some("123456"), 1_000)
             .approval()

@@ -37,7 +37,7 @@ pub use engine::RiskEngine;
 pub use envelope::{EnvelopeError, Kind as EnvelopeKind, Signer};
 pub use hotlist::{HotList, HotListDelta, HotListError, MAX_ENTRIES as HOT_LIST_MAX};
 pub use rules::evaluate;
-pub use termination::{qr_termination, termination};
+pub use termination::{card_termination, qr_could_take, qr_termination, termination};
 
 /// The journal's view of one approved (or fallback) payment, recorded for later counters.
 #[derive(Debug, Clone, PartialEq, Eq)]

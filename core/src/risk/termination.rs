@@ -3,6 +3,7 @@
 
 use crate::diag::{PaymentMethod, Remedy, Termination, TerminationCode as Code};
 
+use super::bundle::Bundle;
 use super::decision::{Decision, RuleId};
 
 /// The termination for a declined (or unconfirmed) decision.
@@ -32,6 +33,35 @@ pub fn termination(d: &Decision) -> Termination {
     let mut t = Termination::new(code);
     t.merchant_zh = format!("{}：{}（{}）", t.merchant_zh, d.merchant_zh, d.rule);
     t.merchant_en = format!("{}: {} ({})", t.merchant_en, d.merchant_en, d.rule);
+    t
+}
+
+/// Whether a QR payment of `amount_fen` could pass `bundle`'s QR limits at all: within the
+/// dynamic-QR per-payment maximum and the larger of the PBOC day caps. Whether one does depends
+/// on the day's QR total and the payer's grade; this only rules out the certain refusals.
+pub fn qr_could_take(bundle: &Bundle, amount_fen: u64) -> bool {
+    let per_payment = bundle.limits.qr_dynamic.max_fen;
+    let day_cap = bundle
+        .qr
+        .dynamic_grade_a_daily_fen
+        .max(bundle.qr.dynamic_grade_b_daily_fen);
+    (per_payment == 0 || amount_fen <= per_payment) && (day_cap == 0 || amount_fen <= day_cap)
+}
+
+/// As [`termination`], for a card payment of `amount_fen`: the catalog's "pay by QR" is offered
+/// only when QR could take that amount; otherwise the customer is pointed to cash rather than to
+/// a second refusal.
+pub fn card_termination(d: &Decision, bundle: &Bundle, amount_fen: u64) -> Termination {
+    let mut t = termination(d);
+    if !qr_could_take(bundle, amount_fen) {
+        t.remedies.retain(|r| *r != Remedy::UseQr);
+        if matches!(
+            t.alternative,
+            Some(PaymentMethod::QrCustomerPresented | PaymentMethod::QrMerchantPresented)
+        ) {
+            t.alternative = Some(PaymentMethod::Cash);
+        }
+    }
     t
 }
 
@@ -72,6 +102,23 @@ mod tests {
             assert!(t.merchant_en.contains(rule.as_str()), "{}", t.merchant_en);
             assert!(!t.cardholder_en.to_lowercase().contains("risk"));
         }
+    }
+
+    #[test]
+    fn a_card_refused_for_an_amount_qr_cannot_take_is_pointed_to_cash() {
+        let bundle = Bundle::built_in();
+        let d = decline(RuleId::AboveMaximum);
+        // 5,000 yuan is the largest dynamic-QR day cap (grade A) in the built-in bundle.
+        let within = card_termination(&d, &bundle, 500_000);
+        assert!(within.remedies.contains(&Remedy::UseQr), "{within:?}");
+        assert!(matches!(
+            within.alternative,
+            Some(PaymentMethod::QrCustomerPresented | PaymentMethod::QrMerchantPresented)
+        ));
+        let beyond = card_termination(&d, &bundle, 500_001);
+        assert!(!beyond.remedies.contains(&Remedy::UseQr), "{beyond:?}");
+        assert_eq!(beyond.alternative, Some(PaymentMethod::Cash));
+        assert_eq!(beyond.code, within.code, "the same ending, other advice");
     }
 
     #[test]

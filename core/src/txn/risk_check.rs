@@ -11,11 +11,11 @@ use zeroize::Zeroizing;
 use crate::card::{EntryConditions, Pan, Track2};
 use crate::diag::{Termination, TerminationCode as Code};
 use crate::ports::{Audience, Confirmation, PromptText};
-use crate::risk::termination as risk_termination;
 use crate::risk::{
     BundleError, CHINA_UTC_OFFSET_MINUTES, CardEntry, CardFacts, CardHashKey, CounterQuery,
     Decision, EnvelopeError, HotListError, Method, RiskContext, RiskEngine, TerminalFacts, Verdict,
 };
+use crate::risk::{card_termination, termination as risk_termination};
 use crate::store::StagedRiskEvent;
 use crate::txn::config::RiskConfig;
 use crate::txn::terminal::{OpenError, Terminal};
@@ -224,7 +224,7 @@ impl Terminal {
     /// The pass before the card is read: amount limits, terminal velocity and location.
     pub(crate) fn risk_before_card(&self, amount_fen: u64) -> Result<(), Termination> {
         match self.risk_pass(amount_fen, CardEntry::Magstripe, None)? {
-            Some((d, _)) => self.settle_decision(&d).map(|_| ()),
+            Some((d, _)) => self.settle_decision(&d, amount_fen).map(|_| ()),
             None => Ok(()),
         }
     }
@@ -244,7 +244,7 @@ impl Terminal {
         else {
             return Ok(None);
         };
-        self.settle_decision(&decision)?;
+        self.settle_decision(&decision, amount_fen)?;
         let staged = StagedRiskEvent {
             card: facts.as_ref().map(|f| f.hash),
             method: "card",
@@ -265,19 +265,27 @@ impl Terminal {
     }
 
     /// Declines end the flow; a possible duplicate needs the operator's yes.
-    fn settle_decision(&self, d: &Decision) -> Result<(), Termination> {
+    fn settle_decision(&self, d: &Decision, amount_fen: u64) -> Result<(), Termination> {
         match d.verdict {
             Verdict::Allow | Verdict::StepUp(_) => Ok(()),
-            Verdict::Decline => Err(risk_termination(d)),
-            Verdict::ConfirmWithOperator => self.operator_confirms(d),
+            Verdict::Decline => Err(self.card_risk_termination(d, amount_fen)),
+            Verdict::ConfirmWithOperator => self.operator_confirms(d, amount_fen),
         }
     }
 
-    fn operator_confirms(&self, d: &Decision) -> Result<(), Termination> {
+    /// The decline as the card flow reports it: QR is offered only for an amount QR can take.
+    fn card_risk_termination(&self, d: &Decision, amount_fen: u64) -> Termination {
+        match self.risk_state().as_ref() {
+            Some(state) => card_termination(d, state.engine.bundle(), amount_fen),
+            None => risk_termination(d),
+        }
+    }
+
+    fn operator_confirms(&self, d: &Decision, amount_fen: u64) -> Result<(), Termination> {
         let Some(prompt) = self.ports.prompt.as_ref() else {
-            return Err(
-                risk_termination(d).with_detail("operator confirmation needed / 需操作员确认")
-            );
+            return Err(self
+                .card_risk_termination(d, amount_fen)
+                .with_detail("operator confirmation needed / 需操作员确认"));
         };
         let question = PromptText::new(
             format!("{}。确认继续？", d.merchant_zh),
@@ -285,9 +293,9 @@ impl Terminal {
         );
         match prompt.confirm(Audience::Merchant, &question, CONFIRM_TIMEOUT) {
             Ok(Confirmation::Yes) => Ok(()),
-            Ok(Confirmation::No) => {
-                Err(risk_termination(d).with_detail("operator declined / 操作员拒绝"))
-            }
+            Ok(Confirmation::No) => Err(self
+                .card_risk_termination(d, amount_fen)
+                .with_detail("operator declined / 操作员拒绝")),
             Ok(Confirmation::TimedOut) => Err(Termination::new(Code::OpPromptTimeout)),
             Err(f) => Err(f.termination()),
         }
