@@ -121,17 +121,69 @@ struct Counts {
     reversals_cleared_by_recover: u64,
 }
 
+/// Rounds and seed from `SMARTPOS_CRASH_ROUNDS` (default 20) and `SMARTPOS_CRASH_SEED`.
+fn rounds_and_seed() -> (u32, u64) {
+    let setting = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let rounds = setting("SMARTPOS_CRASH_ROUNDS").map_or(20, |r| r as u32);
+    (
+        rounds,
+        setting("SMARTPOS_CRASH_SEED").unwrap_or(0x5eed_cafe),
+    )
+}
+
+/// `smartpos pay` of `SALES_PER_ROUND` small payments on this journal and simulator, output
+/// discarded; `extra` picks the method.
+fn pay_command(sim: &Sim, db_arg: &str, extra: &[&str]) -> Command {
+    let mut pay = Command::new(BIN);
+    pay.args(["pay", "--host", &sim.addr, "--journal", db_arg])
+        .args(extra)
+        // Small amounts keep the demo card's balance from running out in long runs.
+        .args(["--count", SALES_PER_ROUND, "--amount-range", "100..500"])
+        // Dozens of payments within seconds on one demo card (velocity, duplicates) and one
+        // terminal (the PBOC QR day cap): the rules would rightly stop them; these runs test
+        // durability, not risk.
+        .arg("--no-risk-checks")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    pay
+}
+
+/// Kills `pay` runs at random instants. Delays are uniform over one whole run, timed once when
+/// the killer is made, so kills land from process start to the last payment whatever the speed
+/// of this machine and build.
+struct Killer {
+    rng: LoadRng,
+    max_delay_ms: u64,
+}
+
+impl Killer {
+    fn calibrate(seed: u64, mut run: Command) -> Killer {
+        let timed = Instant::now();
+        assert!(run.status().unwrap().success(), "calibration pay");
+        Killer {
+            rng: LoadRng::new(seed),
+            max_delay_ms: (timed.elapsed().as_millis() as u64).max(20),
+        }
+    }
+
+    /// Starts `run` and kills it (SIGKILL on Unix: no destructor, no flush, no goodbye) after a
+    /// random delay. True when it had finished first.
+    fn run_and_kill(&mut self, mut run: Command) -> bool {
+        let mut child = run.spawn().unwrap();
+        let delay = self.rng.in_range(0, self.max_delay_ms);
+        std::thread::sleep(Duration::from_millis(delay));
+        let finished = child.try_wait().unwrap().is_some();
+        if !finished {
+            child.kill().unwrap();
+        }
+        child.wait().unwrap();
+        finished
+    }
+}
+
 #[test]
 fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
-    let rounds: u32 = std::env::var("SMARTPOS_CRASH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
-    let seed: u64 = std::env::var("SMARTPOS_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_cafe);
-    let mut rng = LoadRng::new(seed);
+    let (rounds, seed) = rounds_and_seed();
     let dir = tempfile::tempdir().unwrap();
     let ledger_file = dir.path().join("ledger.json");
     let db = dir.path().join("journal.db");
@@ -139,35 +191,13 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
     let sim = Sim::start(&ledger_file);
     let started = Instant::now();
     let mut counts = Counts::default();
-
-    let pay_command = || {
-        let mut pay = Command::new(BIN);
-        pay.args(["pay", "--host", &sim.addr, "--journal", db_arg])
-            // Small amounts keep the demo card's balance from running out in long runs.
-            .args(["--count", SALES_PER_ROUND, "--amount-range", "100..500"])
-            // Dozens of sales on the one demo card within seconds: the per-card velocity and
-            // duplicate rules would (rightly) stop them; this run tests durability, not risk.
-            .arg("--no-risk-checks")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        pay
-    };
-    // Kill delays are uniform over one whole `pay` run, timed here once, so kills land from
-    // process start to the last sale whatever the speed of this machine and build.
-    let timed = Instant::now();
-    assert!(pay_command().status().unwrap().success(), "calibration pay");
-    let max_kill_delay_ms = (timed.elapsed().as_millis() as u64).max(20);
+    let mut killer = Killer::calibrate(seed, pay_command(&sim, db_arg, &[]));
 
     for _ in 0..rounds {
         counts.rounds += 1;
-        let mut pay = pay_command().spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(rng.in_range(0, max_kill_delay_ms)));
-        if pay.try_wait().unwrap().is_some() {
+        if killer.run_and_kill(pay_command(&sim, db_arg, &[])) {
             counts.finished_before_kill += 1;
-        } else {
-            pay.kill().unwrap(); // SIGKILL on Unix: no destructor, no flush, no goodbye
         }
-        pay.wait().unwrap();
 
         if db.exists() {
             let journal = Journal::open(&db).unwrap();
@@ -197,11 +227,12 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
     let audit = audit(db_arg, &sim.addr, &ledger_file);
     drop(sim);
     eprintln!(
-        "crash harness: seed {seed}, {} rounds in {:.1} s (kills at 0..{max_kill_delay_ms} ms): \
-         {audit}; kills mid-transaction {}, pay finished before kill {}, reversals cleared by \
-         recover {}, settlements {}",
+        "crash harness: seed {seed}, {} rounds in {:.1} s (kills at 0..{} ms): {audit}; kills \
+         mid-transaction {}, pay finished before kill {}, reversals cleared by recover {}, \
+         settlements {}",
         counts.rounds,
         started.elapsed().as_secs_f64(),
+        killer.max_delay_ms,
         counts.kills_mid_transaction,
         counts.finished_before_kill,
         counts.reversals_cleared_by_recover,
@@ -214,48 +245,22 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
 /// and the journal and the gateway's ledger agreeing on every order.
 #[test]
 fn killed_qr_payments_are_recovered_and_agree_with_the_gateway() {
-    let rounds: u32 = std::env::var("SMARTPOS_CRASH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
-    let seed: u64 = std::env::var("SMARTPOS_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_cafe);
-    let mut rng = LoadRng::new(seed);
+    let (rounds, seed) = rounds_and_seed();
     let dir = tempfile::tempdir().unwrap();
     let qr_ledger = dir.path().join("qr-ledger.json");
     let db = dir.path().join("journal.db");
     let db_arg = db.to_str().unwrap();
     let sim = Sim::start_with_qr(&dir.path().join("ledger.json"), &qr_ledger);
     let qr_url = sim.qr_url.clone().unwrap();
+    let qr = ["--method", "qr", "--qr-gateway", qr_url.as_str()];
     let started = Instant::now();
-    let pay_command = || {
-        let mut pay = Command::new(BIN);
-        pay.args(["pay", "--host", &sim.addr, "--journal", db_arg])
-            .args(["--method", "qr", "--qr-gateway", &qr_url])
-            .args(["--count", SALES_PER_ROUND, "--amount-range", "100..500"])
-            // One terminal's QR total for the day passes the PBOC cap within seconds; this run
-            // tests durability, not risk.
-            .arg("--no-risk-checks")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        pay
-    };
-    let timed = Instant::now();
-    assert!(pay_command().status().unwrap().success(), "calibration pay");
-    let max_kill_delay_ms = (timed.elapsed().as_millis() as u64).max(20);
+    let mut killer = Killer::calibrate(seed, pay_command(&sim, db_arg, &qr));
 
     let (mut kills_mid_order, mut finished_before_kill) = (0, 0);
     for _ in 0..rounds {
-        let mut pay = pay_command().spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(rng.in_range(0, max_kill_delay_ms)));
-        if pay.try_wait().unwrap().is_some() {
+        if killer.run_and_kill(pay_command(&sim, db_arg, &qr)) {
             finished_before_kill += 1;
-        } else {
-            pay.kill().unwrap();
         }
-        pay.wait().unwrap();
         if !Journal::open(&db)
             .unwrap()
             .open_qr_orders()
@@ -279,10 +284,11 @@ fn killed_qr_payments_are_recovered_and_agree_with_the_gateway() {
     let audit = audit_qr(&db, &qr_ledger);
     drop(sim);
     eprintln!(
-        "QR crash harness: seed {seed}, {rounds} rounds in {:.1} s (kills at 0..{max_kill_delay_ms} \
-         ms): {audit}; kills with an order open {kills_mid_order}, pay finished before kill \
+        "QR crash harness: seed {seed}, {rounds} rounds in {:.1} s (kills at 0..{} ms): {audit}; \
+         kills with an order open {kills_mid_order}, pay finished before kill \
          {finished_before_kill}",
         started.elapsed().as_secs_f64(),
+        killer.max_delay_ms,
     );
 }
 

@@ -255,23 +255,23 @@ impl Journal {
         &mut self,
         work: impl FnOnce(&WriteTxn<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let path = self.path.clone();
-        self.integrity
-            .settle(&self.conn)
-            .map_err(|e| at_path(&path, e))?;
-        let tx = begin_immediate(&self.conn, &path)?;
-        let value = work(&tx).map_err(|e| at_path(&path, e))?;
-        tx.commit().map_err(|e| at_path(&path, e))?;
-        self.commits += 1;
-        Ok(value)
+        self.write_carrying(false, work)
     }
 
     /// [`Journal::write`] for a commit that opens a request: the staged statistics ride in
-    /// it, written first (see `stats`). If writing them failed so badly that
-    /// SQLite rolled the whole transaction back (a full disk), the transaction starts over
-    /// without them; `work` runs once either way.
+    /// it, written first (see `stats`). If writing them failed so badly that SQLite rolled the
+    /// whole transaction back (a full disk), the transaction starts over without them; `work`
+    /// runs once either way.
     pub(crate) fn write_with_statistics<T>(
         &mut self,
+        work: impl FnOnce(&WriteTxn<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write_carrying(true, work)
+    }
+
+    fn write_carrying<T>(
+        &mut self,
+        statistics: bool,
         work: impl FnOnce(&WriteTxn<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
@@ -279,7 +279,8 @@ impl Journal {
             .settle(&self.conn)
             .map_err(|e| at_path(&path, e))?;
         let mut tx = begin_immediate(&self.conn, &path)?;
-        if !self.statistics.is_empty()
+        if statistics
+            && !self.statistics.is_empty()
             && let Err(e) = self.statistics.write_into(&tx)
         {
             log::warn!("journal {}: statistics dropped: {e}", path.display());

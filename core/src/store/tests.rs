@@ -584,6 +584,16 @@ fn rows_in(journal: &Journal, table: &str) -> i64 {
         .expect("count")
 }
 
+/// Stages what a finished sale leaves for statistics: its host round trip, then its ending.
+fn stage_statistics(journal: &mut Journal, attempt_id: &str) {
+    journal
+        .record_exchange(1_700_000_000_000, "0200", 40, true)
+        .expect("stage");
+    journal
+        .record_ending(&ending(attempt_id, "sale"))
+        .expect("stage");
+}
+
 fn ending<'a>(attempt_id: &'a str, kind: &'a str) -> EndingRecord<'a> {
     EndingRecord {
         at_ms: 1_700_000_000_000,
@@ -597,10 +607,7 @@ fn ending<'a>(attempt_id: &'a str, kind: &'a str) -> EndingRecord<'a> {
 fn statistics_ride_in_the_next_request_commit_and_never_in_an_outcome() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut journal = open(dir.path());
-    journal.record_ending(&ending("a0", "sale")).expect("stage");
-    journal
-        .record_exchange(1_700_000_000_000, "0200", 40, true)
-        .expect("stage");
+    stage_statistics(&mut journal, "a0");
     assert_eq!(rows_in(&journal, "endings"), 0, "staged, not written");
     let commits = journal.commit_count();
 
@@ -639,11 +646,8 @@ fn statistics_that_cannot_be_written_never_fail_the_request() {
         .conn
         .execute_batch("DROP TABLE host_exchanges")
         .expect("break the statistics");
-    // The failing row first: the ending staged after it goes with it.
-    journal
-        .record_exchange(1_700_000_000_000, "0200", 40, true)
-        .expect("stage");
-    journal.record_ending(&ending("a0", "sale")).expect("stage");
+    // The failing row (the round trip) first: the ending staged after it goes with it.
+    stage_statistics(&mut journal, "a0");
     journal
         .begin_online(&sale("a1", 100))
         .expect("request journaled");
