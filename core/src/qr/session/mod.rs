@@ -146,14 +146,36 @@ impl QrSession {
     }
 
     /// Writes a state and returns the outcome it now stands for.
+    ///
+    /// Two threads may drive one order: the payment polling it and an operator cancelling it.
+    /// Under the one journal lock, a late answer never undoes the other's work: an order already
+    /// ended is not reopened for polling, an order being cancelled stays `cancelling` until the
+    /// cancel's own answer, and a close the gateway reports meanwhile keeps the cancel's reason
+    /// (the operator's cancel ends as cancelled, not as "closed by the gateway").
     fn record(
         &self,
         out_trade_no: &str,
         state: QrOrderState,
-        update: QrOrderUpdate,
+        mut update: QrOrderUpdate,
     ) -> Result<QrOutcome, QrError> {
         let now = self.now_ms();
         let mut journal = self.journal();
+        let current = journal
+            .qr_order(out_trade_no)?
+            .ok_or_else(|| QrError::UnknownOrder {
+                out_trade_no: out_trade_no.to_owned(),
+            })?;
+        let mut state = state;
+        match (current.state, state) {
+            (from, QrOrderState::Polling | QrOrderState::Requested) if !from.is_open() => {
+                return Ok(QrOutcome::from_order(&current)?);
+            }
+            (QrOrderState::Cancelling, QrOrderState::Polling | QrOrderState::Requested) => {
+                state = QrOrderState::Cancelling;
+            }
+            (QrOrderState::Cancelling, QrOrderState::Closed) => update.termination_code = None,
+            _ => {}
+        }
         journal.update_qr_order(out_trade_no, state, &update, now)?;
         let order = journal
             .qr_order(out_trade_no)?

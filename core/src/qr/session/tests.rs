@@ -162,3 +162,62 @@ fn a_cancelled_token_sends_nothing_and_closes_the_order() {
         "{outcome:?}"
     );
 }
+
+/// The payment's thread and an operator's cancel race on one order; the journal must end the
+/// way the operator's cancel ends it, whichever answer lands last.
+#[test]
+fn a_late_answer_never_undoes_an_operator_cancel() {
+    use crate::diag::TerminationCode as T;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = QrSettings::new(&dead_url(), "M", "T", SigningKey::new(b"k"));
+    let session = QrSession::open(settings, dir.path().join("j.db"), clock()).unwrap();
+    session
+        .journal()
+        .begin_qr_order(&crate::store::NewQrOrder {
+            out_trade_no: "OP1".into(),
+            mode: QrMode::CustomerPresented,
+            amount_fen: 700,
+            currency: "156".into(),
+            scheme: Some("wechat_pay".into()),
+            code_masked: None,
+            at_ms: 0,
+        })
+        .unwrap();
+    let cancelling = QrOrderUpdate {
+        termination_code: Some(T::OpCancelled.to_string()),
+        ..QrOrderUpdate::default()
+    };
+    session
+        .record("OP1", QrOrderState::Cancelling, cancelling)
+        .unwrap();
+    // The micropay's "user paying" lands after the operator journaled the cancel.
+    let late = QrOrderUpdate {
+        gateway_trade_no: Some("4200".into()),
+        ..QrOrderUpdate::default()
+    };
+    session.record("OP1", QrOrderState::Polling, late).unwrap();
+    assert_eq!(
+        session.order("OP1").unwrap().state,
+        QrOrderState::Cancelling
+    );
+    // The poll's query sees the order revoked by that cancel before the cancel's answer.
+    let seen = session
+        .record(
+            "OP1",
+            QrOrderState::Closed,
+            QrOrderUpdate {
+                termination_code: Some(T::OpQrOrderClosed.to_string()),
+                ..QrOrderUpdate::default()
+            },
+        )
+        .unwrap();
+    assert!(matches!(seen, QrOutcome::Cancelled { .. }), "{seen:?}");
+    // And an even later "user paying" does not reopen the ended order.
+    let again = session
+        .record("OP1", QrOrderState::Polling, QrOrderUpdate::default())
+        .unwrap();
+    assert!(matches!(again, QrOutcome::Cancelled { .. }), "{again:?}");
+    let order = session.order("OP1").unwrap();
+    assert_eq!(order.state, QrOrderState::Closed);
+    assert_eq!(order.gateway_trade_no.as_deref(), Some("4200"));
+}
