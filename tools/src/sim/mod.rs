@@ -8,6 +8,7 @@ pub mod faults;
 pub mod gateway;
 pub mod host;
 pub mod ledger;
+mod listener;
 pub mod server;
 
 pub use faults::{Fault, Matcher};

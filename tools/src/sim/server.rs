@@ -1,13 +1,14 @@
 //! The simulator's TCP face: 2-byte length framing, one thread per connection, port 0 in tests.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::Duration;
 
 use super::host::{Acquirer, Action};
+use super::listener::Listener;
 
 /// Largest frame the simulator reads; anything larger is a framing error.
 const MAX_FRAME: usize = 8 * 1024;
@@ -15,60 +16,29 @@ const MAX_FRAME: usize = 8 * 1024;
 /// A running simulator. Dropping it stops the listener.
 #[derive(Debug)]
 pub struct SimServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    refusing: Arc<AtomicBool>,
-    /// Whether the accept loop currently holds a bound listener.
-    listening: Arc<AtomicBool>,
-    accept: Option<JoinHandle<()>>,
+    listener: Listener,
     acquirer: Arc<Acquirer>,
 }
 
 impl SimServer {
     /// Binds `listen` (use port 0 in tests) and serves until stopped.
     pub fn start(acquirer: Arc<Acquirer>, listen: SocketAddr) -> io::Result<SimServer> {
-        let listener = TcpListener::bind(listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let refusing = Arc::new(AtomicBool::new(false));
-        let listening = Arc::new(AtomicBool::new(true));
-        let accept = {
-            let stop = stop.clone();
-            let refusing = refusing.clone();
-            let listening = listening.clone();
-            let acquirer = acquirer.clone();
-            thread::Builder::new()
-                .name("sim-accept".into())
-                .spawn(move || accept_loop(listener, addr, acquirer, stop, refusing, listening))?
-        };
-        Ok(SimServer {
-            addr,
-            stop,
-            refusing,
-            listening,
-            accept: Some(accept),
-            acquirer,
-        })
+        let serving = acquirer.clone();
+        let listener = Listener::start(listen, "sim", move |stream, stop| {
+            serve(stream, &serving, stop)
+        })?;
+        Ok(SimServer { listener, acquirer })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.listener.addr()
     }
 
     /// While refusing, the listening socket is closed, so connects fail with "connection
     /// refused" exactly as with a host that is down; the same port is bound again afterwards.
-    ///
-    /// Returns once the listener is really closed (or bound again), so a test that connects
-    /// right after cannot slip into the old listener's backlog.
+    /// Returns once the change took effect.
     pub fn set_refusing(&self, refusing: bool) {
-        self.refusing.store(refusing, Ordering::SeqCst);
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        while self.listening.load(Ordering::SeqCst) == refusing
-            && std::time::Instant::now() < deadline
-        {
-            thread::sleep(Duration::from_millis(1));
-        }
+        self.listener.set_down(refusing);
     }
 
     pub fn acquirer(&self) -> &Arc<Acquirer> {
@@ -76,65 +46,12 @@ impl SimServer {
     }
 
     /// Serves until the process is interrupted (for `smartpos sim`).
-    pub fn wait(mut self) {
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
-        }
+    pub fn wait(self) {
+        self.listener.wait();
     }
 
     pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn accept_loop(
-    listener: TcpListener,
-    addr: SocketAddr,
-    acquirer: Arc<Acquirer>,
-    stop: Arc<AtomicBool>,
-    refusing: Arc<AtomicBool>,
-    listening: Arc<AtomicBool>,
-) {
-    let mut listener = Some(listener);
-    while !stop.load(Ordering::SeqCst) {
-        if refusing.load(Ordering::SeqCst) {
-            listener = None;
-            listening.store(false, Ordering::SeqCst);
-            thread::sleep(Duration::from_millis(1));
-            continue;
-        }
-        let Some(l) = listener.as_ref() else {
-            listener = TcpListener::bind(addr)
-                .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                .ok();
-            listening.store(listener.is_some(), Ordering::SeqCst);
-            continue;
-        };
-        match l.accept() {
-            Ok((stream, _)) => {
-                let acquirer = acquirer.clone();
-                let stop = stop.clone();
-                let _ = thread::Builder::new()
-                    .name("sim-conn".into())
-                    .spawn(move || serve(stream, &acquirer, &stop));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(2));
-            }
-            Err(e) => {
-                log::warn!("sim: accept failed: {e}");
-                thread::sleep(Duration::from_millis(20));
-            }
-        }
+        self.listener.stop();
     }
 }
 

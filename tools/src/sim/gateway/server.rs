@@ -2,15 +2,15 @@
 //! parsed with httparse; port 0 in tests.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread;
+use std::time::Duration;
 
 use smartpos_core::qr::gateway::Operation;
 
 use super::QrGateway;
+use crate::sim::listener::Listener;
 
 /// Requests larger than this are refused; the protocol's are a few hundred bytes.
 const MAX_REQUEST: usize = 64 * 1024;
@@ -18,50 +18,24 @@ const MAX_REQUEST: usize = 64 * 1024;
 /// A running simulated gateway. Dropping it stops the listener.
 #[derive(Debug)]
 pub struct GatewayServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    down: Arc<AtomicBool>,
-    listening: Arc<AtomicBool>,
-    accept: Option<JoinHandle<()>>,
+    listener: Listener,
     gateway: Arc<QrGateway>,
 }
 
 impl GatewayServer {
     pub fn start(gateway: Arc<QrGateway>, listen: SocketAddr) -> io::Result<GatewayServer> {
-        let listener = TcpListener::bind(listen)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let down = Arc::new(AtomicBool::new(false));
-        let listening = Arc::new(AtomicBool::new(true));
-        let accept = {
-            let (stop, down, listening, gateway) = (
-                stop.clone(),
-                down.clone(),
-                listening.clone(),
-                gateway.clone(),
-            );
-            thread::Builder::new()
-                .name("qr-gw-accept".into())
-                .spawn(move || accept_loop(listener, addr, gateway, stop, down, listening))?
-        };
-        Ok(GatewayServer {
-            addr,
-            stop,
-            down,
-            listening,
-            accept: Some(accept),
-            gateway,
-        })
+        let serving = gateway.clone();
+        let listener = Listener::start(listen, "qr-gw", move |stream, _| serve(stream, &serving))?;
+        Ok(GatewayServer { listener, gateway })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.listener.addr()
     }
 
     /// The base URL to give a QR session.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 
     pub fn gateway(&self) -> &Arc<QrGateway> {
@@ -71,72 +45,16 @@ impl GatewayServer {
     /// Down: the listener is closed, so connects are refused as with a gateway that is off;
     /// the same port is bound again when it comes back. Returns once the change took effect.
     pub fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.listening.load(Ordering::SeqCst) == down && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(1));
-        }
+        self.listener.set_down(down);
     }
 
     pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
-        }
+        self.listener.stop();
     }
 
     /// Serves until the process is interrupted.
-    pub fn wait(mut self) {
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-impl Drop for GatewayServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn accept_loop(
-    listener: TcpListener,
-    addr: SocketAddr,
-    gateway: Arc<QrGateway>,
-    stop: Arc<AtomicBool>,
-    down: Arc<AtomicBool>,
-    listening: Arc<AtomicBool>,
-) {
-    let mut listener = Some(listener);
-    while !stop.load(Ordering::SeqCst) {
-        if down.load(Ordering::SeqCst) {
-            listener = None;
-            listening.store(false, Ordering::SeqCst);
-            thread::sleep(Duration::from_millis(1));
-            continue;
-        }
-        let Some(l) = listener.as_ref() else {
-            listener = TcpListener::bind(addr)
-                .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                .ok();
-            listening.store(listener.is_some(), Ordering::SeqCst);
-            continue;
-        };
-        match l.accept() {
-            Ok((stream, _)) => {
-                let gateway = gateway.clone();
-                let _ = thread::Builder::new()
-                    .name("qr-gw-conn".into())
-                    .spawn(move || serve(stream, &gateway));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(2));
-            }
-            Err(e) => {
-                log::warn!("qr gateway sim: accept failed: {e}");
-                thread::sleep(Duration::from_millis(20));
-            }
-        }
+    pub fn wait(self) {
+        self.listener.wait();
     }
 }
 
