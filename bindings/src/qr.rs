@@ -344,32 +344,30 @@ mod tests {
         assert!(r.signing_key.is_empty());
     }
 
+    /// A session on a fresh journal in `dir`, against the record's (unreachable) gateway.
+    fn open_in(dir: &tempfile::TempDir) -> Arc<QrSession> {
+        let mut r = record();
+        r.journal_path = dir.path().join("qr.db").to_string_lossy().into_owned();
+        QrSession::open(r).unwrap()
+    }
+
+    /// The error a payment that must be refused before anything is sent comes back with.
+    fn refused(session: &QrSession, attempt_id: &str, fen: u64, code: &str) -> SmartPosError {
+        session
+            .pay(attempt_id.into(), fen, code.into(), CancelHandle::new())
+            .unwrap_err()
+    }
+
     #[test]
     fn a_bad_attempt_id_is_a_typed_error_before_anything_is_sent() {
         let dir = tempfile::tempdir().unwrap();
-        let mut r = record();
-        r.journal_path = dir.path().join("qr.db").to_string_lossy().into_owned();
-        let session = QrSession::open(r).unwrap();
-        let e = session
-            .pay(
-                "has space".into(),
-                100,
-                "134567890123456789".into(),
-                CancelHandle::new(),
-            )
-            .unwrap_err();
+        let session = open_in(&dir);
+        let e = refused(&session, "has space", 100, "134567890123456789");
         assert!(
             matches!(&e, SmartPosError::InvalidInput { what, .. } if what == "attempt id"),
             "{e:?}"
         );
-        let e = session
-            .pay(
-                "zero".into(),
-                0,
-                "134567890123456789".into(),
-                CancelHandle::new(),
-            )
-            .unwrap_err();
+        let e = refused(&session, "zero", 0, "134567890123456789");
         assert!(
             matches!(&e, SmartPosError::InvalidInput { what, .. } if what == "amount"),
             "{e:?}"
@@ -380,19 +378,10 @@ mod tests {
     #[test]
     fn a_code_of_no_scheme_is_refused_with_its_reason_and_nothing_journaled() {
         let dir = tempfile::tempdir().unwrap();
-        let mut r = record();
-        r.journal_path = dir.path().join("qr.db").to_string_lossy().into_owned();
-        let session = QrSession::open(r).unwrap();
+        let session = open_in(&dir);
         // Prefix 99 belongs to no scheme (WeChat Pay 10-15, Alipay 25-30, UnionPay 62, e-CNY 01,
         // as qr::paycode lists them).
-        let e = session
-            .pay(
-                "a1".into(),
-                100,
-                "994567890123456789".into(),
-                CancelHandle::new(),
-            )
-            .unwrap_err();
+        let e = refused(&session, "a1", 100, "994567890123456789");
         match e {
             SmartPosError::NotAPaymentCode {
                 problem, detail, ..
