@@ -319,3 +319,21 @@ impl Default for Harness {
         Harness::new()
     }
 }
+
+/// A customer-presented QR payment of `fen` with the demo WeChat Pay code, as the QR tests make
+/// it (the session's error, never expected there, panics).
+pub fn qr_micropay(
+    session: &smartpos_core::qr::session::QrSession,
+    id: &str,
+    fen: u64,
+) -> smartpos_core::qr::session::QrOutcome {
+    session
+        .micropay(
+            id,
+            smartpos_core::money::Amount::from_fen(fen).expect("amount"),
+            &smartpos_core::qr::gateway::AuthCode::new(demo_setup::DEMO_WECHAT_CODE),
+            "wechat",
+            &CancelToken::new(),
+        )
+        .expect("micropay")
+}

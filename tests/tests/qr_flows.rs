@@ -12,14 +12,13 @@ use smartpos_core::diag::TerminationCode;
 use smartpos_core::host::CancelToken;
 use smartpos_core::money::Amount;
 use smartpos_core::ports::{Clock, SimulatedClock};
-use smartpos_core::qr::gateway::{AuthCode, SigningKey, TradeState};
+use smartpos_core::qr::gateway::{SigningKey, TradeState};
 use smartpos_core::qr::session::{PresentedOrder, QrOutcome, QrSession, QrSettings};
 use smartpos_core::store::QrOrderState;
 use smartpos_tools::sim::gateway::{Behaviour, GatewayServer, QrGateway};
 
 const KEY: &[u8] = b"qr-flow-test-signing-key-32bytes";
 const MERCHANT: &str = "898310048161234";
-const CODE: &str = "134567890123456789";
 
 fn start() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_700_000_000)
@@ -108,15 +107,7 @@ impl Lab {
     }
 
     fn pay(&self, session: &QrSession, id: &str, fen: u64) -> QrOutcome {
-        session
-            .micropay(
-                id,
-                Amount::from_fen(fen).unwrap(),
-                &AuthCode::new(CODE),
-                "wechat",
-                &CancelToken::new(),
-            )
-            .unwrap()
+        smartpos_e2e::qr_micropay(session, id, fen)
     }
 
     fn journal_state(&self, session: &QrSession, id: &str) -> QrOrderState {

@@ -10,14 +10,13 @@ use smartpos_core::diag::{Cause, Remedy, TerminationCode};
 use smartpos_core::host::CancelToken;
 use smartpos_core::money::Amount;
 use smartpos_core::ports::{Clock, SimulatedClock};
-use smartpos_core::qr::gateway::{AuthCode, SigningKey};
+use smartpos_core::qr::gateway::SigningKey;
 use smartpos_core::qr::session::{PresentedOrder, QrOutcome, QrRisk, QrSession, QrSettings};
 use smartpos_core::risk::QrGrade;
 use smartpos_tools::sim::gateway::{GatewayServer, QrGateway};
 
 const KEY: &[u8] = b"qr-risk-test-signing-key-32bytes";
 const MERCHANT: &str = "898310048161234";
-const CODE: &str = "134567890123456789";
 /// Grade B (payer grade unknown): 1,000 yuan per day (Yinfa [2017] No. 296, as in the
 /// built-in bundle).
 const CAP_B: u64 = 100_000;
@@ -58,15 +57,7 @@ impl Lab {
     }
 
     fn pay(&self, session: &QrSession, id: &str, fen: u64) -> QrOutcome {
-        session
-            .micropay(
-                id,
-                Amount::from_fen(fen).unwrap(),
-                &AuthCode::new(CODE),
-                "wechat",
-                &CancelToken::new(),
-            )
-            .unwrap()
+        smartpos_e2e::qr_micropay(session, id, fen)
     }
 
     fn charged(&self, id: &str) -> u64 {
