@@ -83,6 +83,9 @@ pub enum RemedyCode {
     CheckConfiguration,
     ContactSupport,
     CheckOriginalTransaction,
+    ReleaseParkedReversal,
+    AcknowledgeStorageFault,
+    CloseOtherInstance,
     /// A remedy this version of the bindings does not know by name; its texts still explain it.
     Other,
 }
@@ -115,6 +118,9 @@ impl From<diag::Remedy> for RemedyCode {
             R::CheckConfiguration => RemedyCode::CheckConfiguration,
             R::ContactSupport => RemedyCode::ContactSupport,
             R::CheckOriginalTransaction => RemedyCode::CheckOriginalTransaction,
+            R::ReleaseParkedReversal => RemedyCode::ReleaseParkedReversal,
+            R::AcknowledgeStorageFault => RemedyCode::AcknowledgeStorageFault,
+            R::CloseOtherInstance => RemedyCode::CloseOtherInstance,
             _ => RemedyCode::Other,
         }
     }

@@ -100,14 +100,11 @@ fn each_simulator_fault_yields_its_cause_remedy_and_alternative() {
             decline("96"),
             expect("HOST_DECLINED_96", Cause::Software, Remedy::RetryLater, QR),
         ),
+        // A0 comes without a MAC (the host could not verify ours): an unauthenticated answer
+        // proves nothing, so the outcome is unknown, the sale reversed, and the terminal signs on.
         (
             decline("A0"),
-            expect(
-                "HOST_DECLINED_A0",
-                Cause::Maintenance,
-                Remedy::SignOnAgain,
-                None,
-            ),
+            expect("NET_BAD_MAC", Cause::Network, Remedy::SignOnAgain, None),
         ),
         (
             decline("61"),

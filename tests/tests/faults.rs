@@ -208,6 +208,33 @@ fn a_response_for_another_stan_is_refused_and_reversed() {
     assert_eq!(h.net_fen(), 0);
 }
 
+/// A0: the host could not verify the request's MAC, so nothing it says is authenticated. The
+/// sale stays owed as unknown, its reversal (reason A0) goes at once after a new sign-on, and
+/// the host, which never acted on the sale, answers 25: nothing charged, nothing owed.
+#[test]
+fn an_a0_answer_keeps_the_sale_owed_signs_on_and_reverses_it() {
+    let h = sale_fault(Fault::Decline { code: "A0".into() });
+    let tid = demo_setup::DEMO_TERMINAL_ID;
+    let first = h.sale("t1", "normal", Some("123456"), 100);
+    assert_eq!(
+        first.termination().map(|t| t.code.to_string()).as_deref(),
+        Some("NET_BAD_MAC")
+    );
+    assert_eq!(
+        h.acquirer().sign_ons(tid),
+        2,
+        "signed on to send the reversal"
+    );
+    let reversals = h.terminal.reversals().unwrap();
+    assert_eq!(reversals.len(), 1);
+    assert_eq!(reversals[0].reason.as_str(), "A0");
+    assert_eq!(reversals[0].state, ReversalState::Cleared);
+    assert_eq!(only_txn(&h).state, TxnState::Reversed);
+    assert_eq!(h.net_fen(), 0);
+    assert!(h.sale("t2", "normal", Some("123456"), 100).is_approved());
+    assert_eq!(h.acquirer().sign_ons(tid), 2, "keys in step since");
+}
+
 #[test]
 fn a_response_with_another_amount_is_refused_and_reversed() {
     let h = sale_fault(Fault::AlterField {
@@ -220,8 +247,8 @@ fn a_response_with_another_amount_is_refused_and_reversed() {
 }
 
 #[test]
-fn response_codes_77_a0_and_99_force_a_new_sign_on() {
-    for code in ["77", "A0", "99"] {
+fn response_codes_77_and_99_force_a_new_sign_on() {
+    for code in ["77", "99"] {
         let h = sale_fault(Fault::Decline { code: code.into() });
         let tid = demo_setup::DEMO_TERMINAL_ID;
         assert_eq!(h.acquirer().sign_ons(tid), 1);

@@ -43,7 +43,7 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "NET_NO_LINK" Network true TerminalUnavailable [CheckNetwork, Retry] CASH "无网络连接" "No network connection";
     "NET_HOST_UNREACHABLE" Network true TryAgainLater [CheckNetwork, RetryLater, UseQr] QR "无法连接收单主机" "Cannot reach the acquirer host";
     "NET_TLS" Network false TerminalUnavailable [CheckConfiguration, ContactSupport] QR "安全连接建立失败" "Secure connection (TLS) failed";
-    "NET_BAD_MAC" Network false TerminalUnavailable [SignOnAgain, ContactSupport] NONE "应答报文MAC校验失败，交易已冲正" "Response MAC did not verify; transaction reversed";
+    "NET_BAD_MAC" Network false TerminalUnavailable [SignOnAgain, ContactSupport] NONE "应答未通过MAC认证（缺失或错误），结果按未知处理：已冲正并重新签到" "Answer not authenticated (MAC missing or wrong): treated as unknown, reversed, and the terminal signs on again";
     "NET_BAD_RESPONSE" Network true TryAgainLater [Retry, ContactSupport] QR "应答报文无法解析，交易已冲正" "Response could not be decoded; transaction reversed";
     "DEV_PRINTER_PAPER_OUT" Device true ReceiptDelayed [ReplacePaper, Reprint] NONE "打印机缺纸" "Printer out of paper";
     "DEV_PRINTER_OVERHEATED" Device true ReceiptDelayed [LetPrinterCool, Reprint] NONE "打印机过热" "Printer overheated";
@@ -55,7 +55,8 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "DEV_PINPAD" Device true NotCompleted [RestartTerminal, ContactSupport] QR "密码键盘故障" "PIN pad fault";
     "DEV_STORAGE" Device false TerminalUnavailable [RestartTerminal, ContactSupport] CASH "终端存储故障" "Terminal storage fault";
     "DEV_OTHER" Device true NotCompleted [RestartTerminal, ContactSupport] QR "终端设备故障" "Terminal device fault";
-    "SW_STORAGE_CORRUPT" Software false TerminalUnavailable [ContactSupport] CASH "交易流水库损坏" "Transaction journal is corrupt";
+    "SW_STORAGE_CORRUPT" Software false TerminalUnavailable [AcknowledgeStorageFault, ContactSupport] CASH "交易流水库损坏，已另存；操作员确认前暂停交易" "Transaction journal is corrupt and was moved aside; payments wait for the operator's acknowledgement";
+    "SW_JOURNAL_IN_USE" Software true TerminalUnavailable [CloseOtherInstance, RestartTerminal] NONE "交易流水库正被另一进程使用，本进程不能交易" "The transaction journal is in use by another process; this one cannot transact";
     "SW_KEYS_MISSING" Software false TerminalUnavailable [SignOnAgain, ContactSupport] CASH "终端密钥缺失，请重新签到或灌装密钥" "Terminal keys missing; sign on or load keys";
     "SW_CONFIG" Software false TerminalUnavailable [CheckConfiguration, ContactSupport] CASH "终端参数配置错误" "Terminal configuration error";
     "SW_INTERNAL" Software true NotCompleted [Retry, RestartTerminal, ContactSupport] QR "终端程序内部错误" "Internal terminal software error";
@@ -70,7 +71,8 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "OP_PIN_REQUIRED" Operator true NotCompleted [ReEnterPin] NONE "此交易必须输入密码" "This transaction requires the PIN";
     "OP_ENTRY_NOT_SUPPORTED" Operator true NotCompleted [PresentCardAgain, UseQr] QR "暂不支持此读卡方式，请刷卡" "This card entry is not supported yet; swipe the card";
     "NET_REVERSAL_PENDING" Network true TryAgainLater [RetryLater, CheckNetwork, UseQr] QR "上笔交易冲正未完成，暂不能交易" "An earlier reversal has not reached the host; try again when it is reachable";
-    "MNT_REVERSAL_BLOCKS_SETTLEMENT" Maintenance false TerminalUnavailable [CheckNetwork, ContactSupport] NONE "有冲正未被主机确认，暂不能结算" "Settlement blocked: a reversal is not yet confirmed by the host";
+    "MNT_REVERSAL_BLOCKS_SETTLEMENT" Maintenance false TerminalUnavailable [CheckNetwork, ReleaseParkedReversal, ContactSupport] NONE "有冲正未被主机确认，暂不能结算" "Settlement blocked: a reversal is not yet confirmed by the host";
+    "NET_REVERSAL_PARKED" Network false TerminalUnavailable [ReleaseParkedReversal, ContactSupport] NONE "冲正多次未获主机确认，已挂起待操作员处理（阻止结算）" "Reversal not confirmed after its attempts; parked for the operator (blocks settlement)";
     "MNT_HOST_MAINTENANCE" Maintenance true TryAgainLater [RetryLater, UseQr] QR "收单主机维护中" "Acquirer host under maintenance";
     "MNT_CUTOVER" Maintenance true TryAgainLater [RetryLater, UseQr] QR "日切处理中" "Cutover in progress";
     "MNT_SIGN_ON_REQUIRED" Maintenance true TerminalUnavailable [SignOnAgain] NONE "终端需要签到" "Terminal must sign on";

@@ -68,6 +68,8 @@ local_codes! {
     OpPinRequired = "OP_PIN_REQUIRED",
     OpEntryNotSupported = "OP_ENTRY_NOT_SUPPORTED",
     NetReversalPending = "NET_REVERSAL_PENDING",
+    NetReversalParked = "NET_REVERSAL_PARKED",
+    SwJournalInUse = "SW_JOURNAL_IN_USE",
     MntReversalBlocksSettlement = "MNT_REVERSAL_BLOCKS_SETTLEMENT",
     MntHostMaintenance = "MNT_HOST_MAINTENANCE",
     MntCutover = "MNT_CUTOVER",

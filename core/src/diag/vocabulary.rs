@@ -117,6 +117,12 @@ pub enum Remedy {
     CheckConfiguration,
     ContactSupport,
     CheckOriginalTransaction,
+    /// A reversal parked after its attempts: confirm with the acquirer, then release it.
+    ReleaseParkedReversal,
+    /// A corrupt journal was moved aside: the operator acknowledges before payments resume.
+    AcknowledgeStorageFault,
+    /// Another process (or a second terminal object) holds the journal.
+    CloseOtherInstance,
 }
 
 const REMEDY_TEXT: &[(Remedy, &str, &str)] = &[
@@ -199,6 +205,21 @@ const REMEDY_TEXT: &[(Remedy, &str, &str)] = &[
         Remedy::CheckOriginalTransaction,
         "核对原交易信息",
         "Check the original transaction details",
+    ),
+    (
+        Remedy::ReleaseParkedReversal,
+        "与收单机构核实该笔冲正后，由操作员释放（smartpos reversal release）",
+        "Confirm the reversal with the acquirer, then release it (smartpos reversal release)",
+    ),
+    (
+        Remedy::AcknowledgeStorageFault,
+        "操作员确认存储故障后方可继续交易（smartpos journal ack）",
+        "Operator: acknowledge the storage fault before payments resume (smartpos journal ack)",
+    ),
+    (
+        Remedy::CloseOtherInstance,
+        "关闭正在使用该交易流水库的其他程序后重试",
+        "Close the other program using this journal, then retry",
     ),
 ];
 

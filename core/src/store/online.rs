@@ -290,6 +290,30 @@ impl Journal {
     }
 }
 
+impl Journal {
+    /// An operator released a parked (`failed`) reversal: it no longer blocks settlement and stays
+    /// listed as `released`, with when. Any other state is refused, so a reversal still being
+    /// retried, or already cleared, cannot be released by mistake.
+    pub fn release_reversal(&mut self, id: i64, at_ms: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE reversals SET state = 'released', \
+                     last_error = COALESCE(last_error || '; ', '') || 'released by operator at ' || ?2 \
+                     WHERE transaction_id = ?1 AND state = 'failed'",
+                )?
+                .execute(params![id, at_ms])?;
+            if changed == 0 {
+                return Err(StoreError::InvalidInput {
+                    what: "reversal to release",
+                    detail: format!("transaction {id} has no parked reversal"),
+                });
+            }
+            Ok(())
+        })
+    }
+}
+
 fn update_reversal(tx: &WriteTxn<'_>, id: i64, sql: &str) -> Result<(), StoreError> {
     if tx.prepare_cached(sql)?.execute([id])? == 0 {
         return Err(StoreError::NotFound { id });

@@ -190,7 +190,10 @@ text_enum!(
         Pending => "pending",
         Sent => "sent",
         Cleared => "cleared",
+        /// Parked after its attempts: listed, blocking settlement, retried on later passes.
         Failed => "failed",
+        /// A parked reversal the operator settled with the acquirer by other means.
+        Released => "released",
     }
 );
 

@@ -4,9 +4,10 @@
 //! kept and listed for the merchant, never dropped.
 
 use crate::host::CancelToken;
-use crate::store::{Advice, HostOutcome, ReversalAction, TxnState};
+use crate::store::{Advice, HostOutcome, ReversalAction, TransactionRecord, TxnState};
 use crate::txn::endings;
 use crate::txn::fields;
+use crate::txn::online::demands_sign_on;
 use crate::txn::terminal::Terminal;
 
 impl Terminal {
@@ -36,8 +37,15 @@ impl Terminal {
         let Ok(Some(record)) = self.journal().transaction(advice.transaction_id) else {
             return false;
         };
-        let Some(rebuilt) = self.rebuild(&record) else {
+        if !self.keys_in_step(&record.attempt_id, record.kind.as_str()) {
             return false;
+        }
+        let rebuilt = match self.rebuild(&record) {
+            Ok(rebuilt) if rebuilt.has_pan() => rebuilt,
+            // A refund without its card number cannot be credited: it stays queued (and
+            // expires into the operator's list), never sent half-built.
+            Ok(_) => return self.advice_not_sent(advice, &record, "the sealed PAN does not open"),
+            Err(why) => return self.advice_not_sent(advice, &record, &why),
         };
         let facts = rebuilt.facts(self, &record);
         let request = fields::advice_repeat(&facts);
@@ -45,16 +53,15 @@ impl Terminal {
             Ok(r) => r,
             Err(e) => {
                 log::warn!("txn {}: advice not delivered: {e}", record.attempt_id);
-                if let Err(se) =
-                    self.journal()
-                        .advice_failed(advice.seq, &e.to_string(), self.now_ms())
-                {
-                    log::error!("txn {}: {se}", record.attempt_id);
-                }
-                return false;
+                return self.advice_not_sent(advice, &record, &e.to_string());
             }
         };
         let code = response.field_text(39).unwrap_or_default();
+        if demands_sign_on(&code) {
+            // The host did not take it (its keys are not ours): it stays queued, and goes again
+            // after the sign-on this answer calls for.
+            return self.advice_not_sent(advice, &record, &format!("host answered {code}"));
+        }
         let outcome = if code == "00" {
             HostOutcome {
                 response_code: Some(code),
@@ -83,5 +90,12 @@ impl Terminal {
             outcome.state
         );
         true
+    }
+
+    fn advice_not_sent(&self, advice: &Advice, record: &TransactionRecord, why: &str) -> bool {
+        if let Err(se) = self.journal().advice_failed(advice.seq, why, self.now_ms()) {
+            log::error!("txn {}: {se}", record.attempt_id);
+        }
+        false
     }
 }

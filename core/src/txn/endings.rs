@@ -18,6 +18,12 @@ pub(crate) fn from_exchange(e: &ExchangeError) -> Termination {
         ExchangeError::Vault(_) => Code::SwKeysMissing,
         ExchangeError::Build(_) => Code::SwInternal,
         ExchangeError::BadMac => Code::NetBadMac,
+        ExchangeError::MacMissing { claimed } => {
+            return Termination::new(Code::NetBadMac).with_detail(&format!(
+                "应答无MAC / answer without MAC (39 = {})",
+                claimed.as_deref().unwrap_or("none")
+            ));
+        }
         ExchangeError::Malformed(_) | ExchangeError::Mismatch { .. } => Code::NetBadResponse,
         ExchangeError::Transport(t) if t.may_have_reached_host() => Code::NetTimeout,
         ExchangeError::Transport(_) => Code::NetHostUnreachable,

@@ -36,6 +36,7 @@ pub use request::{
     BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,
 };
+pub use reversal::OwedReversal;
 pub use risk_check::RiskSetup;
 pub use settlement::{SettlementReport, upload_digits};
 pub use sign_on::SignOnResult;

@@ -25,6 +25,9 @@ use crate::txn::terminal::Terminal;
 /// How long an unanswered refund advice is re-sent before it is parked for the operator.
 pub(crate) const ADVICE_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
+/// Field 39 of a host that could not verify the request's MAC.
+pub(crate) const MAC_ERROR: &str = "A0";
+
 /// Response codes after which the host wants a new sign-on before anything else.
 pub(crate) fn demands_sign_on(code: &str) -> bool {
     code.parse::<ResponseCode>()
@@ -147,11 +150,27 @@ impl Terminal {
             .link
             .exchange(&*self.transport, &*self.ports.vault, request, mac, cancel);
         self.note_exchange(&mti, started.elapsed(), result.is_ok());
+        // One rule for every MACed message: an answer that could not be authenticated, or one
+        // that asks for it (A0, 77, 99), means the keys are out of step; sign on before the next.
+        let keys_out_of_step = match &result {
+            Err(e) => e.is_unauthenticated(),
+            Ok(response) => response
+                .field_text(39)
+                .is_some_and(|code| demands_sign_on(&code)),
+        };
+        if mac && keys_out_of_step {
+            self.session().sign_on_required = true;
+        }
         result
     }
 
     fn conclude(&self, p: &Prepared<'_>, started: &OnlineTxn, response: &Message) -> Outcome {
         let code = response.field_text(39).unwrap_or_default();
+        if code == MAC_ERROR {
+            // The host could not verify our MAC, so it may not have acted on the request either
+            // way it says: the outcome stays unknown and the reversal stays armed.
+            return self.exchange_failed(p, started, ExchangeError::BadMac);
+        }
         if code != "00" {
             let termination = endings::from_response(&code);
             let outcome = HostOutcome {
@@ -162,9 +181,6 @@ impl Terminal {
             };
             if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
                 return self.storage_fault(&e).into();
-            }
-            if demands_sign_on(&code) {
-                self.session().sign_on_required = true;
             }
             log::info!("txn {}: declined {code}", p.attempt_id);
             return termination.into();
@@ -237,9 +253,6 @@ impl Terminal {
         if let Err(se) = self.journal().record_outcome(started.id, &outcome) {
             return self.storage_fault(&se).into();
         }
-        if matches!(e, ExchangeError::BadMac) {
-            self.session().sign_on_required = true;
-        }
         if matches!(reversal, ReversalAction::Require(_)) {
             // Try at once so the customer's money is released while they stand there; what does
             // not get through stays owed and goes before the next online message.
@@ -290,7 +303,7 @@ impl Terminal {
 /// The reversal reason a failed exchange calls for.
 fn reversal_reason(e: &ExchangeError) -> ReversalReason {
     match e {
-        ExchangeError::BadMac => ReversalReason::MacFailure,
+        ExchangeError::BadMac | ExchangeError::MacMissing { .. } => ReversalReason::MacFailure,
         ExchangeError::Transport(_) => ReversalReason::NoResponse,
         _ => ReversalReason::TerminalError,
     }
@@ -301,16 +314,29 @@ fn reversal_reason(e: &ExchangeError) -> ReversalReason {
 /// data or a PIN block, which were not stored.
 pub(crate) struct Rebuilt {
     kind: TxnKind,
-    pan: Pan,
+    /// `None` when the sealed PAN did not open: a reversal then goes without field 2 (the
+    /// acquirer matches it by terminal, batch and STAN); an advice cannot go at all.
+    pan: Option<Pan>,
     entry: EntryConditions,
     entry_mode: String,
     original: Option<TransactionRecord>,
 }
 
 impl Terminal {
-    pub(crate) fn rebuild(&self, record: &TransactionRecord) -> Option<Rebuilt> {
-        let kind = TxnKind::from_journal(record.kind)?;
-        let pan = self.unseal_pan(record.pan_sealed.as_ref()).ok()?;
+    /// Rebuilds a journaled request; `Err` says why it cannot be (an unknown kind).
+    pub(crate) fn rebuild(&self, record: &TransactionRecord) -> Result<Rebuilt, String> {
+        let kind = TxnKind::from_journal(record.kind)
+            .ok_or_else(|| format!("kind {} cannot be rebuilt", record.kind.as_str()))?;
+        let pan = match self.unseal_pan(record.pan_sealed.as_ref()) {
+            Ok(pan) => Some(pan),
+            Err(_) => {
+                log::warn!(
+                    "txn {}: sealed PAN does not open; rebuilding without field 2",
+                    record.attempt_id
+                );
+                None
+            }
+        };
         let original = match record.original_id {
             Some(oid) => self.journal().transaction(oid).ok().flatten(),
             None => None,
@@ -320,7 +346,7 @@ impl Terminal {
             crate::card::PinCapability::CanAcceptPin,
             self.config.read_capability,
         );
-        Some(Rebuilt {
+        Ok(Rebuilt {
             kind,
             pan,
             entry_mode: entry.field22(),
@@ -344,7 +370,7 @@ impl Rebuilt {
             terminal_id: &terminal.config.terminal_id,
             merchant_id: &terminal.config.merchant_id,
             card: CardFields {
-                pan_digits: Some(self.pan.expose_digits()),
+                pan_digits: self.pan.as_ref().map(|p| p.expose_digits()),
                 track2_digits: None,
                 entry_mode: &self.entry_mode,
                 read_capability: self.entry.field60_4(),
@@ -357,6 +383,19 @@ impl Rebuilt {
 
     pub(crate) fn kind(&self) -> TxnKind {
         self.kind
+    }
+
+    pub(crate) fn has_pan(&self) -> bool {
+        self.pan.is_some()
+    }
+
+    /// `why` an attempt failed, noting a request that went without its PAN.
+    pub(crate) fn annotate(&self, why: &str) -> String {
+        if self.pan.is_some() {
+            why.to_string()
+        } else {
+            format!("{why} (sent without PAN: the sealed PAN did not open)")
+        }
     }
 }
 

@@ -123,7 +123,11 @@ impl Acquirer {
         let fault = self.faults.take_for(&mti);
         let (apply, reply_fault) = match &fault {
             Some(Fault::Maintenance { code }) | Some(Fault::Decline { code }) => {
-                let resp = self.error_response(&frame.message, code);
+                let mut resp = echo(&frame.message);
+                resp.set_text(39, code);
+                // A host that holds the terminal's keys MACs every answer, declines included.
+                let tid = resp.field_text(41).unwrap_or_default();
+                let resp = self.mac_response(&tid, resp);
                 return Action::Reply(self.encode(&frame, resp));
             }
             Some(Fault::NoResponse { apply }) => (*apply, fault.clone()),
@@ -457,12 +461,6 @@ impl Acquirer {
         if let Some(s) = self.sessions().get_mut(tid) {
             s.batch_no = batch_no + 1;
         }
-    }
-
-    fn error_response(&self, req: &Message, code: &str) -> Message {
-        let mut resp = echo(req);
-        resp.set_text(39, code);
-        resp
     }
 
     fn verify_request_mac(&self, tid: &str, req: &Message) -> Result<(), &'static str> {

@@ -9,8 +9,10 @@ pub mod gateway;
 pub mod host;
 pub mod ledger;
 mod listener;
+pub mod proxy;
 pub mod server;
 
 pub use faults::{Fault, Matcher};
 pub use host::Acquirer;
+pub use proxy::{OnPathProxy, Tamper};
 pub use server::SimServer;

@@ -97,7 +97,7 @@ fn serve(mut stream: TcpStream, acquirer: &Acquirer, stop: &AtomicBool) {
 }
 
 /// Reads one length-prefixed frame; `None` when the peer closed between frames.
-fn read_frame(stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_frame(stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 2];
     if !read_exact_patiently(stream, &mut len, stop)? {
         return Ok(None);
@@ -136,7 +136,7 @@ fn read_exact_patiently(
     Ok(true)
 }
 
-fn write_frame(stream: &mut TcpStream, body: &[u8]) -> io::Result<()> {
+pub(crate) fn write_frame(stream: &mut TcpStream, body: &[u8]) -> io::Result<()> {
     let len = u16::try_from(body.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
     let mut out = Vec::with_capacity(body.len() + 2);

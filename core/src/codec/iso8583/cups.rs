@@ -216,3 +216,28 @@ pub fn frame_status(buf: &[u8]) -> FrameStatus {
 pub fn mac_input(msg: &Message) -> Result<Vec<u8>, PackError> {
     CUPS.pack_for_mac(msg)
 }
+
+/// Length of field 64 (b 64).
+const MAC_LEN: usize = 8;
+/// Length of the packed MTI (n 4, BCD) and of a primary bitmap.
+const MTI_LEN: usize = 2;
+const BITMAP_LEN: usize = 8;
+
+/// The MAC scope of a frame body exactly as it was received (TPDU onward): the message bytes from
+/// the MTI to the end of field 63, and the 8-byte tag of field 64 that follows them. `None` when
+/// the message carries no field 64 (bit 64 clear) or has a secondary bitmap (then field 64 is
+/// not the last field and the scope is not a prefix of the bytes).
+///
+/// Verifying over the received bytes, never a re-encoding, means a host that encodes a field
+/// differently from this terminal (F-padded odd BCD, say) still verifies, and nothing the decoder
+/// tolerates can slip past the MAC. Call it on a body that decoded as a [`Frame`].
+pub fn received_mac_scope(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let message = body.get(BODY_PREFIX_LEN..)?;
+    let bitmap = message.get(MTI_LEN..MTI_LEN + BITMAP_LEN)?;
+    let secondary = bitmap[0] & 0x80 != 0;
+    let has_mac = bitmap[BITMAP_LEN - 1] & 0x01 != 0;
+    if secondary || !has_mac || message.len() < MTI_LEN + BITMAP_LEN + MAC_LEN {
+        return None;
+    }
+    Some(message.split_at(message.len() - MAC_LEN))
+}
