@@ -17,13 +17,14 @@ use smartpos_core::ports::{
 use smartpos_core::txn::{Outcome, Ports, RiskConfig, SaleRequest, Terminal, TerminalConfig};
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::ledger::Ledger;
-use smartpos_tools::sim::{Acquirer, SimServer};
+use smartpos_tools::sim::{Acquirer, OnPathProxy, SimServer};
 
 /// A terminal wired to a simulator.
 #[allow(missing_debug_implementations)]
 pub struct Harness {
     pub sim: SimServer,
-    pub terminal: Terminal,
+    /// Derefs to the open terminal; a reopen closes it first, as a restarted process would.
+    pub terminal: OpenTerminal,
     pub reader: Arc<ScriptedCardReader>,
     pub pin_pad: Arc<SoftwarePinPad>,
     pub printer: Arc<RecordingPrinter>,
@@ -74,11 +75,32 @@ impl Harness {
         Harness::build(sim, primary, RiskConfig::default())
     }
 
+    /// A signed-on terminal that reaches the demo simulator only through an on-path proxy, and
+    /// the proxy (risk checks off: these tests repeat one card).
+    pub fn behind_proxy() -> (Harness, OnPathProxy) {
+        let sim = demo_sim();
+        let proxy = OnPathProxy::start(sim.addr()).expect("proxy");
+        let h = Harness::build_on(sim, vec![proxy.addr()], RiskConfig::disabled());
+        h.terminal.sign_on().expect("sign-on");
+        (h, proxy)
+    }
+
+    /// Reopens the terminal (as a restarted process, running recovery) talking to the
+    /// simulator directly: the real host, with nobody in between.
+    pub fn reopen_direct(&mut self) {
+        self.endpoints = vec![self.sim.addr()];
+        self.reopen();
+    }
+
     fn build(sim: SimServer, primary: Option<SocketAddr>, risk: RiskConfig) -> Harness {
-        let dir = tempfile::tempdir().expect("tempdir");
         let mut endpoints = Vec::new();
         endpoints.extend(primary);
         endpoints.push(sim.addr());
+        Harness::build_on(sim, endpoints, risk)
+    }
+
+    fn build_on(sim: SimServer, endpoints: Vec<SocketAddr>, risk: RiskConfig) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
         let storage_key = demo_setup::fresh_storage_key()
             .expect("storage key")
             .expose_secret()
@@ -95,7 +117,7 @@ impl Harness {
         .expect("open terminal");
         Harness {
             sim,
-            terminal,
+            terminal: OpenTerminal(Some(terminal)),
             reader,
             pin_pad,
             printer,
@@ -112,6 +134,8 @@ impl Harness {
     /// Drops the terminal (as a killed process would lose it) and opens a new one on the same
     /// journal, which runs recovery.
     pub fn reopen(&mut self) {
+        // The old process is gone before the new one starts: only one may own the journal.
+        self.terminal.0 = None;
         let (terminal, reader, pin_pad, printer) = open_terminal_risk(
             &self.dir,
             &self.endpoints,
@@ -121,14 +145,20 @@ impl Harness {
             self.risk.clone(),
         )
         .expect("reopen");
-        self.terminal = terminal;
+        self.terminal = OpenTerminal(Some(terminal));
         self.reader = reader;
         self.pin_pad = pin_pad;
         self.printer = printer;
     }
 
+    /// Closes the terminal, as a process that stops; `reopen` starts the next one.
+    pub fn close(&mut self) {
+        self.terminal.0 = None;
+    }
+
     /// Reopens the terminal with a journal storage budget of `max_bytes`.
     pub fn reopen_with_budget(&mut self, max_bytes: u64) {
+        self.terminal.0 = None;
         let (terminal, reader, pin_pad, printer) = open_terminal_risk(
             &self.dir,
             &self.endpoints,
@@ -138,7 +168,7 @@ impl Harness {
             self.risk.clone(),
         )
         .expect("reopen");
-        self.terminal = terminal;
+        self.terminal = OpenTerminal(Some(terminal));
         self.reader = reader;
         self.pin_pad = pin_pad;
         self.printer = printer;
@@ -200,6 +230,17 @@ impl Harness {
     /// The merchant's net position in the simulator's ledger.
     pub fn net_fen(&self) -> i64 {
         self.acquirer().ledger().net_fen()
+    }
+}
+
+/// The harness's terminal: open from construction until a reopen replaces it.
+#[allow(missing_debug_implementations)]
+pub struct OpenTerminal(Option<Terminal>);
+
+impl std::ops::Deref for OpenTerminal {
+    type Target = Terminal;
+    fn deref(&self) -> &Terminal {
+        self.0.as_ref().expect("the harness's terminal is open")
     }
 }
 

@@ -439,6 +439,7 @@ fn health_reports_a_full_batch_low_storage_and_a_corrupt_journal() {
     h.reopen_with_budget(1 << 20);
     assert_only(&health(&h), &[CheckKind::Storage], CheckStatus::Failing);
 
+    h.close();
     std::fs::write(h.journal_path(), b"bad flash, not a database").unwrap();
     for suffix in ["-wal", "-shm"] {
         let mut p = h.journal_path().into_os_string();

@@ -102,6 +102,7 @@ fn a_corrupt_journal_is_moved_aside_and_payments_wait_for_the_operator() {
     let mut h = Harness::new();
     h.sale("before", "normal", Some("123456"), 500);
     let path = h.journal_path();
+    h.close();
     // Overwrite the journal with garbage, as a failing flash chip might.
     drop(std::fs::remove_file(path.with_extension("db-wal")));
     std::fs::write(&path, b"this is not a database, just bad flash").unwrap();
@@ -138,6 +139,7 @@ fn damage_found_by_the_background_check_stops_payments_like_damage_found_at_open
         h.sale(&format!("before-{n}"), "normal", Some("123456"), 100);
     }
     let path = h.journal_path();
+    h.close();
     // Fold the WAL in, then overwrite one b-tree page with garbage: the header, schema and size
     // are intact, so open succeeds and only the integrity check (run after open) sees it.
     rusqlite::Connection::open(&path)
@@ -191,7 +193,7 @@ fn a_full_disk_fails_the_sale_before_anything_is_sent() {
     // guard would end the loop first.
     let mut h = Harness::without_risk_checks();
     h.sale("first", "normal", Some("123456"), 100);
-    let pages = smartpos_core::store::Journal::open(h.journal_path())
+    let pages = smartpos_core::store::Journal::open_read_only(h.journal_path())
         .unwrap()
         .page_count()
         .unwrap();

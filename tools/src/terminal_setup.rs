@@ -17,7 +17,7 @@ use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
 use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{CardPresentation, SystemClock};
-use smartpos_core::txn::{Ports, RiskConfig, Terminal};
+use smartpos_core::txn::{OpenError, Ports, RiskConfig, Terminal};
 use zeroize::Zeroizing;
 
 use crate::cli::CliError;
@@ -153,8 +153,10 @@ impl HostTerminal {
         config.journal_path = db.to_path_buf();
         config.endpoints = vec![host];
         config.risk = risk;
-        let terminal = Terminal::open(config, ports)
-            .map_err(|e| CliError::new(format!("terminal on {}: {e}", db.display())))?;
+        let terminal = Terminal::open(config, ports).map_err(|e| match e {
+            OpenError::Journal(e) => CliError::journal(db, &e),
+            e => CliError::new(format!("terminal on {}: {e}", db.display())),
+        })?;
         Ok(HostTerminal {
             terminal,
             reader,

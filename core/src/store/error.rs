@@ -9,6 +9,17 @@ pub enum StoreError {
     /// Recovery is [`crate::store::Journal::quarantine`] then a fresh journal.
     #[error("journal {path} is corrupt: {detail}")]
     Corrupt { path: PathBuf, detail: String },
+    /// Another process (or another journal object of this process) owns the journal: a second
+    /// owner would run recovery under a payment still in flight. `holder_pid` is the owner's
+    /// process id where it could be read.
+    #[error(
+        "journal {path} is in use by another process{}; only one may own a journal at a time",
+        holder_pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    InUse {
+        path: PathBuf,
+        holder_pid: Option<u32>,
+    },
     /// SQLITE_FULL: the device (or the configured page limit) has no room for the write.
     /// Nothing of the failed write was committed.
     #[error("journal disk full: the write was rolled back")]

@@ -8,6 +8,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 use super::integrity::{Integrity, quick_check};
+use super::owner::JournalOwner;
 use super::stats::StagedStatistics;
 use super::write_txn::WriteTxn;
 use super::{BatchNo, Stan, StoreError, schema};
@@ -17,6 +18,8 @@ use super::{BatchNo, Stan, StoreError, schema};
 pub struct Journal {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// The lock that makes this process the journal's one owner; `None` for a read-only view.
+    owner: Option<JournalOwner>,
     commits: u64,
     integrity: Integrity,
     pub(super) statistics: StagedStatistics,
@@ -48,6 +51,10 @@ impl Drop for Journal {
     }
 }
 
+/// One journal shared by the objects of a process that write to it (a card terminal and a QR
+/// session on one file): one connection, one owner lock, one writer at a time.
+pub type SharedJournal = std::sync::Arc<std::sync::Mutex<Journal>>;
+
 fn begin_immediate<'c>(conn: &'c Connection, path: &Path) -> Result<WriteTxn<'c>, StoreError> {
     WriteTxn::begin(conn).map_err(|e| at_path(path, e))
 }
@@ -71,8 +78,13 @@ impl Journal {
     /// Opens (creating if absent) the journal at `path`: WAL, `synchronous=FULL`, foreign keys on,
     /// `PRAGMA quick_check`, then pending migrations. A file that is not a sound SQLite database
     /// yields [`StoreError::Corrupt`]; the caller decides whether to [`Journal::quarantine`] it.
+    ///
+    /// The caller becomes the journal's one owner ([`JournalOwner`]); a journal another process
+    /// owns yields [`StoreError::InUse`]. Share one `Journal` ([`SharedJournal`]) between the
+    /// objects of a process that write to the same file.
     pub fn open(path: impl AsRef<Path>) -> Result<Journal, StoreError> {
-        Journal::open_with(path.as_ref(), false)
+        let path = path.as_ref();
+        Journal::open_owned(path, JournalOwner::acquire(path)?, false)
     }
 
     /// Like [`Journal::open`], but a journal already at the current schema is checked on a
@@ -81,7 +93,69 @@ impl Journal {
     /// check found damage — and since every side effect is preceded by a write, nothing leaves
     /// the terminal before the journal is known sound. [`Journal::verify`] waits explicitly.
     pub fn open_checking_in_background(path: impl AsRef<Path>) -> Result<Journal, StoreError> {
-        Journal::open_with(path.as_ref(), true)
+        let path = path.as_ref();
+        Journal::open_owned(path, JournalOwner::acquire(path)?, true)
+    }
+
+    /// Opens the journal `owner` holds (so a caller can quarantine a corrupt file and start a
+    /// fresh one without letting go of it in between).
+    pub fn open_owned(
+        path: &Path,
+        owner: JournalOwner,
+        background: bool,
+    ) -> Result<Journal, StoreError> {
+        let mut journal = Journal::open_with(path, background)?;
+        journal.owner = Some(owner);
+        Ok(journal)
+    }
+
+    /// A read-only view for reports and listings: no lock, no migration, no recovery, no
+    /// integrity check; it reads what the owner has committed, while the owner works. A journal
+    /// at another schema version is refused rather than misread.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Journal, StoreError> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such journal"),
+            });
+        }
+        check_header(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| at_path(path, e))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| at_path(path, e))?;
+        let supported = schema::MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                supported,
+            });
+        }
+        if version < supported {
+            return Err(StoreError::InvalidInput {
+                what: "journal schema",
+                detail: format!(
+                    "version {version} needs migrating to {supported}: open it with a terminal first"
+                ),
+            });
+        }
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Journal {
+            conn,
+            path: path.to_path_buf(),
+            owner: None,
+            commits: 0,
+            integrity: Integrity::Sound,
+            statistics: StagedStatistics::default(),
+            batch_first: None,
+        })
+    }
+
+    /// Whether this process owns the journal (false for a read-only view).
+    pub fn is_owned(&self) -> bool {
+        self.owner.is_some()
     }
 
     fn open_with(path: &Path, background: bool) -> Result<Journal, StoreError> {
@@ -130,6 +204,7 @@ impl Journal {
         Ok(Journal {
             conn,
             path: path.to_path_buf(),
+            owner: None,
             commits: applied,
             integrity,
             statistics: StagedStatistics::default(),
@@ -165,7 +240,12 @@ impl Journal {
         old.close().map_err(|(_, e)| at_path(&path, e))?;
         let moved = Journal::quarantine(&path)?;
         let commits = self.commits;
-        *self = Journal::open(&path)?;
+        // The fresh file is opened under the lock this journal already holds: no other process
+        // can slip in between the quarantine and the new journal.
+        let owner = self.owner.clone();
+        let mut fresh = Journal::open_with(&path, false)?;
+        fresh.owner = owner;
+        *self = fresh;
         self.commits += commits;
         Ok(moved)
     }

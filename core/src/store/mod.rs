@@ -13,6 +13,7 @@ mod error;
 mod integrity;
 mod journal;
 mod online;
+mod owner;
 mod qr_orders;
 mod queue;
 mod records;
@@ -26,8 +27,9 @@ mod write_txn;
 mod tests;
 
 pub use error::StoreError;
-pub use journal::Journal;
+pub use journal::{Journal, SharedJournal};
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
+pub use owner::{JournalOwner, lock_path};
 pub use qr_orders::{NewQrOrder, QrMode, QrOrder, QrOrderState, QrOrderUpdate};
 pub use queue::{Advice, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};

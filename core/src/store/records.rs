@@ -32,6 +32,24 @@ pub struct TransactionRecord {
     pub updated_at: i64,
 }
 
+impl TransactionRecord {
+    /// Money the merchant is owed for this record: approved sales and completions add, approved
+    /// refunds subtract; a voided or reversed sale is no longer approved, and voids and the
+    /// pre-auth family move no settled money themselves. Summed over a journal it must equal the
+    /// acquirer's ledger once nothing is owed.
+    pub fn net_effect_fen(&self) -> i64 {
+        if self.state != TxnState::Approved {
+            return 0;
+        }
+        let amount = i64::try_from(self.amount_fen).unwrap_or(i64::MAX);
+        match self.kind {
+            TxnKind::Sale | TxnKind::Completion => amount,
+            TxnKind::Refund => -amount,
+            _ => 0,
+        }
+    }
+}
+
 /// A reversal that recovery (or the engine) still has to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingReversal {

@@ -35,6 +35,9 @@ impl Terminal {
     }
 
     pub(crate) fn sign_on_locked(&self) -> Result<SignOnResult, Termination> {
+        // Until one succeeds, another is owed: the host may have issued keys this terminal
+        // refused (a check value that failed), and MACs under the old ones would not verify.
+        self.session().sign_on_required = true;
         let response = self.network_message("0800", NET_SIGN_ON_TDES)?;
         let code = response.field_text(39).unwrap_or_default();
         if code != "00" {

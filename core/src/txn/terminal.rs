@@ -11,7 +11,7 @@ use crate::diag::Termination;
 use crate::host::acquirer::AcquirerLink;
 use crate::host::{TcpTransport, Timeouts, Transport};
 use crate::ports::{CardReader, Clock, Location, NetworkMonitor, PinPad, Printer, Prompt, Scanner};
-use crate::store::{Journal, Stan, StoreError};
+use crate::store::{Journal, JournalOwner, SharedJournal, Stan, StoreError};
 use crate::txn::config::TerminalConfig;
 use crate::txn::endings;
 
@@ -73,7 +73,8 @@ pub struct Terminal {
     pub(crate) link: AcquirerLink,
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) ports: Ports,
-    pub(crate) journal: Mutex<Journal>,
+    /// Shared with a QR session on the same file ([`Terminal::qr_session`]): one owner.
+    pub(crate) journal: SharedJournal,
     pub(crate) session: Mutex<Session>,
     /// A terminal runs one transaction at a time; this serialises callers from several threads.
     pub(crate) busy: Mutex<()>,
@@ -130,7 +131,7 @@ impl Terminal {
             link,
             transport,
             ports,
-            journal: Mutex::new(journal),
+            journal: Arc::new(Mutex::new(journal)),
             session: Mutex::new(Session {
                 sign_on_required: false,
                 storage_fault,
@@ -194,6 +195,16 @@ impl Terminal {
     /// The terminal id (field 41).
     pub fn terminal_id(&self) -> &str {
         &self.config.terminal_id
+    }
+
+    /// A QR session on this terminal's journal: the same owner and connection, so card and QR
+    /// payments land in one journal without a second opener racing the first.
+    pub fn qr_session(
+        &self,
+        settings: crate::qr::session::QrSettings,
+        clock: Arc<dyn crate::ports::Clock>,
+    ) -> Result<crate::qr::session::QrSession, crate::qr::session::QrError> {
+        crate::qr::session::QrSession::with_shared_journal(settings, self.journal.clone(), clock)
     }
 
     pub(crate) fn journal(&self) -> MutexGuard<'_, Journal> {
@@ -297,12 +308,14 @@ fn open_journal(
     path: &std::path::Path,
     now: std::time::SystemTime,
 ) -> Result<(Journal, Option<StorageFault>), OpenError> {
-    match Journal::open_checking_in_background(path) {
+    // Owner first, held across a quarantine: nobody else may open the fresh file meanwhile.
+    let owner = JournalOwner::acquire(path)?;
+    match Journal::open_owned(path, owner.clone(), true) {
         Ok(j) => Ok((j, None)),
         Err(StoreError::Corrupt { detail, .. }) => {
             log::error!("journal {} is corrupt: {detail}", path.display());
             let moved_to = Journal::quarantine(path)?;
-            let mut fresh = Journal::open(path)?;
+            let mut fresh = Journal::open_owned(path, owner, false)?;
             fresh.reseed_stan(stan_after_loss(now))?;
             Ok((fresh, Some(StorageFault { detail, moved_to })))
         }

@@ -315,7 +315,12 @@ mod tests {
         let out = kcv_report("0123456789ABCDEFFEDCBA9876543210", Alg::Tdes).unwrap();
         assert!(out.contains("KCV: 08D7B4"));
         assert!(out.contains("08D7B4FB"));
-        assert!(kcv_report("0123", Alg::Tdes).unwrap_err().0.contains("key"));
+        assert!(
+            kcv_report("0123", Alg::Tdes)
+                .unwrap_err()
+                .to_string()
+                .contains("key")
+        );
     }
 
     #[test]

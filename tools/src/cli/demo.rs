@@ -67,8 +67,6 @@ struct Day {
     cancel: CancelToken,
     approved: u32,
     terminated: u32,
-    /// The terminal's journal; the QR session writes its orders to the same file.
-    journal: std::path::PathBuf,
 }
 
 impl Day {
@@ -195,7 +193,6 @@ pub fn run(args: Args) -> CliResult {
         cancel: CancelToken::new(),
         approved: 0,
         terminated: 0,
-        journal: dir.path().join("journal.db"),
     };
     script(&mut day)?;
 
@@ -421,7 +418,7 @@ fn script(day: &mut Day) -> CliResult {
     explain(&DeviceFault::PrinterOutOfPaper.termination());
 
     println!("\n9. QR payments (simulated gateway in simulated time, same journal)");
-    let (paid, ended) = super::demo_qr::run(&day.journal, &explain)?;
+    let (paid, ended) = super::demo_qr::run(&day.terminal, &explain)?;
     day.approved += paid;
     day.terminated += ended;
 

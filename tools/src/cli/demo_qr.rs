@@ -3,7 +3,7 @@
 //! dynamic merchant-presented order. The simulated gateway runs in simulated time, so 45 seconds
 //! of polling take none.
 
-use std::path::Path;
+use smartpos_core::txn::Terminal;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -12,7 +12,7 @@ use smartpos_core::host::CancelToken;
 use smartpos_core::money::Amount;
 use smartpos_core::ports::SimulatedClock;
 use smartpos_core::qr::mpm::{MerchantQr, UnionPayAccount};
-use smartpos_core::qr::session::{PresentedOrder, QrError, QrOutcome, QrSession};
+use smartpos_core::qr::session::{PresentedOrder, QrError, QrOutcome};
 
 use super::{CliError, qr::DEMO_ACCOUNT};
 use crate::demo_setup::{DEMO_MERCHANT_ID, DEMO_WECHAT_CODE};
@@ -60,9 +60,9 @@ fn outcome_name(outcome: &QrOutcome) -> &'static str {
     }
 }
 
-/// Runs the QR part on `journal` (the card terminal's journal: one file holds both).
+/// Runs the QR part on `terminal`'s journal (one file and one owner hold both).
 /// Returns (payments, explained endings).
-pub fn run(journal: &Path, explain: &dyn Fn(&Termination)) -> Result<(u32, u32), CliError> {
+pub fn run(terminal: &Terminal, explain: &dyn Fn(&Termination)) -> Result<(u32, u32), CliError> {
     // Simulated time starts a few minutes back so the orders it ends (75 s of polling in all)
     // are in the past when today's statistics are read on the real clock.
     let start = SystemTime::now()
@@ -80,8 +80,9 @@ pub fn run(journal: &Path, explain: &dyn Fn(&Termination)) -> Result<(u32, u32),
     let server = GatewayServer::start(gateway.clone(), addr)
         .map_err(|e| CliError::new(format!("QR gateway simulator: {e}")))?;
     let settings = crate::demo_setup::demo_qr_settings(&server.url());
-    let session =
-        QrSession::open(settings, journal, clock.clone()).map_err(failed("QR session"))?;
+    let session = terminal
+        .qr_session(settings, clock.clone())
+        .map_err(failed("QR session"))?;
     let cancel = CancelToken::new();
     let (mut paid, mut ended) = (0, 0);
     let mut count = |was_paid: bool| {

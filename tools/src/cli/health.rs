@@ -25,9 +25,14 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Make a new journal if there is none at that path (otherwise a missing one is an error).
+    #[arg(long)]
+    pub create: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
+    // A self-check of a journal that is not there would make one and report it healthy.
+    super::existing_journal(&args.journal, args.create)?;
     let host = HostTerminal::open(&args.journal, args.host)?;
     let report = host.terminal.health();
     println!("{}", render(&report, args.json));

@@ -59,21 +59,6 @@ pub fn contract_state(kind: TxnKind, state: TxnState) -> (&'static str, Option<&
     }
 }
 
-/// Money the merchant is owed for this record: approved sales and completions add, approved
-/// refunds subtract; a voided or reversed sale is no longer approved, and voids and the
-/// pre-auth family move no settled money themselves.
-pub fn net_effect_fen(record: &TransactionRecord) -> i64 {
-    if record.state != TxnState::Approved {
-        return 0;
-    }
-    let amount = i64::try_from(record.amount_fen).unwrap_or(i64::MAX);
-    match record.kind {
-        TxnKind::Sale | TxnKind::Completion => amount,
-        TxnKind::Refund => -amount,
-        _ => 0,
-    }
-}
-
 pub fn listing(records: &[TransactionRecord], pending_reversals: usize) -> Listing {
     let transactions = records
         .iter()
@@ -95,23 +80,16 @@ pub fn listing(records: &[TransactionRecord], pending_reversals: usize) -> Listi
         .collect();
     Listing {
         transactions,
-        net_approved_fen: records.iter().map(net_effect_fen).sum(),
+        net_approved_fen: records.iter().map(TransactionRecord::net_effect_fen).sum(),
         pending_reversals,
     }
 }
 
 pub fn run(args: Args) -> CliResult {
-    // Journal::open creates a missing database; a mistyped path must not become an empty one.
-    if !args.journal.is_file() {
-        return Err(CliError::new(format!(
-            "journal {}: no such file",
-            args.journal.display()
-        )));
-    }
-    let fail = |e: smartpos_core::store::StoreError| {
-        CliError::new(format!("journal {}: {e}", args.journal.display()))
-    };
-    let journal = Journal::open(&args.journal).map_err(fail)?;
+    super::existing_journal(&args.journal, false)?;
+    let fail = |e: smartpos_core::store::StoreError| CliError::journal(&args.journal, &e);
+    // A view: it reads while a terminal owns the journal, and never recovers anything.
+    let journal = Journal::open_read_only(&args.journal).map_err(fail)?;
     let mut records = journal.list(u32::MAX, 0).map_err(fail)?;
     records.reverse(); // oldest first reads like a day's roll
     let pending = journal.unresolved_reversals().map_err(fail)?.len();

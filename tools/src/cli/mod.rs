@@ -18,14 +18,22 @@ pub mod sim;
 pub mod tlv;
 
 use std::fmt;
+use std::path::Path;
 
-/// A CLI failure: one line on stderr naming what is wrong, exit code 2.
+use smartpos_core::store::StoreError;
+
+/// A CLI failure: one line on stderr naming what is wrong, and the exit code: 2 for bad input
+/// (a missing journal, a malformed argument), 1 for a refusal of the moment (the journal is
+/// owned by another process).
 #[derive(Debug)]
-pub struct CliError(pub String);
+pub struct CliError {
+    message: String,
+    exit_code: u8,
+}
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -33,8 +41,46 @@ impl std::error::Error for CliError {}
 
 impl CliError {
     pub fn new(msg: impl Into<String>) -> Self {
-        CliError(msg.into())
+        CliError {
+            message: msg.into(),
+            exit_code: 2,
+        }
+    }
+
+    /// Another process owns the journal: try again once it has finished (exit code 1).
+    pub fn busy(msg: impl Into<String>) -> Self {
+        CliError {
+            message: msg.into(),
+            exit_code: 1,
+        }
+    }
+
+    /// The error a journal failure of `db` becomes: "in use" exits 1, everything else 2.
+    pub fn journal(db: &Path, e: &StoreError) -> Self {
+        let message = format!("journal {}: {e}", db.display());
+        match e {
+            StoreError::InUse { .. } => CliError::busy(message),
+            _ => CliError::new(message),
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.exit_code
     }
 }
 
 pub type CliResult = Result<(), CliError>;
+
+/// Commands that work on a terminal's journal refuse a path where there is none: `Journal::open`
+/// would create it, and a mistyped path would become an empty journal that signs on with the
+/// acquirer. Only `--create` (and `pay`, `demo`) make one.
+pub fn existing_journal(db: &Path, create: bool) -> CliResult {
+    if create || db.is_file() {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "journal {}: no such file (a terminal that never ran has none: check the path, or pass \
+         --create to start a new journal)",
+        db.display()
+    )))
+}

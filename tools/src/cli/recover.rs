@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use smartpos_core::ports::SystemClock;
-use smartpos_core::qr::session::QrSession;
 use smartpos_core::store::Journal;
 
 use super::{CliError, CliResult};
@@ -30,6 +29,9 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Make a new journal if there is none at that path (otherwise a missing one is an error).
+    #[arg(long)]
+    pub create: bool,
 }
 
 /// The `--json` document: what the journal held before, and what is left after recovery.
@@ -54,41 +56,38 @@ pub struct RecoverSummary {
 }
 
 pub fn run(args: Args) -> CliResult {
-    if !args.journal.is_file() {
-        return Err(CliError::new(format!(
-            "journal {}: no such file",
-            args.journal.display()
-        )));
-    }
+    super::existing_journal(&args.journal, args.create)?;
+    let fail = |e: smartpos_core::store::StoreError| CliError::journal(&args.journal, &e);
     // Opening the terminal already recovers, so look first: the report must say what was found.
-    let fail = |e: smartpos_core::store::StoreError| {
-        CliError::new(format!("journal {}: {e}", args.journal.display()))
-    };
-    let open_qr_orders = || -> Result<usize, CliError> {
-        Ok(Journal::open(&args.journal)
-            .and_then(|j| j.open_qr_orders())
-            .map_err(fail)?
-            .len())
-    };
-    let (in_flight_found, reversals_owed_found) = {
-        let journal = Journal::open(&args.journal).map_err(fail)?;
+    // A read-only look: the terminal below is what takes the journal, or is refused it (exit 1)
+    // while another process owns it — recovery under that process's payment in flight would
+    // reverse it while it still waits for its answer.
+    let (in_flight_found, reversals_owed_found, qr_orders_open_found) = {
+        let journal = Journal::open_read_only(&args.journal).map_err(fail)?;
         (
             journal.in_flight().map_err(fail)?.len(),
             journal.pending_reversals().map_err(fail)?.len(),
+            journal.open_qr_orders().map_err(fail)?.len(),
         )
     };
-    let qr_orders_open_found = open_qr_orders()?;
     let host = HostTerminal::open(&args.journal, args.host)?;
     // A second pass is cheap and retries whatever the pass at open could not send.
     let report = host.terminal.recover();
     if let Some(url) = &args.qr_gateway {
-        // The card terminal's recovery leaves QR orders to the QR session.
+        // The card terminal's recovery leaves QR orders to the QR session, on the same journal.
         let qr_fail = |e| CliError::new(format!("QR recovery: {e}"));
-        QrSession::open(demo_qr_settings(url), &args.journal, Arc::new(SystemClock))
+        host.terminal
+            .qr_session(demo_qr_settings(url), Arc::new(SystemClock))
             .map_err(qr_fail)?
             .recover()
             .map_err(qr_fail)?;
     }
+    let open_qr_orders = || -> Result<usize, CliError> {
+        Ok(Journal::open_read_only(&args.journal)
+            .and_then(|j| j.open_qr_orders())
+            .map_err(fail)?
+            .len())
+    };
     let summary = RecoverSummary {
         in_flight_found,
         reversals_owed_found,

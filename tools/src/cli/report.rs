@@ -24,16 +24,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    if !args.journal.is_file() {
-        return Err(CliError::new(format!(
-            "journal {}: no such file",
-            args.journal.display()
-        )));
-    }
-    let fail = |e: smartpos_core::store::StoreError| {
-        CliError::new(format!("journal {}: {e}", args.journal.display()))
-    };
-    let mut journal = Journal::open(&args.journal).map_err(fail)?;
+    super::existing_journal(&args.journal, false)?;
+    let fail = |e: smartpos_core::store::StoreError| CliError::journal(&args.journal, &e);
+    // A view: it reads while a terminal owns the journal, and never recovers anything.
+    let mut journal = Journal::open_read_only(&args.journal).map_err(fail)?;
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -11,15 +11,22 @@ use crate::terminal_setup::HostTerminal;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Journal database of the terminal (its storage key is DB.key beside it).
     #[arg(long)]
     pub journal: PathBuf,
+    /// Acquirer address.
     #[arg(long)]
     pub host: SocketAddr,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Make a new journal if there is none at that path (otherwise a missing one is an error).
+    #[arg(long)]
+    pub create: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
+    super::existing_journal(&args.journal, args.create)?;
     let host = HostTerminal::open(&args.journal, args.host)?;
     let report = host.terminal.settle().map_err(|t| {
         CliError::new(format!(

@@ -30,7 +30,7 @@ pub use settings::QrSettings;
 use crate::host::CancelToken;
 use crate::ports::Clock;
 use crate::qr::gateway::{GatewayClient, GatewayConfig};
-use crate::store::{Journal, QrOrder, QrOrderState, QrOrderUpdate};
+use crate::store::{Journal, QrOrder, QrOrderState, QrOrderUpdate, SharedJournal};
 
 /// A merchant-presented order after precreate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,8 @@ pub enum PresentedOrder {
 #[allow(missing_debug_implementations)] // holds the gateway client, whose key must not print
 pub struct QrSession {
     gateway: GatewayClient,
-    journal: Mutex<Journal>,
+    /// Its own, or the card terminal's when opened through `Terminal::qr_session`.
+    journal: SharedJournal,
     clock: Arc<dyn Clock>,
     settings: QrSettings,
 }
@@ -67,8 +68,18 @@ impl QrSession {
 
     /// As [`QrSession::open`], on a journal the caller already opened.
     pub fn with_journal(
-        mut settings: QrSettings,
+        settings: QrSettings,
         journal: Journal,
+        clock: Arc<dyn Clock>,
+    ) -> Result<QrSession, QrError> {
+        QrSession::with_shared_journal(settings, Arc::new(Mutex::new(journal)), clock)
+    }
+
+    /// As [`QrSession::open`], on a journal shared with other objects of this process (the card
+    /// terminal's: see `Terminal::qr_session`).
+    pub fn with_shared_journal(
+        mut settings: QrSettings,
+        journal: SharedJournal,
         clock: Arc<dyn Clock>,
     ) -> Result<QrSession, QrError> {
         let mut config = GatewayConfig::new(
@@ -87,7 +98,7 @@ impl QrSession {
         let gateway = GatewayClient::new(config, clock.clone()).map_err(QrError::Settings)?;
         Ok(QrSession {
             gateway,
-            journal: Mutex::new(journal),
+            journal,
             clock,
             settings,
         })
