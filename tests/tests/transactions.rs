@@ -288,6 +288,43 @@ fn unbalanced_settlement_uploads_the_batch() {
     let report = h.terminal.settle().expect("settle");
     assert!(!report.balanced);
     assert_eq!(report.uploaded, 2);
+    // The report says which totals differ: the host counts one debit of 1,000 fewer.
+    let differ: Vec<_> = report
+        .differences
+        .iter()
+        .map(|d| (d.total, d.terminal, d.host))
+        .collect();
+    assert_eq!(
+        differ,
+        [("debit_count", 2, 1), ("debit_fen", 3_000, 2_000)],
+        "{report:?}"
+    );
+}
+
+/// A0 on the settlement (the host could not verify its MAC): sign on again and settle once more.
+#[test]
+fn settlement_answered_a0_signs_on_and_settles_once_more() {
+    let h = Harness::new();
+    h.sale("s1", "normal", Some("123456"), 1_000);
+    let tid = smartpos_tools::demo_setup::DEMO_TERMINAL_ID;
+    let sign_ons = h.acquirer().sign_ons(tid);
+    h.acquirer().inject(
+        smartpos_tools::sim::Matcher::Mti("0500".into()),
+        smartpos_tools::sim::Fault::Decline { code: "A0".into() },
+    );
+    let report = h.terminal.settle().expect("settled on the second try");
+    assert!(report.balanced);
+    assert_eq!(h.acquirer().sign_ons(tid), sign_ons + 1);
+    // Twice A0: the one retry is spent, and settlement says why it stopped.
+    h.sale("s2", "normal", Some("123456"), 500);
+    for _ in 0..2 {
+        h.acquirer().inject(
+            smartpos_tools::sim::Matcher::Mti("0500".into()),
+            smartpos_tools::sim::Fault::Decline { code: "A0".into() },
+        );
+    }
+    let refused = h.terminal.settle().expect_err("A0 twice");
+    assert_eq!(refused.code.to_string(), "NET_BAD_MAC");
 }
 
 #[test]

@@ -33,6 +33,8 @@ enum Command {
     Journal(cli::journal::Args),
     /// Resolve what a killed process left: in-flight requests, reversals, advices.
     Recover(cli::recover::Args),
+    /// Reversals still owed or parked for the operator; release a parked one.
+    Reversal(cli::reversal::Args),
     /// Self-check: host, network, devices, keys, clock, storage, journal, queues, batch.
     Health(cli::health::Args),
     /// Termination statistics: today and 7 days, by cause and code, approval rate, latency.
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Pay(args) => cli::pay::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Recover(args) => cli::recover::run(args),
+        Command::Reversal(args) => cli::reversal::run(args),
         Command::Health(args) => cli::health::run(args),
         Command::Report(args) => cli::report::run(args),
         Command::Risk(args) => cli::risk::run(args),

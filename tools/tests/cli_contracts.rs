@@ -4,26 +4,11 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use std::path::Path;
-use std::sync::Arc;
 
 use serde_json::Value;
-use smartpos_tools::demo_setup;
-use smartpos_tools::sim::ledger::Ledger;
-use smartpos_tools::sim::{Acquirer, SimServer};
 
 mod common;
-use common::{ok_json as stdout_json, smartpos};
-
-fn simulator(ledger_file: &Path) -> SimServer {
-    let acquirer = Acquirer::new(Ledger::with_demo_accounts(), demo_setup::demo_tmk())
-        .with_ledger_file(ledger_file.to_path_buf());
-    SimServer::start(Arc::new(acquirer), "127.0.0.1:0".parse().unwrap()).unwrap()
-}
-
-fn ledger_net_fen(ledger_file: &Path) -> i64 {
-    let doc: Value = serde_json::from_slice(&std::fs::read(ledger_file).unwrap()).unwrap();
-    doc["net_fen"].as_i64().expect("ledger file has net_fen")
-}
+use common::{ledger_net_fen, ok_json as stdout_json, simulator, smartpos};
 
 #[test]
 fn pay_then_journal_lists_five_approved_sales_matching_the_ledger() {

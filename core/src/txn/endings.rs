@@ -88,9 +88,50 @@ pub(crate) fn reversal_pending() -> Termination {
     Termination::new(Code::NetReversalPending)
 }
 
-pub(crate) fn reversal_blocks_settlement(count: usize) -> Termination {
-    Termination::new(Code::MntReversalBlocksSettlement)
-        .with_detail(&format!("{count} pending / 待冲正 {count} 笔"))
+/// Settlement refused while reversals are unresolved: how many are still being retried, how many
+/// are parked, their STANs, and what clears each kind.
+pub(crate) fn reversal_blocks_settlement(
+    owed: &[crate::txn::reversal::OwedReversal],
+) -> Termination {
+    let stans = |parked: bool| {
+        owed.iter()
+            .filter(|r| r.parked.is_some() == parked)
+            .map(|r| format!("{:06}", r.stan))
+            .collect::<Vec<_>>()
+    };
+    let (retrying, parked) = (stans(false), stans(true));
+    let mut zh = Vec::new();
+    let mut en = Vec::new();
+    if !retrying.is_empty() {
+        zh.push(format!(
+            "待冲正 {} 笔（流水号 {}），主机可达后自动重发",
+            retrying.len(),
+            retrying.join(",")
+        ));
+        en.push(format!(
+            "{} pending (STAN {}), sent again automatically once the host answers",
+            retrying.len(),
+            retrying.join(",")
+        ));
+    }
+    if !parked.is_empty() {
+        zh.push(format!(
+            "已挂起 {} 笔（流水号 {}），与收单机构核实后用 smartpos reversal release 释放",
+            parked.len(),
+            parked.join(",")
+        ));
+        en.push(format!(
+            "{} parked (STAN {}): confirm with the acquirer, then release with smartpos reversal \
+             release",
+            parked.len(),
+            parked.join(",")
+        ));
+    }
+    Termination::new(Code::MntReversalBlocksSettlement).with_detail(&format!(
+        "{} / {}",
+        zh.join("；"),
+        en.join("; ")
+    ))
 }
 
 /// A journaled termination code rebuilt into its full explanation.

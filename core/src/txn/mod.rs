@@ -38,6 +38,6 @@ pub use request::{
 };
 pub use reversal::OwedReversal;
 pub use risk_check::RiskSetup;
-pub use settlement::{SettlementReport, upload_digits};
+pub use settlement::{SettlementReport, TotalsDifference, upload_digits};
 pub use sign_on::SignOnResult;
 pub use terminal::{OpenError, Ports, StorageFault, Terminal};

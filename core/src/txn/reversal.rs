@@ -11,7 +11,7 @@
 use crate::diag::{Termination, TerminationCode};
 use crate::host::CancelToken;
 use crate::host::acquirer::ExchangeError;
-use crate::store::{PendingReversal, ReversalState, StoreError, TransactionRecord};
+use crate::store::{Journal, PendingReversal, ReversalState, StoreError, TransactionRecord};
 use crate::txn::endings;
 use crate::txn::fields;
 use crate::txn::online::demands_sign_on;
@@ -194,15 +194,7 @@ impl Terminal {
 
     /// Reversals owed or parked, with what the merchant is told about the parked ones.
     pub fn owed_reversals(&self) -> Result<Vec<OwedReversal>, StoreError> {
-        let journal = self.journal();
-        let mut out = Vec::new();
-        for r in journal.unresolved_reversals()? {
-            let Some(t) = journal.transaction(r.transaction_id)? else {
-                continue;
-            };
-            out.push(owed(&r, &t));
-        }
-        Ok(out)
+        OwedReversal::list(&self.journal())
     }
 
     /// The operator has settled a parked reversal with the acquirer by other means (a call, the
@@ -247,28 +239,41 @@ impl Terminal {
     }
 }
 
-/// One unresolved reversal as the operator sees it.
-pub(crate) fn owed(r: &PendingReversal, t: &TransactionRecord) -> OwedReversal {
-    let parked = (r.state == ReversalState::Failed).then(|| {
-        Termination::new(TerminationCode::NetReversalParked).with_detail(&format!(
-            "STAN {:06}, {} 次 / attempts {}",
-            t.stan.value(),
-            r.attempts,
-            r.attempts
-        ))
-    });
-    OwedReversal {
-        transaction_id: r.transaction_id,
-        attempt_id: t.attempt_id.clone(),
-        kind: t.kind,
-        amount_fen: t.amount_fen,
-        stan: t.stan.value(),
-        batch_no: t.batch_no.value(),
-        pan_masked: t.pan_masked.clone(),
-        reason: r.reason.as_str().to_string(),
-        state: r.state,
-        attempts: r.attempts,
-        last_error: r.last_error.clone(),
-        parked,
+impl OwedReversal {
+    /// The journal's unresolved reversals (owed, and parked for the operator), oldest first.
+    /// Works on a read-only view too: listing them needs no ownership.
+    pub fn list(journal: &Journal) -> Result<Vec<OwedReversal>, StoreError> {
+        let mut out = Vec::new();
+        for r in journal.unresolved_reversals()? {
+            if let Some(t) = journal.transaction(r.transaction_id)? {
+                out.push(OwedReversal::new(&r, &t));
+            }
+        }
+        Ok(out)
+    }
+
+    fn new(r: &PendingReversal, t: &TransactionRecord) -> OwedReversal {
+        let parked = (r.state == ReversalState::Failed).then(|| {
+            Termination::new(TerminationCode::NetReversalParked).with_detail(&format!(
+                "STAN {:06}: {} 次尝试 / {} attempts",
+                t.stan.value(),
+                r.attempts,
+                r.attempts
+            ))
+        });
+        OwedReversal {
+            transaction_id: r.transaction_id,
+            attempt_id: t.attempt_id.clone(),
+            kind: t.kind,
+            amount_fen: t.amount_fen,
+            stan: t.stan.value(),
+            batch_no: t.batch_no.value(),
+            pan_masked: t.pan_masked.clone(),
+            reason: r.reason.as_str().to_string(),
+            state: r.state,
+            attempts: r.attempts,
+            last_error: r.last_error.clone(),
+            parked,
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::store::TransactionRecord;
 use crate::txn::endings;
 use crate::txn::fields::{self, CURRENCY_CNY};
 use crate::txn::kind::TxnKind;
+use crate::txn::online::demands_sign_on;
 use crate::txn::terminal::Terminal;
 
 const NET_SETTLEMENT: &str = "201";
@@ -27,10 +28,39 @@ pub struct SettlementReport {
     pub credit_fen: u64,
     /// The host's totals agreed with the terminal's on the first try.
     pub balanced: bool,
+    /// When not balanced: each total where the host's answer differs from the terminal's (empty
+    /// when the host echoed the terminal's totals and gave none of its own).
+    pub differences: Vec<TotalsDifference>,
     /// Transactions sent in batch upload (0 when balanced).
     pub uploaded: usize,
     /// The batch now open.
     pub next_batch_no: u32,
+}
+
+/// One settlement total on which terminal and host disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotalsDifference {
+    /// `debit_count`, `debit_fen`, `credit_count` or `credit_fen`.
+    pub total: &'static str,
+    pub terminal: u64,
+    pub host: u64,
+}
+
+fn differences(ours: &SideTotals, host: &SideTotals) -> Vec<TotalsDifference> {
+    [
+        ("debit_count", ours.debit_count, host.debit_count),
+        ("debit_fen", ours.debit_amount, host.debit_amount),
+        ("credit_count", ours.credit_count, host.credit_count),
+        ("credit_fen", ours.credit_amount, host.credit_amount),
+    ]
+    .into_iter()
+    .filter(|(_, t, h)| t != h)
+    .map(|(total, terminal, host)| TotalsDifference {
+        total,
+        terminal,
+        host,
+    })
+    .collect()
 }
 
 impl Terminal {
@@ -43,12 +73,9 @@ impl Terminal {
     fn settle_batch(&self) -> Result<SettlementReport, Termination> {
         let _one = self.exclusive();
         self.ready_for_online()?;
-        let pending = self
-            .journal()
-            .unresolved_reversals()
-            .map_err(|e| self.storage_fault(&e))?;
-        if !pending.is_empty() {
-            return Err(endings::reversal_blocks_settlement(pending.len()));
+        let owed = self.owed_reversals().map_err(|e| self.storage_fault(&e))?;
+        if !owed.is_empty() {
+            return Err(endings::reversal_blocks_settlement(&owed));
         }
         let (batch_no, totals) = {
             let journal = self.journal();
@@ -68,10 +95,7 @@ impl Terminal {
             },
             foreign: SideTotals::zero(),
         };
-        let mut m = self.batch_message("0500", NET_SETTLEMENT, batch_no)?;
-        m.set_digits(48, &ours.to_digits());
-        m.set_text(49, CURRENCY_CNY);
-        let response = self.send_batch_message(m)?;
+        let response = self.settlement_exchange(batch_no, &ours)?;
         let answer = response
             .field_text(48)
             .and_then(|d| Field48Totals::parse(&d).ok())
@@ -79,7 +103,18 @@ impl Terminal {
         crate::crashpoint::reached("settlement.answered", "settlement");
         let balanced = answer.domestic.reconciliation == '1';
         let mut uploaded = 0;
+        let mut differ = Vec::new();
         if !balanced {
+            differ = differences(&ours.domestic, &answer.domestic);
+            log::warn!(
+                "terminal {}: batch {batch_no:06} unbalanced: {}",
+                self.config.terminal_id,
+                differ
+                    .iter()
+                    .map(|d| format!("{} terminal {} host {}", d.total, d.terminal, d.host))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             uploaded = self.batch_upload(batch_no)?;
         }
         let next_batch_no = self
@@ -100,9 +135,40 @@ impl Terminal {
             credit_count: totals.credit_count,
             credit_fen: totals.credit_fen,
             balanced,
+            differences: differ,
             uploaded,
             next_batch_no,
         })
+    }
+
+    /// The 0500. An answer asking for a new sign-on (A0, 77, 99), or one that fails its MAC,
+    /// means the keys are out of step: sign on and send it once more, as a new message.
+    fn settlement_exchange(
+        &self,
+        batch_no: u32,
+        ours: &Field48Totals,
+    ) -> Result<Message, Termination> {
+        let mut resigned = false;
+        loop {
+            let mut m = self.batch_message("0500", NET_SETTLEMENT, batch_no)?;
+            m.set_digits(48, &ours.to_digits());
+            m.set_text(49, CURRENCY_CNY);
+            let keys_out_of_step = match self.exchange(m, true, &CancelToken::new()) {
+                Ok(response) => match response.field_text(39).as_deref() {
+                    Some("00") => return Ok(response),
+                    Some(code) if demands_sign_on(code) => endings::from_response(code),
+                    Some(code) => return Err(endings::from_response(code)),
+                    None => return Err(endings::from_response("30")),
+                },
+                Err(e) if e.is_unauthenticated() => endings::from_exchange(&e),
+                Err(e) => return Err(endings::from_exchange(&e)),
+            };
+            if resigned || !self.config.auto_sign_on {
+                return Err(keys_out_of_step);
+            }
+            resigned = true;
+            self.sign_on_locked()?;
+        }
     }
 
     fn batch_upload(&self, batch_no: u32) -> Result<usize, Termination> {

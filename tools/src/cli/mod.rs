@@ -12,6 +12,7 @@ pub mod paycode;
 pub mod qr;
 pub mod recover;
 pub mod report;
+pub mod reversal;
 pub mod risk;
 pub mod settle;
 pub mod sim;

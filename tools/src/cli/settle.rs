@@ -42,6 +42,9 @@ pub fn run(args: Args) -> CliResult {
             "credit_count": report.credit_count,
             "credit_fen": report.credit_fen,
             "balanced": report.balanced,
+            "differences": report.differences.iter().map(|d| json!({
+                "total": d.total, "terminal": d.terminal, "host": d.host,
+            })).collect::<Vec<_>>(),
             "uploaded": report.uploaded,
             "next_batch_no": report.next_batch_no,
         });
@@ -61,6 +64,12 @@ pub fn run(args: Args) -> CliResult {
             report.credit_fen,
             report.next_batch_no
         );
+        for d in &report.differences {
+            println!(
+                "  {}: terminal {}, host {} (the batch upload sent the terminal's lines)",
+                d.total, d.terminal, d.host
+            );
+        }
     }
     Ok(())
 }

@@ -404,11 +404,17 @@ impl Acquirer {
             credit_count: theirs.domestic.credit_count,
             credit_fen: theirs.domestic.credit_amount,
         };
-        let agree = self.ledger().settle(&tid, batch_no, &terminal).balanced;
+        let settled = self.ledger().settle(&tid, batch_no, &terminal);
+        let agree = settled.balanced;
+        // Unbalanced: the host answers with its own totals, so the terminal can say which differ.
+        let ours = &settled.host;
         let answer = Field48Totals {
             domestic: SideTotals {
+                debit_count: ours.debit_count,
+                debit_amount: ours.debit_fen,
+                credit_count: ours.credit_count,
+                credit_amount: ours.credit_fen,
                 reconciliation: if agree { '1' } else { '2' },
-                ..theirs.domestic
             },
             foreign: SideTotals {
                 reconciliation: '1',

@@ -5,6 +5,27 @@
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use smartpos_tools::demo_setup;
+use smartpos_tools::sim::ledger::Ledger;
+use smartpos_tools::sim::{Acquirer, SimServer};
+
+/// The demo acquirer in-process on a loopback port, its ledger kept in `ledger_file`.
+pub fn simulator(ledger_file: &std::path::Path) -> SimServer {
+    let acquirer = Acquirer::new(Ledger::with_demo_accounts(), demo_setup::demo_tmk())
+        .with_ledger_file(ledger_file.to_path_buf());
+    SimServer::start(
+        std::sync::Arc::new(acquirer),
+        "127.0.0.1:0".parse().expect("address"),
+    )
+    .expect("simulator")
+}
+
+/// The acquirer ledger's net, as its file says.
+pub fn ledger_net_fen(ledger_file: &std::path::Path) -> i64 {
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(ledger_file).expect("ledger file")).expect("JSON");
+    doc["net_fen"].as_i64().expect("ledger file has net_fen")
+}
 
 pub fn smartpos(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_smartpos"))
