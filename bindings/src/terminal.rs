@@ -327,7 +327,7 @@ impl Terminal {
     /// The operator has seen the storage fault: payments resume on the fresh journal.
     pub fn acknowledge_storage_fault(&self) -> Result<(), SmartPosError> {
         guard("Terminal.acknowledge_storage_fault", || {
-            self.core()?.acknowledge_storage_fault();
+            self.core()?.acknowledge_storage_fault(false)?;
             Ok(())
         })
     }

@@ -449,7 +449,7 @@ fn health_reports_a_full_batch_low_storage_and_a_corrupt_journal() {
     h.reopen();
     let report = health(&h);
     assert_eq!(report.status(CheckKind::Journal), CheckStatus::Failing);
-    h.terminal.acknowledge_storage_fault();
+    h.terminal.acknowledge_storage_fault(true).unwrap();
     assert_eq!(health(&h).status(CheckKind::Journal), CheckStatus::Ok);
 }
 

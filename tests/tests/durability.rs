@@ -122,7 +122,26 @@ fn a_corrupt_journal_is_moved_aside_and_payments_wait_for_the_operator() {
     assert_eq!(t.code, TerminationCode::SwStorageCorrupt);
     assert_eq!(h.net_fen(), 500, "nothing new reached the host");
 
-    h.terminal.acknowledge_storage_fault();
+    // Garbage cannot be read back: what it owed is unknown, so a plain acknowledgement is
+    // refused, and a restart does not forget the fault either.
+    assert!(fault.unreadable.is_some());
+    let refused = h.terminal.acknowledge_storage_fault(false).unwrap_err();
+    assert!(
+        refused.to_string().contains("could not be read"),
+        "{refused}"
+    );
+    h.reopen();
+    assert!(h.terminal.unacknowledged_storage_fault().is_some());
+    assert!(
+        !h.sale("after-restart", "normal", Some("123456"), 500)
+            .is_approved()
+    );
+    h.terminal.acknowledge_storage_fault(true).unwrap();
+    h.reopen();
+    assert!(
+        h.terminal.unacknowledged_storage_fault().is_none(),
+        "acknowledged for good"
+    );
     assert!(
         h.sale("after-ack", "normal", Some("123456"), 300)
             .is_approved()
@@ -167,7 +186,9 @@ fn damage_found_by_the_background_check_stops_payments_like_damage_found_at_open
         "evidence kept as found"
     );
 
-    h.terminal.acknowledge_storage_fault();
+    h.terminal
+        .acknowledge_storage_fault(fault.unreadable.is_some())
+        .unwrap();
     assert!(
         h.sale("after-ack", "normal", Some("123456"), 300)
             .is_approved()
@@ -222,4 +243,73 @@ fn a_full_disk_fails_the_sale_before_anything_is_sent() {
         .sum();
     assert_eq!(h.net_fen(), approved as i64);
     assert!(h.terminal.pending_reversals().unwrap().is_empty());
+}
+
+/// A reversal owed in a journal later found corrupt is not lost with it: the quarantined copy is
+/// read (read-only), the reversal carried into the fresh journal, and once the operator
+/// acknowledges, the fresh journal sends it before the next payment.
+#[test]
+fn a_reversal_owed_in_a_corrupt_journal_is_carried_over_and_sent() {
+    let mut h = Harness::without_risk_checks();
+    assert!(h.sale("kept", "normal", Some("123456"), 700).is_approved());
+    // The sale reaches the host, its answer never comes, and the reversal is not answered either.
+    h.acquirer().inject(
+        Matcher::Mti("0200".into()),
+        Fault::NoResponse { apply: true },
+    );
+    h.acquirer().inject(
+        Matcher::Mti("0400".into()),
+        Fault::NoResponse { apply: false },
+    );
+    assert!(
+        !h.sale("lost", "normal", Some("123456"), 4_200)
+            .is_approved()
+    );
+    assert_eq!(h.terminal.pending_reversals().unwrap().len(), 1);
+    assert_eq!(h.net_fen(), 4_900, "the host holds the unanswered sale");
+    h.close();
+    // Damage one page the payments do not read (an index of the statistics): the journal opens,
+    // its integrity check fails, and it is quarantined.
+    let path = h.journal_path();
+    let root: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'endings_at'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    let at = (root as usize - 1) * page;
+    bytes[at..at + page].fill(0xA5);
+    std::fs::write(&path, &bytes).unwrap();
+    h.reopen();
+
+    let refused = h.sale("while-unacknowledged", "normal", Some("123456"), 100);
+    assert_eq!(
+        refused.termination().unwrap().code,
+        TerminationCode::SwStorageCorrupt
+    );
+    let fault = h.terminal.unacknowledged_storage_fault().unwrap();
+    assert_eq!(fault.carried, 1, "{fault:?}");
+    assert_eq!(fault.unreadable, None);
+    assert_eq!(h.terminal.pending_reversals().unwrap().len(), 1, "carried");
+    h.terminal.acknowledge_storage_fault(false).unwrap();
+
+    assert!(h.sale("after", "normal", Some("123456"), 300).is_approved());
+    assert!(h.terminal.pending_reversals().unwrap().is_empty());
+    let lost = h
+        .terminal
+        .transactions()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.attempt_id == "lost")
+        .unwrap();
+    assert_eq!(lost.state, TxnState::Reversed);
+    assert_eq!(
+        h.net_fen(),
+        700 + 300,
+        "the lost sale was reversed at the host"
+    );
 }

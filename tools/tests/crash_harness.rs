@@ -335,6 +335,14 @@ fn audit_qr(db: &Path, qr_ledger: &Path) -> String {
     );
     assert!(by_state.get("paid").is_some_and(|&n| n > 0), "nothing paid");
     assert_eq!(ledger["net_fen"].as_i64(), Some(paid_fen), "net");
+    // The operators' view says the same: QR orders in `smartpos journal`, counted in its nets.
+    let listing = run_json(&["journal", db.to_str().unwrap(), "--json"]);
+    assert_eq!(listing["qr_orders"].as_array().unwrap().len(), orders.len());
+    assert_eq!(listing["qr_net_fen"].as_i64(), Some(paid_fen));
+    assert_eq!(
+        listing["net_approved_fen"].as_i64(),
+        Some(paid_fen + listing["card_net_fen"].as_i64().unwrap())
+    );
     format!(
         "{} orders {by_state:?} ({tombstones} cancelled before the gateway saw them), \
          {paid_fen} fen held",

@@ -113,7 +113,12 @@ impl Journal {
     /// integrity check; it reads what the owner has committed, while the owner works. A journal
     /// at another schema version is refused rather than misread.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Journal, StoreError> {
-        let path = path.as_ref();
+        Journal::open_view(path.as_ref(), false)
+    }
+
+    /// As [`Journal::open_read_only`]; `older` also reads a journal an older build wrote (the
+    /// tables a salvage reads have been there since the first schema).
+    pub(crate) fn open_view(path: &Path, older: bool) -> Result<Journal, StoreError> {
         if !path.is_file() {
             return Err(StoreError::Io {
                 path: path.to_path_buf(),
@@ -133,7 +138,7 @@ impl Journal {
                 supported,
             });
         }
-        if version < supported {
+        if version < supported && !older {
             return Err(StoreError::InvalidInput {
                 what: "journal schema",
                 detail: format!(

@@ -18,6 +18,7 @@ mod qr_orders;
 mod queue;
 mod records;
 mod risk_counters;
+mod salvage;
 mod schema;
 mod stats;
 mod types;
@@ -34,6 +35,7 @@ pub use qr_orders::{NewQrOrder, QrMode, QrOrder, QrOrderState, QrOrderUpdate};
 pub use queue::{Advice, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
 pub use risk_counters::StagedRiskEvent;
+pub use salvage::RecordedStorageFault;
 pub use stats::EndingRecord;
 pub use types::{
     BatchNo, EntryMode, OpaqueBlob, ReversalReason, ReversalState, Stan, TxnKind, TxnState,

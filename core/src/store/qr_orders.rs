@@ -111,6 +111,21 @@ pub struct QrOrder {
     pub updated_at_ms: i64,
 }
 
+impl QrOrder {
+    /// What the customer has paid the merchant through this order: a paid order's amount less
+    /// what was given back (a refund, or a cancel that reversed the payment). Open orders count
+    /// nothing yet: recovery settles them, one way or the other.
+    pub fn net_effect_fen(&self) -> i64 {
+        match self.state {
+            QrOrderState::Paid | QrOrderState::Refunded | QrOrderState::Refunding => {
+                let net = self.amount_fen.saturating_sub(self.refunded_fen);
+                i64::try_from(net).unwrap_or(i64::MAX)
+            }
+            _ => 0,
+        }
+    }
+}
+
 const COLUMNS: &str = "out_trade_no, mode, state, amount_fen, currency, scheme, code_masked, \
                        gateway_trade_no, code_url, refunded_fen, termination_code, created_at, \
                        updated_at, refund_fen";

@@ -29,7 +29,7 @@ pub enum AdviceState {
 }
 
 impl AdviceState {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AdviceState::Pending => "pending",
             AdviceState::Sent => "sent",

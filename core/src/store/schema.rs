@@ -144,6 +144,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX risk_events_card ON risk_events (card_hash);
     CREATE INDEX transactions_created ON transactions (created_at);
     "#,
+    // 6: storage faults, journaled in the fresh journal that replaced a corrupt one, so the
+    // refusal of payments survives a restart until an operator acknowledges (store/salvage.rs).
+    r#"
+    CREATE TABLE storage_faults (
+        id              INTEGER PRIMARY KEY,
+        detected_at     INTEGER NOT NULL,
+        detail          TEXT NOT NULL,
+        -- The quarantined files, one path a line.
+        moved_to        TEXT NOT NULL,
+        -- Transactions still owed that were carried over from the quarantined copy.
+        carried         INTEGER NOT NULL DEFAULT 0,
+        -- Set when the quarantined copy could not be read: what it owed is unknown.
+        unreadable      TEXT,
+        acknowledged_at INTEGER
+    ) STRICT;
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

@@ -60,12 +60,30 @@ pub(crate) struct Session {
     pub storage_fault: Option<StorageFault>,
 }
 
-/// A corrupt journal found at open: where it was moved and why.
+/// A corrupt journal found at open: where it was moved and why. Journaled in the fresh journal,
+/// so it survives a restart until an operator acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageFault {
     pub detail: String,
     /// The quarantined files (database, -wal, -shm), kept for investigation; never deleted.
     pub moved_to: Vec<std::path::PathBuf>,
+    /// Transactions the quarantined journal still owed the acquirer (reversals, advices, requests
+    /// in flight), carried into the fresh journal and resolved by its recovery.
+    pub carried: usize,
+    /// Why the quarantined copy could not be read, if it could not: what it owed is unknown, and
+    /// the acknowledgement must accept that explicitly.
+    pub unreadable: Option<String>,
+}
+
+impl From<crate::store::RecordedStorageFault> for StorageFault {
+    fn from(f: crate::store::RecordedStorageFault) -> Self {
+        StorageFault {
+            detail: f.detail,
+            moved_to: f.moved_to,
+            carried: f.carried,
+            unreadable: f.unreadable,
+        }
+    }
 }
 
 pub struct Terminal {
@@ -161,15 +179,23 @@ impl Terminal {
     }
 
     /// The operator has seen the storage fault (and kept the quarantined files): payments may
-    /// resume on the fresh journal.
-    pub fn acknowledge_storage_fault(&self) {
+    /// resume on the fresh journal. Journaled, so it holds across a restart. A fault whose
+    /// quarantined copy could not be read is acknowledged only with `accept_unreadable` (the
+    /// operator has reconciled with the acquirer); otherwise this is refused with the reason.
+    pub fn acknowledge_storage_fault(&self, accept_unreadable: bool) -> Result<(), StoreError> {
+        let _one = self.exclusive();
+        let at = self.now_ms();
+        self.journal()
+            .acknowledge_storage_faults(at, accept_unreadable)?;
         if let Some(f) = self.session().storage_fault.take() {
             log::warn!(
-                "terminal {}: storage fault acknowledged ({})",
+                "terminal {}: storage fault acknowledged ({}; {} carried over)",
                 self.config.terminal_id,
-                f.detail
+                f.detail,
+                f.carried
             );
         }
+        Ok(())
     }
 
     /// Journal write transactions so far (each one WAL fsync with synchronous=FULL).
@@ -243,24 +269,29 @@ impl Terminal {
             "terminal {}: journal found corrupt after open: {detail}",
             self.config.terminal_id
         );
-        let moved_to = match journal.restart_after_corruption() {
+        let fault = match journal.restart_after_corruption() {
             Ok(moved_to) => {
                 if let Err(e) = journal.reseed_stan(stan_after_loss(self.ports.clock.now())) {
                     log::error!("terminal {}: STAN reseed: {e}", self.config.terminal_id);
                 }
-                moved_to
+                take_over(&mut journal, detail, moved_to, self.now_ms())
             }
             Err(e) => {
                 log::error!(
                     "terminal {}: corrupt journal not moved aside: {e}",
                     self.config.terminal_id
                 );
-                Vec::new()
+                StorageFault {
+                    detail,
+                    moved_to: Vec::new(),
+                    carried: 0,
+                    unreadable: Some(e.to_string()),
+                }
             }
         };
         drop(journal);
         let mut session = self.session();
-        session.storage_fault = Some(StorageFault { detail, moved_to });
+        session.storage_fault = Some(fault);
         // The working keys lived in the lost journal too.
         session.sign_on_required = true;
     }
@@ -311,15 +342,59 @@ fn open_journal(
     // Owner first, held across a quarantine: nobody else may open the fresh file meanwhile.
     let owner = JournalOwner::acquire(path)?;
     match Journal::open_owned(path, owner.clone(), true) {
-        Ok(j) => Ok((j, None)),
+        Ok(journal) => {
+            // A fault found by an earlier process and not yet acknowledged still stands.
+            let earlier = journal
+                .unacknowledged_storage_fault()?
+                .map(StorageFault::from);
+            Ok((journal, earlier))
+        }
         Err(StoreError::Corrupt { detail, .. }) => {
             log::error!("journal {} is corrupt: {detail}", path.display());
             let moved_to = Journal::quarantine(path)?;
             let mut fresh = Journal::open_owned(path, owner, false)?;
             fresh.reseed_stan(stan_after_loss(now))?;
-            Ok((fresh, Some(StorageFault { detail, moved_to })))
+            let at_ms = now
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let fault = take_over(&mut fresh, detail, moved_to, at_ms);
+            Ok((fresh, Some(fault)))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The fresh journal takes over from a quarantined one: what the old one still owed is carried
+/// over (read-only, from the quarantined copy) and the fault is journaled, so payments stay
+/// refused across restarts until an operator acknowledges it.
+fn take_over(
+    fresh: &mut Journal,
+    detail: String,
+    moved_to: Vec<std::path::PathBuf>,
+    at_ms: i64,
+) -> StorageFault {
+    let (carried, unreadable) = match moved_to.first().map(|db| fresh.carry_owed_from(db)) {
+        Some(Ok(n)) => (n, None),
+        Some(Err(e)) => (0, Some(e.to_string())),
+        None => (0, Some("no quarantined copy".to_string())),
+    };
+    if let Some(why) = &unreadable {
+        log::error!("quarantined journal unreadable, what it owed is unknown: {why}");
+    } else {
+        log::warn!("{carried} transaction(s) owed carried over from the quarantined journal");
+    }
+    if let Err(e) =
+        fresh.record_storage_fault(&detail, &moved_to, carried, unreadable.as_deref(), at_ms)
+    {
+        // Still refused for this process (the session holds the fault); only a restart would
+        // forget it, and then the missing working keys force a sign-on at least.
+        log::error!("storage fault not journaled: {e}");
+    }
+    StorageFault {
+        detail,
+        moved_to,
+        carried,
+        unreadable,
     }
 }
 

@@ -32,7 +32,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> CliResult {
     // A self-check of a journal that is not there would make one and report it healthy.
-    super::existing_journal(&args.journal, args.create)?;
+    super::existing_journal(&args.journal, Some(args.create))?;
     let host = HostTerminal::open(&args.journal, args.host)?;
     let report = host.terminal.health();
     println!("{}", render(&report, args.json));

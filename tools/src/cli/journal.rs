@@ -1,20 +1,43 @@
 //! `smartpos journal DB [--json]`: the journal's transactions as operators read them, with the
 //! net approved amount that must equal the acquirer ledger's `net_fen` once nothing is pending.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use smartpos_core::store::{Journal, TransactionRecord, TxnKind, TxnState};
+use smartpos_core::store::{Journal, QrOrder, TransactionRecord, TxnKind, TxnState};
 
 use super::{CliError, CliResult};
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<JournalCommand>,
     /// Journal database written by `smartpos pay` (or a terminal).
-    pub journal: PathBuf,
+    #[arg(required = true)]
+    pub journal: Option<PathBuf>,
     /// Print the JSON contract instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum JournalCommand {
+    /// The operator acknowledges a storage fault (a corrupt journal moved aside): payments
+    /// resume. Journaled, so it holds across restarts.
+    Ack {
+        /// Journal database of the terminal.
+        #[arg(long)]
+        journal: PathBuf,
+        /// The quarantined copy could not be read, so what it owed is unknown: acknowledge
+        /// anyway, after reconciling with the acquirer.
+        #[arg(long)]
+        accept_unreadable: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// One transaction in the JSON contract.
@@ -36,11 +59,36 @@ pub struct Entry {
     pub termination_code: Option<String>,
 }
 
+/// One QR order in the JSON contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QrEntry {
+    /// The order number (the caller's attempt id, the gateway's out_trade_no).
+    pub out_trade_no: String,
+    /// customer_presented | merchant_presented
+    pub mode: &'static str,
+    /// requested | polling | cancelling | refunding (open) · paid | closed | refunded | declined
+    pub state: &'static str,
+    pub amount_fen: u64,
+    pub refunded_fen: u64,
+    pub scheme: Option<String>,
+    /// The customer's payment code, masked: the code is a bearer credential.
+    pub code_masked: Option<String>,
+    pub termination_code: Option<String>,
+}
+
 /// The whole JSON document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Listing {
     pub transactions: Vec<Entry>,
+    /// QR orders paid into the same journal, oldest first.
+    pub qr_orders: Vec<QrEntry>,
+    /// What the customers actually paid: `card_net_fen` + `qr_net_fen`.
     pub net_approved_fen: i64,
+    /// Card approvals less voids, refunds and reversals: equals the acquirer ledger's net once
+    /// nothing is owed.
+    pub card_net_fen: i64,
+    /// Paid QR orders less refunds: equals the QR gateway's net once no order is open.
+    pub qr_net_fen: i64,
     /// Reversals the host has not confirmed (including ones parked for the operator).
     pub pending_reversals: usize,
 }
@@ -59,7 +107,11 @@ pub fn contract_state(kind: TxnKind, state: TxnState) -> (&'static str, Option<&
     }
 }
 
-pub fn listing(records: &[TransactionRecord], pending_reversals: usize) -> Listing {
+pub fn listing(
+    records: &[TransactionRecord],
+    orders: &[QrOrder],
+    pending_reversals: usize,
+) -> Listing {
     let transactions = records
         .iter()
         .map(|r| {
@@ -78,23 +130,96 @@ pub fn listing(records: &[TransactionRecord], pending_reversals: usize) -> Listi
             }
         })
         .collect();
+    let qr_orders = orders
+        .iter()
+        .map(|o| QrEntry {
+            out_trade_no: o.out_trade_no.clone(),
+            mode: o.mode.as_str(),
+            state: o.state.as_str(),
+            amount_fen: o.amount_fen,
+            refunded_fen: o.refunded_fen,
+            scheme: o.scheme.clone(),
+            code_masked: o.code_masked.clone(),
+            termination_code: o.termination_code.clone(),
+        })
+        .collect();
+    let card_net_fen = records.iter().map(TransactionRecord::net_effect_fen).sum();
+    let qr_net_fen = orders.iter().map(QrOrder::net_effect_fen).sum();
     Listing {
         transactions,
-        net_approved_fen: records.iter().map(TransactionRecord::net_effect_fen).sum(),
+        qr_orders,
+        net_approved_fen: card_net_fen + qr_net_fen,
+        card_net_fen,
+        qr_net_fen,
         pending_reversals,
     }
 }
 
 pub fn run(args: Args) -> CliResult {
-    super::existing_journal(&args.journal, false)?;
-    let fail = |e: smartpos_core::store::StoreError| CliError::journal(&args.journal, &e);
+    match (args.command, args.journal) {
+        (
+            Some(JournalCommand::Ack {
+                journal,
+                accept_unreadable,
+                json,
+            }),
+            _,
+        ) => acknowledge(&journal, accept_unreadable, json),
+        (None, Some(journal)) => list(&journal, args.json),
+        (None, None) => Err(CliError::new("journal: give the journal database")),
+    }
+}
+
+fn acknowledge(db: &Path, accept_unreadable: bool, json: bool) -> CliResult {
+    super::existing_journal(db, None)?;
+    let fail = |e: smartpos_core::store::StoreError| CliError::journal(db, &e);
+    // A write: only the journal's owner may make it (exit 1 while a terminal holds it).
+    let mut journal = Journal::open(db).map_err(fail)?;
+    let open = journal.unacknowledged_storage_fault().map_err(fail)?;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let acknowledged = journal
+        .acknowledge_storage_faults(now_ms, accept_unreadable)
+        .map_err(fail)?;
+    if json {
+        let value = serde_json::json!({
+            "acknowledged": acknowledged,
+            "detail": open.as_ref().map(|f| f.detail.clone()),
+            "carried": open.as_ref().map_or(0, |f| f.carried),
+            "moved_to": open.as_ref().map(|f| f.moved_to.iter()
+                .map(|p| p.display().to_string()).collect::<Vec<_>>()),
+        });
+        println!("{value}");
+    } else if let Some(f) = open {
+        println!(
+            "storage fault acknowledged ({}); {} owed transaction(s) carried over; quarantined \
+             files kept: {}",
+            f.detail,
+            f.carried,
+            f.moved_to
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    } else {
+        println!("no storage fault to acknowledge");
+    }
+    Ok(())
+}
+
+fn list(db: &Path, as_json: bool) -> CliResult {
+    super::existing_journal(db, None)?;
+    let fail = |e: smartpos_core::store::StoreError| CliError::journal(db, &e);
     // A view: it reads while a terminal owns the journal, and never recovers anything.
-    let journal = Journal::open_read_only(&args.journal).map_err(fail)?;
+    let journal = Journal::open_read_only(db).map_err(fail)?;
     let mut records = journal.list(u32::MAX, 0).map_err(fail)?;
     records.reverse(); // oldest first reads like a day's roll
     let pending = journal.unresolved_reversals().map_err(fail)?.len();
-    let listing = listing(&records, pending);
-    if args.json {
+    let orders = journal.qr_orders().map_err(fail)?;
+    let listing = listing(&records, &orders, pending);
+    if as_json {
         let text = serde_json::to_string_pretty(&listing)
             .map_err(|e| CliError::new(format!("listing: {e}")))?;
         println!("{text}");
@@ -123,10 +248,33 @@ pub fn run(args: Args) -> CliResult {
             e.reason.map(|r| format!(" ({r})")).unwrap_or_default()
         );
     }
+    if !listing.qr_orders.is_empty() {
+        println!(
+            "\n{:<32} {:<18} {:<10} {:>12} {:>10} {:<8} {:<19} code",
+            "QR order", "mode", "state", "amount", "refunded", "scheme", "code"
+        );
+    }
+    for q in &listing.qr_orders {
+        println!(
+            "{:<32} {:<18} {:<10} {:>12} {:>10} {:<8} {:<19} {}",
+            q.out_trade_no,
+            q.mode,
+            q.state,
+            q.amount_fen,
+            q.refunded_fen,
+            q.scheme.as_deref().unwrap_or("-"),
+            q.code_masked.as_deref().unwrap_or("-"),
+            q.termination_code.as_deref().unwrap_or("")
+        );
+    }
     println!(
-        "{} transactions, net approved {} fen, {} reversal(s) pending",
+        "{} transactions and {} QR orders, net approved {} fen (card {}, QR {}), {} reversal(s) \
+         pending",
         listing.transactions.len(),
+        listing.qr_orders.len(),
         listing.net_approved_fen,
+        listing.card_net_fen,
+        listing.qr_net_fen,
         listing.pending_reversals
     );
     Ok(())
@@ -135,6 +283,7 @@ pub fn run(args: Args) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smartpos_core::store::{QrMode, QrOrderState};
 
     fn record(kind: TxnKind, state: TxnState, amount_fen: u64) -> TransactionRecord {
         use smartpos_core::store::{BatchNo, EntryMode, Stan};
@@ -175,11 +324,54 @@ mod tests {
             record(TxnKind::Void, TxnState::Approved, 5_000),
             record(TxnKind::PreAuth, TxnState::Approved, 8_000),
         ];
-        let l = listing(&records, 0);
+        let l = listing(&records, &[], 0);
         assert_eq!(l.net_approved_fen, 1_000 + 300 - 250);
         assert_eq!(l.transactions[2].state, "refunded");
         assert_eq!(l.transactions[5].state, "pending");
         assert_eq!(l.transactions[0].stan, "000007");
+    }
+
+    fn order(state: QrOrderState, amount_fen: u64, refunded_fen: u64) -> QrOrder {
+        QrOrder {
+            out_trade_no: "q".into(),
+            mode: QrMode::CustomerPresented,
+            state,
+            amount_fen,
+            currency: "CNY".into(),
+            scheme: Some("wechat".into()),
+            code_masked: Some("1345**********6789".into()),
+            gateway_trade_no: None,
+            code_url: None,
+            refunded_fen,
+            refund_fen: None,
+            termination_code: None,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn qr_orders_are_listed_and_what_customers_paid_counts_in_the_net() {
+        let records = [record(TxnKind::Sale, TxnState::Approved, 1_000)];
+        let orders = [
+            order(QrOrderState::Paid, 3_600, 0),
+            // Paid, then 1,000 given back.
+            order(QrOrderState::Refunded, 2_000, 1_000),
+            // Never paid, or not known yet: nothing.
+            order(QrOrderState::Closed, 5_000, 0),
+            order(QrOrderState::Declined, 7_000, 0),
+            order(QrOrderState::Polling, 9_000, 0),
+        ];
+        let l = listing(&records, &orders, 0);
+        assert_eq!(l.card_net_fen, 1_000);
+        assert_eq!(l.qr_net_fen, 3_600 + 1_000);
+        assert_eq!(l.net_approved_fen, 1_000 + 3_600 + 1_000);
+        assert_eq!(l.qr_orders.len(), 5);
+        assert_eq!(l.qr_orders[1].state, "refunded");
+        assert_eq!(
+            l.qr_orders[0].code_masked.as_deref(),
+            Some("1345**********6789")
+        );
     }
 
     #[test]

@@ -74,14 +74,19 @@ pub type CliResult = Result<(), CliError>;
 
 /// Commands that work on a terminal's journal refuse a path where there is none: `Journal::open`
 /// would create it, and a mistyped path would become an empty journal that signs on with the
-/// acquirer. Only `--create` (and `pay`, `demo`) make one.
-pub fn existing_journal(db: &Path, create: bool) -> CliResult {
-    if create || db.is_file() {
+/// acquirer. `create` is the command's `--create` flag, `None` for commands without one; only
+/// that flag (and `pay`, `demo`) makes a journal.
+pub fn existing_journal(db: &Path, create: Option<bool>) -> CliResult {
+    if create == Some(true) || db.is_file() {
         return Ok(());
     }
+    let hint = if create.is_some() {
+        "; --create starts a new journal"
+    } else {
+        ""
+    };
     Err(CliError::new(format!(
-        "journal {}: no such file (a terminal that never ran has none: check the path, or pass \
-         --create to start a new journal)",
+        "journal {}: no such file (a terminal that never ran has none: check the path{hint})",
         db.display()
     )))
 }

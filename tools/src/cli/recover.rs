@@ -56,7 +56,7 @@ pub struct RecoverSummary {
 }
 
 pub fn run(args: Args) -> CliResult {
-    super::existing_journal(&args.journal, args.create)?;
+    super::existing_journal(&args.journal, Some(args.create))?;
     let fail = |e: smartpos_core::store::StoreError| CliError::journal(&args.journal, &e);
     // Opening the terminal already recovers, so look first: the report must say what was found.
     // A read-only look: the terminal below is what takes the journal, or is refused it (exit 1)

@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    super::existing_journal(&args.journal, false)?;
+    super::existing_journal(&args.journal, None)?;
     let fail = |e: smartpos_core::store::StoreError| CliError::journal(&args.journal, &e);
     // A view: it reads while a terminal owns the journal, and never recovers anything.
     let mut journal = Journal::open_read_only(&args.journal).map_err(fail)?;

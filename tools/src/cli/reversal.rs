@@ -104,7 +104,7 @@ pub fn run(args: Args) -> CliResult {
 }
 
 fn list(db: &std::path::Path, json: bool) -> CliResult {
-    super::existing_journal(db, false)?;
+    super::existing_journal(db, None)?;
     let fail = |e: smartpos_core::store::StoreError| CliError::journal(db, &e);
     let journal = Journal::open_read_only(db).map_err(fail)?;
     let reversals: Vec<Entry> = OwedReversal::list(&journal)
@@ -150,7 +150,7 @@ fn list(db: &std::path::Path, json: bool) -> CliResult {
 }
 
 fn release(db: &std::path::Path, id: i64, json: bool) -> CliResult {
-    super::existing_journal(db, false)?;
+    super::existing_journal(db, None)?;
     let fail = |e: smartpos_core::store::StoreError| CliError::journal(db, &e);
     // A write: only the journal's owner may make it (exit 1 while a terminal holds it).
     let mut journal = Journal::open(db).map_err(fail)?;

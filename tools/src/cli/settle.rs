@@ -26,7 +26,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    super::existing_journal(&args.journal, args.create)?;
+    super::existing_journal(&args.journal, Some(args.create))?;
     let host = HostTerminal::open(&args.journal, args.host)?;
     let report = host.terminal.settle().map_err(|t| {
         CliError::new(format!(
