@@ -6,7 +6,9 @@
 //! Points: `online.journaled` (request and armed reversal committed, nothing sent),
 //! `online.answered` (host answered, outcome not recorded), `online.recorded` (outcome recorded,
 //! receipt not printed), `reversal.journaled` (attempt counted, 0400 not sent),
-//! `reversal.answered` (host reversed, acknowledgement not recorded), `settlement.answered`
+//! `reversal.answered` (host reversed, acknowledgement not recorded), `reversal.sign_on` (an
+//! answer asked for a new sign-on, not sent yet), `reversal.signed_on` (new keys stored, the
+//! reversal not resent), `settlement.answered`
 //! (host settled, batch not closed locally).
 
 /// `SMARTPOS_CRASH_AT` may name a point alone (`online.answered`) or a point of one transaction

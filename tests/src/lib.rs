@@ -151,6 +151,16 @@ impl Harness {
         self.printer = printer;
     }
 
+    /// Reopens with another storage key, as after a keystore reset: nothing sealed under the old
+    /// key (PANs, working keys) opens any more.
+    pub fn reopen_with_new_storage_key(&mut self) {
+        self.storage_key = demo_setup::fresh_storage_key()
+            .expect("storage key")
+            .expose_secret()
+            .to_vec();
+        self.reopen();
+    }
+
     /// Closes the terminal, as a process that stops; `reopen` starts the next one.
     pub fn close(&mut self) {
         self.terminal.0 = None;

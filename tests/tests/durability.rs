@@ -313,3 +313,29 @@ fn a_reversal_owed_in_a_corrupt_journal_is_carried_over_and_sent() {
         "the lost sale was reversed at the host"
     );
 }
+
+/// A reversal whose sealed PAN no longer opens (the storage key was reset) still goes: without
+/// field 2, matched by the acquirer on terminal, batch and STAN. Before, it was never attempted
+/// and blocked every payment without a word.
+#[test]
+fn a_reversal_whose_pan_cannot_be_unsealed_goes_without_it_and_is_cleared() {
+    let mut h = Harness::without_risk_checks();
+    h.acquirer().inject(
+        Matcher::Mti("0200".into()),
+        Fault::NoResponse { apply: true },
+    );
+    h.acquirer().inject(
+        Matcher::Mti("0400".into()),
+        Fault::NoResponse { apply: false },
+    );
+    assert!(
+        !h.sale("lost", "normal", Some("123456"), 2_500)
+            .is_approved()
+    );
+    assert_eq!(h.net_fen(), 2_500);
+    h.reopen_with_new_storage_key();
+    let reversals = h.terminal.reversals().unwrap();
+    assert_eq!(reversals[0].state, ReversalState::Cleared, "{reversals:?}");
+    assert_eq!(h.net_fen(), 0, "the acquirer reversed it by STAN");
+    assert!(h.sale("next", "normal", Some("123456"), 100).is_approved());
+}

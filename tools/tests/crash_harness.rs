@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use smartpos_core::store::Journal;
 use smartpos_tools::demo_setup::DEMO_TERMINAL_ID;
+use smartpos_tools::sim::{OnPathProxy, Tamper};
 use smartpos_tools::terminal_setup::LoadRng;
 
 const BIN: &str = env!("CARGO_BIN_EXE_smartpos");
@@ -133,9 +134,9 @@ fn rounds_and_seed() -> (u32, u64) {
 
 /// `smartpos pay` of `SALES_PER_ROUND` small payments on this journal and simulator, output
 /// discarded; `extra` picks the method.
-fn pay_command(sim: &Sim, db_arg: &str, extra: &[&str]) -> Command {
+fn pay_command(host: &str, db_arg: &str, extra: &[&str]) -> Command {
     let mut pay = Command::new(BIN);
-    pay.args(["pay", "--host", &sim.addr, "--journal", db_arg])
+    pay.args(["pay", "--host", host, "--journal", db_arg])
         .args(extra)
         // Small amounts keep the demo card's balance from running out in long runs.
         .args(["--count", SALES_PER_ROUND, "--amount-range", "100..500"])
@@ -189,18 +190,25 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
     let db = dir.path().join("journal.db");
     let db_arg = db.to_str().unwrap();
     let sim = Sim::start(&ledger_file);
+    // Payments go through an on-path proxy that strips the MAC of every fourth answer and writes
+    // A0 over it: each such sale is owed as unknown, and the terminal signs on and resends its
+    // reversal inside the same run, so the random kills land in that path too. Recovery talks to
+    // the host directly.
+    let proxy = OnPathProxy::start(sim.addr.parse().unwrap()).unwrap();
+    proxy.every("0200", 4, Tamper::StripMacAndSay { code: "A0".into() });
+    let via_proxy = proxy.addr().to_string();
     let started = Instant::now();
     let mut counts = Counts::default();
-    let mut killer = Killer::calibrate(seed, pay_command(&sim, db_arg, &[]));
+    let mut killer = Killer::calibrate(seed, pay_command(&via_proxy, db_arg, &[]));
 
     for _ in 0..rounds {
         counts.rounds += 1;
-        if killer.run_and_kill(pay_command(&sim, db_arg, &[])) {
+        if killer.run_and_kill(pay_command(&via_proxy, db_arg, &[])) {
             counts.finished_before_kill += 1;
         }
 
         if db.exists() {
-            let journal = Journal::open(&db).unwrap();
+            let journal = Journal::open_read_only(&db).unwrap();
             if !journal.in_flight().unwrap().is_empty() {
                 counts.kills_mid_transaction += 1;
             }
@@ -225,11 +233,22 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
     }
 
     let audit = audit(db_arg, &sim.addr, &ledger_file);
+    let a0_reversals = Journal::open_read_only(&db)
+        .unwrap()
+        .reversals()
+        .unwrap()
+        .iter()
+        .filter(|r| r.reason.as_str() == "A0")
+        .count();
+    assert!(
+        a0_reversals > 0 || proxy.tampered() == 0,
+        "the proxy stripped MACs but no A0 reversal was made"
+    );
     drop(sim);
     eprintln!(
         "crash harness: seed {seed}, {} rounds in {:.1} s (kills at 0..{} ms): {audit}; kills \
          mid-transaction {}, pay finished before kill {}, reversals cleared by recover {}, \
-         settlements {}",
+         settlements {}, answers stripped to A0 {} (A0 reversals {a0_reversals})",
         counts.rounds,
         started.elapsed().as_secs_f64(),
         killer.max_delay_ms,
@@ -237,6 +256,7 @@ fn killed_payments_are_recovered_nothing_lost_nothing_charged_twice() {
         counts.finished_before_kill,
         counts.reversals_cleared_by_recover,
         counts.settlements,
+        proxy.tampered(),
     );
 }
 
@@ -254,14 +274,14 @@ fn killed_qr_payments_are_recovered_and_agree_with_the_gateway() {
     let qr_url = sim.qr_url.clone().unwrap();
     let qr = ["--method", "qr", "--qr-gateway", qr_url.as_str()];
     let started = Instant::now();
-    let mut killer = Killer::calibrate(seed, pay_command(&sim, db_arg, &qr));
+    let mut killer = Killer::calibrate(seed, pay_command(&sim.addr, db_arg, &qr));
 
     let (mut kills_mid_order, mut finished_before_kill) = (0, 0);
     for _ in 0..rounds {
-        if killer.run_and_kill(pay_command(&sim, db_arg, &qr)) {
+        if killer.run_and_kill(pay_command(&sim.addr, db_arg, &qr)) {
             finished_before_kill += 1;
         }
-        if !Journal::open(&db)
+        if !Journal::open_read_only(&db)
             .unwrap()
             .open_qr_orders()
             .unwrap()
@@ -297,7 +317,7 @@ fn killed_qr_payments_are_recovered_and_agree_with_the_gateway() {
 /// the gateway holds its amount, and the gateway holds nothing for any other order.
 fn audit_qr(db: &Path, qr_ledger: &Path) -> String {
     use smartpos_core::store::QrOrderState;
-    let orders = Journal::open(db).unwrap().qr_orders().unwrap();
+    let orders = Journal::open_read_only(db).unwrap().qr_orders().unwrap();
     let ledger: Value = serde_json::from_slice(&std::fs::read(qr_ledger).unwrap()).unwrap();
     let mut at_gateway: BTreeMap<String, (i64, u64)> = BTreeMap::new();
     for o in ledger["orders"].as_array().unwrap() {
@@ -535,6 +555,26 @@ fn crashes_at_every_named_durability_point_are_recovered() {
     crash_at("online.answered", &strs(&pay));
     crash_at("reversal.journaled", &strs(&recover));
     crash_at("reversal.answered", &strs(&recover));
+    let report = run_json(&strs(&recover));
+    assert_eq!(report["reversals_pending"], 0, "{report}");
+    // The sign-on-and-resend path: an unsigned A0 answers the reversal, so the terminal signs on
+    // before resending it; killed before the sign-on, then after it, then recovered.
+    let proxy = OnPathProxy::start(lab.sim.addr.parse().unwrap()).unwrap();
+    let via_proxy = [
+        "recover",
+        "--json",
+        "--journal",
+        &lab.db,
+        "--host",
+        &proxy.addr().to_string(),
+    ]
+    .map(String::from);
+    crash_at("online.answered", &strs(&pay));
+    for point in ["reversal.sign_on", "reversal.signed_on"] {
+        proxy.next("0400", Tamper::ForgeUnsigned { code: "A0".into() });
+        crash_at(point, &strs(&via_proxy));
+    }
+    assert!(proxy.plan_done());
     let report = run_json(&strs(&recover));
     assert_eq!(report["reversals_pending"], 0, "{report}");
     let summary = audit(&lab.db, &lab.sim.addr, &lab.ledger_file);

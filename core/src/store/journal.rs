@@ -158,11 +158,6 @@ impl Journal {
         })
     }
 
-    /// Whether this process owns the journal (false for a read-only view).
-    pub fn is_owned(&self) -> bool {
-        self.owner.is_some()
-    }
-
     fn open_with(path: &Path, background: bool) -> Result<Journal, StoreError> {
         check_header(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -113,4 +113,31 @@ mod tests {
         let again = JournalOwner::acquire(&db).unwrap();
         assert_eq!(again.journal_path(), db);
     }
+
+    #[test]
+    fn a_journal_has_one_writer_and_any_number_of_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("j.db");
+        let mut owner = crate::store::Journal::open(&db).unwrap();
+        let stan = owner.next_stan_standalone().unwrap();
+        assert!(matches!(
+            crate::store::Journal::open(&db),
+            Err(StoreError::InUse { .. })
+        ));
+        assert!(matches!(
+            crate::store::Journal::open_checking_in_background(&db),
+            Err(StoreError::InUse { .. })
+        ));
+        // A view reads what the owner committed, while the owner holds the journal.
+        let view = crate::store::Journal::open_read_only(&db).unwrap();
+        assert!(view.list(10, 0).unwrap().is_empty());
+        let mut view = view;
+        assert!(view.next_stan_standalone().is_err(), "a view cannot write");
+        drop(owner);
+        let mut next = crate::store::Journal::open(&db).unwrap();
+        assert_eq!(
+            next.next_stan_standalone().unwrap().value(),
+            stan.value() + 1
+        );
+    }
 }

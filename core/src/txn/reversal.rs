@@ -5,8 +5,8 @@
 //! cannot be authenticated costs an attempt, then the terminal signs on and sends it again at
 //! once. A request that cannot be rebuilt in full (the sealed PAN does not open) goes without
 //! field 2, matched by terminal, batch and STAN as the acquirer does, and the journal says why.
-//! One that has used its attempts is parked as `failed`: listed with a termination, blocking
-//! settlement, until the host takes it on a later pass or an operator releases it.
+//! One that has used its attempts is parked as `failed`: no longer sent by itself, listed with a
+//! termination, blocking settlement, until an operator releases it.
 
 use crate::diag::{Termination, TerminationCode};
 use crate::host::CancelToken;
@@ -34,7 +34,7 @@ enum Attempt {
 /// A reversal still owed or parked, as the operator and the shell see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwedReversal {
-    /// The journal id of the transaction it undoes (what `release_parked` takes).
+    /// The journal id of the transaction it undoes (what `release_parked_reversal` takes).
     pub transaction_id: i64,
     pub attempt_id: String,
     pub kind: crate::store::TxnKind,

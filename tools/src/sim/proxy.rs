@@ -32,7 +32,15 @@ pub enum Tamper {
     CorruptCheckValue,
 }
 
-type Plan = Mutex<VecDeque<(String, Tamper)>>;
+/// Tampering planned once per request (`next`), then a standing rule (`every`).
+#[derive(Debug, Default)]
+struct PlanState {
+    once: VecDeque<(String, Tamper)>,
+    /// (MTI, n, tamper, requests of that MTI seen so far): every n-th one is tampered with.
+    every: Option<(String, usize, Tamper, usize)>,
+}
+
+type Plan = Mutex<PlanState>;
 
 /// A running proxy. Dropping it stops the listener.
 #[derive(Debug)]
@@ -45,7 +53,7 @@ pub struct OnPathProxy {
 impl OnPathProxy {
     /// Listens on a loopback port the OS picks and forwards to `upstream`.
     pub fn start(upstream: SocketAddr) -> io::Result<OnPathProxy> {
-        let plan: Arc<Plan> = Arc::new(Mutex::new(VecDeque::new()));
+        let plan: Arc<Plan> = Arc::new(Mutex::new(PlanState::default()));
         let tampered = Arc::new(AtomicUsize::new(0));
         let (p, t) = (plan.clone(), tampered.clone());
         let listener = Listener::start(
@@ -66,7 +74,13 @@ impl OnPathProxy {
 
     /// Tampers with the next request of MTI `mti` (e.g. "0200") and its answer; once.
     pub fn next(&self, mti: &str, tamper: Tamper) {
-        lock(&self.plan).push_back((mti.to_string(), tamper));
+        lock(&self.plan).once.push_back((mti.to_string(), tamper));
+    }
+
+    /// From now on, tampers with every `n`-th request of MTI `mti` (after the planned `next`
+    /// ones): a host or a middlebox misbehaving now and then over a long run.
+    pub fn every(&self, mti: &str, n: usize, tamper: Tamper) {
+        lock(&self.plan).every = Some((mti.to_string(), n.max(1), tamper, 0));
     }
 
     /// How many exchanges were tampered with so far.
@@ -76,18 +90,26 @@ impl OnPathProxy {
 
     /// Whether every planned tampering has happened.
     pub fn plan_done(&self) -> bool {
-        lock(&self.plan).is_empty()
+        lock(&self.plan).once.is_empty()
     }
 }
 
-fn lock(plan: &Plan) -> std::sync::MutexGuard<'_, VecDeque<(String, Tamper)>> {
+fn lock(plan: &Plan) -> std::sync::MutexGuard<'_, PlanState> {
     plan.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn take_for(plan: &Plan, mti: &str) -> Option<Tamper> {
-    let mut q = lock(plan);
-    let pos = q.iter().position(|(m, _)| m == mti)?;
-    q.remove(pos).map(|(_, t)| t)
+    let mut state = lock(plan);
+    if let Some(pos) = state.once.iter().position(|(m, _)| m == mti) {
+        return state.once.remove(pos).map(|(_, t)| t);
+    }
+    match &mut state.every {
+        Some((m, n, tamper, seen)) if m == mti => {
+            *seen += 1;
+            (*seen % *n == 0).then(|| tamper.clone())
+        }
+        _ => None,
+    }
 }
 
 fn relay(
