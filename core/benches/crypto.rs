@@ -3,9 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use smartpos_core::crypto::{
-    ClearPinBlock, FixedRandom, KeyAlgorithm, PinBlockFormat, SecretKey, mac,
-};
+use smartpos_core::crypto::{ClearPinBlock, KeyAlgorithm, PinBlockFormat, SecretKey, mac};
 
 fn bench(c: &mut Criterion) {
     let Ok(mak) = SecretKey::from_hex(KeyAlgorithm::Tdes, "0123456789ABCDEFFEDCBA9876543210")
@@ -19,7 +17,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("x919_mac_300B", |b| {
         b.iter(|| mac::x919_mac(black_box(&mak), black_box(&data)))
     });
-    let rng = FixedRandom(vec![0]);
+    let rng = smartpos_core::crypto::SystemRandomSource::new();
     c.bench_function("pinblock_iso0_encode_encrypt", |b| {
         b.iter(|| {
             ClearPinBlock::encode(

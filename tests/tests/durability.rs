@@ -339,3 +339,67 @@ fn a_reversal_whose_pan_cannot_be_unsealed_goes_without_it_and_is_cleared() {
     assert_eq!(h.net_fen(), 0, "the acquirer reversed it by STAN");
     assert!(h.sale("next", "normal", Some("123456"), 100).is_approved());
 }
+
+/// Sealed PANs are bound to their journal row (associated data = attempt id): a blob copied onto
+/// another row does not open there. PANs an older build sealed without binding are rebound when
+/// the journal is next opened, and the voids that need them keep working.
+#[test]
+fn sealed_pans_are_bound_to_their_rows_and_old_ones_are_rebound_at_open() {
+    use smartpos_core::crypto::{KeyAlgorithm, SecretKey, open, seal};
+    let mut h = Harness::without_risk_checks();
+    let first = h.sale("first", "normal", Some("123456"), 1_000);
+    let stan = first.approval().unwrap().stan;
+    assert!(
+        h.sale("second", "normal", Some("123456"), 2_000)
+            .is_approved()
+    );
+    let key = SecretKey::new(KeyAlgorithm::Aes, h.storage_key_bytes()).unwrap();
+    let path = h.journal_path();
+    let blob_of = |attempt: &str| -> Vec<u8> {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT pan_sealed FROM transactions WHERE attempt_id = ?1",
+                [attempt],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let first_blob = blob_of("first");
+    let pan = open(&key, b"pan/first", &first_blob).unwrap();
+    assert!(
+        open(&key, b"pan/second", &first_blob).is_err(),
+        "bound to its row"
+    );
+    assert!(open(&key, b"pan", &first_blob).is_err());
+
+    // As an older build left it: the first row sealed under the constant label, not yet bound.
+    h.close();
+    let legacy = seal(&key, b"pan", &pan).unwrap();
+    let db = rusqlite::Connection::open(h.journal_path()).unwrap();
+    db.execute(
+        "UPDATE transactions SET pan_sealed = ?1 WHERE attempt_id = 'first'",
+        [&legacy],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE counters SET value = 0 WHERE name = 'pan_binding'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    h.reopen();
+    assert_eq!(*open(&key, b"pan/first", &blob_of("first")).unwrap(), *pan);
+
+    // The void needs the original's PAN: it opens under the row's binding.
+    h.present("normal", None);
+    let void = h.terminal.void(
+        &smartpos_core::txn::VoidRequest {
+            attempt_id: "void-first".into(),
+            original: smartpos_core::txn::Original { stan },
+        },
+        &h.cancel,
+    );
+    assert!(void.is_approved(), "{void:?}");
+    assert_eq!(h.net_fen(), 2_000);
+}

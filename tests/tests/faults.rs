@@ -349,3 +349,42 @@ fn a_refund_that_never_arrived_is_credited_when_its_repeat_does() {
     assert_eq!(report.advices_pending, 0, "{report:?} {rows:?}");
     assert_eq!(h.net_fen(), 9_000);
 }
+
+/// Working keys a terminal must refuse whatever the host sends: single-length DES, equal halves,
+/// a DES weak key, and one key as both PIN and MAC key. Each sign-on ends as SW_WEAK_KEYS, and
+/// the keys in use and their sealed copy stay as they were.
+#[test]
+fn weak_or_shared_working_keys_are_refused_at_sign_on_and_change_nothing() {
+    const GOOD: &str = "0123456789ABCDEFFEDCBA9876543210";
+    const OTHER: &str = "1C2D3E4F5A6B7C8D8D7C6B5A4F3E2D1C";
+    for (what, pik, mak) in [
+        ("single-length keys", "0123456789ABCDEF", "1C2D3E4F5A6B7C8D"),
+        ("equal halves", "0123456789ABCDEF0123456789ABCDEF", OTHER),
+        ("weak half", GOOD, "FEFEFEFEFEFEFEFE8D7C6B5A4F3E2D1C"),
+        ("PIK = MAK", GOOD, GOOD),
+    ] {
+        let h = Harness::new();
+        let sealed = || {
+            smartpos_core::store::Journal::open_read_only(h.journal_path())
+                .unwrap()
+                .key("working-keys")
+                .unwrap()
+        };
+        let before = sealed();
+        h.acquirer().inject(
+            Matcher::Mti("0800".into()),
+            Fault::IssueKeys {
+                pik_hex: pik.into(),
+                mak_hex: mak.into(),
+            },
+        );
+        let refused = h.terminal.sign_on().expect_err(what);
+        assert_eq!(refused.code.to_string(), "SW_WEAK_KEYS", "{what}");
+        assert_eq!(sealed(), before, "{what}: sealed keys untouched");
+        // The host holds the keys it issued; the terminal's next message signs on again.
+        assert!(
+            h.sale("after", "normal", Some("123456"), 100).is_approved(),
+            "{what}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ pub mod block;
 pub mod dukpt;
 mod error;
 pub mod kcv;
+mod key_strength;
 pub mod mac;
 pub mod pinblock;
 pub mod random;
@@ -19,9 +20,12 @@ pub mod vault;
 pub use block::{cbc_decrypt, cbc_encrypt, ecb_decrypt, ecb_encrypt};
 pub use error::CryptoError;
 pub use kcv::{kcv, unionpay_check_value};
+pub use key_strength::{KeyStrengthError, check_working_keys};
 pub use mac::{MacAlgorithm, MacPadding, compute_mac, verify_mac};
 pub use pinblock::{ClearPinBlock, EncryptedPinBlock, PinBlockFormat};
-pub use random::{FixedRandom, RandomSource, SystemRandomSource};
+#[cfg(test)]
+pub(crate) use random::FixedRandom;
+pub use random::{RandomSource, SystemRandomSource};
 pub use sealed::{SealError, open, seal};
 pub use secret::{KeyAlgorithm, SecretKey};
 pub use vault::{

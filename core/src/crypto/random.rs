@@ -30,10 +30,14 @@ impl RandomSource for SystemRandomSource {
     }
 }
 
-/// Replays the given bytes cyclically. For tests and the CLI's reproducible examples only.
+/// Replays the given bytes cyclically: deterministic PIN blocks and nonces for test vectors.
+/// Test builds only — a fixed nonce under AES-GCM would let anyone who sees two sealed blobs
+/// recover their XOR, so no shipped code path can be handed one.
+#[cfg(test)]
 #[derive(Debug, Clone)]
-pub struct FixedRandom(pub Vec<u8>);
+pub(crate) struct FixedRandom(pub Vec<u8>);
 
+#[cfg(test)]
 impl RandomSource for FixedRandom {
     fn fill(&self, dest: &mut [u8]) -> Result<(), CryptoError> {
         if self.0.is_empty() {

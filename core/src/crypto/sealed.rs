@@ -35,7 +35,7 @@ fn aead_key(key: &SecretKey) -> Result<LessSafeKey, SealError> {
 }
 
 /// Seals `plain` under `key` with a fresh random nonce.
-pub fn seal_with(
+pub(crate) fn seal_with(
     key: &SecretKey,
     label: &[u8],
     plain: &[u8],

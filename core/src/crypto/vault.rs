@@ -41,6 +41,9 @@ pub enum VaultError {
     WrappedMalformed { reason: &'static str },
     #[error("wrapped key blob failed authentication (tampered, wrong storage key or label)")]
     WrappedRejected,
+    /// The host's working keys are too weak or not separated; nothing was installed.
+    #[error("working keys refused: {0}")]
+    WeakKeys(#[from] super::KeyStrengthError),
     #[error("the vault's lock is poisoned by an earlier panic")]
     Poisoned,
     #[error(transparent)]
@@ -124,11 +127,21 @@ impl std::fmt::Debug for SoftwareVault {
 impl SoftwareVault {
     /// Takes ownership of the TMK; it cannot be read back.
     pub fn new(tmk: SecretKey, algorithm: VaultAlgorithm) -> Result<Self, VaultError> {
-        Self::with_random(tmk, algorithm, Box::new(SystemRandomSource::new()))
+        Self::build(tmk, algorithm, Box::new(SystemRandomSource::new()))
     }
 
-    /// As `new`, with the nonce source chosen by the caller (tests).
-    pub fn with_random(
+    /// As `new`, with the nonce source chosen by the caller: test builds only (see
+    /// `FixedRandom`).
+    #[cfg(test)]
+    pub(crate) fn with_random(
+        tmk: SecretKey,
+        algorithm: VaultAlgorithm,
+        random: Box<dyn RandomSource + Send + Sync>,
+    ) -> Result<Self, VaultError> {
+        Self::build(tmk, algorithm, random)
+    }
+
+    fn build(
         tmk: SecretKey,
         algorithm: VaultAlgorithm,
         random: Box<dyn RandomSource + Send + Sync>,
@@ -240,6 +253,7 @@ impl KeyVault for SoftwareVault {
             .as_ref()
             .map(|t| self.unwrap_key("TDK", t))
             .transpose()?;
+        super::check_working_keys(&pik, &mak, tdk.as_ref())?;
         *self.lock()? = Some(KeySet { pik, mak, tdk });
         Ok(())
     }
@@ -334,6 +348,9 @@ impl KeyVault for SoftwareVault {
                 reason: "trailing bytes",
             });
         }
+        // Keys sealed by an older build that accepted weaker ones: refused, so a sign-on
+        // replaces them.
+        super::check_working_keys(&pik, &mak, tdk.as_ref())?;
         *self.lock()? = Some(KeySet { pik, mak, tdk });
         Ok(())
     }

@@ -58,6 +58,7 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "SW_STORAGE_CORRUPT" Software false TerminalUnavailable [AcknowledgeStorageFault, ContactSupport] CASH "交易流水库损坏，已另存；操作员确认前暂停交易" "Transaction journal is corrupt and was moved aside; payments wait for the operator's acknowledgement";
     "SW_JOURNAL_IN_USE" Software true TerminalUnavailable [CloseOtherInstance, RestartTerminal] NONE "交易流水库正被另一进程使用，本进程不能交易" "The transaction journal is in use by another process; this one cannot transact";
     "SW_KEYS_MISSING" Software false TerminalUnavailable [SignOnAgain, ContactSupport] CASH "终端密钥缺失，请重新签到或灌装密钥" "Terminal keys missing; sign on or load keys";
+    "SW_WEAK_KEYS" Software false TerminalUnavailable [ContactSupport, SignOnAgain] NONE "主机下发的工作密钥不安全（单倍长、两半相同、弱密钥或一钥多用），已拒绝，原密钥不变" "The host's working keys are unsafe (single-length, equal halves, weak, or one key for two purposes): refused, the keys in use are unchanged";
     "SW_CONFIG" Software false TerminalUnavailable [CheckConfiguration, ContactSupport] CASH "终端参数配置错误" "Terminal configuration error";
     "SW_INTERNAL" Software true NotCompleted [Retry, RestartTerminal, ContactSupport] QR "终端程序内部错误" "Internal terminal software error";
     "OP_CANCELLED" Operator true Cancelled [Retry] NONE "交易已取消" "Transaction cancelled";

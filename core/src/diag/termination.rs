@@ -55,6 +55,7 @@ local_codes! {
     DevOther = "DEV_OTHER",
     SwStorageCorrupt = "SW_STORAGE_CORRUPT",
     SwKeysMissing = "SW_KEYS_MISSING",
+    SwWeakKeys = "SW_WEAK_KEYS",
     SwConfig = "SW_CONFIG",
     SwInternal = "SW_INTERNAL",
     OpCancelled = "OP_CANCELLED",

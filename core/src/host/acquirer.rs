@@ -10,6 +10,7 @@
 //! host that cannot MAC writes "A0".
 
 use thiserror::Error;
+use zeroize::Zeroizing;
 
 use crate::codec::iso8583::{self, Frame, Message, Tpdu, response_mti};
 use crate::crypto::{KeyVault, MacAlgorithm, VaultError};
@@ -87,8 +88,10 @@ impl AcquirerLink {
         mac: bool,
         cancel: &CancelToken,
     ) -> Result<Message, ExchangeError> {
+        // The packed request, its MAC input and the reply hold card data (field 2 or 35, and the
+        // reply echoes field 2): wiped when dropped, whatever path leaves this function.
         if mac {
-            let input = iso8583::cups::mac_input(&request)?;
+            let input = Zeroizing::new(iso8583::cups::mac_input(&request)?);
             let tag = vault.mac(self.mac, &input)?;
             request.set_bytes(64, tag.to_vec());
         }
@@ -97,8 +100,8 @@ impl AcquirerLink {
             header: self.header,
             message: request,
         };
-        let bytes = frame.encode_body()?;
-        let reply = transport.exchange(&bytes, &self.timeouts, cancel)?;
+        let bytes = Zeroizing::new(frame.encode_body()?);
+        let reply = Zeroizing::new(transport.exchange(&bytes, &self.timeouts, cancel)?);
         let answer =
             Frame::decode_body(&reply).map_err(|e| ExchangeError::Malformed(e.to_string()))?;
         let response = answer.message;
@@ -171,7 +174,7 @@ mod tests {
     };
 
     const TMK: &str = "0123456789ABCDEFFEDCBA9876543210";
-    const MAK: &str = "1C2D3E4F5A6B7C8D1C2D3E4F5A6B7C8D";
+    const MAK: &str = "1C2D3E4F5A6B7C8D8D7C6B5A4F3E2D1C";
 
     type Reply = Box<dyn FnMut(&[u8]) -> Vec<u8> + Send>;
 

@@ -92,7 +92,8 @@ impl Transport for TcpTransport {
             .set_write_timeout(Some(nonzero(timeouts.read)))
             .map_err(write_failed)?;
         // One buffer, one write: the prefix and payload leave together.
-        let mut frame = Vec::with_capacity(request.len() + 2);
+        // It holds card data; wiped when dropped.
+        let mut frame = zeroize::Zeroizing::new(Vec::with_capacity(request.len() + 2));
         frame.extend_from_slice(&len.to_be_bytes());
         frame.extend_from_slice(request);
         stream.write_all(&frame).map_err(write_failed)?;

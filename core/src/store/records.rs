@@ -32,6 +32,43 @@ pub struct TransactionRecord {
     pub updated_at: i64,
 }
 
+impl Journal {
+    /// The rows with a sealed PAN, while they have not been bound to their rows yet (`None`
+    /// once they have): (row id, attempt id, sealed PAN).
+    #[allow(clippy::type_complexity)]
+    pub fn unbound_sealed_pans(
+        &self,
+    ) -> Result<Option<Vec<(i64, String, OpaqueBlob)>>, StoreError> {
+        let done: i64 = self
+            .conn
+            .prepare_cached("SELECT value FROM counters WHERE name = 'pan_binding'")?
+            .query_row([], |row| row.get(0))?;
+        if done != 0 {
+            return Ok(None);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT id, attempt_id, pan_sealed FROM transactions WHERE pan_sealed IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, OpaqueBlob::new(row.get(2)?)))
+        })?;
+        Ok(Some(rows.collect::<Result<Vec<_>, _>>()?))
+    }
+
+    /// Stores resealed PANs and records that the journal's PANs are bound: one commit.
+    pub fn store_bound_pans(&mut self, resealed: &[(i64, OpaqueBlob)]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            for (id, blob) in resealed {
+                tx.prepare_cached("UPDATE transactions SET pan_sealed = ?2 WHERE id = ?1")?
+                    .execute(rusqlite::params![id, blob.as_bytes()])?;
+            }
+            tx.prepare_cached("UPDATE counters SET value = 1 WHERE name = 'pan_binding'")?
+                .execute([])?;
+            Ok(())
+        })
+    }
+}
+
 impl TransactionRecord {
     /// Money the merchant is owed for this record: approved sales and completions add, approved
     /// refunds subtract; a voided or reversed sale is no longer approved, and voids and the

@@ -160,6 +160,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         acknowledged_at INTEGER
     ) STRICT;
     "#,
+    // 7: sealed PANs are bound to their row (associated data = attempt id). 0 until the terminal,
+    // which holds the storage key, has resealed what an older build sealed (txn/online.rs).
+    r#"
+    INSERT INTO counters (name, value) VALUES ('pan_binding', 0);
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

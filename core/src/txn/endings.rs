@@ -47,6 +47,11 @@ pub(crate) fn keys() -> Termination {
     Termination::new(Code::SwKeysMissing)
 }
 
+/// The host's working keys failed the strength and separation checks.
+pub(crate) fn weak_keys(why: &crate::crypto::KeyStrengthError) -> Termination {
+    Termination::new(Code::SwWeakKeys).with_detail(&why.to_string())
+}
+
 pub(crate) fn sign_on_required() -> Termination {
     Termination::new(Code::MntSignOnRequired)
 }

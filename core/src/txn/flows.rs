@@ -241,7 +241,7 @@ impl Terminal {
         step!(self.batch_has_room(kind));
         step!(self.ready_for_online());
         step!(check_cancel(cancel));
-        let pan = step!(self.unseal_pan(original.pan_sealed.as_ref()));
+        let pan = step!(self.unseal_pan(&original));
         self.online(
             Prepared {
                 kind,

@@ -82,7 +82,7 @@ impl Terminal {
 
     pub(crate) fn online(&self, p: Prepared<'_>, cancel: &CancelToken) -> Outcome {
         let spec = p.kind.spec();
-        let sealed = match self.seal_pan(p.pan) {
+        let sealed = match self.seal_pan(p.pan, p.attempt_id) {
             Ok(s) => s,
             Err(t) => return t.into(),
         };
@@ -275,10 +275,12 @@ impl Terminal {
         }
     }
 
-    pub(crate) fn seal_pan(&self, pan: &Pan) -> Result<OpaqueBlob, Termination> {
+    /// Seals the PAN bound to its journal row: the attempt id is the associated data, so a
+    /// sealed PAN copied onto another row does not open there.
+    pub(crate) fn seal_pan(&self, pan: &Pan, attempt_id: &str) -> Result<OpaqueBlob, Termination> {
         crate::crypto::seal(
             &self.config.storage_key,
-            b"pan",
+            &pan_binding(attempt_id),
             pan.expose_digits().as_bytes(),
         )
         .map(OpaqueBlob::new)
@@ -291,13 +293,70 @@ impl Terminal {
         })
     }
 
-    pub(crate) fn unseal_pan(&self, sealed: Option<&OpaqueBlob>) -> Result<Pan, Termination> {
-        let sealed = sealed.ok_or_else(endings::keys)?;
-        let digits = crate::crypto::open(&self.config.storage_key, b"pan", sealed.as_bytes())
-            .map_err(|_| endings::keys())?;
+    /// The PAN of a journaled transaction, opened under its own row's binding.
+    pub(crate) fn unseal_pan(&self, record: &TransactionRecord) -> Result<Pan, Termination> {
+        let sealed = record.pan_sealed.as_ref().ok_or_else(endings::keys)?;
+        let digits = crate::crypto::open(
+            &self.config.storage_key,
+            &pan_binding(&record.attempt_id),
+            sealed.as_bytes(),
+        )
+        .map_err(|_| endings::keys())?;
         let text = std::str::from_utf8(&digits).map_err(|_| endings::keys())?;
         Pan::parse(text).map_err(|_| endings::keys())
     }
+
+    /// Binds PANs sealed by an older build (associated data "pan", the same for every row) to
+    /// their rows, once per journal; a blob that opens under neither is left as it is (its
+    /// reversal goes without field 2). Runs at open and after a quarantine, before anything is
+    /// sent, and never fails a payment: the worst case is a PAN that cannot be opened.
+    pub(crate) fn bind_sealed_pans(&self) {
+        let mut journal = self.journal();
+        let rows = match journal.unbound_sealed_pans() {
+            Ok(Some(rows)) => rows,
+            Ok(None) => return,
+            Err(e) => {
+                log::error!(
+                    "terminal {}: sealed PANs unreadable: {e}",
+                    self.config.terminal_id
+                );
+                return;
+            }
+        };
+        let key = &self.config.storage_key;
+        let mut resealed = Vec::new();
+        for (id, attempt_id, blob) in &rows {
+            let bound = pan_binding(attempt_id);
+            if crate::crypto::open(key, &bound, blob.as_bytes()).is_ok() {
+                continue;
+            }
+            let Ok(digits) = crate::crypto::open(key, LEGACY_PAN_BINDING, blob.as_bytes()) else {
+                continue;
+            };
+            match crate::crypto::seal(key, &bound, &digits) {
+                Ok(sealed) => resealed.push((*id, OpaqueBlob::new(sealed))),
+                Err(e) => log::error!("txn {attempt_id}: PAN not resealed: {e}"),
+            }
+        }
+        match journal.store_bound_pans(&resealed) {
+            Ok(()) => log::info!(
+                "terminal {}: {} sealed PAN(s) bound to their rows",
+                self.config.terminal_id,
+                resealed.len()
+            ),
+            Err(e) => log::error!("terminal {}: PANs not bound: {e}", self.config.terminal_id),
+        }
+    }
+}
+
+/// What every PAN was sealed with before PANs were bound to their rows.
+const LEGACY_PAN_BINDING: &[u8] = b"pan";
+
+/// The associated data a row's PAN is sealed with.
+fn pan_binding(attempt_id: &str) -> Vec<u8> {
+    let mut aad = b"pan/".to_vec();
+    aad.extend_from_slice(attempt_id.as_bytes());
+    aad
 }
 
 /// The reversal reason a failed exchange calls for.
@@ -327,7 +386,7 @@ impl Terminal {
     pub(crate) fn rebuild(&self, record: &TransactionRecord) -> Result<Rebuilt, String> {
         let kind = TxnKind::from_journal(record.kind)
             .ok_or_else(|| format!("kind {} cannot be rebuilt", record.kind.as_str()))?;
-        let pan = match self.unseal_pan(record.pan_sealed.as_ref()) {
+        let pan = match self.unseal_pan(record) {
             Ok(pan) => Some(pan),
             Err(_) => {
                 log::warn!(

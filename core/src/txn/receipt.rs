@@ -119,7 +119,7 @@ impl Terminal {
                     receipt: Receipt::default(),
                     receipt_printed: true,
                 };
-                if let Ok(pan) = self.unseal_pan(record.pan_sealed.as_ref()) {
+                if let Ok(pan) = self.unseal_pan(record) {
                     approval.receipt = for_approval(
                         &self.config,
                         &approval,

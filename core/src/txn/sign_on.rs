@@ -62,7 +62,10 @@ impl Terminal {
                 "terminal {}: working keys refused: {e}",
                 self.config.terminal_id
             );
-            endings::keys()
+            match &e {
+                crate::crypto::VaultError::WeakKeys(why) => endings::weak_keys(why),
+                _ => endings::keys(),
+            }
         })?;
         let sealed = self
             .ports

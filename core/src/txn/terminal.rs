@@ -161,6 +161,7 @@ impl Terminal {
             terminal.enable_risk(setup);
         }
         terminal.restore_working_keys();
+        terminal.bind_sealed_pans();
         if terminal.session().storage_fault.is_none() {
             // Not `recover()`: that would wait for the journal's background integrity check,
             // and recovery with nothing in flight only reads. Its writes wait at the journal's
@@ -290,6 +291,8 @@ impl Terminal {
             }
         };
         drop(journal);
+        // What was carried over may have been sealed by an older build.
+        self.bind_sealed_pans();
         let mut session = self.session();
         session.storage_fault = Some(fault);
         // The working keys lived in the lost journal too.

@@ -25,6 +25,10 @@ pub enum Fault {
     AlterField { field: u8, value: String },
     /// Answer with this response code without acting on the request.
     Decline { code: String },
+    /// Answer a sign-on with these clear working keys (hex; 16 hex digits is single-length DES)
+    /// instead of fresh random ones, encrypted under the TMK with their true check values: a
+    /// host (or a compromised key system) issuing weak keys.
+    IssueKeys { pik_hex: String, mak_hex: String },
 }
 
 /// Which requests a fault applies to.

@@ -134,10 +134,23 @@ impl Acquirer {
             Some(_) => (true, fault.clone()),
             None => (true, None),
         };
-        let response = if apply {
-            self.process(&frame.message)
-        } else {
-            None
+        let response = match (&reply_fault, apply) {
+            (Some(Fault::IssueKeys { pik_hex, mak_hex }), _) if mti == "0800" => {
+                let chosen = [pik_hex, mak_hex].map(|h| {
+                    let algorithm = if h.len() == 16 {
+                        KeyAlgorithm::Des
+                    } else {
+                        KeyAlgorithm::Tdes
+                    };
+                    SecretKey::from_hex(algorithm, h)
+                });
+                match chosen {
+                    [Ok(pik), Ok(mak)] => Some(self.sign_on_with(&frame.message, Some((pik, mak)))),
+                    _ => None,
+                }
+            }
+            (_, true) => self.process(&frame.message),
+            (_, false) => None,
         };
         match reply_fault {
             Some(Fault::NoResponse { .. }) => Action::Silent,
@@ -198,9 +211,18 @@ impl Acquirer {
     }
 
     fn sign_on(&self, req: &Message) -> Message {
+        self.sign_on_with(req, None)
+    }
+
+    /// A sign-on answer carrying `keys`, or fresh random double-length keys.
+    fn sign_on_with(&self, req: &Message, keys: Option<(SecretKey, SecretKey)>) -> Message {
         let tid = req.field_text(41).unwrap_or_default();
         let mut resp = echo(req);
-        let (Ok(pik), Ok(mak)) = (random_key(), random_key()) else {
+        let keys = match keys {
+            Some(k) => Ok(k),
+            None => random_key().and_then(|pik| Ok((pik, random_key()?))),
+        };
+        let Ok((pik, mak)) = keys else {
             resp.set_text(39, SYSTEM_FAULT);
             return resp;
         };
