@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use smartpos_core::card::ReadCapability;
 use smartpos_core::codec::iso8583::Tpdu;
-use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
+use smartpos_core::crypto::{KeyAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
+use smartpos_core::host::AcquirerDialect;
 use smartpos_core::txn::TerminalConfig;
 use zeroize::Zeroize;
 
@@ -134,9 +135,11 @@ impl TerminalConfigRecord {
             endpoints: endpoints(&self.endpoints)?,
             connect_timeout: timeout("connect_timeout_ms", self.connect_timeout_ms)?,
             response_timeout: timeout("response_timeout_ms", self.response_timeout_ms)?,
-            tpdu: Tpdu::new(TPDU_DESTINATION, 0x0000),
-            header: HEADER,
-            mac: MacAlgorithm::CupEcb,
+            dialect: AcquirerDialect {
+                tpdu: Tpdu::new(TPDU_DESTINATION, 0x0000),
+                header: HEADER,
+                ..AcquirerDialect::default()
+            },
             journal_path: self.journal_path.clone().into(),
             journal_max_bytes: None,
             storage_key,

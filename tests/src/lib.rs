@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smartpos_core::card::Track2;
-use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
+use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey};
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::testing::{
     FixedNetworkMonitor, RecordingPrinter, ScriptedCardReader, ScriptedScanner, SoftwarePinPad,
@@ -39,6 +39,8 @@ pub struct Harness {
     storage_key: Vec<u8>,
     /// Risk checks are on (the built-in bundle) unless a test opted out; a reopen keeps it.
     risk: RiskConfig,
+    /// The MAC the simulator checks and the terminal uses (X9.19 unless a test says otherwise).
+    mac: MacAlgorithm,
 }
 
 impl Harness {
@@ -78,9 +80,18 @@ impl Harness {
     /// A signed-on terminal that reaches the demo simulator only through an on-path proxy, and
     /// the proxy (risk checks off: these tests repeat one card).
     pub fn behind_proxy() -> (Harness, OnPathProxy) {
-        let sim = demo_sim();
+        Harness::behind_proxy_with_mac(MacAlgorithm::X919)
+    }
+
+    /// As `behind_proxy`, with acquirer and terminal agreeing on `mac`.
+    pub fn behind_proxy_with_mac(mac: MacAlgorithm) -> (Harness, OnPathProxy) {
+        let sim = sim_with_mac(mac);
         let proxy = OnPathProxy::start(sim.addr()).expect("proxy");
-        let h = Harness::build_on(sim, vec![proxy.addr()], RiskConfig::disabled());
+        let mut h = Harness::build_on(sim, vec![proxy.addr()], RiskConfig::disabled());
+        if mac != h.mac {
+            h.mac = mac;
+            h.reopen();
+        }
         h.terminal.sign_on().expect("sign-on");
         (h, proxy)
     }
@@ -112,7 +123,7 @@ impl Harness {
             &storage_key,
             None,
             Some(&extras),
-            risk.clone(),
+            (risk.clone(), MacAlgorithm::X919),
         )
         .expect("open terminal");
         Harness {
@@ -128,6 +139,7 @@ impl Harness {
             endpoints,
             storage_key,
             risk,
+            mac: MacAlgorithm::X919,
         }
     }
 
@@ -142,7 +154,7 @@ impl Harness {
             &self.storage_key,
             None,
             Some(&self.optional_ports()),
-            self.risk.clone(),
+            (self.risk.clone(), self.mac),
         )
         .expect("reopen");
         self.terminal = OpenTerminal(Some(terminal));
@@ -175,7 +187,7 @@ impl Harness {
             &self.storage_key,
             Some(max_bytes),
             Some(&self.optional_ports()),
-            self.risk.clone(),
+            (self.risk.clone(), self.mac),
         )
         .expect("reopen");
         self.terminal = OpenTerminal(Some(terminal));
@@ -302,10 +314,13 @@ impl OptionalPorts {
 
 /// The demo acquirer on a loopback port the OS picks.
 fn demo_sim() -> SimServer {
-    let acquirer = Arc::new(Acquirer::new(
-        Ledger::with_demo_accounts(),
-        demo_setup::demo_tmk(),
-    ));
+    sim_with_mac(MacAlgorithm::X919)
+}
+
+/// The demo acquirer checking `mac`.
+fn sim_with_mac(mac: MacAlgorithm) -> SimServer {
+    let acquirer =
+        Arc::new(Acquirer::new(Ledger::with_demo_accounts(), demo_setup::demo_tmk()).with_mac(mac));
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     SimServer::start(acquirer, loopback).expect("sim")
 }
@@ -324,7 +339,7 @@ pub fn open_terminal_with(
         storage_key,
         journal_max_bytes,
         extras,
-        RiskConfig::default(),
+        (RiskConfig::default(), MacAlgorithm::X919),
     )
 }
 
@@ -335,7 +350,7 @@ pub fn open_terminal_risk(
     storage_key: &[u8],
     journal_max_bytes: Option<u64>,
     extras: Option<&OptionalPorts>,
-    risk: RiskConfig,
+    (risk, mac): (RiskConfig, MacAlgorithm),
 ) -> Result<Opened, smartpos_core::txn::OpenError> {
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
@@ -353,7 +368,7 @@ pub fn open_terminal_risk(
         prompt: None,
     };
     let key = SecretKey::new(KeyAlgorithm::Aes, storage_key).expect("AES-256 storage key");
-    let config = TerminalConfig {
+    let mut config = TerminalConfig {
         journal_path: dir.path().join("journal.db"),
         endpoints: endpoints.to_vec(),
         response_timeout: Duration::from_millis(400),
@@ -361,6 +376,7 @@ pub fn open_terminal_risk(
         risk,
         ..demo_setup::demo_terminal_config(key)
     };
+    config.dialect.mac = mac;
     let terminal = Terminal::open(config, ports)?;
     Ok((terminal, reader, pin_pad, printer))
 }

@@ -163,3 +163,32 @@ fn a_sign_on_answer_with_a_bad_check_value_changes_nothing() {
     assert!(h.sale("s1", "normal", PIN, 100).is_approved());
     assert_eq!(h.acquirer().sign_ons(tid), sign_ons + 1);
 }
+
+/// The forgery a live test made against the UnionPay ECB MAC: field 39 "00" → "05" with the XOR
+/// undone in an RRN digit at the same block offset. Under the ECB MAC it verifies and the journal
+/// believes a decline while the acquirer keeps the money — which is why the terminal's default
+/// is X9.19, under which the same edit fails its MAC, the sale is reversed, and the day
+/// reconciles.
+#[test]
+fn an_ecb_compensated_edit_fools_cup_ecb_but_not_x919() {
+    use smartpos_core::crypto::MacAlgorithm;
+    // The attack works against the ECB MAC: proof the edit keeps that MAC intact.
+    let (h, proxy) = Harness::behind_proxy_with_mac(MacAlgorithm::CupEcb);
+    proxy.next("0200", Tamper::EcbCompensatedDecline);
+    let fooled = h.sale("s1", "normal", PIN, 7_731);
+    assert_eq!(
+        code(&fooled),
+        "HOST_DECLINED_05",
+        "the ECB MAC verified the edit"
+    );
+    assert_eq!(h.net_fen(), 7_731, "and the acquirer kept the money");
+
+    // The default dialect refuses it.
+    let (mut h, proxy) = Harness::behind_proxy();
+    proxy.next("0200", Tamper::EcbCompensatedDecline);
+    let refused = h.sale("s1", "normal", PIN, 7_731);
+    assert_eq!(code(&refused), "NET_BAD_MAC");
+    assert_eq!(proxy.tampered(), 1);
+    reconcile(&mut h);
+    assert_eq!(h.net_fen(), 0);
+}

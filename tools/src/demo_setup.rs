@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use smartpos_core::card::ReadCapability;
-use smartpos_core::codec::iso8583::Tpdu;
-use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
+use smartpos_core::crypto::{KeyAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
+use smartpos_core::host::AcquirerDialect;
 use smartpos_core::qr::gateway::SigningKey;
 use smartpos_core::qr::session::QrSettings;
 use smartpos_core::txn::{RiskConfig, TerminalConfig};
@@ -50,9 +50,9 @@ pub fn demo_terminal_config(storage_key: SecretKey) -> TerminalConfig {
         endpoints: Vec::new(),
         connect_timeout: Duration::from_secs(2),
         response_timeout: Duration::from_secs(5),
-        tpdu: Tpdu::new(0x0001, 0x0000),
-        header: [0x60, 0x22, 0x00, 0x00, 0x00, 0x00],
-        mac: MacAlgorithm::CupEcb,
+        // UnionPay framing with the X9.19 MAC, the terminal's safe default (see
+        // `AcquirerDialect`); the simulator checks the same unless started otherwise.
+        dialect: AcquirerDialect::default(),
         journal_path: "journal.db".into(),
         journal_max_bytes: None,
         storage_key,

@@ -6,9 +6,11 @@
 //! if so, the engine reverses instead of retrying.
 
 pub mod acquirer;
+mod dialect;
 mod tcp;
 mod transport;
 
+pub use dialect::{AcquirerDialect, mac_by_name};
 pub use tcp::{MAX_FRAME_LEN, TcpTransport};
 pub use transport::{
     CancelToken, ConnectFailure, ConnectFailureKind, Timeouts, Transport, TransportError,

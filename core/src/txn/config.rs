@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::codec::iso8583::Tpdu;
-use crate::crypto::{MacAlgorithm, SecretKey};
+use crate::crypto::SecretKey;
+use crate::host::AcquirerDialect;
 use zeroize::Zeroizing;
 
 /// Terminal identity, acquirer endpoints and policies.
@@ -21,10 +21,9 @@ pub struct TerminalConfig {
     pub endpoints: Vec<SocketAddr>,
     pub connect_timeout: Duration,
     pub response_timeout: Duration,
-    pub tpdu: Tpdu,
-    /// The 6-byte application header of every frame.
-    pub header: [u8; 6],
-    pub mac: MacAlgorithm,
+    /// The acquirer's message conventions: MAC algorithm, TPDU, header, track encryption, PIN
+    /// block format. Default: UnionPay framing with the X9.19 MAC.
+    pub dialect: AcquirerDialect,
     pub journal_path: PathBuf,
     /// Storage budget for the journal in bytes; `None` means only the disk limits it. Reaching
     /// it fails a transaction before anything is sent, like a full disk.

@@ -6,10 +6,6 @@ use crate::codec::iso8583::cups::{Field60, Field61};
 use crate::crypto::EncryptedPinBlock;
 use crate::txn::kind::KindSpec;
 
-/// Field 53 for a PIN block in ANSI X9.8 format 0 (with PAN) under a double-length TDES PIK,
-/// no track encryption: 53.1 = 1, 53.2 = 6, 53.3 = 0, then zero filler.
-pub(crate) const SECURITY_CONTROL_TDES_FORMAT0: &str = "1600000000000000";
-
 /// Field 26: the longest PIN the PIN pad accepts.
 const PIN_CAPTURE_CODE: &str = "12";
 
@@ -56,6 +52,8 @@ pub(crate) struct RequestFacts<'a> {
     pub merchant_id: &'a str,
     pub card: CardFields<'a>,
     pub original: Option<OriginalFields<'a>>,
+    /// Field 53 from the acquirer dialect, sent with a PIN block.
+    pub security_control: String,
 }
 
 pub(crate) fn stan_digits(stan: u32) -> String {
@@ -117,7 +115,7 @@ fn financial_message(f: &RequestFacts<'_>, mti: &str) -> Message {
     m.set_text(49, CURRENCY_CNY);
     if let Some(block) = c.pin_block {
         m.set_bytes(52, block.as_bytes().to_vec());
-        m.set_digits(53, SECURITY_CONTROL_TDES_FORMAT0);
+        m.set_digits(53, &f.security_control);
     }
     let f60 = Field60 {
         type_code: f.spec.type_code.to_string(),

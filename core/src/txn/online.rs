@@ -121,6 +121,7 @@ impl Terminal {
                 pin_block: p.pin.as_ref(),
             },
             original: p.original.map(original_fields),
+            security_control: self.config.dialect.security_control(),
         };
         let request = fields::financial_request(&facts);
         log::info!(
@@ -437,6 +438,7 @@ impl Rebuilt {
                 pin_block: None,
             },
             original: self.original.as_ref().map(original_fields),
+            security_control: terminal.config.dialect.security_control(),
         }
     }
 

@@ -135,9 +135,9 @@ impl Terminal {
         let link = AcquirerLink {
             terminal_id: config.terminal_id.clone(),
             merchant_id: config.merchant_id.clone(),
-            tpdu: config.tpdu,
-            header: config.header,
-            mac: config.mac,
+            tpdu: config.dialect.tpdu,
+            header: config.dialect.header,
+            mac: config.dialect.mac,
             timeouts: Timeouts {
                 connect: config.connect_timeout,
                 read: config.response_timeout,

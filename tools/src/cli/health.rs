@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use serde_json::json;
 use smartpos_core::diag::{CheckStatus, HealthReport};
 
+use smartpos_core::crypto::MacAlgorithm;
+
 use super::CliResult;
 use crate::terminal_setup::HostTerminal;
 
@@ -28,12 +30,15 @@ pub struct Args {
     /// Make a new journal if there is none at that path (otherwise a missing one is an error).
     #[arg(long)]
     pub create: bool,
+    /// The acquirer's MAC algorithm (its dialect): cup-ecb, x919 or sm4.
+    #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
+    pub mac: MacAlgorithm,
 }
 
 pub fn run(args: Args) -> CliResult {
     // A self-check of a journal that is not there would make one and report it healthy.
     super::existing_journal(&args.journal, Some(args.create))?;
-    let host = HostTerminal::open(&args.journal, args.host)?;
+    let host = HostTerminal::open(&args.journal, args.host, args.mac)?;
     let report = host.terminal.health();
     println!("{}", render(&report, args.json));
     Ok(())
@@ -100,7 +105,12 @@ mod tests {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let host = HostTerminal::open(&dir.path().join("j.db"), sim.addr()).unwrap();
+        let host = HostTerminal::open(
+            &dir.path().join("j.db"),
+            sim.addr(),
+            smartpos_core::crypto::MacAlgorithm::X919,
+        )
+        .unwrap();
         // Opened without a sign-on: keys are missing, everything else is fine.
         let report = host.terminal.health();
         assert_eq!(report.status(CheckKind::WorkingKeys), CheckStatus::Failing);

@@ -72,6 +72,12 @@ impl CliError {
 
 pub type CliResult = Result<(), CliError>;
 
+/// `--mac cup-ecb|x919|sm4`: the acquirer's MAC algorithm on the command line.
+pub fn parse_mac(name: &str) -> Result<smartpos_core::crypto::MacAlgorithm, String> {
+    smartpos_core::host::mac_by_name(name)
+        .ok_or_else(|| format!("unknown MAC {name:?}: cup-ecb, x919 or sm4"))
+}
+
 /// Commands that work on a terminal's journal refuse a path where there is none: `Journal::open`
 /// would create it, and a mistyped path would become an empty journal that signs on with the
 /// acquirer. `create` is the command's `--create` flag, `None` for commands without one; only

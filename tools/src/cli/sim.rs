@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use smartpos_core::crypto::MacAlgorithm;
+
 use super::{CliError, CliResult};
 use crate::demo_setup;
 use crate::sim::gateway::{DEMO_SIGNING_KEY, GatewayServer, QrGateway};
@@ -29,6 +31,10 @@ pub struct Args {
     /// "net_fen": N}`.
     #[arg(long, requires = "qr_listen")]
     pub qr_ledger: Option<PathBuf>,
+    /// The MAC this acquirer checks on every request and puts on every answer: cup-ecb, x919 or
+    /// sm4. A request MACed otherwise is answered A0.
+    #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
+    pub mac: MacAlgorithm,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -37,7 +43,7 @@ pub fn run(args: Args) -> CliResult {
             .map_err(|e| CliError::new(format!("ledger {}: {e}", path.display())))?,
         _ => Ledger::with_demo_accounts(),
     };
-    let mut acquirer = Acquirer::new(ledger, demo_setup::demo_tmk());
+    let mut acquirer = Acquirer::new(ledger, demo_setup::demo_tmk()).with_mac(args.mac);
     if let Some(path) = &args.ledger {
         acquirer = acquirer.with_ledger_file(path.clone());
         acquirer
@@ -49,9 +55,10 @@ pub fn run(args: Args) -> CliResult {
         .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
     println!("smartpos sim: acquirer listening on {}", server.addr());
     println!(
-        "terminal {} / merchant {} / TMK = demo key",
+        "terminal {} / merchant {} / TMK = demo key / MAC {:?}",
         demo_setup::DEMO_TERMINAL_ID,
-        demo_setup::DEMO_MERCHANT_ID
+        demo_setup::DEMO_MERCHANT_ID,
+        args.mac
     );
     // Held until the acquirer stops, so both serve for the life of the process.
     let _qr = match args.qr_listen {

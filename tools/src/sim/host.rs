@@ -50,6 +50,8 @@ pub struct Acquirer {
     ledger_path: Option<PathBuf>,
     /// Added to the host's clock in fields 12/13 of echo answers (clock-drift tests).
     clock_skew_ms: AtomicI64,
+    /// The MAC this acquirer checks and answers with (its dialect); X9.19 unless told otherwise.
+    mac: MacAlgorithm,
 }
 
 impl std::fmt::Debug for Acquirer {
@@ -75,7 +77,14 @@ impl Acquirer {
             faults: FaultPlan::default(),
             ledger_path: None,
             clock_skew_ms: AtomicI64::new(0),
+            mac: MacAlgorithm::X919,
         }
+    }
+
+    /// Checks and answers with `mac` instead of X9.19; a request MACed otherwise gets A0.
+    pub fn with_mac(mut self, mac: MacAlgorithm) -> Self {
+        self.mac = mac;
+        self
     }
 
     /// Keeps the ledger on disk: saved after every change that moves money.
@@ -499,7 +508,7 @@ impl Acquirer {
         let (Some(tag), Ok(input)) = (req.bytes(64), mac_input(req)) else {
             return Err(MAC_ERROR);
         };
-        match crypto::verify_mac(MacAlgorithm::CupEcb, &keys.mak, &input, tag) {
+        match crypto::verify_mac(self.mac, &keys.mak, &input, tag) {
             Ok(true) => Ok(()),
             _ => Err(MAC_ERROR),
         }
@@ -512,9 +521,9 @@ impl Acquirer {
         let sessions = self.sessions();
         if let Some(keys) = sessions.get(tid).and_then(|s| s.keys.as_ref()) {
             resp.set_bytes(64, vec![0; 8]);
-            let tag = mac_input(&resp).ok().and_then(|input| {
-                crypto::compute_mac(MacAlgorithm::CupEcb, &keys.mak, &input).ok()
-            });
+            let tag = mac_input(&resp)
+                .ok()
+                .and_then(|input| crypto::compute_mac(self.mac, &keys.mak, &input).ok());
             if let Some(tag) = tag {
                 resp.set_bytes(64, tag.to_vec());
             }

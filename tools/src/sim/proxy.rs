@@ -30,6 +30,10 @@ pub enum Tamper {
     Hold { delay: Duration },
     /// Forward; flip a bit of the first working key's check value in field 62 (a sign-on).
     CorruptCheckValue,
+    /// Forward; turn an approval into a decline (field 39 "00" → "05") and undo the change's
+    /// XOR in the RRN byte 16 bytes earlier — the same offset in its 8-byte block — leaving the
+    /// MAC as it was. The UnionPay ECB MAC (XOR of the blocks) still verifies; X9.19 does not.
+    EcbCompensatedDecline,
 }
 
 /// Tampering planned once per request (`next`), then a standing rule (`every`).
@@ -149,6 +153,7 @@ fn relay(
                 m.remove(64);
                 m.set_text(39, &code);
             }),
+            Some(Tamper::EcbCompensatedDecline) => compensated_decline(answer),
             Some(Tamper::CorruptCheckValue) => rewrite(&answer, |m| {
                 if let Some(mut f62) = m.bytes(62).map(<[u8]>::to_vec) {
                     // PIK: 16 bytes of key, then its 4-byte check value.
@@ -191,6 +196,24 @@ fn rewrite(body: &[u8], edit: impl FnOnce(&mut Message)) -> Vec<u8> {
         }
         Err(_) => body.to_vec(),
     }
+}
+
+/// Fields 37 (an 12), 38 (an 6) and 39 (an 2) lie side by side in an approval; the second digit
+/// of 39 sits 19 bytes after the RRN's first, so RRN byte 3 shares its offset in an 8-byte block.
+fn compensated_decline(mut body: Vec<u8>) -> Vec<u8> {
+    let Ok(frame) = Frame::decode_body(&body) else {
+        return body;
+    };
+    let (Some(rrn), Some(auth)) = (frame.message.text(37), frame.message.text(38)) else {
+        return body;
+    };
+    let run: Vec<u8> = [rrn.as_bytes(), auth.as_bytes(), b"00"].concat();
+    if let Some(at) = body.windows(run.len()).position(|w| w == run.as_slice()) {
+        let delta = b'0' ^ b'5';
+        body[at + 19] ^= delta;
+        body[at + 3] ^= delta;
+    }
+    body
 }
 
 /// An unsigned answer to `request` saying `code`, as an attacker would write it.
