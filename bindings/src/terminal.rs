@@ -292,10 +292,23 @@ impl Terminal {
     }
 
     /// Reversals and advices the host still has to confirm, and receipts waiting for a reprint.
+    /// A reversal that used its attempts is listed with `parked` set: settle it with the
+    /// acquirer, then `release_parked`.
     pub fn pending_work(&self) -> Result<PendingWorkRecord, SmartPosError> {
         guard("Terminal.pending_work", || {
             let core = self.core()?;
             Ok(PendingWorkRecord::read(&core)?)
+        })
+    }
+
+    /// The operator has settled a parked reversal with the acquirer by other means (a call, the
+    /// acquirer's portal): it stops blocking settlement and stays in the journal as released.
+    /// Sends nothing. Only a parked reversal (`parked` set in `pending_work`) can be released;
+    /// any other `transaction_id` is `InvalidInput`.
+    pub fn release_parked(&self, transaction_id: i64) -> Result<(), SmartPosError> {
+        guard("Terminal.release_parked", || {
+            self.core()?.release_parked_reversal(transaction_id)?;
+            Ok(())
         })
     }
 

@@ -88,8 +88,19 @@ class PaymentTerminal(
     /** The journal's transactions, newest first; card numbers masked (first 6, last 4). */
     suspend fun history(): List<TransactionSummaryRecord> = withContext(Dispatchers.IO) { terminal.history() }
 
-    /** Reversals and advices the host has not confirmed, and receipts waiting for a reprint. */
+    /**
+     * Reversals and advices the host has not confirmed, and receipts waiting for a reprint. A
+     * reversal with `parked` set used its attempts: it blocks settlement until the operator has
+     * settled it with the acquirer and calls [releaseParked].
+     */
     suspend fun pendingWork(): PendingWorkRecord = withContext(Dispatchers.IO) { terminal.pendingWork() }
+
+    /**
+     * The operator settled the parked reversal of [transactionId] with the acquirer by other
+     * means (a call, the portal): it stops blocking settlement and stays journaled as released.
+     * Sends nothing. Anything but a parked reversal throws [SmartPosException.InvalidInput].
+     */
+    suspend fun releaseParked(transactionId: Long) = withContext(Dispatchers.IO) { terminal.releaseParked(transactionId) }
 
     /**
      * Prints the duplicate receipt of an approved transaction again. A printer fault is
