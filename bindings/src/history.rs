@@ -197,11 +197,19 @@ fn into_all<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
 }
 
 /// A corrupt journal found at open: payments are refused until the operator acknowledges it.
+/// Journaled in the fresh journal, so it is reported again after a restart until acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct StorageFaultRecord {
     pub detail: String,
     /// Where the corrupt files were moved (kept for investigation, never deleted).
     pub moved_to: Vec<String>,
+    /// Transactions the corrupt journal still owed the acquirer (reversals, advices, requests in
+    /// flight), carried into the fresh journal; recovery resolves them like any other.
+    pub carried: u32,
+    /// Why the corrupt copy could not be read at all, if it could not: what it owed is unknown.
+    /// `acknowledge_storage_fault` then needs `accept_unreadable = true`, once the operator has
+    /// reconciled with the acquirer.
+    pub unreadable: Option<String>,
 }
 
 impl From<StorageFault> for StorageFaultRecord {
@@ -213,6 +221,8 @@ impl From<StorageFault> for StorageFaultRecord {
                 .iter()
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect(),
+            carried: u32::try_from(f.carried).unwrap_or(u32::MAX),
+            unreadable: f.unreadable,
         }
     }
 }
@@ -305,5 +315,18 @@ mod tests {
         let parked = r.parked.expect("parked");
         assert_eq!(parked, TerminationRecord::from(t));
         assert_eq!(parked.code, "NET_REVERSAL_PARKED");
+    }
+
+    #[test]
+    fn a_storage_fault_says_what_was_carried_and_what_could_not_be_read() {
+        let f = StorageFaultRecord::from(StorageFault {
+            detail: "not a database".into(),
+            moved_to: vec!["/data/j.db.corrupt-1".into()],
+            carried: 2,
+            unreadable: Some("file is not a database".into()),
+        });
+        assert_eq!(f.moved_to, vec!["/data/j.db.corrupt-1".to_string()]);
+        assert_eq!(f.carried, 2);
+        assert_eq!(f.unreadable.as_deref(), Some("file is not a database"));
     }
 }

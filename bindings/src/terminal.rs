@@ -337,10 +337,15 @@ impl Terminal {
         })
     }
 
-    /// The operator has seen the storage fault: payments resume on the fresh journal.
-    pub fn acknowledge_storage_fault(&self) -> Result<(), SmartPosError> {
+    /// The operator has seen the storage fault: payments resume on the fresh journal. Journaled,
+    /// so it holds across a restart. When the corrupt copy could not be read at all
+    /// (`StorageFaultRecord.unreadable`), what it owed the acquirer is unknown: this is refused
+    /// (`InvalidInput`) unless `accept_unreadable`, which the operator gives once reconciled
+    /// with the acquirer.
+    #[uniffi::method(default(accept_unreadable = false))]
+    pub fn acknowledge_storage_fault(&self, accept_unreadable: bool) -> Result<(), SmartPosError> {
         guard("Terminal.acknowledge_storage_fault", || {
-            self.core()?.acknowledge_storage_fault(false)?;
+            self.core()?.acknowledge_storage_fault(accept_unreadable)?;
             Ok(())
         })
     }

@@ -109,10 +109,19 @@ class PaymentTerminal(
      */
     suspend fun reprint(attemptId: String): ReprintOutcome = withContext(Dispatchers.IO) { terminal.reprint(attemptId) }
 
-    /** The corrupt journal found at open, until acknowledged; payments are refused meanwhile. */
+    /**
+     * The corrupt journal found at open, until acknowledged (also after a restart: the fault is
+     * journaled); payments are refused meanwhile.
+     */
     suspend fun storageFault(): StorageFaultRecord? = withContext(Dispatchers.IO) { terminal.storageFault() }
 
-    suspend fun acknowledgeStorageFault() = withContext(Dispatchers.IO) { terminal.acknowledgeStorageFault() }
+    /**
+     * The operator has seen the storage fault: payments resume. When the corrupt copy could not
+     * be read (`StorageFaultRecord.unreadable`), what it owed is unknown and this throws
+     * [SmartPosException.InvalidInput] unless [acceptUnreadable] (after reconciling with the acquirer).
+     */
+    suspend fun acknowledgeStorageFault(acceptUnreadable: Boolean = false) =
+        withContext(Dispatchers.IO) { terminal.acknowledgeStorageFault(acceptUnreadable) }
 
     suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
 

@@ -184,22 +184,39 @@ class JournalFlowTest {
     }
 
     @Test
-    fun `a corrupt journal is reported until the operator acknowledges it`() = runBlocking<Unit> {
+    fun `a corrupt journal is reported across a restart until the operator acknowledges it`() = runBlocking<Unit> {
         val path = dir.resolve("corrupt.db")
         Files.write(path, "this is not a database, just bad flash".toByteArray())
-        PaymentTerminal.open(config.copy(journalPath = path.toString()), reader, pinPad, printer).use { t ->
+        val c = config.copy(journalPath = path.toString())
+        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
             pinPad.terminal = t.terminal
             val fault = t.storageFault() ?: error("no storage fault reported")
             assertTrue(fault.movedTo.isNotEmpty())
             fault.movedTo.forEach { assertTrue(Files.exists(Path.of(it)), "$it kept") }
+            // Not a database at all: what it owed cannot be known, and nothing was carried over.
+            assertNotNull(fault.unreadable, "$fault")
+            assertEquals(0U, fault.carried)
             val refused = terminated(t.sale("while-corrupt", 100UL))
             assertEquals("SW_STORAGE_CORRUPT", refused.code)
             assertEquals(0L, acquirer.netFen())
+        }
+        // The fault is journaled: a restart does not clear it.
+        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
+            pinPad.terminal = t.terminal
+            assertNotNull(t.storageFault(), "the fault survives a restart")
+            // Unreadable: a plain acknowledgement (the generated default, and the wrapper's) is refused.
+            val refused = assertThrows<SmartPosException.InvalidInput> { t.terminal.acknowledgeStorageFault() }
+            assertEquals("storage fault acknowledgement", refused.what)
+            assertThrows<SmartPosException.InvalidInput> { runBlocking { t.acknowledgeStorageFault() } }
+            assertNotNull(t.storageFault())
 
-            t.acknowledgeStorageFault()
+            t.acknowledgeStorageFault(acceptUnreadable = true)
             assertNull(t.storageFault())
             approved(t.sale("after-ack", 100UL))
             assertEquals(100L, acquirer.netFen())
+        }
+        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
+            assertNull(t.storageFault(), "the acknowledgement survives a restart too")
         }
     }
 

@@ -160,7 +160,7 @@ class ShellTest {
         assertFalse(lines.first().ok)
         assertEquals("Terminal has faults: fix them first", p.headline(report))
 
-        val withFault = p.present(HealthInput("0.1.0", report, StorageFaultRecord("bad page", listOf("/j.db.corrupt")), work))
+        val withFault = p.present(HealthInput("0.1.0", report, StorageFaultRecord("bad page", listOf("/j.db.corrupt"), 0U, null), work))
         assertEquals(listOf("Journal", "printer"), withFault.filter { it.status == HealthStatus.FAILING }.map { it.label })
         val zh = HealthPresenter(Language.ZH).present(HealthInput("0.1.0", report, null, work))
         assertEquals("更换打印纸", zh.first().remedies.single())
