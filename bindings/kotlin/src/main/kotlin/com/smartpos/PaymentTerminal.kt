@@ -7,6 +7,7 @@ import com.smartpos.core.Outcome
 import com.smartpos.core.PendingWorkRecord
 import com.smartpos.core.PinPad
 import com.smartpos.core.Printer
+import com.smartpos.core.QrConfigRecord
 import com.smartpos.core.RecoveryRecord
 import com.smartpos.core.ReprintOutcome
 import com.smartpos.core.SettlementOutcome
@@ -43,7 +44,9 @@ class PaymentTerminal(
 ) : AutoCloseable {
     companion object {
         /**
-         * Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config.
+         * Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config
+         * and [SmartPosException.JournalInUse] when another terminal or QR session (in this
+         * process or another) owns the journal file: one owner per journal.
          * [optional] names the scanner, network monitor, location and prompt ports the terminal
          * has; leave a field null when it has none.
          */
@@ -123,6 +126,14 @@ class PaymentTerminal(
     suspend fun acknowledgeStorageFault(acceptUnreadable: Boolean = false) =
         withContext(Dispatchers.IO) { terminal.acknowledgeStorageFault(acceptUnreadable) }
 
+    /**
+     * QR payments on this terminal's journal (card and QR in one file, one owner). The
+     * [config]'s `journalPath` is ignored. The session keeps the journal after [close] until it
+     * is closed too. Sends nothing: call [QrPayments.recover] once the network is up.
+     */
+    suspend fun qrPayments(config: QrConfigRecord): QrPayments =
+        withContext(Dispatchers.IO) { QrPayments(terminal.qrSession(config)) }
+
     suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
 
     suspend fun recover(): RecoveryRecord = withContext(Dispatchers.IO) { terminal.recover() }
@@ -144,6 +155,7 @@ class PaymentTerminal(
 
     /**
      * Releases the core terminal (journal, ports). Later calls throw [SmartPosException.Closed].
+     * The journal is free for another owner once QR sessions from [qrPayments] are closed too.
      * The generated handle itself is freed by its cleaner when this object is collected.
      */
     override fun close() = terminal.shutDown()
