@@ -26,6 +26,19 @@ pub enum SmartPosError {
     /// The journal could not be opened or read.
     #[error("journal: {detail}")]
     Journal { detail: String },
+    /// Another owner holds the journal file: a live `Terminal` (or `QrSession`) of this or
+    /// another process opened it first, and a second owner could run recovery under a payment
+    /// still in flight. Shut the other one down first; for QR payments on the terminal's journal
+    /// use `Terminal.qr_session`. `holder_pid` is the owner's process id where it could be read
+    /// (this process's own id when the other owner is in this process).
+    #[error(
+        "journal {path} is in use{}; only one owner at a time",
+        holder_pid.map(|p| format!(" by process {p}")).unwrap_or_default()
+    )]
+    JournalInUse {
+        path: String,
+        holder_pid: Option<u32>,
+    },
     /// The key vault refused an operation (e.g. no working keys before sign-on).
     #[error("key vault: {detail}")]
     KeyVault { detail: String },
@@ -133,8 +146,21 @@ impl From<smartpos_core::txn::OpenError> for SmartPosError {
 
 impl From<smartpos_core::store::StoreError> for SmartPosError {
     fn from(e: smartpos_core::store::StoreError) -> Self {
-        SmartPosError::Journal {
-            detail: e.to_string(),
+        use smartpos_core::store::StoreError;
+        match e {
+            StoreError::InUse { path, holder_pid } => SmartPosError::JournalInUse {
+                path: path.to_string_lossy().into_owned(),
+                holder_pid,
+            },
+            // A caller's value the journal refused (e.g. releasing a reversal that is not parked,
+            // acknowledging an unreadable storage fault without accepting it).
+            StoreError::InvalidInput { what, detail } => SmartPosError::InvalidInput {
+                what: what.to_owned(),
+                detail,
+            },
+            other => SmartPosError::Journal {
+                detail: other.to_string(),
+            },
         }
     }
 }
@@ -271,6 +297,60 @@ mod tests {
             }
             other => panic!("expected Internal, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_journal_in_use_stays_typed_through_every_error_that_wraps_it() {
+        use smartpos_core::qr::session::QrError;
+        use smartpos_core::store::StoreError;
+        use smartpos_core::txn::{OpenError, ReprintError};
+        let in_use = || StoreError::InUse {
+            path: "/data/journal.db".into(),
+            holder_pid: Some(4242),
+        };
+        let expected = SmartPosError::JournalInUse {
+            path: "/data/journal.db".into(),
+            holder_pid: Some(4242),
+        };
+        assert_eq!(SmartPosError::from(in_use()), expected);
+        assert_eq!(SmartPosError::from(OpenError::Journal(in_use())), expected);
+        assert_eq!(SmartPosError::from(QrError::Store(in_use())), expected);
+        assert_eq!(
+            SmartPosError::from(ReprintError::Journal(in_use())),
+            expected
+        );
+        let unknown_holder = SmartPosError::from(StoreError::InUse {
+            path: "j.db".into(),
+            holder_pid: None,
+        });
+        assert_eq!(
+            unknown_holder,
+            SmartPosError::JournalInUse {
+                path: "j.db".into(),
+                holder_pid: None
+            }
+        );
+        assert_eq!(
+            expected.to_string(),
+            "journal /data/journal.db is in use by process 4242; only one owner at a time"
+        );
+    }
+
+    #[test]
+    fn a_value_the_journal_refuses_is_invalid_input_and_the_rest_stays_journal() {
+        use smartpos_core::store::StoreError;
+        let e = SmartPosError::from(StoreError::InvalidInput {
+            what: "reversal to release",
+            detail: "transaction 7 has no parked reversal".into(),
+        });
+        assert!(
+            matches!(&e, SmartPosError::InvalidInput { what, .. } if what == "reversal to release"),
+            "{e:?}"
+        );
+        assert!(matches!(
+            SmartPosError::from(StoreError::DiskFull),
+            SmartPosError::Journal { .. }
+        ));
     }
 
     #[test]

@@ -50,8 +50,8 @@ pub use qr_records::{
 pub use terminal::{CancelHandle, Terminal};
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::{
-    TestAcquirer, TestQrBehaviour, TestQrGateway, debug_panic_probe, demo_qr_config,
-    start_test_acquirer, start_test_qr_gateway,
+    TestAcquirer, TestAcquirerFault, TestQrBehaviour, TestQrGateway, debug_panic_probe,
+    demo_qr_config, start_test_acquirer, start_test_qr_gateway,
 };
 
 /// Version of the core library, so the shell can log which core it embeds.

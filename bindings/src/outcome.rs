@@ -56,7 +56,7 @@ impl From<diag::PaymentMethod> for PaymentMethod {
 }
 
 /// A concrete next step for the merchant (`diag::Remedy`), so the shell can offer a button.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 #[non_exhaustive]
 pub enum RemedyCode {
     Retry,
@@ -425,5 +425,49 @@ mod tests {
             .expect("paper-out suggests replacing paper");
         assert_eq!(paper.zh, diag::Remedy::ReplacePaper.zh());
         assert_eq!(paper.en, diag::Remedy::ReplacePaper.en());
+    }
+
+    /// Every remedy the core names, in a local termination or for any host response code, has
+    /// a name of its own in Kotlin, so a shell can put a button on it; none falls to `Other`.
+    #[test]
+    fn every_remedy_the_core_names_has_a_kotlin_name() {
+        const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let local = TerminationCode::LOCAL.iter().map(|c| Termination::new(*c));
+        let host = DIGITS.iter().flat_map(|a| {
+            DIGITS.iter().filter_map(move |b| {
+                ResponseCode::from_bytes(&[*a, *b])
+                    .ok()
+                    .map(Termination::from_response)
+            })
+        });
+        let mut seen = std::collections::HashSet::new();
+        for t in local.chain(host) {
+            for r in &t.remedies {
+                assert_ne!(
+                    RemedyCode::from(*r),
+                    RemedyCode::Other,
+                    "{r:?} in {}",
+                    t.code
+                );
+                seen.insert(RemedyCode::from(*r));
+            }
+        }
+        for named in [
+            RemedyCode::ReleaseParkedReversal,
+            RemedyCode::AcknowledgeStorageFault,
+            RemedyCode::CloseOtherInstance,
+        ] {
+            assert!(seen.contains(&named), "{named:?} is never suggested");
+        }
+    }
+
+    #[test]
+    fn a_journal_in_use_and_a_parked_reversal_point_to_their_operator_actions() {
+        let in_use = TerminationRecord::from(Termination::new(TerminationCode::SwJournalInUse));
+        assert_eq!(in_use.code, "SW_JOURNAL_IN_USE");
+        assert_eq!(in_use.remedies[0].code, RemedyCode::CloseOtherInstance);
+        let parked = TerminationRecord::from(Termination::new(TerminationCode::NetReversalParked));
+        assert_eq!(parked.cause, Cause::Network);
+        assert_eq!(parked.remedies[0].code, RemedyCode::ReleaseParkedReversal);
     }
 }

@@ -14,7 +14,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{PaymentCodeProblem, SmartPosError, guard};
 use crate::qr_records::{PresentedRecord, QrOrderRecord, QrOutcomeRecord};
-use crate::terminal::CancelHandle;
+use crate::terminal::{CancelHandle, Terminal};
 
 /// What a QR session needs. The signing key is wiped from the Rust copy once converted and
 /// never printed.
@@ -26,8 +26,9 @@ pub struct QrConfigRecord {
     pub terminal_id: String,
     /// The HMAC-SHA256 key the gateway issued to this merchant.
     pub signing_key: Vec<u8>,
-    /// The QR journal (SQLite); its folder must exist. Use a file of its own, not the card
-    /// terminal's journal.
+    /// The QR journal (SQLite) of `QrSession.open`; its folder must exist. Not the card
+    /// terminal's journal, which its terminal owns: for QR on that journal use
+    /// `Terminal.qr_session`, which ignores this field.
     pub journal_path: String,
     /// Gap between queries while the customer confirms in the wallet (aggregators advise 5 000).
     pub poll_interval_ms: u64,
@@ -63,12 +64,13 @@ fn positive_ms(name: &str, ms: u64) -> Result<Duration, SmartPosError> {
 }
 
 impl QrConfigRecord {
+    /// The gateway settings; the journal is the caller's business (`journal_path` for a session
+    /// of its own, the terminal's for `Terminal.qr_session`).
     pub(crate) fn to_settings(&self) -> Result<QrSettings, SmartPosError> {
         for (name, value) in [
             ("gateway_url", &self.gateway_url),
             ("merchant_id", &self.merchant_id),
             ("terminal_id", &self.terminal_id),
-            ("journal_path", &self.journal_path),
         ] {
             if value.trim().is_empty() {
                 return Err(config_error(format!("{name} is empty")));
@@ -87,6 +89,14 @@ impl QrConfigRecord {
         settings.poll_deadline = positive_ms("poll_deadline_ms", self.poll_deadline_ms)?;
         settings.ca_pem = self.ca_pem.as_ref().map(|pem| pem.as_bytes().to_vec());
         Ok(settings)
+    }
+
+    /// The journal a session of its own opens.
+    fn own_journal_path(&self) -> Result<&str, SmartPosError> {
+        if self.journal_path.trim().is_empty() {
+            return Err(config_error("journal_path is empty"));
+        }
+        Ok(&self.journal_path)
     }
 
     /// Wipes the key from this record's buffer (see `TerminalConfigRecord::wipe_secrets`).
@@ -145,6 +155,24 @@ impl From<QrError> for SmartPosError {
     }
 }
 
+#[uniffi::export]
+impl Terminal {
+    /// A QR session on this terminal's journal: card and QR payments in one file with one owner,
+    /// so nothing opens the journal a second time. `config.journal_path` is ignored (the
+    /// terminal's journal is used); the rest is read as by `QrSession.open`. Sends nothing: call
+    /// `recover()` on it once the network is up. The session keeps the journal after the
+    /// terminal's `shut_down` until it is shut down itself.
+    pub fn qr_session(&self, config: QrConfigRecord) -> Result<Arc<QrSession>, SmartPosError> {
+        let mut config = config;
+        guard("Terminal.qr_session", move || {
+            let settings = config.to_settings();
+            config.wipe_secrets();
+            let core = self.core()?.qr_session(settings?, Arc::new(SystemClock))?;
+            Ok(QrSession::wrap(core))
+        })
+    }
+}
+
 /// QR payments: scan a customer's payment code (`pay`) or show a merchant code (`present`,
 /// then `poll`). Calls block (run them off the main thread). Payment endings are
 /// `QrOutcomeRecord`s; exceptions are for bad arguments, the journal and a closed session.
@@ -161,6 +189,12 @@ impl std::fmt::Debug for QrSession {
 }
 
 impl QrSession {
+    fn wrap(core: session::QrSession) -> Arc<Self> {
+        Arc::new(QrSession {
+            inner: Mutex::new(Some(Arc::new(core))),
+        })
+    }
+
     fn core(&self) -> Result<Arc<session::QrSession>, SmartPosError> {
         let slot = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         slot.clone().ok_or_else(|| SmartPosError::Closed {
@@ -175,19 +209,23 @@ fn amount(fen: u64) -> Result<Amount, SmartPosError> {
 
 #[uniffi::export]
 impl QrSession {
-    /// Opens (or creates) the QR journal and prepares the gateway client. Sends nothing: call
-    /// `recover()` once the network is up.
+    /// Opens (or creates) the QR journal at `config.journal_path`, owning it, and prepares the
+    /// gateway client. Sends nothing: call `recover()` once the network is up. A journal another
+    /// owner holds (a live `Terminal` on the same file) is `JournalInUse`: use
+    /// `Terminal.qr_session` for QR payments on the terminal's journal.
     #[uniffi::constructor]
     pub fn open(config: QrConfigRecord) -> Result<Arc<Self>, SmartPosError> {
         let mut config = config;
         guard("QrSession.open", move || {
             let settings = config.to_settings();
             config.wipe_secrets();
-            let core =
-                session::QrSession::open(settings?, &config.journal_path, Arc::new(SystemClock))?;
-            Ok(Arc::new(QrSession {
-                inner: Mutex::new(Some(Arc::new(core))),
-            }))
+            let settings = settings?;
+            let core = session::QrSession::open(
+                settings,
+                config.own_journal_path()?,
+                Arc::new(SystemClock),
+            )?;
+            Ok(QrSession::wrap(core))
         })
     }
 
@@ -333,7 +371,10 @@ mod tests {
         assert!(config_detail(r).contains("signing_key"));
         let mut r = record();
         r.journal_path = " ".into();
-        assert!(config_detail(r).contains("journal_path"));
+        match QrSession::open(r) {
+            Err(SmartPosError::Config { detail }) => assert!(detail.contains("journal_path")),
+            other => panic!("expected a config error, got {:?}", other.map(|_| ())),
+        }
     }
 
     #[test]

@@ -292,10 +292,23 @@ impl Terminal {
     }
 
     /// Reversals and advices the host still has to confirm, and receipts waiting for a reprint.
+    /// A reversal that used its attempts is listed with `parked` set: settle it with the
+    /// acquirer, then `release_parked`.
     pub fn pending_work(&self) -> Result<PendingWorkRecord, SmartPosError> {
         guard("Terminal.pending_work", || {
             let core = self.core()?;
             Ok(PendingWorkRecord::read(&core)?)
+        })
+    }
+
+    /// The operator has settled a parked reversal with the acquirer by other means (a call, the
+    /// acquirer's portal): it stops blocking settlement and stays in the journal as released.
+    /// Sends nothing. Only a parked reversal (`parked` set in `pending_work`) can be released;
+    /// any other `transaction_id` is `InvalidInput`.
+    pub fn release_parked(&self, transaction_id: i64) -> Result<(), SmartPosError> {
+        guard("Terminal.release_parked", || {
+            self.core()?.release_parked_reversal(transaction_id)?;
+            Ok(())
         })
     }
 
@@ -324,16 +337,22 @@ impl Terminal {
         })
     }
 
-    /// The operator has seen the storage fault: payments resume on the fresh journal.
-    pub fn acknowledge_storage_fault(&self) -> Result<(), SmartPosError> {
+    /// The operator has seen the storage fault: payments resume on the fresh journal. Journaled,
+    /// so it holds across a restart. When the corrupt copy could not be read at all
+    /// (`StorageFaultRecord.unreadable`), what it owed the acquirer is unknown: this is refused
+    /// (`InvalidInput`) unless `accept_unreadable`, which the operator gives once reconciled
+    /// with the acquirer.
+    #[uniffi::method(default(accept_unreadable = false))]
+    pub fn acknowledge_storage_fault(&self, accept_unreadable: bool) -> Result<(), SmartPosError> {
         guard("Terminal.acknowledge_storage_fault", || {
-            self.core()?.acknowledge_storage_fault(false)?;
+            self.core()?.acknowledge_storage_fault(accept_unreadable)?;
             Ok(())
         })
     }
 
     /// Releases the core terminal (journal, ports); a running call finishes first. Later calls
-    /// fail with `Closed`. Named `shut_down` because Kotlin's generated `close()` already frees
+    /// fail with `Closed`. A QR session from `qr_session` keeps the journal (and its ownership)
+    /// until it is shut down too. Named `shut_down` because Kotlin's generated `close()` already frees
     /// the handle itself, after which calls fail with an untyped `IllegalStateException`.
     pub fn shut_down(&self) -> Result<(), SmartPosError> {
         guard("Terminal.shut_down", || {
@@ -341,5 +360,130 @@ impl Terminal {
             drop(taken);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::ReceiptRecord;
+    use crate::ports::{CardPresentationRecord, PortError};
+    use crate::qr::{QrConfigRecord, QrSession};
+
+    struct NoCard;
+    impl CardReader for NoCard {
+        fn detect(&self, _: u64) -> Result<CardPresentationRecord, PortError> {
+            Err(PortError::NoCardPresented)
+        }
+        fn transceive(&self, _: Vec<u8>) -> Result<Vec<u8>, PortError> {
+            Err(PortError::Unexpected)
+        }
+        fn remove_card(&self) -> Result<(), PortError> {
+            Ok(())
+        }
+    }
+
+    struct Bypass;
+    impl PinPad for Bypass {
+        fn online_pin(&self, _: String, _: u64) -> Result<Option<Vec<u8>>, PortError> {
+            Ok(None)
+        }
+    }
+
+    struct Paper;
+    impl Printer for Paper {
+        fn print(&self, _: ReceiptRecord) -> Result<(), PortError> {
+            Ok(())
+        }
+        fn status(&self) -> Result<(), PortError> {
+            Ok(())
+        }
+    }
+
+    /// A terminal on `journal`; nothing listens at the endpoint, and opening an empty journal
+    /// sends nothing.
+    fn open(journal: &str) -> Result<Arc<Terminal>, SmartPosError> {
+        let config = TerminalConfigRecord {
+            terminal_id: "10000001".into(),
+            merchant_id: "898310048140001".into(),
+            merchant_name: "shop".into(),
+            endpoints: vec!["127.0.0.1:9".into()],
+            connect_timeout_ms: 100,
+            response_timeout_ms: 100,
+            card_timeout_ms: 100,
+            journal_path: journal.into(),
+            storage_key: vec![7; 32],
+            tmk_hex: "0123456789ABCDEFFEDCBA9876543210".into(),
+            risk_checks: true,
+            risk_trusted_key: None,
+            risk_mcc: None,
+        };
+        Terminal::open(config, Arc::new(NoCard), Arc::new(Bypass), Arc::new(Paper))
+    }
+
+    fn qr_config(journal: &str) -> QrConfigRecord {
+        QrConfigRecord {
+            gateway_url: "http://127.0.0.1:9".into(),
+            merchant_id: "898310048140001".into(),
+            terminal_id: "10000001".into(),
+            signing_key: b"secret-key".to_vec(),
+            journal_path: journal.into(),
+            poll_interval_ms: 50,
+            poll_deadline_ms: 1_000,
+            ca_pem: None,
+        }
+    }
+
+    fn assert_in_use<T>(r: Result<T, SmartPosError>, journal: &str) {
+        match r {
+            Err(SmartPosError::JournalInUse { path, holder_pid }) => {
+                assert_eq!(path, journal);
+                assert_eq!(holder_pid, Some(std::process::id()));
+            }
+            Err(other) => panic!("expected JournalInUse, got {other:?}"),
+            Ok(_) => panic!("expected JournalInUse, the journal opened twice"),
+        }
+    }
+
+    #[test]
+    fn one_owner_per_journal_and_the_terminals_qr_session_shares_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j.db").to_string_lossy().into_owned();
+        let first = open(&journal).unwrap();
+        assert_in_use(open(&journal), &journal);
+        assert_in_use(QrSession::open(qr_config(&journal)), &journal);
+
+        // The record's journal path is ignored: the session uses the terminal's.
+        let qr = first.qr_session(qr_config("elsewhere.db")).unwrap();
+        assert!(qr.orders().unwrap().is_empty());
+        assert!(!std::path::Path::new("elsewhere.db").exists());
+
+        // The QR session keeps the journal after the terminal is shut down, until it goes too.
+        first.shut_down().unwrap();
+        assert!(matches!(
+            first.qr_session(qr_config(&journal)),
+            Err(SmartPosError::Closed { .. })
+        ));
+        assert!(qr.orders().unwrap().is_empty());
+        assert_in_use(open(&journal), &journal);
+        qr.shut_down().unwrap();
+        let again = open(&journal).unwrap();
+        again.shut_down().unwrap();
+    }
+
+    #[test]
+    fn only_a_parked_reversal_can_be_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = open(&dir.path().join("j.db").to_string_lossy()).unwrap();
+        match t.release_parked(1) {
+            Err(SmartPosError::InvalidInput { what, .. }) => {
+                assert_eq!(what, "reversal to release");
+            }
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+        assert!(t.pending_work().unwrap().reversals.is_empty());
+        // Nothing to acknowledge is not an error.
+        t.acknowledge_storage_fault(false).unwrap();
+        t.shut_down().unwrap();
     }
 }

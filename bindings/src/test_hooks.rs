@@ -71,9 +71,14 @@ impl TestAcquirer {
 
     /// The next request with this MTI (e.g. "0200") is booked but never answered.
     pub fn inject_no_response(&self, mti: String) -> Result<(), SmartPosError> {
-        guard("TestAcquirer.inject_no_response", || {
-            self.acquirer
-                .inject(Matcher::Mti(mti), Fault::NoResponse { apply: true });
+        self.inject_fault(mti, TestAcquirerFault::NoResponse { apply: true })
+    }
+
+    /// Queues `fault` for the next request with this MTI (e.g. "0400"); each queued fault is
+    /// used once, in order, so queue it as many times as requests should meet it.
+    pub fn inject_fault(&self, mti: String, fault: TestAcquirerFault) -> Result<(), SmartPosError> {
+        guard("TestAcquirer.inject_fault", || {
+            self.acquirer.inject(Matcher::Mti(mti), fault.into());
             Ok(())
         })
     }
@@ -86,6 +91,29 @@ impl TestAcquirer {
             }
             Ok(())
         })
+    }
+}
+
+/// What the test acquirer does to one request instead of answering it normally (tools'
+/// `sim::Fault`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum TestAcquirerFault {
+    /// Reads the request and never answers (the terminal gives up at its response timeout);
+    /// the ledger moves only when `apply`.
+    NoResponse { apply: bool },
+    /// Acts on the request and answers with a MAC under the wrong key.
+    WrongMac,
+    /// Answers with this response code without acting on the request.
+    Decline { code: String },
+}
+
+impl From<TestAcquirerFault> for Fault {
+    fn from(f: TestAcquirerFault) -> Self {
+        match f {
+            TestAcquirerFault::NoResponse { apply } => Fault::NoResponse { apply },
+            TestAcquirerFault::WrongMac => Fault::WrongMac,
+            TestAcquirerFault::Decline { code } => Fault::Decline { code },
+        }
     }
 }
 

@@ -7,6 +7,7 @@ import com.smartpos.core.Outcome
 import com.smartpos.core.PendingWorkRecord
 import com.smartpos.core.PinPad
 import com.smartpos.core.Printer
+import com.smartpos.core.QrConfigRecord
 import com.smartpos.core.RecoveryRecord
 import com.smartpos.core.ReprintOutcome
 import com.smartpos.core.SettlementOutcome
@@ -43,7 +44,9 @@ class PaymentTerminal(
 ) : AutoCloseable {
     companion object {
         /**
-         * Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config.
+         * Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config
+         * and [SmartPosException.JournalInUse] when another terminal or QR session (in this
+         * process or another) owns the journal file: one owner per journal.
          * [optional] names the scanner, network monitor, location and prompt ports the terminal
          * has; leave a field null when it has none.
          */
@@ -88,8 +91,19 @@ class PaymentTerminal(
     /** The journal's transactions, newest first; card numbers masked (first 6, last 4). */
     suspend fun history(): List<TransactionSummaryRecord> = withContext(Dispatchers.IO) { terminal.history() }
 
-    /** Reversals and advices the host has not confirmed, and receipts waiting for a reprint. */
+    /**
+     * Reversals and advices the host has not confirmed, and receipts waiting for a reprint. A
+     * reversal with `parked` set used its attempts: it blocks settlement until the operator has
+     * settled it with the acquirer and calls [releaseParked].
+     */
     suspend fun pendingWork(): PendingWorkRecord = withContext(Dispatchers.IO) { terminal.pendingWork() }
+
+    /**
+     * The operator settled the parked reversal of [transactionId] with the acquirer by other
+     * means (a call, the portal): it stops blocking settlement and stays journaled as released.
+     * Sends nothing. Anything but a parked reversal throws [SmartPosException.InvalidInput].
+     */
+    suspend fun releaseParked(transactionId: Long) = withContext(Dispatchers.IO) { terminal.releaseParked(transactionId) }
 
     /**
      * Prints the duplicate receipt of an approved transaction again. A printer fault is
@@ -98,10 +112,27 @@ class PaymentTerminal(
      */
     suspend fun reprint(attemptId: String): ReprintOutcome = withContext(Dispatchers.IO) { terminal.reprint(attemptId) }
 
-    /** The corrupt journal found at open, until acknowledged; payments are refused meanwhile. */
+    /**
+     * The corrupt journal found at open, until acknowledged (also after a restart: the fault is
+     * journaled); payments are refused meanwhile.
+     */
     suspend fun storageFault(): StorageFaultRecord? = withContext(Dispatchers.IO) { terminal.storageFault() }
 
-    suspend fun acknowledgeStorageFault() = withContext(Dispatchers.IO) { terminal.acknowledgeStorageFault() }
+    /**
+     * The operator has seen the storage fault: payments resume. When the corrupt copy could not
+     * be read (`StorageFaultRecord.unreadable`), what it owed is unknown and this throws
+     * [SmartPosException.InvalidInput] unless [acceptUnreadable] (after reconciling with the acquirer).
+     */
+    suspend fun acknowledgeStorageFault(acceptUnreadable: Boolean = false) =
+        withContext(Dispatchers.IO) { terminal.acknowledgeStorageFault(acceptUnreadable) }
+
+    /**
+     * QR payments on this terminal's journal (card and QR in one file, one owner). The
+     * [config]'s `journalPath` is ignored. The session keeps the journal after [close] until it
+     * is closed too. Sends nothing: call [QrPayments.recover] once the network is up.
+     */
+    suspend fun qrPayments(config: QrConfigRecord): QrPayments =
+        withContext(Dispatchers.IO) { QrPayments(terminal.qrSession(config)) }
 
     suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
 
@@ -124,6 +155,7 @@ class PaymentTerminal(
 
     /**
      * Releases the core terminal (journal, ports). Later calls throw [SmartPosException.Closed].
+     * The journal is free for another owner once QR sessions from [qrPayments] are closed too.
      * The generated handle itself is freed by its cleaner when this object is collected.
      */
     override fun close() = terminal.shutDown()

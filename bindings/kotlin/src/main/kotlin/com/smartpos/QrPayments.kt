@@ -11,8 +11,9 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
 /**
- * QR payments for coroutine code, without any card configuration. Every call runs the blocking
- * core on [Dispatchers.IO].
+ * QR payments for coroutine code. Every call runs the blocking core on [Dispatchers.IO]. Either
+ * on a journal of its own, without any card configuration ([open]), or on the card terminal's
+ * journal ([PaymentTerminal.qrPayments]).
  *
  * Payment calls return a [QrOutcomeRecord]: `Paid`, `Declined`, `Closed`, `Cancelled`,
  * `Refunded` or `Unresolved` (hand over nothing; [recover] finishes it). Exceptions
@@ -29,7 +30,12 @@ class QrPayments(
     val session: QrSession,
 ) : AutoCloseable {
     companion object {
-        /** Opens the QR journal; sends nothing. The core wipes its copy of the signing key once converted. */
+        /**
+         * Opens the QR journal at `config.journalPath`, owning it; sends nothing. The core wipes
+         * its copy of the signing key once converted. A journal a live terminal owns throws
+         * [SmartPosException.JournalInUse]: for QR on the terminal's journal use
+         * [PaymentTerminal.qrPayments].
+         */
         suspend fun open(config: QrConfigRecord): QrPayments = withContext(Dispatchers.IO) {
             QrPayments(QrSession.open(config))
         }

@@ -12,13 +12,16 @@ import com.smartpos.core.Outcome
 import com.smartpos.core.PortException
 import com.smartpos.core.Prompt
 import com.smartpos.core.PromptTextRecord
+import com.smartpos.core.RemedyCode
 import com.smartpos.core.ReprintOutcome
 import com.smartpos.core.Scanner
+import com.smartpos.core.SettlementOutcome
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.SmartPosException
 import com.smartpos.core.TerminalConfigRecord
 import com.smartpos.core.TerminalPorts
 import com.smartpos.core.TestAcquirer
+import com.smartpos.core.TestAcquirerFault
 import com.smartpos.core.TransactionKind
 import com.smartpos.core.TransactionState
 import com.smartpos.core.demoTerminalConfig
@@ -30,6 +33,7 @@ import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeEach
@@ -180,24 +184,98 @@ class JournalFlowTest {
     }
 
     @Test
-    fun `a corrupt journal is reported until the operator acknowledges it`() = runBlocking<Unit> {
+    fun `a corrupt journal is reported across a restart until the operator acknowledges it`() = runBlocking<Unit> {
         val path = dir.resolve("corrupt.db")
         Files.write(path, "this is not a database, just bad flash".toByteArray())
-        PaymentTerminal.open(config.copy(journalPath = path.toString()), reader, pinPad, printer).use { t ->
+        val c = config.copy(journalPath = path.toString())
+        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
             pinPad.terminal = t.terminal
             val fault = t.storageFault() ?: error("no storage fault reported")
             assertTrue(fault.movedTo.isNotEmpty())
             fault.movedTo.forEach { assertTrue(Files.exists(Path.of(it)), "$it kept") }
+            // Not a database at all: what it owed cannot be known, and nothing was carried over.
+            assertNotNull(fault.unreadable, "$fault")
+            assertEquals(0U, fault.carried)
             val refused = terminated(t.sale("while-corrupt", 100UL))
             assertEquals("SW_STORAGE_CORRUPT", refused.code)
             assertEquals(0L, acquirer.netFen())
+        }
+        // The fault is journaled: a restart does not clear it.
+        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
+            pinPad.terminal = t.terminal
+            assertNotNull(t.storageFault(), "the fault survives a restart")
+            // Unreadable: a plain acknowledgement (the generated default, and the wrapper's) is refused.
+            val refused = assertThrows<SmartPosException.InvalidInput> { t.terminal.acknowledgeStorageFault() }
+            assertEquals("storage fault acknowledgement", refused.what)
+            assertThrows<SmartPosException.InvalidInput> { runBlocking { t.acknowledgeStorageFault() } }
+            assertNotNull(t.storageFault())
 
-            t.acknowledgeStorageFault()
+            t.acknowledgeStorageFault(acceptUnreadable = true)
             assertNull(t.storageFault())
             approved(t.sale("after-ack", 100UL))
             assertEquals(100L, acquirer.netFen())
         }
+        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
+            assertNull(t.storageFault(), "the acknowledgement survives a restart too")
+        }
     }
+
+    @Test
+    fun `a reversal the host never confirms is parked in pending work until the operator releases it`() = runBlocking<Unit> {
+        // The sale is never answered (nor booked); nor is any of its reversals: the acquirer
+        // never acts on them. The terminal tries a reversal at once, then once per recovery pass,
+        // and parks it after REVERSAL_ATTEMPTS (3, bindings/src/config.rs) failed attempts.
+        acquirer.injectFault("0200", TestAcquirerFault.NoResponse(apply = false))
+        repeat(3) { acquirer.injectFault("0400", TestAcquirerFault.NoResponse(apply = false)) }
+        val lost = terminated(pos.sale("lost-1", 4_200UL))
+        assertEquals(Cause.NETWORK, lost.cause)
+        val stan = pos.history().first { it.attemptId == "lost-1" }.stan
+
+        val owed = pos.pendingWork().reversals.single()
+        assertEquals("lost-1", owed.attemptId)
+        assertEquals(TransactionKind.SALE, owed.kind)
+        assertEquals(4_200UL, owed.amountFen)
+        assertEquals(stan, owed.stan)
+        assertEquals("622202******0015", owed.panMasked)
+        assertEquals("98", owed.reasonCode, "no response")
+        assertEquals(1U, owed.attempts)
+        assertEquals("pending", owed.state)
+        assertNotNull(owed.lastError)
+        assertNull(owed.parked, "one failed attempt is not parked")
+
+        pos.recover()
+        assertNull(pos.pendingWork().reversals.single().parked, "two failed attempts are not parked")
+        pos.recover()
+        val parked = pos.pendingWork().reversals.single()
+        assertEquals(owed.transactionId, parked.transactionId)
+        assertEquals(3U, parked.attempts)
+        assertEquals("failed", parked.state)
+        val why = parked.parked ?: error("not parked after 3 attempts: $parked")
+        assertEquals("NET_REVERSAL_PARKED", why.code)
+        assertEquals(Cause.NETWORK, why.cause)
+        val voucher = stan.toString().padStart(6, '0')
+        assertTrue(why.merchantZh.startsWith("冲正") && why.merchantZh.contains(voucher), why.merchantZh)
+        assertTrue(why.merchantEn.startsWith("Reversal") && why.merchantEn.contains(voucher), why.merchantEn)
+        assertEquals(RemedyCode.RELEASE_PARKED_REVERSAL, why.remedies.first().code)
+        assertFalse(pendingWorkText().contains("6222020000000015"), "full PAN in pending work")
+
+        // Parked, it no longer holds up payments, but it blocks settlement.
+        approved(pos.sale("after-park", 100UL))
+        val blocked = pos.settle() as SettlementOutcome.Terminated
+        assertEquals("MNT_REVERSAL_BLOCKS_SETTLEMENT", blocked.termination.code)
+
+        // Only a parked reversal can be released.
+        val notParked = assertThrows<SmartPosException.InvalidInput> { runBlocking { pos.releaseParked(parked.transactionId + 1000) } }
+        assertEquals("reversal to release", notParked.what)
+        pos.releaseParked(parked.transactionId)
+        assertTrue(pos.pendingWork().reversals.isEmpty(), "${pos.pendingWork()}")
+        assertEquals(0UL, pos.pendingReversalsCount())
+        assertThrows<SmartPosException.InvalidInput> { runBlocking { pos.releaseParked(parked.transactionId) } }
+        assertTrue(pos.settle() is SettlementOutcome.Settled, "settlement runs once the operator released it")
+        assertEquals(100L, acquirer.netFen(), "releasing sends nothing")
+    }
+
+    private suspend fun pendingWorkText() = pos.pendingWork().toString()
 
     @Test
     fun `extreme inputs at the payment entry points come back as outcomes or typed exceptions`() = runBlocking<Unit> {

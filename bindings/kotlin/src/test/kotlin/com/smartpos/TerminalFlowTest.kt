@@ -14,7 +14,9 @@ import com.smartpos.core.SmartPosException
 import com.smartpos.core.Terminal
 import com.smartpos.core.TerminalConfigRecord
 import com.smartpos.core.TestAcquirer
+import com.smartpos.core.TestAcquirerFault
 import com.smartpos.core.TransactionKind
+import com.smartpos.core.TransactionState
 import com.smartpos.core.demoTerminalConfig
 import com.smartpos.core.startTestAcquirer
 import java.nio.file.Path
@@ -155,6 +157,19 @@ class TerminalFlowTest {
         assertEquals(Cause.NETWORK, t.cause)
         assertEquals(0L, acquirer.netFen(), "charged, then reversed")
         assertEquals(0UL, pos.pendingReversalsCount())
+    }
+
+    @Test
+    fun `an answer whose MAC does not verify is no approval, and the sale is reversed`() = runBlocking<Unit> {
+        // The acquirer books the sale and answers "00" under the wrong key: only a MAC-verified
+        // answer changes what is owed, so the terminal treats it as unknown and reverses it.
+        acquirer.injectFault("0200", TestAcquirerFault.WrongMac)
+        val t = terminated(pos.sale("bad-mac-1", 2_500UL))
+        assertEquals(Cause.NETWORK, t.cause)
+        assertTrue(printer.printed.isEmpty(), "no receipt for an unauthenticated answer")
+        assertEquals(0L, acquirer.netFen(), "booked by the acquirer, then reversed")
+        assertEquals(TransactionState.REVERSED, pos.history().first { it.attemptId == "bad-mac-1" }.state)
+        assertTrue(pos.pendingWork().reversals.isEmpty())
     }
 
     @Test

@@ -4,6 +4,7 @@ import android.os.Bundle
 import android.widget.Button
 import android.widget.LinearLayout
 import android.widget.TextView
+import android.widget.Toast
 import androidx.activity.ComponentActivity
 import androidx.lifecycle.lifecycleScope
 import com.smartpos.SmartPos
@@ -55,18 +56,33 @@ class HealthActivity : ComponentActivity() {
                 }
                 rows.addView(button("刷新 Refresh") { refresh() })
                 if (fault != null) {
-                    rows.addView(button("确认存储故障 Acknowledge storage fault") {
-                        lifecycleScope.launch { pos.acknowledgeStorageFault(); refresh() }
+                    // An unreadable journal is accepted only explicitly, once reconciled with the acquirer.
+                    rows.addView(button(presenter.acknowledgeLabel(fault)) {
+                        act { pos.acknowledgeStorageFault(acceptUnreadable = presenter.acceptsUnreadable(fault)) }
                     })
                 }
+                // Parked reversals block settlement until settled with the acquirer and released here.
+                work.reversals.filter { it.parked != null }.forEach { r ->
+                    rows.addView(button(presenter.releaseLabel(r)) { act { pos.releaseParked(r.transactionId) } })
+                }
                 work.unprintedReceipts.forEach { r ->
-                    rows.addView(button("重打印 Reprint ${r.attemptId.take(8)}") {
-                        lifecycleScope.launch { pos.reprint(r.attemptId); refresh() }
-                    })
+                    rows.addView(button("重打印 Reprint ${r.attemptId.take(8)}") { act { pos.reprint(r.attemptId) } })
                 }
             } catch (e: SmartPosException) {
                 rows.addView(TextView(this@HealthActivity).apply { text = e.message })
             }
+        }
+    }
+
+    /** Runs an operator action, shows a refusal (e.g. not parked any more) and refreshes. */
+    private fun act(action: suspend () -> Unit) {
+        lifecycleScope.launch {
+            try {
+                action()
+            } catch (e: SmartPosException) {
+                Toast.makeText(this@HealthActivity, e.message, Toast.LENGTH_LONG).show()
+            }
+            refresh()
         }
     }
 

@@ -83,6 +83,9 @@ class OutcomePresenter(private val language: Language) {
         val (zh, en) = when (e) {
             is SmartPosException.Closed -> "终端已关闭，请重启应用" to "The terminal is closed: restart the app"
             is SmartPosException.Journal -> "交易记录存储故障，请联系技术支持" to "Journal storage failed: contact support"
+            // One owner per journal: another terminal object or QR session still holds the file.
+            is SmartPosException.JournalInUse ->
+                "交易记录正被另一实例使用，请关闭它或重启应用" to "The journal is in use by another instance: close it or restart the app"
             is SmartPosException.Config -> "终端参数错误，请联系技术支持" to "Terminal configuration is wrong: contact support"
             // Nothing was sent: the customer refreshes the code in the wallet, or it is typed in.
             is SmartPosException.NotAPaymentCode ->

@@ -11,6 +11,7 @@ import com.smartpos.core.HealthStatus
 import com.smartpos.core.Outcome
 import com.smartpos.core.PaymentMethod
 import com.smartpos.core.PaymentCodeProblem
+import com.smartpos.core.PendingReversalRecord
 import com.smartpos.core.PendingWorkRecord
 import com.smartpos.core.PortException
 import com.smartpos.core.QrOutcomeRecord
@@ -134,6 +135,42 @@ class ShellTest {
         val closed = p.failed(SmartPosException.Closed("Terminal"))
         assertFalse(closed.canRetry)
         assertEquals("Closed", closed.code)
+        val inUse = p.failed(SmartPosException.JournalInUse("/data/journal.db", 4242U))
+        assertTrue(inUse.title.startsWith("The journal is in use by another instance"), inUse.title)
+        assertEquals("JournalInUse", inUse.code)
+    }
+
+    @Test
+    fun `a parked reversal and an unreadable journal ask the operator for the right action`() {
+        val why = TerminationRecord(
+            Cause.NETWORK, "NET_REVERSAL_PARKED", null, "冲正多次未获主机确认：STAN 000017", "Reversal not confirmed: STAN 000017",
+            "", "", listOf(RemedyRecord(RemedyCode.RELEASE_PARKED_REVERSAL, "解除挂起", "Release the parked reversal")), false, null,
+        )
+        fun reversal(parked: TerminationRecord?) = PendingReversalRecord(
+            9, "a-9", TransactionKind.SALE, 4_200UL, 17U, 1U, "622202******0015", "98",
+            if (parked == null) "pending" else "failed", 3U, "timeout", parked,
+        )
+        val report = HealthReportRecord(1_700_000_000_000L, HealthStatus.OK, listOf(check(HealthCheckKind.HOST, "acquirer host", HealthStatus.OK)))
+        val work = PendingWorkRecord(listOf(reversal(why), reversal(null).copy(transactionId = 10)), emptyList(), emptyList())
+        val p = HealthPresenter(Language.EN)
+        val lines = p.present(HealthInput("0.1.0", report, null, work))
+        val parked = lines.first()
+        assertEquals("Parked reversal, voucher 000017", parked.label, "only the parked one, first")
+        assertEquals(HealthStatus.FAILING, parked.status)
+        assertEquals("Reversal not confirmed: STAN 000017; amount RMB 42.00, card 622202******0015", parked.value)
+        assertEquals(listOf("Release the parked reversal"), parked.remedies)
+        assertEquals(1, lines.count { it.label.startsWith("Parked") })
+        assertEquals("Settled with the acquirer: release reversal 000017", p.releaseLabel(work.reversals.first()))
+
+        val readable = StorageFaultRecord("bad page", listOf("/j.db.corrupt"), 2U, null)
+        assertFalse(p.acceptsUnreadable(readable))
+        assertEquals("Acknowledge storage fault", p.acknowledgeLabel(readable))
+        assertTrue(p.storageFault(readable).contains("2 owed transactions carried over"))
+        val unreadable = readable.copy(carried = 0U, unreadable = "file is not a database")
+        assertTrue(p.acceptsUnreadable(unreadable))
+        assertTrue(p.acknowledgeLabel(unreadable).startsWith("Reconciled with the acquirer"))
+        assertTrue(p.storageFault(unreadable).contains("reconcile with the acquirer"), p.storageFault(unreadable))
+        assertFalse(p.storageFault(unreadable).contains("carried over"))
     }
 
     private fun check(kind: HealthCheckKind, en: String, status: HealthStatus, remedy: RemedyRecord? = null) =
@@ -160,7 +197,7 @@ class ShellTest {
         assertFalse(lines.first().ok)
         assertEquals("Terminal has faults: fix them first", p.headline(report))
 
-        val withFault = p.present(HealthInput("0.1.0", report, StorageFaultRecord("bad page", listOf("/j.db.corrupt")), work))
+        val withFault = p.present(HealthInput("0.1.0", report, StorageFaultRecord("bad page", listOf("/j.db.corrupt"), 0U, null), work))
         assertEquals(listOf("Journal", "printer"), withFault.filter { it.status == HealthStatus.FAILING }.map { it.label })
         val zh = HealthPresenter(Language.ZH).present(HealthInput("0.1.0", report, null, work))
         assertEquals("更换打印纸", zh.first().remedies.single())
