@@ -1,5 +1,9 @@
 //! `smartpos crypto`: an engineer's calculator for test keys. Printing keys is its purpose;
 //! never feed it production keys.
+//!
+//! Every key, PIN and BDK can come from a file instead of the command line (`--key-file F`,
+//! `--pin-file F`, `--bdk-file F`; `-` reads standard input), so it never shows in a process
+//! list or a shell history. The plain flags stay for published test vectors.
 
 use clap::{Subcommand, ValueEnum};
 use smartpos_core::crypto::{
@@ -8,6 +12,11 @@ use smartpos_core::crypto::{
     dukpt::{aes as dukpt_aes, tdes as dukpt_tdes},
     mac::{self, MacPadding},
 };
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
 
 use super::{CliError, CliResult};
 
@@ -21,8 +30,8 @@ pub struct Args {
 enum Command {
     /// Key check value.
     Kcv {
-        #[arg(long)]
-        key: String,
+        #[command(flatten)]
+        key: KeyArg,
         #[arg(long, value_enum, default_value_t = Alg::Tdes)]
         alg: Alg,
     },
@@ -30,8 +39,8 @@ enum Command {
     Mac {
         #[arg(long, value_enum)]
         alg: MacAlg,
-        #[arg(long)]
-        key: String,
+        #[command(flatten)]
+        key: KeyArg,
         #[arg(long)]
         data: String,
     },
@@ -42,8 +51,16 @@ enum Command {
     },
     /// DUKPT key derivation (TDES by default, AES with --aes).
     Dukpt {
+        /// The base derivation key (hex).
+        #[arg(
+            long,
+            required_unless_present = "bdk_file",
+            conflicts_with = "bdk_file"
+        )]
+        bdk: Option<String>,
+        /// Read the BDK from this file (`-`: standard input) instead of the command line.
         #[arg(long)]
-        bdk: String,
+        bdk_file: Option<PathBuf>,
         #[arg(long)]
         ksn: String,
         #[arg(long)]
@@ -56,12 +73,20 @@ enum PinOp {
     Encode {
         #[arg(long, value_parser = ["0", "4"])]
         format: String,
+        /// The PIN (4–12 digits).
+        #[arg(
+            long,
+            required_unless_present = "pin_file",
+            conflicts_with = "pin_file"
+        )]
+        pin: Option<String>,
+        /// Read the PIN from this file (`-`: standard input) instead of the command line.
         #[arg(long)]
-        pin: String,
+        pin_file: Option<PathBuf>,
         #[arg(long)]
         pan: String,
-        #[arg(long)]
-        key: Option<String>,
+        #[command(flatten)]
+        key: OptionalKeyArg,
     },
     Decode {
         #[arg(long, value_parser = ["0", "4"])]
@@ -70,9 +95,66 @@ enum PinOp {
         block: String,
         #[arg(long)]
         pan: String,
-        #[arg(long)]
-        key: Option<String>,
+        #[command(flatten)]
+        key: OptionalKeyArg,
     },
+}
+
+/// A key on the command line (`--key`, for test vectors) or in a file (`--key-file`).
+#[derive(Debug, clap::Args)]
+struct KeyArg {
+    /// The key in hex (visible in process lists: test keys only).
+    #[arg(
+        long,
+        required_unless_present = "key_file",
+        conflicts_with = "key_file"
+    )]
+    key: Option<String>,
+    /// Read the key (hex) from this file; `-` reads standard input.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+}
+
+/// As [`KeyArg`], where the key is optional.
+#[derive(Debug, clap::Args)]
+struct OptionalKeyArg {
+    /// The key in hex (visible in process lists: test keys only).
+    #[arg(long, conflicts_with = "key_file")]
+    key: Option<String>,
+    /// Read the key (hex) from this file; `-` reads standard input.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+}
+
+/// A secret given as a flag, or read from a file or standard input (`-`), trimmed; wiped when
+/// dropped. `None` when neither was given.
+fn secret(
+    what: &str,
+    flag: Option<String>,
+    file: Option<&Path>,
+) -> Result<Option<Zeroizing<String>>, CliError> {
+    if let Some(value) = flag {
+        return Ok(Some(Zeroizing::new(value)));
+    }
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let mut text = Zeroizing::new(String::new());
+    let read = if file == Path::new("-") {
+        std::io::stdin().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text))
+    };
+    read.map_err(|e| err(format!("{what} file {}: {e}", file.display())))?;
+    let trimmed = Zeroizing::new(text.trim().to_string());
+    if trimmed.is_empty() {
+        return Err(err(format!("{what} file {} is empty", file.display())));
+    }
+    Ok(Some(trimmed))
+}
+
+fn required(what: &str, value: Option<Zeroizing<String>>) -> Result<Zeroizing<String>, CliError> {
+    value.ok_or_else(|| err(format!("{what} is required")))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -278,18 +360,25 @@ pub fn dukpt_report(bdk: &str, ksn: &str, aes: bool) -> Result<String, CliError>
 }
 
 pub fn run(args: Args) -> CliResult {
+    let key_of = |k: KeyArg| required("key", secret("key", k.key, k.key_file.as_deref())?);
+    let optional_key = |k: OptionalKeyArg| secret("key", k.key, k.key_file.as_deref());
     let text = match args.command {
-        Command::Kcv { key, alg } => kcv_report(&key, alg)?,
-        Command::Mac { alg, key, data } => mac_report(alg, &key, &data)?,
+        Command::Kcv { key, alg } => kcv_report(&key_of(key)?, alg)?,
+        Command::Mac { alg, key, data } => mac_report(alg, &key_of(key)?, &data)?,
         Command::Pinblock {
             op:
                 PinOp::Encode {
                     format,
                     pin,
+                    pin_file,
                     pan,
                     key,
                 },
-        } => pinblock_encode(&format, &pin, &pan, key.as_deref())?,
+        } => {
+            let pin = required("PIN", secret("PIN", pin, pin_file.as_deref())?)?;
+            let key = optional_key(key)?;
+            pinblock_encode(&format, &pin, &pan, key.as_deref().map(String::as_str))?
+        }
         Command::Pinblock {
             op:
                 PinOp::Decode {
@@ -298,8 +387,19 @@ pub fn run(args: Args) -> CliResult {
                     pan,
                     key,
                 },
-        } => pinblock_decode(&format, &block, &pan, key.as_deref())?,
-        Command::Dukpt { bdk, ksn, aes } => dukpt_report(&bdk, &ksn, aes)?,
+        } => {
+            let key = optional_key(key)?;
+            pinblock_decode(&format, &block, &pan, key.as_deref().map(String::as_str))?
+        }
+        Command::Dukpt {
+            bdk,
+            bdk_file,
+            ksn,
+            aes,
+        } => {
+            let bdk = required("BDK", secret("BDK", bdk, bdk_file.as_deref())?)?;
+            dukpt_report(&bdk, &ksn, aes)?
+        }
     };
     println!("{text}");
     Ok(())

@@ -248,7 +248,17 @@ fn bundle(command: BundleCommand) -> CliResult {
         BundleCommand::Keygen { out } => {
             let der = Signer::generate_pkcs8().map_err(|e| err("keygen", e))?;
             let signer = Signer::from_pkcs8(&der).map_err(|e| err("keygen", e))?;
-            std::fs::write(&out, &der).map_err(|e| err("--out", e))?;
+            // A signing key is never overwritten (the old one may be the only copy) and is
+            // readable by its owner only.
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&out)
+                .and_then(|mut f| f.write_all(&der).and_then(|()| f.sync_all()))
+                .map_err(|e| err("--out", e))?;
             println!("{}", hex::encode(signer.public_key()));
         }
     }
