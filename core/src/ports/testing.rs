@@ -76,6 +76,16 @@ impl ScriptedCardReader {
         self
     }
 
+    /// The cardholder takes back a card the last transaction never read (one refused before
+    /// the reader was asked, say), so it cannot turn up in the next transaction. Returns how
+    /// many scripted detections were dropped.
+    pub fn withdraw(&self) -> usize {
+        let mut queue = lock(&self.detections.queue);
+        let dropped = queue.len();
+        queue.clear();
+        dropped
+    }
+
     pub fn fail_detect(&self, fault: DeviceFault) -> &Self {
         self.detections.push(Err(fault));
         self

@@ -80,6 +80,9 @@ impl Day {
     }
 
     fn show(&mut self, step: &str, outcome: &Outcome) {
+        // A card the transaction never read (a risk decline comes before the reader) goes back
+        // to its holder; left in the script it would be read by the next sale.
+        self.reader.withdraw();
         match outcome {
             Outcome::Approved(a) => {
                 self.approved += 1;

@@ -1,0 +1,68 @@
+//! The demo is the first thing a user runs, so it must tell the truth: each scripted ending is
+//! the one its line announces, and the summary agrees with the statistics the terminal kept.
+//! (A risk decline that came before the card reader once left its card in the script, and every
+//! later line of section 8 showed the previous sale's ending.)
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+mod common;
+use common::smartpos;
+
+/// The line after the one naming `step`: where `show` prints the ending's code.
+fn ending_of<'a>(out: &'a str, step: &str) -> (&'a str, &'a str) {
+    let mut lines = out.lines();
+    let line = lines
+        .by_ref()
+        .find(|l| l.contains(&format!(" {step}: ")))
+        .unwrap_or_else(|| panic!("no line for {step:?}"));
+    (line, lines.next().unwrap_or(""))
+}
+
+#[test]
+fn every_scripted_ending_is_the_one_its_line_announces() {
+    let out = smartpos(&["demo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (step, expected) in [
+        ("sale on a low-balance card", "HOST_DECLINED_51"),
+        ("sale with a wrong PIN", "HOST_DECLINED_55"),
+        ("sale on a card reported lost", "HOST_DECLINED_41"),
+        ("sale over the terminal's per-sale maximum", "RISK_LIMIT"),
+        ("sale whose response never arrives", "NET_TIMEOUT"),
+        ("sale with a failing card reader", "DEV_READER"),
+        ("sale during the acquirer's cutover", "HOST_DECLINED_90"),
+        ("sale answered with garbled bytes", "NET_BAD_RESPONSE"),
+    ] {
+        let (line, detail) = ending_of(&text, step);
+        assert!(line.contains("terminated"), "{step}: {line}");
+        assert!(
+            detail.contains(&format!("code: {expected}")),
+            "{step}: {detail}"
+        );
+    }
+    let (line, detail) = ending_of(&text, "sale while the printer is out of paper");
+    assert!(line.contains("approved"), "{line}");
+    assert!(detail.contains("receipt not printed"), "{detail}");
+
+    // The summary's approvals are the statistics' approvals.
+    let summary = text
+        .lines()
+        .find(|l| l.contains("approved:") && l.contains("terminated (explained)"))
+        .unwrap();
+    let approved: u32 = summary.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let stats = text.lines().find(|l| l.contains("成功 approved:")).unwrap();
+    let stats_approved: u32 = stats
+        .split("成功 approved:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(approved, stats_approved, "{summary} vs {stats}");
+}
