@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey};
+use smartpos_core::host::AcquirerDialect;
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::testing::{
     FixedNetworkMonitor, RecordingPrinter, ScriptedCardReader, ScriptedScanner, SoftwarePinPad,
@@ -39,8 +40,8 @@ pub struct Harness {
     storage_key: Vec<u8>,
     /// Risk checks are on (the built-in bundle) unless a test opted out; a reopen keeps it.
     risk: RiskConfig,
-    /// The MAC the simulator checks and the terminal uses (X9.19 unless a test says otherwise).
-    mac: MacAlgorithm,
+    /// The terminal's acquirer dialect (X9.19 MAC, clear tracks unless a test says otherwise).
+    dialect: AcquirerDialect,
 }
 
 impl Harness {
@@ -85,11 +86,23 @@ impl Harness {
 
     /// As `behind_proxy`, with acquirer and terminal agreeing on `mac`.
     pub fn behind_proxy_with_mac(mac: MacAlgorithm) -> (Harness, OnPathProxy) {
-        let sim = sim_with_mac(mac);
+        Harness::behind_proxy_with(AcquirerDialect::unionpay(mac), false)
+    }
+
+    /// Behind a proxy, terminal and acquirer agreeing on `dialect`; `acquirer_tracks` makes the
+    /// acquirer issue a TDK and accept only enciphered track data.
+    pub fn behind_proxy_with(
+        dialect: AcquirerDialect,
+        acquirer_tracks: bool,
+    ) -> (Harness, OnPathProxy) {
+        let acquirer = Acquirer::new(Ledger::with_demo_accounts(), demo_setup::demo_tmk())
+            .with_mac(dialect.mac)
+            .with_track_encryption(acquirer_tracks);
+        let sim = SimServer::start(Arc::new(acquirer), ([127, 0, 0, 1], 0).into()).expect("sim");
         let proxy = OnPathProxy::start(sim.addr()).expect("proxy");
         let mut h = Harness::build_on(sim, vec![proxy.addr()], RiskConfig::disabled());
-        if mac != h.mac {
-            h.mac = mac;
+        if dialect != h.dialect {
+            h.dialect = dialect;
             h.reopen();
         }
         h.terminal.sign_on().expect("sign-on");
@@ -123,7 +136,7 @@ impl Harness {
             &storage_key,
             None,
             Some(&extras),
-            (risk.clone(), MacAlgorithm::X919),
+            (risk.clone(), AcquirerDialect::default()),
         )
         .expect("open terminal");
         Harness {
@@ -139,7 +152,7 @@ impl Harness {
             endpoints,
             storage_key,
             risk,
-            mac: MacAlgorithm::X919,
+            dialect: AcquirerDialect::default(),
         }
     }
 
@@ -154,7 +167,7 @@ impl Harness {
             &self.storage_key,
             None,
             Some(&self.optional_ports()),
-            (self.risk.clone(), self.mac),
+            (self.risk.clone(), self.dialect),
         )
         .expect("reopen");
         self.terminal = OpenTerminal(Some(terminal));
@@ -187,7 +200,7 @@ impl Harness {
             &self.storage_key,
             Some(max_bytes),
             Some(&self.optional_ports()),
-            (self.risk.clone(), self.mac),
+            (self.risk.clone(), self.dialect),
         )
         .expect("reopen");
         self.terminal = OpenTerminal(Some(terminal));
@@ -314,13 +327,10 @@ impl OptionalPorts {
 
 /// The demo acquirer on a loopback port the OS picks.
 fn demo_sim() -> SimServer {
-    sim_with_mac(MacAlgorithm::X919)
-}
-
-/// The demo acquirer checking `mac`.
-fn sim_with_mac(mac: MacAlgorithm) -> SimServer {
-    let acquirer =
-        Arc::new(Acquirer::new(Ledger::with_demo_accounts(), demo_setup::demo_tmk()).with_mac(mac));
+    let acquirer = Arc::new(Acquirer::new(
+        Ledger::with_demo_accounts(),
+        demo_setup::demo_tmk(),
+    ));
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     SimServer::start(acquirer, loopback).expect("sim")
 }
@@ -339,7 +349,7 @@ pub fn open_terminal_with(
         storage_key,
         journal_max_bytes,
         extras,
-        (RiskConfig::default(), MacAlgorithm::X919),
+        (RiskConfig::default(), AcquirerDialect::default()),
     )
 }
 
@@ -350,7 +360,7 @@ pub fn open_terminal_risk(
     storage_key: &[u8],
     journal_max_bytes: Option<u64>,
     extras: Option<&OptionalPorts>,
-    (risk, mac): (RiskConfig, MacAlgorithm),
+    (risk, dialect): (RiskConfig, AcquirerDialect),
 ) -> Result<Opened, smartpos_core::txn::OpenError> {
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
@@ -376,7 +386,7 @@ pub fn open_terminal_risk(
         risk,
         ..demo_setup::demo_terminal_config(key)
     };
-    config.dialect.mac = mac;
+    config.dialect = dialect;
     let terminal = Terminal::open(config, ports)?;
     Ok((terminal, reader, pin_pad, printer))
 }

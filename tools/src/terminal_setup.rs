@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use smartpos_core::card::Track2;
-use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey};
+use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
+use smartpos_core::host::AcquirerDialect;
 use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{CardPresentation, SystemClock};
 use smartpos_core::txn::{OpenError, Ports, RiskConfig, Terminal};
@@ -121,10 +122,14 @@ impl std::fmt::Debug for HostTerminal {
 }
 
 impl HostTerminal {
-    /// Opens the terminal, risk checks on, talking to an acquirer that checks `mac`; opening
+    /// Opens the terminal, risk checks on, talking to an acquirer of `dialect`; opening
     /// already runs `Terminal::recover` once.
-    pub fn open(db: &Path, host: SocketAddr, mac: MacAlgorithm) -> Result<HostTerminal, CliError> {
-        HostTerminal::open_with_risk(db, host, mac, RiskConfig::default())
+    pub fn open(
+        db: &Path,
+        host: SocketAddr,
+        dialect: AcquirerDialect,
+    ) -> Result<HostTerminal, CliError> {
+        HostTerminal::open_with_risk(db, host, dialect, RiskConfig::default())
     }
 
     /// As [`HostTerminal::open`] with the risk configuration given (`RiskConfig::disabled()`
@@ -132,7 +137,7 @@ impl HostTerminal {
     pub fn open_with_risk(
         db: &Path,
         host: SocketAddr,
-        mac: MacAlgorithm,
+        dialect: AcquirerDialect,
         risk: RiskConfig,
     ) -> Result<HostTerminal, CliError> {
         let storage_key = load_or_create_storage_key(db)?;
@@ -154,7 +159,7 @@ impl HostTerminal {
         let mut config = demo_setup::demo_terminal_config(storage_key);
         config.journal_path = db.to_path_buf();
         config.endpoints = vec![host];
-        config.dialect.mac = mac;
+        config.dialect = dialect;
         config.risk = risk;
         let terminal = Terminal::open(config, ports).map_err(|e| match e {
             OpenError::Journal(e) => CliError::journal(db, &e),

@@ -1,6 +1,7 @@
 //! Packed BCD: two decimal digits per byte. Odd digit counts carry one pad nibble, at the end
 //! (left-aligned) or at the front (right-aligned). Track data ("z") also uses nibble D as the
-//! field separator.
+//! field separator, and once enciphered under the TDK (UnionPay track encryption replaces 8 of
+//! its bytes in place) any nibble: track fields carry hex digits.
 
 use thiserror::Error;
 
@@ -18,7 +19,8 @@ pub enum Align {
 pub enum Charset {
     /// 0–9.
     Numeric,
-    /// 0–9 and the separator D ('=' is accepted on encode and written as D).
+    /// Hex digits: 0–9, the separator D ('=' is accepted on encode and written as D), and A–F,
+    /// which appear once the track is enciphered.
     Track,
 }
 
@@ -45,7 +47,9 @@ pub const fn byte_len(digits: usize) -> usize {
 fn nibble_of(c: u8, charset: Charset) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
-        b'D' | b'd' | b'=' if charset == Charset::Track => Some(0xD),
+        b'=' if charset == Charset::Track => Some(0xD),
+        b'A'..=b'F' if charset == Charset::Track => Some(c - b'A' + 10),
+        b'a'..=b'f' if charset == Charset::Track => Some(c - b'a' + 10),
         _ => None,
     }
 }
@@ -53,7 +57,7 @@ fn nibble_of(c: u8, charset: Charset) -> Option<u8> {
 fn char_of(n: u8, charset: Charset) -> Option<char> {
     match n {
         0..=9 => Some(char::from(b'0' + n)),
-        0xD if charset == Charset::Track => Some('D'),
+        0xA..=0xF if charset == Charset::Track => Some(char::from(b'A' + n - 10)),
         _ => None,
     }
 }

@@ -23,6 +23,8 @@ use super::{
 pub enum VaultError {
     #[error("no working keys are loaded (sign on first)")]
     NoWorkingKeys,
+    #[error("no data key (TDK) was loaded at sign-on: track data cannot be enciphered")]
+    NoDataKey,
     #[error("{key} check value does not match: wrong TMK or corrupted key")]
     CheckValueMismatch { key: &'static str },
     #[error("{key}: {source}")]
@@ -81,6 +83,9 @@ pub trait KeyVault: Send + Sync {
         received: &[u8],
     ) -> Result<bool, VaultError>;
     fn encrypt_pin_block(&self, clear: &ClearPinBlock) -> Result<EncryptedPinBlock, VaultError>;
+    /// Enciphers one block of card data under the TDK (ECB): the UnionPay track encryption's
+    /// TDB. `NoDataKey` when the last sign-on brought no TDK.
+    fn encrypt_data_block(&self, block: &[u8]) -> Result<Vec<u8>, VaultError>;
     /// The working keys sealed with AES-256-GCM under `storage_key`, `label` bound as
     /// associated data.
     fn export_wrapped(&self, storage_key: &SecretKey, label: &str) -> Result<Vec<u8>, VaultError>;
@@ -293,6 +298,13 @@ impl KeyVault for SoftwareVault {
         }
         // Formats 0/1/3 under TDES: the PAN is already folded into the clear block.
         self.with_keys(|k| Ok(clear.encrypt(&k.pik, "")?))
+    }
+
+    fn encrypt_data_block(&self, block: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.with_keys(|k| {
+            let tdk = k.tdk.as_ref().ok_or(VaultError::NoDataKey)?;
+            Ok(super::ecb_encrypt(tdk, block)?)
+        })
     }
 
     fn export_wrapped(&self, storage: &SecretKey, label: &str) -> Result<Vec<u8>, VaultError> {

@@ -29,6 +29,8 @@ pub(crate) struct CardFields<'a> {
     pub read_capability: char,
     pub ic_condition: char,
     pub pin_block: Option<&'a EncryptedPinBlock>,
+    /// Field 35 is enciphered under the TDK (field 53.3 = 1 says so).
+    pub track_enciphered: bool,
 }
 
 /// The original transaction a follow-up (void, refund, completion) refers to.
@@ -115,6 +117,8 @@ fn financial_message(f: &RequestFacts<'_>, mti: &str) -> Message {
     m.set_text(49, CURRENCY_CNY);
     if let Some(block) = c.pin_block {
         m.set_bytes(52, block.as_bytes().to_vec());
+    }
+    if c.pin_block.is_some() || c.track_enciphered {
         m.set_digits(53, &f.security_control);
     }
     let f60 = Field60 {

@@ -25,6 +25,7 @@ mod settlement;
 mod sign_on;
 mod statistics;
 mod terminal;
+pub mod track_cipher;
 
 pub use config::{RiskConfig, TerminalConfig};
 pub use health::local_time_fields;

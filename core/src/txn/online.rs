@@ -99,6 +99,11 @@ impl Terminal {
             needs_reversal: spec.reversible,
             at_ms: self.now_ms(),
         };
+        // Enciphered before anything is journaled: a terminal that cannot encipher sends nothing.
+        let track2 = match self.track_for_wire(p.track2_digits) {
+            Ok(t) => t,
+            Err(t) => return t.into(),
+        };
         let started = match self.journal().begin_online(&new) {
             Ok(s) => s,
             Err(e) => return self.storage_fault(&e).into(),
@@ -114,11 +119,12 @@ impl Terminal {
             merchant_id: &self.config.merchant_id,
             card: CardFields {
                 pan_digits: Some(p.pan.expose_digits()),
-                track2_digits: p.track2_digits,
+                track2_digits: track2.as_deref().map(String::as_str),
                 entry_mode: &entry_mode,
                 read_capability: p.entry.field60_4(),
                 ic_condition: p.entry.field60_5(),
                 pin_block: p.pin.as_ref(),
+                track_enciphered: track2.is_some() && self.config.dialect.track_encryption,
             },
             original: p.original.map(original_fields),
             security_control: self.config.dialect.security_control(),
@@ -274,6 +280,32 @@ impl Terminal {
                 false
             }
         }
+    }
+
+    /// Track 2 as it goes on the wire: enciphered under the TDK when the acquirer's dialect says
+    /// so (the TDK never leaves the key vault), else as read.
+    fn track_for_wire(
+        &self,
+        digits: Option<&str>,
+    ) -> Result<Option<zeroize::Zeroizing<String>>, Termination> {
+        let Some(digits) = digits else {
+            return Ok(None);
+        };
+        if !self.config.dialect.track_encryption {
+            return Ok(Some(zeroize::Zeroizing::new(digits.to_string())));
+        }
+        let vault = &self.ports.vault;
+        crate::txn::track_cipher::encipher_track(digits, |block| {
+            vault.encrypt_data_block(block).map_err(|e| e.to_string())
+        })
+        .map(|t| Some(zeroize::Zeroizing::new(t)))
+        .map_err(|e| {
+            log::error!(
+                "terminal {}: track not enciphered: {e}",
+                self.config.terminal_id
+            );
+            endings::keys().with_detail("no track data key (TDK) / 无磁道加密密钥")
+        })
     }
 
     /// Seals the PAN bound to its journal row: the attempt id is the associated data, so a
@@ -436,6 +468,7 @@ impl Rebuilt {
                 read_capability: self.entry.field60_4(),
                 ic_condition: self.entry.field60_5(),
                 pin_block: None,
+                track_enciphered: false,
             },
             original: self.original.as_ref().map(original_fields),
             security_control: terminal.config.dialect.security_control(),

@@ -206,7 +206,7 @@ fn decoded_text(d: &Decoded) -> String {
         out.push(format!(
             "{n:>3}  {}: {}",
             field_name(n),
-            display_value(n, v)
+            shown(&d.message, n, v)
         ));
         for (label, shown) in subfields(n, v) {
             out.push(format!("       {label}: {shown}"));
@@ -222,6 +222,23 @@ fn decoded_text(d: &Decoded) -> String {
     out.join("\n")
 }
 
+/// Fields 35 and 36 when field 53.3 says the acquirer's TDK enciphers them: still redacted (the
+/// PAN before the enciphered block stays readable), but said to be enciphered.
+fn track_enciphered(m: &Message, n: u8) -> bool {
+    matches!(n, 35 | 36)
+        && m.text(53)
+            .is_some_and(|f53| f53.as_bytes().get(2) == Some(&b'1'))
+}
+
+fn shown(m: &Message, n: u8, v: &Value) -> String {
+    let value = display_value(n, v);
+    if track_enciphered(m, n) {
+        format!("enciphered under the TDK (53.3 = 1) {value}")
+    } else {
+        value
+    }
+}
+
 fn decoded_json(d: &Decoded) -> Json {
     let fields: Vec<Json> = d
         .message
@@ -230,8 +247,11 @@ fn decoded_json(d: &Decoded) -> Json {
             let mut f = json!({
                 "field": n,
                 "name": field_name(n),
-                "value": display_value(n, v),
+                "value": shown(&d.message, n, v),
             });
+            if track_enciphered(&d.message, n) {
+                f["enciphered"] = json!(true);
+            }
             let subs = subfields(n, v);
             if !subs.is_empty() {
                 let map: Map<String, Json> = subs.into_iter().map(|(k, v)| (k, json!(v))).collect();
@@ -299,6 +319,30 @@ mod tests {
         assert!(!out.contains("D2512201"), "track 2 leaked: {out}");
         assert!(!out.contains("1122334455667788"), "PIN block leaked: {out}");
         assert!(!out.contains("6222021234567890"), "tag 5A leaked: {out}");
+    }
+
+    #[test]
+    fn an_enciphered_track_is_shown_as_such_and_still_redacted() {
+        let mut frame = ic_sale();
+        frame.message.set_digits(53, "1610000000000000");
+        frame
+            .message
+            .set_digits(35, "6222021234567890123D3A7F09C1B2E4D5F60");
+        let hex = hex::encode_upper(frame.encode().unwrap());
+        let out = format_decode(&hex, false, false).unwrap();
+        assert!(
+            out.contains(" 35  track 2 data: enciphered under the TDK (53.3 = 1) [redacted"),
+            "{out}"
+        );
+        assert!(!out.contains("3A7F09C1"), "{out}");
+        let json: Json = serde_json::from_str(&format_decode(&hex, true, false).unwrap()).unwrap();
+        let f35 = json["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == 35)
+            .unwrap();
+        assert_eq!(f35["enciphered"], true);
     }
 
     #[test]

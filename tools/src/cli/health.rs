@@ -11,8 +11,6 @@ use std::path::PathBuf;
 use serde_json::json;
 use smartpos_core::diag::{CheckStatus, HealthReport};
 
-use smartpos_core::crypto::MacAlgorithm;
-
 use super::CliResult;
 use crate::terminal_setup::HostTerminal;
 
@@ -30,15 +28,14 @@ pub struct Args {
     /// Make a new journal if there is none at that path (otherwise a missing one is an error).
     #[arg(long)]
     pub create: bool,
-    /// The acquirer's MAC algorithm (its dialect): cup-ecb, x919 or sm4.
-    #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
-    pub mac: MacAlgorithm,
+    #[command(flatten)]
+    pub dialect: super::DialectArgs,
 }
 
 pub fn run(args: Args) -> CliResult {
     // A self-check of a journal that is not there would make one and report it healthy.
     super::existing_journal(&args.journal, Some(args.create))?;
-    let host = HostTerminal::open(&args.journal, args.host, args.mac)?;
+    let host = HostTerminal::open(&args.journal, args.host, args.dialect.dialect())?;
     let report = host.terminal.health();
     println!("{}", render(&report, args.json));
     Ok(())
@@ -108,7 +105,7 @@ mod tests {
         let host = HostTerminal::open(
             &dir.path().join("j.db"),
             sim.addr(),
-            smartpos_core::crypto::MacAlgorithm::X919,
+            smartpos_core::host::AcquirerDialect::default(),
         )
         .unwrap();
         // Opened without a sign-on: keys are missing, everything else is fine.

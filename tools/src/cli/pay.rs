@@ -98,9 +98,8 @@ pub struct Args {
     /// card would in a shop; load and crash runs opt out with this flag.
     #[arg(long)]
     pub no_risk_checks: bool,
-    /// The acquirer's MAC algorithm (its dialect): cup-ecb, x919 or sm4.
-    #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
-    pub mac: smartpos_core::crypto::MacAlgorithm,
+    #[command(flatten)]
+    pub dialect: super::DialectArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -239,7 +238,12 @@ pub fn run(args: Args) -> CliResult {
     let cancel = CancelToken::new();
     match args.method {
         Method::Card => {
-            let host = HostTerminal::open_with_risk(&args.journal, args.host, args.mac, risk)?;
+            let host = HostTerminal::open_with_risk(
+                &args.journal,
+                args.host,
+                args.dialect.dialect(),
+                risk,
+            )?;
             for i in 1..=args.count {
                 // Unique across runs and processes: a replayed attempt id would return the old
                 // outcome.

@@ -10,8 +10,6 @@ use serde::Serialize;
 use smartpos_core::ports::SystemClock;
 use smartpos_core::store::Journal;
 
-use smartpos_core::crypto::MacAlgorithm;
-
 use super::{CliError, CliResult};
 use crate::demo_setup::demo_qr_settings;
 use crate::terminal_setup::HostTerminal;
@@ -34,9 +32,8 @@ pub struct Args {
     /// Make a new journal if there is none at that path (otherwise a missing one is an error).
     #[arg(long)]
     pub create: bool,
-    /// The acquirer's MAC algorithm (its dialect): cup-ecb, x919 or sm4.
-    #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
-    pub mac: MacAlgorithm,
+    #[command(flatten)]
+    pub dialect: super::DialectArgs,
 }
 
 /// The `--json` document: what the journal held before, and what is left after recovery.
@@ -75,7 +72,7 @@ pub fn run(args: Args) -> CliResult {
             journal.open_qr_orders().map_err(fail)?.len(),
         )
     };
-    let host = HostTerminal::open(&args.journal, args.host, args.mac)?;
+    let host = HostTerminal::open(&args.journal, args.host, args.dialect.dialect())?;
     // A second pass is cheap and retries whatever the pass at open could not send.
     let report = host.terminal.recover();
     if let Some(url) = &args.qr_gateway {

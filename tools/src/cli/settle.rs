@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use smartpos_core::crypto::MacAlgorithm;
-
 use super::{CliError, CliResult};
 use crate::terminal_setup::HostTerminal;
 
@@ -25,14 +23,13 @@ pub struct Args {
     /// Make a new journal if there is none at that path (otherwise a missing one is an error).
     #[arg(long)]
     pub create: bool,
-    /// The acquirer's MAC algorithm (its dialect): cup-ecb, x919 or sm4.
-    #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
-    pub mac: MacAlgorithm,
+    #[command(flatten)]
+    pub dialect: super::DialectArgs,
 }
 
 pub fn run(args: Args) -> CliResult {
     super::existing_journal(&args.journal, Some(args.create))?;
-    let host = HostTerminal::open(&args.journal, args.host, args.mac)?;
+    let host = HostTerminal::open(&args.journal, args.host, args.dialect.dialect())?;
     let report = host.terminal.settle().map_err(|t| {
         CliError::new(format!(
             "settlement not done: {} ({})",

@@ -35,6 +35,10 @@ pub struct Args {
     /// sm4. A request MACed otherwise is answered A0.
     #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
     pub mac: MacAlgorithm,
+    /// Issue a TDK at sign-on and accept track data only enciphered under it (field 53.3 = 1);
+    /// a clear track is answered 30.
+    #[arg(long)]
+    pub track_encryption: bool,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -43,7 +47,9 @@ pub fn run(args: Args) -> CliResult {
             .map_err(|e| CliError::new(format!("ledger {}: {e}", path.display())))?,
         _ => Ledger::with_demo_accounts(),
     };
-    let mut acquirer = Acquirer::new(ledger, demo_setup::demo_tmk()).with_mac(args.mac);
+    let mut acquirer = Acquirer::new(ledger, demo_setup::demo_tmk())
+        .with_mac(args.mac)
+        .with_track_encryption(args.track_encryption);
     if let Some(path) = &args.ledger {
         acquirer = acquirer.with_ledger_file(path.clone());
         acquirer

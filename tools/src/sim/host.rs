@@ -13,6 +13,7 @@ use smartpos_core::crypto::{
     self, EncryptedPinBlock, KeyAlgorithm, MacAlgorithm, PinBlockFormat, SecretKey,
 };
 use smartpos_core::txn::TxnKind;
+use smartpos_core::txn::track_cipher::decipher_track;
 
 use super::faults::{Fault, FaultPlan, Matcher};
 use super::ledger::{CardInput, Ledger, MsgRef, OriginalRef, Reply, Totals, UploadLine};
@@ -32,6 +33,8 @@ pub enum Action {
 struct IssuedKeys {
     pik: SecretKey,
     mak: SecretKey,
+    /// Issued when the acquirer wants track data enciphered.
+    tdk: Option<SecretKey>,
 }
 
 struct TerminalSession {
@@ -52,6 +55,8 @@ pub struct Acquirer {
     clock_skew_ms: AtomicI64,
     /// The MAC this acquirer checks and answers with (its dialect); X9.19 unless told otherwise.
     mac: MacAlgorithm,
+    /// Track data must come enciphered under the TDK it issues (field 53.3 = 1).
+    track_encryption: bool,
 }
 
 impl std::fmt::Debug for Acquirer {
@@ -78,7 +83,15 @@ impl Acquirer {
             ledger_path: None,
             clock_skew_ms: AtomicI64::new(0),
             mac: MacAlgorithm::X919,
+            track_encryption: false,
         }
+    }
+
+    /// Issues a TDK at sign-on and accepts track data only enciphered under it; a clear track
+    /// is answered 30 (format error) without acting on it.
+    pub fn with_track_encryption(mut self, on: bool) -> Self {
+        self.track_encryption = on;
+        self
     }
 
     /// Checks and answers with `mac` instead of X9.19; a request MACed otherwise gets A0.
@@ -235,8 +248,19 @@ impl Acquirer {
             resp.set_text(39, SYSTEM_FAULT);
             return resp;
         };
-        let mut field62 = Vec::with_capacity(40);
-        for key in [&pik, &mak] {
+        let tdk = if self.track_encryption {
+            match random_key() {
+                Ok(k) => Some(k),
+                Err(_) => {
+                    resp.set_text(39, SYSTEM_FAULT);
+                    return resp;
+                }
+            }
+        } else {
+            None
+        };
+        let mut field62 = Vec::with_capacity(60);
+        for key in [Some(&pik), Some(&mak), tdk.as_ref()].into_iter().flatten() {
             let encrypted = crypto::ecb_encrypt(&self.tmk, key.expose_secret());
             let check = crypto::unionpay_check_value(key);
             let (Ok(encrypted), Ok(check)) = (encrypted, check) else {
@@ -252,7 +276,7 @@ impl Acquirer {
             batch_no: 1,
             sign_ons: 0,
         });
-        session.keys = Some(IssuedKeys { pik, mak });
+        session.keys = Some(IssuedKeys { pik, mak, tdk });
         session.sign_ons += 1;
         let f60 = Field60 {
             type_code: "00".into(),
@@ -340,7 +364,7 @@ impl Acquirer {
                 rrn: req.field_text(37).unwrap_or_default(),
             });
         let card = || -> Result<CardInput, &'static str> {
-            let pan = request_pan(req).ok_or("14")?;
+            let pan = self.request_pan(tid, req)?;
             let pin = match req.bytes(52) {
                 Some(block) => Some(self.decrypt_pin(tid, block, &pan).ok_or("99")?),
                 None => None,
@@ -579,14 +603,39 @@ fn identify(req: &Message) -> Option<TxnKind> {
     TxnKind::identify(req.mti(), req.text(3)?, &type_code)
 }
 
-/// The PAN from field 2, or from track 2 when the card was swiped.
-fn request_pan(req: &Message) -> Option<String> {
-    if let Some(p) = req.text(2) {
-        return Some(p.to_string());
+impl Acquirer {
+    /// The PAN from field 2, or from track 2 when the card was swiped — deciphered with the TDK
+    /// when field 53.3 says the track is enciphered. A clear track where this acquirer wants it
+    /// enciphered is a format error (30); an unreadable card number, 14.
+    fn request_pan(&self, tid: &str, req: &Message) -> Result<String, &'static str> {
+        if let Some(p) = req.text(2) {
+            return Ok(p.to_string());
+        }
+        let t2 = req.text(35).ok_or("14")?;
+        let enciphered = req
+            .text(53)
+            .is_some_and(|f53| f53.as_bytes().get(2) == Some(&b'1'));
+        let t2 = match (enciphered, self.track_encryption) {
+            (false, true) => return Err(FORMAT_ERROR),
+            (false, false) => t2.to_string(),
+            (true, _) => {
+                let sessions = self.sessions();
+                let tdk = sessions
+                    .get(tid)
+                    .and_then(|s| s.keys.as_ref())
+                    .and_then(|k| k.tdk.as_ref())
+                    .ok_or(FORMAT_ERROR)?;
+                decipher_track(t2, |b| {
+                    crypto::ecb_decrypt(tdk, b)
+                        .map(|z| z.to_vec())
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|_| FORMAT_ERROR)?
+            }
+        };
+        let end = t2.find(['=', 'D']).ok_or("14")?;
+        Ok(t2[..end].to_string())
     }
-    let t2 = req.text(35)?;
-    let end = t2.find(['=', 'D'])?;
-    Some(t2[..end].to_string())
 }
 
 fn balance_field(fen: i64) -> String {

@@ -52,6 +52,8 @@ pub struct OnPathProxy {
     listener: Listener,
     plan: Arc<Plan>,
     tampered: Arc<AtomicUsize>,
+    /// Every request frame body seen, in order: what a wiretap would capture.
+    captured: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl OnPathProxy {
@@ -59,16 +61,18 @@ impl OnPathProxy {
     pub fn start(upstream: SocketAddr) -> io::Result<OnPathProxy> {
         let plan: Arc<Plan> = Arc::new(Mutex::new(PlanState::default()));
         let tampered = Arc::new(AtomicUsize::new(0));
-        let (p, t) = (plan.clone(), tampered.clone());
+        let captured = Arc::new(Mutex::new(Vec::new()));
+        let (p, t, c) = (plan.clone(), tampered.clone(), captured.clone());
         let listener = Listener::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             "proxy",
-            move |stream, stop| relay(stream, upstream, &p, &t, stop),
+            move |stream, stop| relay(stream, upstream, &p, &t, &c, stop),
         )?;
         Ok(OnPathProxy {
             listener,
             plan,
             tampered,
+            captured,
         })
     }
 
@@ -90,6 +94,14 @@ impl OnPathProxy {
     /// How many exchanges were tampered with so far.
     pub fn tampered(&self) -> usize {
         self.tampered.load(Ordering::SeqCst)
+    }
+
+    /// The request frame bodies (TPDU onward) seen so far, oldest first.
+    pub fn captured(&self) -> Vec<Vec<u8>> {
+        self.captured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether every planned tampering has happened.
@@ -121,11 +133,16 @@ fn relay(
     upstream_addr: SocketAddr,
     plan: &Plan,
     tampered: &AtomicUsize,
+    captured: &Mutex<Vec<Vec<u8>>>,
     stop: &AtomicBool,
 ) {
     let _ = downstream.set_read_timeout(Some(Duration::from_millis(200)));
     let mut upstream: Option<TcpStream> = None;
     while let Ok(Some(request)) = read_frame(&mut downstream, stop) {
+        captured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(request.clone());
         let mti = Frame::decode_body(&request)
             .map(|f| f.message.mti().to_string())
             .unwrap_or_default();
