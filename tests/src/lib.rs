@@ -249,6 +249,31 @@ impl Harness {
         )
     }
 
+    /// A sale the host charges whose answer never comes, and whose reversal goes unanswered too:
+    /// the terminal is left owing a reversal (attempted once). Returns its outcome.
+    pub fn sale_left_owing_a_reversal(&self, attempt: &str, fen: u64) -> Outcome {
+        use smartpos_tools::sim::{Fault, Matcher};
+        self.acquirer().inject(
+            Matcher::Mti("0200".into()),
+            Fault::NoResponse { apply: true },
+        );
+        self.acquirer().inject(
+            Matcher::Mti("0400".into()),
+            Fault::NoResponse { apply: false },
+        );
+        self.sale(attempt, "normal", Some("123456"), fen)
+    }
+
+    /// The journal's record of `attempt_id`.
+    pub fn transaction(&self, attempt_id: &str) -> smartpos_core::store::TransactionRecord {
+        self.terminal
+            .transactions()
+            .expect("journal")
+            .into_iter()
+            .find(|t| t.attempt_id == attempt_id)
+            .unwrap_or_else(|| panic!("no transaction {attempt_id}"))
+    }
+
     /// Balance of a demo account at the simulated issuer.
     pub fn balance(&self, account: &str) -> i64 {
         self.acquirer()

@@ -252,19 +252,7 @@ fn a_full_disk_fails_the_sale_before_anything_is_sent() {
 fn a_reversal_owed_in_a_corrupt_journal_is_carried_over_and_sent() {
     let mut h = Harness::without_risk_checks();
     assert!(h.sale("kept", "normal", Some("123456"), 700).is_approved());
-    // The sale reaches the host, its answer never comes, and the reversal is not answered either.
-    h.acquirer().inject(
-        Matcher::Mti("0200".into()),
-        Fault::NoResponse { apply: true },
-    );
-    h.acquirer().inject(
-        Matcher::Mti("0400".into()),
-        Fault::NoResponse { apply: false },
-    );
-    assert!(
-        !h.sale("lost", "normal", Some("123456"), 4_200)
-            .is_approved()
-    );
+    assert!(!h.sale_left_owing_a_reversal("lost", 4_200).is_approved());
     assert_eq!(h.terminal.pending_reversals().unwrap().len(), 1);
     assert_eq!(h.net_fen(), 4_900, "the host holds the unanswered sale");
     h.close();
@@ -299,14 +287,7 @@ fn a_reversal_owed_in_a_corrupt_journal_is_carried_over_and_sent() {
 
     assert!(h.sale("after", "normal", Some("123456"), 300).is_approved());
     assert!(h.terminal.pending_reversals().unwrap().is_empty());
-    let lost = h
-        .terminal
-        .transactions()
-        .unwrap()
-        .into_iter()
-        .find(|t| t.attempt_id == "lost")
-        .unwrap();
-    assert_eq!(lost.state, TxnState::Reversed);
+    assert_eq!(h.transaction("lost").state, TxnState::Reversed);
     assert_eq!(
         h.net_fen(),
         700 + 300,
@@ -320,18 +301,7 @@ fn a_reversal_owed_in_a_corrupt_journal_is_carried_over_and_sent() {
 #[test]
 fn a_reversal_whose_pan_cannot_be_unsealed_goes_without_it_and_is_cleared() {
     let mut h = Harness::without_risk_checks();
-    h.acquirer().inject(
-        Matcher::Mti("0200".into()),
-        Fault::NoResponse { apply: true },
-    );
-    h.acquirer().inject(
-        Matcher::Mti("0400".into()),
-        Fault::NoResponse { apply: false },
-    );
-    assert!(
-        !h.sale("lost", "normal", Some("123456"), 2_500)
-            .is_approved()
-    );
+    assert!(!h.sale_left_owing_a_reversal("lost", 2_500).is_approved());
     assert_eq!(h.net_fen(), 2_500);
     h.reopen_with_new_storage_key();
     let reversals = h.terminal.reversals().unwrap();

@@ -135,14 +135,7 @@ fn a_forged_advice_answer_leaves_the_refund_queued() {
     let _ = h.sale("s2", "normal", PIN, 500);
     assert!(proxy.plan_done());
     reconcile(&mut h);
-    let refunds: Vec<_> = h
-        .terminal
-        .transactions()
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.attempt_id == "r1")
-        .collect();
-    assert_eq!(refunds[0].state, TxnState::Approved);
+    assert_eq!(h.transaction("r1").state, TxnState::Approved);
 }
 
 /// A sign-on answer whose key check value fails installs nothing and moves nothing: the keys,
