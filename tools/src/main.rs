@@ -48,6 +48,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The core logs through `log`; RUST_LOG=info (or debug) shows it on stderr. Log lines name
+    // transactions by attempt id, never by card data.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off"))
+        .format_target(false)
+        .init();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Help and version go out as clap prints them; a usage error is one line on stderr and

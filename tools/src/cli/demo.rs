@@ -28,6 +28,10 @@ pub struct Args {
     /// Print the receipts too (they are long).
     #[arg(long)]
     pub receipts: bool,
+    /// Keep the journal in this folder (created if missing) instead of a temporary one, to read
+    /// it afterwards with `smartpos journal`, `report` or a secrets scan.
+    #[arg(long)]
+    pub journal_dir: Option<std::path::PathBuf>,
 }
 
 /// Prints receipts on stdout, as a shell's logcat printer would; can run out of paper once.
@@ -144,7 +148,16 @@ pub fn run(args: Args) -> CliResult {
             .map_err(|_| CliError::new("address"))?,
     )
     .map_err(|e| CliError::new(format!("simulator: {e}")))?;
-    let dir = tempfile::tempdir().map_err(|e| CliError::new(format!("temporary folder: {e}")))?;
+    let temporary =
+        tempfile::tempdir().map_err(|e| CliError::new(format!("temporary folder: {e}")))?;
+    let dir = match &args.journal_dir {
+        Some(kept) => {
+            std::fs::create_dir_all(kept)
+                .map_err(|e| CliError::new(format!("--journal-dir {}: {e}", kept.display())))?;
+            kept.clone()
+        }
+        None => temporary.path().to_path_buf(),
+    };
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
     let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
@@ -171,7 +184,7 @@ pub fn run(args: Args) -> CliResult {
     let storage_key =
         demo_setup::fresh_storage_key().map_err(|e| CliError::new(format!("storage key: {e}")))?;
     let mut config = demo_setup::demo_terminal_config(storage_key);
-    config.journal_path = dir.path().join("journal.db");
+    config.journal_path = dir.join("journal.db");
     config.endpoints = vec![server.addr()];
     config.response_timeout = Duration::from_millis(800);
     let terminal =
@@ -180,7 +193,7 @@ pub fn run(args: Args) -> CliResult {
     println!(
         "SmartPOS demo — acquirer simulator on {}, journal in {}",
         server.addr(),
-        dir.path().display()
+        dir.display()
     );
     println!(
         "terminal {} merchant {}\n",
@@ -473,6 +486,12 @@ mod tests {
     fn the_scripted_day_runs_to_the_end() {
         // Every step, the injected faults included, must end in an approval or an explained
         // termination; a step that errors stops the demo with Err.
-        assert!(run(Args { receipts: false }).is_ok());
+        assert!(
+            run(Args {
+                receipts: false,
+                journal_dir: None
+            })
+            .is_ok()
+        );
     }
 }

@@ -267,6 +267,12 @@ impl Ledger {
     /// Track 2 of a demo card as its magnetic stripe would carry it: PAN, expiry, service code
     /// (201 for the chip card, 101 otherwise) and discretionary data. The simulator is the
     /// issuer, so it may hand out its own test cards.
+    /// Every demo card's name, for tests that must know all the card numbers in play (a
+    /// secrets scan looks for each of them).
+    pub fn demo_card_names() -> impl Iterator<Item = &'static str> {
+        DEMO_CARDS.iter().map(|c| c.0)
+    }
+
     pub fn demo_track2(&self, id: &str) -> Option<String> {
         let a = self.accounts.get(id)?;
         let service_code = if id == "chip" { "201" } else { "101" };
