@@ -26,7 +26,7 @@ mod sign_on;
 mod statistics;
 mod terminal;
 
-pub use config::{RiskConfig, TerminalConfig};
+pub use config::{AcquirerSecurity, RiskConfig, TerminalConfig};
 pub use health::local_time_fields;
 pub use kind::{KindSpec, MoneyEffect, TxnKind};
 pub use outcome::{Approval, Outcome};
