@@ -1,5 +1,6 @@
 //! One module per `smartpos` subcommand; each owns its arguments and its `run`.
 
+pub mod acquirer;
 pub mod crypto;
 pub mod decode;
 pub mod demo;
