@@ -16,6 +16,7 @@ mod transport;
 
 pub use framing::MAX_FRAME_LEN;
 pub use tcp::TcpTransport;
+pub(crate) use tls::certificates;
 pub use tls::{AcquirerTls, ClientIdentity, TlsSetupError, TlsTransport};
 pub use transport::{
     CancelToken, ConnectFailure, ConnectFailureKind, LinkSecurity, Timeouts, Transport,
