@@ -4,9 +4,10 @@
 //! its ledger does not move, and no reversal is owed.
 
 use smartpos_core::diag::{CheckKind, CheckStatus, Termination};
+use smartpos_core::host::AcquirerTls;
 use smartpos_core::store::TxnState;
-use smartpos_core::txn::Outcome;
-use smartpos_e2e::{Harness, demo_acquirer, tls_sim, tls_trusting};
+use smartpos_core::txn::{AcquirerSecurity, OpenError, Outcome, RiskConfig};
+use smartpos_e2e::{Harness, demo_acquirer, open_terminal_secured, tls_sim, tls_trusting};
 use smartpos_tools::sim::pki::{IssuedCert, LOOPBACK_NAMES, TestCa};
 
 const PIN: Option<&str> = Some("123456");
@@ -173,4 +174,33 @@ fn mutual_tls_refuses_a_terminal_without_a_client_certificate() {
     let (status, detail) = link_check(&h);
     assert_eq!(status, CheckStatus::Ok);
     assert!(detail.contains("mutual TLS"), "{detail}");
+}
+
+#[test]
+fn unusable_tls_settings_refuse_the_open_before_anything_is_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let security = AcquirerSecurity::Tls(AcquirerTls {
+        ca_pem: Some(b"not a certificate".to_vec()),
+        ..AcquirerTls::default()
+    });
+    let endpoint = "127.0.0.1:9".parse().expect("address");
+    let opened = open_terminal_secured(
+        &dir,
+        &[endpoint],
+        &[7; 32],
+        None,
+        None,
+        RiskConfig::default(),
+        security,
+    );
+    match opened {
+        Err(OpenError::Config(detail)) => {
+            assert!(
+                detail.starts_with("acquirer TLS: CA certificates"),
+                "{detail}"
+            );
+        }
+        Err(other) => panic!("expected a configuration error, got {other}"),
+        Ok(_) => panic!("a CA that does not parse must refuse the open"),
+    }
 }
