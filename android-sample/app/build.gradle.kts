@@ -26,8 +26,10 @@ android {
         // Override with -PsimHost=HOST:PORT (see docs/android.md).
         val simHost = (project.findProperty("simHost") as String?) ?: "10.0.2.2:5800"
         buildConfigField("String", "SIM_HOST", "\"$simHost\"")
-        // The simulated QR gateway (`smartpos sim --qr-listen 0.0.0.0:5801`); -PqrGateway=URL.
-        val qrGateway = (project.findProperty("qrGateway") as String?) ?: "http://10.0.2.2:5801"
+        // The simulated QR gateway on the device's own loopback, forwarded to the development
+        // machine with `adb reverse tcp:5801 tcp:5801`: the core allows http:// to loopback only
+        // (a payment code is a bearer credential). -PqrGateway=URL (https:// elsewhere).
+        val qrGateway = (project.findProperty("qrGateway") as String?) ?: "http://127.0.0.1:5801"
         buildConfigField("String", "QR_GATEWAY_URL", "\"$qrGateway\"")
         ndk {
             abiFilters += abis

@@ -7,17 +7,20 @@ use std::time::Duration;
 
 use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey};
-use smartpos_core::host::AcquirerDialect;
 use smartpos_core::host::CancelToken;
+use smartpos_core::host::{AcquirerDialect, AcquirerTls};
 use smartpos_core::ports::testing::{
     FixedNetworkMonitor, RecordingPrinter, ScriptedCardReader, ScriptedScanner, SoftwarePinPad,
 };
 use smartpos_core::ports::{
     CardPresentation, CellularGeneration, Link, NetworkStatus, SystemClock,
 };
-use smartpos_core::txn::{Outcome, Ports, RiskConfig, SaleRequest, Terminal, TerminalConfig};
+use smartpos_core::txn::{
+    AcquirerSecurity, Outcome, Ports, RiskConfig, SaleRequest, Terminal, TerminalConfig,
+};
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::ledger::Ledger;
+use smartpos_tools::sim::pki::{IssuedCert, TestCa};
 use smartpos_tools::sim::{Acquirer, OnPathProxy, SimServer};
 
 /// A terminal wired to a simulator.
@@ -42,6 +45,8 @@ pub struct Harness {
     risk: RiskConfig,
     /// The terminal's acquirer dialect (X9.19 MAC, clear tracks unless a test says otherwise).
     dialect: AcquirerDialect,
+    /// Plain TCP unless a test opened the terminal over TLS; a reopen keeps it.
+    security: AcquirerSecurity,
 }
 
 impl Harness {
@@ -58,7 +63,12 @@ impl Harness {
     /// built-in bundle's per-card velocity limit (5 in 10 minutes) would stop it, as it should
     /// stop such a card in a shop.
     pub fn without_risk_checks() -> Harness {
-        let h = Harness::build(demo_sim(), None, RiskConfig::disabled());
+        let h = Harness::build(
+            demo_sim(),
+            None,
+            RiskConfig::disabled(),
+            AcquirerSecurity::PlainTcp,
+        );
         h.terminal.sign_on().expect("sign-on");
         h
     }
@@ -75,7 +85,17 @@ impl Harness {
     /// A terminal whose primary endpoint is `primary` (e.g. a dead port) and the simulator its
     /// backup.
     pub fn with_endpoints(sim: SimServer, primary: Option<SocketAddr>) -> Harness {
-        Harness::build(sim, primary, RiskConfig::default())
+        Harness::build(
+            sim,
+            primary,
+            RiskConfig::default(),
+            AcquirerSecurity::PlainTcp,
+        )
+    }
+
+    /// A terminal (not signed on) reaching `sim` as `security` says, risk checks on.
+    pub fn secured(sim: SimServer, security: AcquirerSecurity) -> Harness {
+        Harness::build(sim, None, RiskConfig::default(), security)
     }
 
     /// A signed-on terminal that reaches the demo simulator only through an on-path proxy, and
@@ -100,7 +120,12 @@ impl Harness {
             .with_track_encryption(acquirer_tracks);
         let sim = SimServer::start(Arc::new(acquirer), ([127, 0, 0, 1], 0).into()).expect("sim");
         let proxy = OnPathProxy::start(sim.addr()).expect("proxy");
-        let mut h = Harness::build_on(sim, vec![proxy.addr()], RiskConfig::disabled());
+        let mut h = Harness::build_on(
+            sim,
+            vec![proxy.addr()],
+            RiskConfig::disabled(),
+            AcquirerSecurity::PlainTcp,
+        );
         if dialect != h.dialect {
             h.dialect = dialect;
             h.reopen();
@@ -116,27 +141,47 @@ impl Harness {
         self.reopen();
     }
 
-    fn build(sim: SimServer, primary: Option<SocketAddr>, risk: RiskConfig) -> Harness {
+    /// Reopens the terminal (as a restarted process) reaching `endpoints` as `security` says:
+    /// e.g. another host presenting another certificate, or the same host with a client
+    /// certificate this time.
+    pub fn reopen_on(&mut self, endpoints: Vec<SocketAddr>, security: AcquirerSecurity) {
+        self.endpoints = endpoints;
+        self.security = security;
+        self.reopen();
+    }
+
+    fn build(
+        sim: SimServer,
+        primary: Option<SocketAddr>,
+        risk: RiskConfig,
+        security: AcquirerSecurity,
+    ) -> Harness {
         let mut endpoints = Vec::new();
         endpoints.extend(primary);
         endpoints.push(sim.addr());
-        Harness::build_on(sim, endpoints, risk)
+        Harness::build_on(sim, endpoints, risk, security)
     }
 
-    fn build_on(sim: SimServer, endpoints: Vec<SocketAddr>, risk: RiskConfig) -> Harness {
+    fn build_on(
+        sim: SimServer,
+        endpoints: Vec<SocketAddr>,
+        risk: RiskConfig,
+        security: AcquirerSecurity,
+    ) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let storage_key = demo_setup::fresh_storage_key()
             .expect("storage key")
             .expose_secret()
             .to_vec();
         let extras = OptionalPorts::fitted();
-        let (terminal, reader, pin_pad, printer) = open_terminal_risk(
+        let (terminal, reader, pin_pad, printer) = open_terminal_secured(
             &dir,
             &endpoints,
             &storage_key,
             None,
             Some(&extras),
             (risk.clone(), AcquirerDialect::default()),
+            security.clone(),
         )
         .expect("open terminal");
         Harness {
@@ -153,6 +198,7 @@ impl Harness {
             storage_key,
             risk,
             dialect: AcquirerDialect::default(),
+            security,
         }
     }
 
@@ -161,13 +207,14 @@ impl Harness {
     pub fn reopen(&mut self) {
         // The old process is gone before the new one starts: only one may own the journal.
         self.terminal.0 = None;
-        let (terminal, reader, pin_pad, printer) = open_terminal_risk(
+        let (terminal, reader, pin_pad, printer) = open_terminal_secured(
             &self.dir,
             &self.endpoints,
             &self.storage_key,
             None,
             Some(&self.optional_ports()),
             (self.risk.clone(), self.dialect),
+            self.security.clone(),
         )
         .expect("reopen");
         self.terminal = OpenTerminal(Some(terminal));
@@ -194,13 +241,14 @@ impl Harness {
     /// Reopens the terminal with a journal storage budget of `max_bytes`.
     pub fn reopen_with_budget(&mut self, max_bytes: u64) {
         self.terminal.0 = None;
-        let (terminal, reader, pin_pad, printer) = open_terminal_risk(
+        let (terminal, reader, pin_pad, printer) = open_terminal_secured(
             &self.dir,
             &self.endpoints,
             &self.storage_key,
             Some(max_bytes),
             Some(&self.optional_ports()),
             (self.risk.clone(), self.dialect),
+            self.security.clone(),
         )
         .expect("reopen");
         self.terminal = OpenTerminal(Some(terminal));
@@ -352,12 +400,43 @@ impl OptionalPorts {
 
 /// The demo acquirer on a loopback port the OS picks.
 fn demo_sim() -> SimServer {
-    let acquirer = Arc::new(Acquirer::new(
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    SimServer::start(demo_acquirer(), loopback).expect("sim")
+}
+
+/// The demo acquirer: the demo accounts, the demo TMK.
+pub fn demo_acquirer() -> Arc<Acquirer> {
+    Arc::new(Acquirer::new(
         Ledger::with_demo_accounts(),
         demo_setup::demo_tmk(),
-    ));
+    ))
+}
+
+/// `acquirer` served over TLS on a loopback port the OS picks, presenting `server`; with
+/// `client_ca`, only to terminals presenting a certificate that CA issued.
+pub fn tls_sim(
+    acquirer: Arc<Acquirer>,
+    server: &IssuedCert,
+    client_ca: Option<&TestCa>,
+) -> SimServer {
+    let client_ca = client_ca.map(|ca| ca.cert_pem());
+    let config = smartpos_tools::sim::tls::server_config(
+        server.cert_pem.as_bytes(),
+        server.key_pem.as_bytes(),
+        client_ca.as_deref().map(str::as_bytes),
+    )
+    .expect("TLS server configuration");
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    SimServer::start(acquirer, loopback).expect("sim")
+    SimServer::start_tls(acquirer, loopback, config).expect("TLS sim")
+}
+
+/// TLS trusting only `ca`, presenting `client` when given.
+pub fn tls_trusting(ca: &TestCa, client: Option<&IssuedCert>) -> AcquirerSecurity {
+    AcquirerSecurity::Tls(AcquirerTls {
+        ca_pem: Some(ca.cert_pem().into_bytes()),
+        server_name: None,
+        client: client.map(IssuedCert::identity),
+    })
 }
 
 /// As `open_terminal_with_budget`, with the optional ports fitted when `extras` is given.
@@ -387,6 +466,27 @@ pub fn open_terminal_risk(
     extras: Option<&OptionalPorts>,
     (risk, dialect): (RiskConfig, AcquirerDialect),
 ) -> Result<Opened, smartpos_core::txn::OpenError> {
+    open_terminal_secured(
+        dir,
+        endpoints,
+        storage_key,
+        journal_max_bytes,
+        extras,
+        (risk, dialect),
+        AcquirerSecurity::PlainTcp,
+    )
+}
+
+/// As `open_terminal_risk`, reaching the acquirer as `security` says.
+pub fn open_terminal_secured(
+    dir: &tempfile::TempDir,
+    endpoints: &[SocketAddr],
+    storage_key: &[u8],
+    journal_max_bytes: Option<u64>,
+    extras: Option<&OptionalPorts>,
+    (risk, dialect): (RiskConfig, AcquirerDialect),
+    security: AcquirerSecurity,
+) -> Result<Opened, smartpos_core::txn::OpenError> {
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
     let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
@@ -412,7 +512,7 @@ pub fn open_terminal_risk(
         ..demo_setup::demo_terminal_config(key)
     };
     config.dialect = dialect;
-    let terminal = Terminal::open(config, ports)?;
+    let terminal = Terminal::open_with_security(config, security, ports)?;
     Ok((terminal, reader, pin_pad, printer))
 }
 

@@ -268,7 +268,9 @@ fn a_healthy_terminal_reports_every_check_ok() {
     let clock = report.check(CheckKind::ClockDrift).unwrap();
     assert!(clock.detail_en.contains("from host time"), "{clock:?}");
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["checks"].as_array().unwrap().len(), 13);
+    assert_eq!(json["checks"].as_array().unwrap().len(), 14);
+    // The link check came last, so the positions fleet tools read did not move.
+    assert_eq!(json["checks"][13]["kind"], "link_security");
 }
 
 #[test]

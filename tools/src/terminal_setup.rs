@@ -8,20 +8,19 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::net::SocketAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
-use smartpos_core::host::AcquirerDialect;
 use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{CardPresentation, SystemClock};
 use smartpos_core::txn::{OpenError, Ports, RiskConfig, Terminal};
 use zeroize::Zeroizing;
 
 use crate::cli::CliError;
+use crate::cli::acquirer::HostLink;
 use crate::demo_setup;
 
 /// Length of the AES-256 storage key.
@@ -105,7 +104,7 @@ fn read_key(path: &Path) -> Result<SecretKey, CliError> {
         .map_err(|e| CliError::new(format!("key file {}: {e}", path.display())))
 }
 
-/// The demo terminal on journal `db`, talking to the acquirer at `host`.
+/// The demo terminal on journal `db`, talking to the acquirer `host` names (plain TCP or TLS).
 pub struct HostTerminal {
     pub terminal: Terminal,
     pub reader: Arc<ScriptedCardReader>,
@@ -122,22 +121,16 @@ impl std::fmt::Debug for HostTerminal {
 }
 
 impl HostTerminal {
-    /// Opens the terminal, risk checks on, talking to an acquirer of `dialect`; opening
-    /// already runs `Terminal::recover` once.
-    pub fn open(
-        db: &Path,
-        host: SocketAddr,
-        dialect: AcquirerDialect,
-    ) -> Result<HostTerminal, CliError> {
-        HostTerminal::open_with_risk(db, host, dialect, RiskConfig::default())
+    /// Opens the terminal, risk checks on; opening already runs `Terminal::recover` once.
+    pub fn open(db: &Path, host: &HostLink) -> Result<HostTerminal, CliError> {
+        HostTerminal::open_with_risk(db, host, RiskConfig::default())
     }
 
     /// As [`HostTerminal::open`] with the risk configuration given (`RiskConfig::disabled()`
     /// for load and crash runs that repeat sales on the one demo card).
     pub fn open_with_risk(
         db: &Path,
-        host: SocketAddr,
-        dialect: AcquirerDialect,
+        host: &HostLink,
         risk: RiskConfig,
     ) -> Result<HostTerminal, CliError> {
         let storage_key = load_or_create_storage_key(db)?;
@@ -158,13 +151,15 @@ impl HostTerminal {
         };
         let mut config = demo_setup::demo_terminal_config(storage_key);
         config.journal_path = db.to_path_buf();
-        config.endpoints = vec![host];
-        config.dialect = dialect;
+        config.endpoints = host.endpoints.clone();
+        config.dialect = host.dialect;
         config.risk = risk;
-        let terminal = Terminal::open(config, ports).map_err(|e| match e {
-            OpenError::Journal(e) => CliError::journal(db, &e),
-            e => CliError::new(format!("terminal on {}: {e}", db.display())),
-        })?;
+        let terminal = Terminal::open_with_security(config, host.security.clone(), ports).map_err(
+            |e| match e {
+                OpenError::Journal(e) => CliError::journal(db, &e),
+                e => CliError::new(format!("terminal on {}: {e}", db.display())),
+            },
+        )?;
         Ok(HostTerminal {
             terminal,
             reader,

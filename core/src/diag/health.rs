@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::vocabulary::Remedy;
+use crate::host::LinkSecurity;
 use crate::ports::{DeviceFault, Link, NetworkStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -46,6 +47,9 @@ pub enum CheckKind {
     PendingAdvices,
     Batch,
     Settlement,
+    /// How the link to the acquirer is protected (TLS, or plain TCP on a private APN). Last, so
+    /// the positions fleet tools already read stay where they were.
+    LinkSecurity,
 }
 
 impl CheckKind {
@@ -65,6 +69,7 @@ impl CheckKind {
             CheckKind::PendingAdvices => ("待上送通知", "pending advices"),
             CheckKind::Batch => ("批次容量", "batch"),
             CheckKind::Settlement => ("结算", "settlement"),
+            CheckKind::LinkSecurity => ("主机链路加密", "host link security"),
         }
     }
 }
@@ -199,6 +204,8 @@ pub struct HealthFacts {
     pub batch_size: Option<usize>,
     /// `None` when nothing waits to be settled.
     pub since_settlement: Option<Duration>,
+    /// How the transport protects the link to the acquirer.
+    pub link: LinkSecurity,
 }
 
 struct Verdict {
@@ -267,6 +274,7 @@ pub fn evaluate(facts: &HealthFacts, limits: &HealthThresholds) -> HealthReport 
             CheckKind::Settlement,
             settlement(facts.since_settlement, limits),
         ),
+        (CheckKind::LinkSecurity, link(&facts.link)),
     ];
     HealthReport {
         at_ms: facts.at_ms,
@@ -306,6 +314,62 @@ fn host(probe: &HostProbe, limits: &HealthThresholds) -> Verdict {
             format!("回响测试失败（{code}）"),
             format!("echo test failed ({code}): {detail_en}"),
             &[Remedy::CheckNetwork, Remedy::RetryLater, Remedy::UseQr],
+        ),
+    }
+}
+
+/// Plain TCP is named as such, and warned about unless nothing crosses a network: the messages
+/// are MACed and the PIN block is encrypted, but the PAN, track 2 and amounts are readable by
+/// anyone on the path.
+fn link(security: &LinkSecurity) -> Verdict {
+    match security {
+        LinkSecurity::Tls {
+            configured_ca,
+            mutual,
+        } => {
+            let (trust_zh, trust_en) = if *configured_ca {
+                (
+                    "主机证书由配置的CA验证",
+                    "host certificate checked against the configured CA",
+                )
+            } else {
+                (
+                    "主机证书由内置根证书验证",
+                    "host certificate checked against the bundled root CAs",
+                )
+            };
+            let (mutual_zh, mutual_en) = if *mutual {
+                (
+                    "，双向认证（终端证书）",
+                    "; mutual TLS (terminal certificate)",
+                )
+            } else {
+                ("", "")
+            };
+            ok(
+                format!("TLS 加密，{trust_zh}{mutual_zh}"),
+                format!("TLS, {trust_en}{mutual_en}"),
+            )
+        }
+        LinkSecurity::PlainTcp {
+            loopback_only: true,
+        } => ok(
+            "明文 TCP 至本机回环地址（模拟器或本机隧道），不经网络",
+            "plain TCP to a loopback address (simulator or on-device tunnel); nothing crosses a \
+             network in clear",
+        ),
+        LinkSecurity::PlainTcp { .. } => bad(
+            Warning,
+            "明文 TCP（未加密）连接收单主机：仅限专网 APN，否则请配置 TLS（tls://）",
+            "plain TCP (not encrypted) to the acquirer: acceptable on a private APN only; \
+             configure TLS (tls://) otherwise",
+            &[Remedy::CheckConfiguration],
+        ),
+        _ => bad(
+            Warning,
+            "通信方式未声明是否加密",
+            "the transport does not say whether the link to the acquirer is encrypted",
+            &[Remedy::CheckConfiguration],
         ),
     }
 }
@@ -573,6 +637,10 @@ mod tests {
             pending_advices: Some(0),
             batch_size: Some(10),
             since_settlement: Some(Duration::from_secs(3 * HOUR)),
+            link: LinkSecurity::Tls {
+                configured_ca: true,
+                mutual: true,
+            },
         }
     }
 
@@ -584,7 +652,7 @@ mod tests {
     fn all_ok_when_everything_is_fine() {
         let r = judge(&healthy());
         assert_eq!(r.overall(), CheckStatus::Ok, "{r:#?}");
-        assert_eq!(r.checks.len(), 13);
+        assert_eq!(r.checks.len(), 14);
         assert!(r.checks.iter().all(|c| c.remedies.is_empty()));
     }
 
@@ -723,6 +791,20 @@ mod tests {
                 CheckKind::Settlement,
                 Failing,
             ),
+            (
+                |f| {
+                    f.link = LinkSecurity::PlainTcp {
+                        loopback_only: false,
+                    }
+                },
+                CheckKind::LinkSecurity,
+                Warning,
+            ),
+            (
+                |f| f.link = LinkSecurity::Undeclared,
+                CheckKind::LinkSecurity,
+                Warning,
+            ),
         ];
         for (i, (inject, kind, want)) in cases.iter().enumerate() {
             let mut f = healthy();
@@ -757,6 +839,41 @@ mod tests {
                 .detail_en
                 .contains("no scanner")
         );
+    }
+
+    #[test]
+    fn the_link_check_names_plain_tcp_and_what_tls_verifies() {
+        let text = |link: LinkSecurity| {
+            let mut f = healthy();
+            f.link = link;
+            let c = judge(&f).check(CheckKind::LinkSecurity).cloned().unwrap();
+            (c.status, c.detail_en)
+        };
+        let (status, en) = text(LinkSecurity::PlainTcp {
+            loopback_only: false,
+        });
+        assert_eq!(status, CheckStatus::Warning);
+        assert!(
+            en.contains("plain TCP") && en.contains("private APN"),
+            "{en}"
+        );
+        // On loopback nothing crosses a network: named, not warned about.
+        let (status, en) = text(LinkSecurity::PlainTcp {
+            loopback_only: true,
+        });
+        assert_eq!(status, CheckStatus::Ok);
+        assert!(en.contains("plain TCP to a loopback address"), "{en}");
+        let (status, en) = text(LinkSecurity::Tls {
+            configured_ca: false,
+            mutual: false,
+        });
+        assert_eq!(status, CheckStatus::Ok);
+        assert_eq!(
+            en,
+            "TLS, host certificate checked against the bundled root CAs"
+        );
+        let json = serde_json::to_value(judge(&healthy())).unwrap();
+        assert_eq!(json["checks"][13]["kind"], "link_security");
     }
 
     #[test]

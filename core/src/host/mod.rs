@@ -1,17 +1,26 @@
 //! Talking to the acquirer: the [`Transport`] trait the protocol layer sends frames through,
-//! and [`TcpTransport`], its length-framed TCP implementation with primary/backup failover.
+//! [`TcpTransport`], its length-framed TCP implementation with primary/backup failover, and
+//! [`TlsTransport`], the same inside TLS (rustls, ring provider) with an optional client
+//! certificate.
 //!
 //! The one rule this layer enforces: a request that may have reached the host is never resent.
 //! Every [`TransportError`] says whether it may have ([`TransportError::may_have_reached_host`]);
-//! if so, the engine reverses instead of retrying.
+//! if so, the engine reverses instead of retrying. A TLS handshake that fails never sent the
+//! request ([`TransportError::Tls`]).
 
 pub mod acquirer;
 mod dialect;
+mod framing;
 mod tcp;
+mod tls;
 mod transport;
 
 pub use dialect::{AcquirerDialect, mac_by_name};
-pub use tcp::{MAX_FRAME_LEN, TcpTransport};
+pub use framing::MAX_FRAME_LEN;
+pub use tcp::TcpTransport;
+pub(crate) use tls::certificates;
+pub use tls::{AcquirerTls, ClientIdentity, TlsSetupError, TlsTransport};
 pub use transport::{
-    CancelToken, ConnectFailure, ConnectFailureKind, Timeouts, Transport, TransportError,
+    CancelToken, ConnectFailure, ConnectFailureKind, LinkSecurity, Timeouts, Transport,
+    TransportError,
 };

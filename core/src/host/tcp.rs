@@ -1,16 +1,13 @@
 //! TCP with a 2-byte big-endian length prefix, primary/backup failover on connect failure only.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
 
+use super::framing::{encode_frame, nonzero, read_frame};
 use super::transport::{
-    CancelToken, ConnectFailure, ConnectFailureKind, Timeouts, Transport, TransportError,
+    CancelToken, ConnectFailure, ConnectFailureKind, LinkSecurity, Timeouts, Transport,
+    TransportError,
 };
-
-/// Largest payload accepted either way. UnionPay-style 8583 messages are well under 2 KiB; a
-/// larger prefix means a desynchronised or hostile stream.
-pub const MAX_FRAME_LEN: usize = 8 * 1024;
 
 /// One connection per exchange, endpoints tried in order (primary first). Failover happens only
 /// while nothing has been written: once a byte may have left, the error goes back to the caller.
@@ -42,28 +39,36 @@ impl TcpTransport {
             if cancel.is_cancelled() {
                 return Err(TransportError::Cancelled { after_send: false });
             }
-            match TcpStream::connect_timeout(&endpoint, timeouts.connect) {
+            match connect_endpoint(endpoint, timeouts) {
                 Ok(stream) => return Ok((stream, endpoint)),
-                Err(err) => {
-                    let kind = match err.kind() {
-                        ErrorKind::ConnectionRefused => ConnectFailureKind::Refused,
-                        ErrorKind::TimedOut | ErrorKind::WouldBlock => ConnectFailureKind::TimedOut,
-                        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
-                            ConnectFailureKind::Unreachable
-                        }
-                        _ => ConnectFailureKind::Other,
-                    };
-                    log::warn!("host endpoint {endpoint} connect failed: {kind:?}");
-                    attempts.push(ConnectFailure {
-                        endpoint,
-                        kind,
-                        detail: err.to_string(),
-                    });
-                }
+                Err(failure) => attempts.push(failure),
             }
         }
         Err(TransportError::Unreachable { attempts })
     }
+}
+
+/// One TCP connect within `timeouts.connect`; the failure says what kind it was.
+pub(super) fn connect_endpoint(
+    endpoint: SocketAddr,
+    timeouts: &Timeouts,
+) -> Result<TcpStream, ConnectFailure> {
+    TcpStream::connect_timeout(&endpoint, timeouts.connect).map_err(|err| {
+        let kind = match err.kind() {
+            ErrorKind::ConnectionRefused => ConnectFailureKind::Refused,
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => ConnectFailureKind::TimedOut,
+            ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+                ConnectFailureKind::Unreachable
+            }
+            _ => ConnectFailureKind::Other,
+        };
+        log::warn!("host endpoint {endpoint} connect failed: {kind:?}");
+        ConnectFailure {
+            endpoint,
+            kind,
+            detail: err.to_string(),
+        }
+    })
 }
 
 impl Transport for TcpTransport {
@@ -73,13 +78,7 @@ impl Transport for TcpTransport {
         timeouts: &Timeouts,
         cancel: &CancelToken,
     ) -> Result<Vec<u8>, TransportError> {
-        let len = u16::try_from(request.len())
-            .ok()
-            .filter(|&len| usize::from(len) <= MAX_FRAME_LEN && len > 0)
-            .ok_or(TransportError::BadRequestLength {
-                len: request.len(),
-                max: MAX_FRAME_LEN,
-            })?;
+        let frame = encode_frame(request)?;
         let (mut stream, endpoint) = self.connect(timeouts, cancel)?;
         if cancel.is_cancelled() {
             return Err(TransportError::Cancelled { after_send: false });
@@ -92,125 +91,27 @@ impl Transport for TcpTransport {
             .set_write_timeout(Some(nonzero(timeouts.read)))
             .map_err(write_failed)?;
         // One buffer, one write: the prefix and payload leave together.
-        // It holds card data; wiped when dropped.
-        let mut frame = zeroize::Zeroizing::new(Vec::with_capacity(request.len() + 2));
-        frame.extend_from_slice(&len.to_be_bytes());
-        frame.extend_from_slice(request);
         stream.write_all(&frame).map_err(write_failed)?;
         stream.flush().map_err(write_failed)?;
         read_frame(&mut stream, timeouts, cancel)
     }
-}
 
-/// `set_read_timeout(Some(0))` is an error, so clamp to the smallest useful slice.
-fn nonzero(duration: Duration) -> Duration {
-    duration.max(Duration::from_millis(1))
-}
-
-fn read_frame(
-    stream: &mut TcpStream,
-    timeouts: &Timeouts,
-    cancel: &CancelToken,
-) -> Result<Vec<u8>, TransportError> {
-    let started = Instant::now();
-    let deadline = started + timeouts.read;
-    let mut prefix = [0u8; 2];
-    let mut received = 0;
-    read_until(
-        stream,
-        &mut prefix,
-        &mut received,
-        deadline,
-        timeouts,
-        cancel,
-    )
-    .map_err(|cut| match cut {
-        Cut::Eof if received == 0 => TransportError::ClosedAfterSend,
-        Cut::Deadline if received == 0 => TransportError::NoResponse {
-            waited: started.elapsed(),
-        },
-        Cut::Eof | Cut::Deadline => TransportError::ShortFrame {
-            expected: 2,
-            received,
-        },
-        Cut::Failed(err) => err,
-    })?;
-    let declared = usize::from(u16::from_be_bytes(prefix));
-    if declared == 0 || declared > MAX_FRAME_LEN {
-        return Err(TransportError::BadLength {
-            declared,
-            max: MAX_FRAME_LEN,
-        });
-    }
-    let mut payload = vec![0u8; declared];
-    let mut received = 0;
-    read_until(
-        stream,
-        &mut payload,
-        &mut received,
-        deadline,
-        timeouts,
-        cancel,
-    )
-    .map_err(|cut| match cut {
-        Cut::Eof | Cut::Deadline => TransportError::ShortFrame {
-            expected: declared,
-            received,
-        },
-        Cut::Failed(err) => err,
-    })?;
-    Ok(payload)
-}
-
-enum Cut {
-    Eof,
-    Deadline,
-    Failed(TransportError),
-}
-
-/// Fills `buf[*filled..]`, waking every `timeouts.poll` to honour the cancel token and deadline.
-fn read_until(
-    stream: &mut TcpStream,
-    buf: &mut [u8],
-    filled: &mut usize,
-    deadline: Instant,
-    timeouts: &Timeouts,
-    cancel: &CancelToken,
-) -> Result<(), Cut> {
-    let failed = |source| Cut::Failed(TransportError::ReadFailed { source });
-    while *filled < buf.len() {
-        if cancel.is_cancelled() {
-            return Err(Cut::Failed(TransportError::Cancelled { after_send: true }));
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(Cut::Deadline);
-        }
-        let slice = nonzero(timeouts.poll.min(deadline - now));
-        stream.set_read_timeout(Some(slice)).map_err(failed)?;
-        match stream.read(&mut buf[*filled..]) {
-            Ok(0) => return Err(Cut::Eof),
-            Ok(n) => *filled += n,
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) => {}
-            Err(err) if err.kind() == ErrorKind::ConnectionReset && *filled == 0 => {
-                return Err(Cut::Eof);
-            }
-            Err(err) => return Err(failed(err)),
+    fn security(&self) -> LinkSecurity {
+        LinkSecurity::PlainTcp {
+            loopback_only: self.endpoints.iter().all(|e| e.ip().is_loopback()),
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
     use std::net::TcpListener;
     use std::sync::mpsc;
     use std::thread;
+    use std::time::Duration;
 
+    use super::super::MAX_FRAME_LEN;
     use super::*;
 
     fn timeouts(read_ms: u64) -> Timeouts {

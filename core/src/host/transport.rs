@@ -54,6 +54,30 @@ pub trait Transport: Send + Sync {
         timeouts: &Timeouts,
         cancel: &CancelToken,
     ) -> Result<Vec<u8>, TransportError>;
+
+    /// How this transport protects the link, for the health check. A transport of the shell's
+    /// own that does not say is reported as undeclared, which the check warns about: card data
+    /// on an unencrypted link must be a decision somebody made, not a default nobody saw.
+    fn security(&self) -> LinkSecurity {
+        LinkSecurity::Undeclared
+    }
+}
+
+/// How the link to the acquirer is protected. The 8583 messages are MACed and PIN blocks are
+/// encrypted either way; what TLS adds is confidentiality of the rest (PAN, track 2, amounts)
+/// and the certainty that the other end is the acquirer before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkSecurity {
+    /// Plain TCP, acceptable only on a private APN. `loopback_only` when every endpoint is a
+    /// loopback address (a simulator, or a tunnel on the device itself): then nothing crosses a
+    /// network in clear from this process.
+    PlainTcp { loopback_only: bool },
+    /// TLS; `configured_ca` when the host must chain to the configured CA rather than to the
+    /// bundled web PKI roots; `mutual` when the terminal presents a client certificate.
+    Tls { configured_ca: bool, mutual: bool },
+    /// A transport that does not say.
+    Undeclared,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +88,25 @@ pub enum ConnectFailureKind {
     /// No route to the host or network (e.g. no 4G signal).
     Unreachable,
     Other,
+    /// TLS: the host's certificate was refused (not from a trusted CA, expired, issued for
+    /// another name).
+    TlsCertificate,
+    /// TLS: the host refused the terminal (no client certificate, or one it does not trust).
+    TlsRefusedByHost,
+    /// TLS: the handshake failed otherwise (no common protocol, the host closed or went
+    /// silent during the handshake, e.g. a plain TCP host).
+    TlsHandshake,
+}
+
+impl ConnectFailureKind {
+    pub fn is_tls(self) -> bool {
+        matches!(
+            self,
+            ConnectFailureKind::TlsCertificate
+                | ConnectFailureKind::TlsRefusedByHost
+                | ConnectFailureKind::TlsHandshake
+        )
+    }
 }
 
 /// One endpoint that could not be connected to.
@@ -97,6 +140,13 @@ pub enum TransportError {
     BadRequestLength { len: usize, max: usize },
     #[error("could not connect to any host endpoint: {}", list(attempts))]
     Unreachable { attempts: Vec<ConnectFailure> },
+    /// No secure connection could be made (at least one endpoint failed its TLS handshake, the
+    /// others, if any, could not be reached); the request was never sent.
+    #[error(
+        "no secure connection to the host, request not sent: {}",
+        list(attempts)
+    )]
+    Tls { attempts: Vec<ConnectFailure> },
     /// Connected, but the write failed part-way: some bytes may have been delivered.
     #[error("write to {endpoint} failed after connecting: {source}")]
     WriteFailed {
@@ -129,7 +179,8 @@ impl TransportError {
         match self {
             TransportError::NoEndpoints
             | TransportError::BadRequestLength { .. }
-            | TransportError::Unreachable { .. } => false,
+            | TransportError::Unreachable { .. }
+            | TransportError::Tls { .. } => false,
             TransportError::Cancelled { after_send } => *after_send,
             TransportError::WriteFailed { .. }
             | TransportError::NoResponse { .. }

@@ -5,8 +5,22 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::crypto::SecretKey;
-use crate::host::AcquirerDialect;
+use crate::host::{AcquirerDialect, AcquirerTls};
 use zeroize::Zeroizing;
+
+/// How the terminal's link to the acquirer is protected ([`crate::txn::Terminal::open_with_security`]).
+///
+/// It travels beside [`TerminalConfig`] rather than inside it: the FFI layer builds
+/// `TerminalConfig` as a complete struct literal, so a new field there would break every such
+/// builder, while `Terminal::open` keeps meaning plain TCP for them.
+#[derive(Debug, Clone)]
+pub enum AcquirerSecurity {
+    /// Plain TCP: acceptable only on a private APN. The health check warns about it unless every
+    /// endpoint is a loopback address.
+    PlainTcp,
+    /// TLS (rustls, ring provider) to the same endpoints, optionally with a client certificate.
+    Tls(AcquirerTls),
+}
 
 /// Terminal identity, acquirer endpoints and policies.
 #[derive(Debug)]

@@ -2,6 +2,7 @@
 //! alternatives live in diag's tables; this file only chooses the code.
 
 use crate::diag::{ResponseCode, Termination, TerminationCode as Code};
+use crate::host::TransportError;
 use crate::host::acquirer::ExchangeError;
 use crate::ports::DeviceFault;
 
@@ -25,6 +26,17 @@ pub(crate) fn from_exchange(e: &ExchangeError) -> Termination {
             ));
         }
         ExchangeError::Malformed(_) | ExchangeError::Mismatch { .. } => Code::NetBadResponse,
+        // Its own ending: a certificate problem is fixed by configuration, not by waiting for
+        // the network, and nothing was sent.
+        ExchangeError::Transport(TransportError::Tls { attempts }) => {
+            let detail = attempts
+                .iter()
+                .filter(|a| a.kind.is_tls())
+                .map(|a| format!("{}: {}", a.endpoint, a.detail))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Termination::new(Code::NetTls).with_detail(&detail);
+        }
         ExchangeError::Transport(t) if t.may_have_reached_host() => Code::NetTimeout,
         ExchangeError::Transport(_) => Code::NetHostUnreachable,
     };

@@ -1,6 +1,6 @@
 //! `Terminal::health`: measures what `diag::health` judges — an echo to the host (round trip
 //! and the host's clock), the network, printer, reader and scanner, keys, storage, the journal,
-//! queues, the batch and the last settlement.
+//! queues, the batch, the last settlement and how the link to the host is protected.
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -74,6 +74,7 @@ impl Terminal {
             pending_advices,
             batch_size: fill.map(|(n, _)| n),
             since_settlement,
+            link: self.transport.security(),
         };
         health::evaluate(&facts, limits)
     }

@@ -27,7 +27,7 @@ mod statistics;
 mod terminal;
 pub mod track_cipher;
 
-pub use config::{RiskConfig, TerminalConfig};
+pub use config::{AcquirerSecurity, RiskConfig, TerminalConfig};
 pub use health::local_time_fields;
 pub use kind::{KindSpec, MoneyEffect, TxnKind};
 pub use outcome::{Approval, Outcome};

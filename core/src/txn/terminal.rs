@@ -9,10 +9,10 @@ use thiserror::Error;
 use crate::crypto::KeyVault;
 use crate::diag::Termination;
 use crate::host::acquirer::AcquirerLink;
-use crate::host::{TcpTransport, Timeouts, Transport};
+use crate::host::{TcpTransport, Timeouts, TlsTransport, Transport};
 use crate::ports::{CardReader, Clock, Location, NetworkMonitor, PinPad, Printer, Prompt, Scanner};
 use crate::store::{Journal, JournalOwner, SharedJournal, Stan, StoreError};
-use crate::txn::config::TerminalConfig;
+use crate::txn::config::{AcquirerSecurity, TerminalConfig};
 use crate::txn::endings;
 
 /// The hardware and platform services the shell provides.
@@ -112,12 +112,30 @@ impl std::fmt::Debug for Terminal {
 pub(crate) const WORKING_KEYS_LABEL: &str = "working-keys";
 
 impl Terminal {
-    /// Opens the journal and connects to the acquirer endpoints of `config` over TCP.
+    /// Opens the journal and talks to the acquirer endpoints of `config` over plain TCP (a
+    /// private APN; the health check says so).
     pub fn open(config: TerminalConfig, ports: Ports) -> Result<Terminal, OpenError> {
+        Terminal::open_with_security(config, AcquirerSecurity::PlainTcp, ports)
+    }
+
+    /// Opens the journal and talks to the acquirer endpoints of `config` as `security` says. TLS
+    /// settings that cannot be used (a CA or key that does not parse) refuse the open, before
+    /// anything is sent.
+    pub fn open_with_security(
+        config: TerminalConfig,
+        security: AcquirerSecurity,
+        ports: Ports,
+    ) -> Result<Terminal, OpenError> {
         if config.endpoints.is_empty() {
             return Err(OpenError::Config("no acquirer endpoint configured".into()));
         }
-        let transport = Arc::new(TcpTransport::new(config.endpoints.clone()));
+        let transport: Arc<dyn Transport> = match &security {
+            AcquirerSecurity::PlainTcp => Arc::new(TcpTransport::new(config.endpoints.clone())),
+            AcquirerSecurity::Tls(tls) => Arc::new(
+                TlsTransport::new(config.endpoints.clone(), tls)
+                    .map_err(|e| OpenError::Config(format!("acquirer TLS: {e}")))?,
+            ),
+        };
         Terminal::with_transport(config, ports, transport)
     }
 

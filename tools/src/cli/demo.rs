@@ -1,5 +1,6 @@
 //! `smartpos demo`: a scripted business day against an embedded acquirer simulator on loopback,
-//! with the journal in a temporary folder. Nothing to set up.
+//! over mutual TLS with a test CA made at start, with the journal in a temporary folder. Nothing
+//! to set up.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -7,21 +8,22 @@ use std::time::Duration;
 use smartpos_core::card::Track2;
 use smartpos_core::diag::statistics::Window;
 use smartpos_core::diag::{Cause, Termination};
-use smartpos_core::host::CancelToken;
+use smartpos_core::host::{AcquirerTls, CancelToken};
 use smartpos_core::ports::testing::{FixedNetworkMonitor, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{
     CardPresentation, CellularGeneration, DeviceFault, Link, NetworkStatus, Printer, Receipt,
     SystemClock,
 };
 use smartpos_core::txn::{
-    BalanceRequest, FollowUpRequest, Original, Outcome, Ports, PreAuthRequest, RefundRequest,
-    SaleRequest, Terminal, VoidRequest,
+    AcquirerSecurity, BalanceRequest, FollowUpRequest, Original, Outcome, Ports, PreAuthRequest,
+    RefundRequest, SaleRequest, Terminal, VoidRequest,
 };
 
 use super::{CliError, CliResult};
 use crate::demo_setup;
 use crate::sim::ledger::Ledger;
-use crate::sim::{Acquirer, Fault, Matcher, SimServer};
+use crate::sim::pki::{LOOPBACK_NAMES, TestCa};
+use crate::sim::{Acquirer, Fault, Matcher, SimServer, tls};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -136,16 +138,43 @@ fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, (fen % 100).abs())
 }
 
+/// The demo's link: one CA made for this run issues the simulator's certificate and the
+/// terminal's client certificate; the simulator requires the latter (mutual TLS) and the terminal
+/// trusts only that CA. Returns the simulator's TLS configuration and the terminal's settings.
+fn demo_tls() -> Result<(Arc<rustls::ServerConfig>, AcquirerTls), CliError> {
+    let fail = |e: &dyn std::fmt::Display| CliError::new(format!("demo TLS: {e}"));
+    let ca = TestCa::new("SmartPOS demo acquirer CA").map_err(|e| fail(&e))?;
+    let server = ca.server_cert(&LOOPBACK_NAMES).map_err(|e| fail(&e))?;
+    let terminal = ca
+        .client_cert(demo_setup::DEMO_TERMINAL_ID)
+        .map_err(|e| fail(&e))?;
+    let ca_pem = ca.cert_pem().into_bytes();
+    let config = tls::server_config(
+        server.cert_pem.as_bytes(),
+        server.key_pem.as_bytes(),
+        Some(&ca_pem),
+    )
+    .map_err(|e| fail(&e))?;
+    let settings = AcquirerTls {
+        ca_pem: Some(ca_pem),
+        server_name: None,
+        client: Some(terminal.identity()),
+    };
+    Ok((config, settings))
+}
+
 pub fn run(args: Args) -> CliResult {
     let acquirer = Arc::new(Acquirer::new(
         Ledger::with_demo_accounts(),
         demo_setup::demo_tmk(),
     ));
-    let server = SimServer::start(
+    let (server_tls, terminal_tls) = demo_tls()?;
+    let server = SimServer::start_tls(
         acquirer,
         "127.0.0.1:0"
             .parse()
             .map_err(|_| CliError::new("address"))?,
+        server_tls,
     )
     .map_err(|e| CliError::new(format!("simulator: {e}")))?;
     let temporary =
@@ -187,13 +216,17 @@ pub fn run(args: Args) -> CliResult {
     config.journal_path = dir.join("journal.db");
     config.endpoints = vec![server.addr()];
     config.response_timeout = Duration::from_millis(800);
-    let terminal =
-        Terminal::open(config, ports).map_err(|e| CliError::new(format!("terminal: {e}")))?;
+    let terminal = Terminal::open_with_security(config, AcquirerSecurity::Tls(terminal_tls), ports)
+        .map_err(|e| CliError::new(format!("terminal: {e}")))?;
 
     println!(
-        "SmartPOS demo — acquirer simulator on {}, journal in {}",
+        "SmartPOS demo — acquirer simulator on tls://{}, journal in {}",
         server.addr(),
         dir.display()
+    );
+    println!(
+        "mutual TLS (rustls): a test CA made at start (rcgen) issued the simulator's certificate \
+         and this terminal's; each side trusts only that CA"
     );
     println!(
         "terminal {} merchant {}\n",

@@ -1,11 +1,11 @@
-//! `smartpos health --journal DB --host ADDR [--json]`: the terminal's self-check against an
-//! acquirer (the simulator, normally): host round trip and clock, devices, keys, storage,
-//! journal, queues, batch and settlement, each ok / warning / failing with what to do.
+//! `smartpos health --journal DB --host ADDR|tls://ADDR [--ca FILE] [--json]`: the terminal's
+//! self-check against an acquirer (the simulator, normally): host round trip and clock, devices,
+//! keys, storage, journal, queues, batch, settlement and how the link is protected (plain TCP is
+//! named, and a warning off loopback), each ok / warning / failing with what to do.
 //!
 //! A failing check is a finding, not a CLI error: the exit code is 0 whenever the report was
 //! produced; scripts read `overall` from `--json`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -19,23 +19,20 @@ pub struct Args {
     /// Journal database of the terminal (its storage key is DB.key beside it).
     #[arg(long)]
     pub journal: PathBuf,
-    /// Acquirer address the echo test goes to.
-    #[arg(long)]
-    pub host: SocketAddr,
+    #[command(flatten)]
+    pub acquirer: super::acquirer::AcquirerArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
     /// Make a new journal if there is none at that path (otherwise a missing one is an error).
     #[arg(long)]
     pub create: bool,
-    #[command(flatten)]
-    pub dialect: super::DialectArgs,
 }
 
 pub fn run(args: Args) -> CliResult {
     // A self-check of a journal that is not there would make one and report it healthy.
     super::existing_journal(&args.journal, Some(args.create))?;
-    let host = HostTerminal::open(&args.journal, args.host, args.dialect.dialect())?;
+    let host = HostTerminal::open(&args.journal, &args.acquirer.link()?)?;
     let report = host.terminal.health();
     println!("{}", render(&report, args.json));
     Ok(())
@@ -102,12 +99,8 @@ mod tests {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let host = HostTerminal::open(
-            &dir.path().join("j.db"),
-            sim.addr(),
-            smartpos_core::host::AcquirerDialect::default(),
-        )
-        .unwrap();
+        let link = crate::cli::acquirer::HostLink::plain(sim.addr());
+        let host = HostTerminal::open(&dir.path().join("j.db"), &link).unwrap();
         // Opened without a sign-on: keys are missing, everything else is fine.
         let report = host.terminal.health();
         assert_eq!(report.status(CheckKind::WorkingKeys), CheckStatus::Failing);

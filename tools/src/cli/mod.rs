@@ -1,5 +1,6 @@
 //! One module per `smartpos` subcommand; each owns its arguments and its `run`.
 
+pub mod acquirer;
 pub mod crypto;
 pub mod decode;
 pub mod demo;
@@ -71,26 +72,6 @@ impl CliError {
 }
 
 pub type CliResult = Result<(), CliError>;
-
-/// The acquirer's dialect on the command line of the commands that talk to it.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DialectArgs {
-    /// The acquirer's MAC algorithm: cup-ecb, x919 or sm4.
-    #[arg(long, default_value = "x919", value_parser = parse_mac)]
-    pub mac: smartpos_core::crypto::MacAlgorithm,
-    /// Encipher track data under the TDK the acquirer issues at sign-on (field 53.3 = 1).
-    #[arg(long)]
-    pub track_encryption: bool,
-}
-
-impl DialectArgs {
-    pub fn dialect(&self) -> smartpos_core::host::AcquirerDialect {
-        smartpos_core::host::AcquirerDialect {
-            track_encryption: self.track_encryption,
-            ..smartpos_core::host::AcquirerDialect::unionpay(self.mac)
-        }
-    }
-}
 
 /// `--mac cup-ecb|x919|sm4`: the acquirer's MAC algorithm on the command line.
 pub fn parse_mac(name: &str) -> Result<smartpos_core::crypto::MacAlgorithm, String> {

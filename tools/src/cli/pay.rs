@@ -4,7 +4,6 @@
 //! (the demo WeChat Pay code) through the simulated gateway, journaled in the same file.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -67,9 +66,8 @@ impl FromStr for AmountRange {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Acquirer address, e.g. 127.0.0.1:5800.
-    #[arg(long)]
-    pub host: SocketAddr,
+    #[command(flatten)]
+    pub acquirer: super::acquirer::AcquirerArgs,
     /// Journal database (created if missing); its storage key is kept in DB.key.
     #[arg(long)]
     pub journal: PathBuf,
@@ -98,8 +96,6 @@ pub struct Args {
     /// card would in a shop; load and crash runs opt out with this flag.
     #[arg(long)]
     pub no_risk_checks: bool,
-    #[command(flatten)]
-    pub dialect: super::DialectArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -238,12 +234,7 @@ pub fn run(args: Args) -> CliResult {
     let cancel = CancelToken::new();
     match args.method {
         Method::Card => {
-            let host = HostTerminal::open_with_risk(
-                &args.journal,
-                args.host,
-                args.dialect.dialect(),
-                risk,
-            )?;
+            let host = HostTerminal::open_with_risk(&args.journal, &args.acquirer.link()?, risk)?;
             for i in 1..=args.count {
                 // Unique across runs and processes: a replayed attempt id would return the old
                 // outcome.

@@ -2,7 +2,6 @@
 //! left behind — in-flight requests, owed reversals, advices, and with a QR gateway the QR
 //! orders left open (queried, then closed) — and says what it found and what remains.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,9 +18,8 @@ pub struct Args {
     /// Journal database to recover (its storage key is DB.key beside it).
     #[arg(long)]
     pub journal: PathBuf,
-    /// Acquirer address the reversals go to.
-    #[arg(long)]
-    pub host: SocketAddr,
+    #[command(flatten)]
+    pub acquirer: super::acquirer::AcquirerArgs,
     /// QR gateway base URL: also finish the QR orders the journal holds open. Without it they
     /// are only counted.
     #[arg(long)]
@@ -32,8 +30,6 @@ pub struct Args {
     /// Make a new journal if there is none at that path (otherwise a missing one is an error).
     #[arg(long)]
     pub create: bool,
-    #[command(flatten)]
-    pub dialect: super::DialectArgs,
 }
 
 /// The `--json` document: what the journal held before, and what is left after recovery.
@@ -72,7 +68,7 @@ pub fn run(args: Args) -> CliResult {
             journal.open_qr_orders().map_err(fail)?.len(),
         )
     };
-    let host = HostTerminal::open(&args.journal, args.host, args.dialect.dialect())?;
+    let host = HostTerminal::open(&args.journal, &args.acquirer.link()?)?;
     // A second pass is cheap and retries whatever the pass at open could not send.
     let report = host.terminal.recover();
     if let Some(url) = &args.qr_gateway {

@@ -1,7 +1,6 @@
 //! `smartpos settle --journal DB --host ADDR [--json]`: settles the open batch of a journal
 //! (batch upload first when the host's totals disagree).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -14,22 +13,19 @@ pub struct Args {
     /// Journal database of the terminal (its storage key is DB.key beside it).
     #[arg(long)]
     pub journal: PathBuf,
-    /// Acquirer address.
-    #[arg(long)]
-    pub host: SocketAddr,
+    #[command(flatten)]
+    pub acquirer: super::acquirer::AcquirerArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
     /// Make a new journal if there is none at that path (otherwise a missing one is an error).
     #[arg(long)]
     pub create: bool,
-    #[command(flatten)]
-    pub dialect: super::DialectArgs,
 }
 
 pub fn run(args: Args) -> CliResult {
     super::existing_journal(&args.journal, Some(args.create))?;
-    let host = HostTerminal::open(&args.journal, args.host, args.dialect.dialect())?;
+    let host = HostTerminal::open(&args.journal, &args.acquirer.link()?)?;
     let report = host.terminal.settle().map_err(|t| {
         CliError::new(format!(
             "settlement not done: {} ({})",

@@ -1,6 +1,6 @@
-//! `smartpos sim --listen ADDR [--ledger FILE] [--qr-listen ADDR [--qr-ledger FILE]]`: the
-//! acquirer simulator as a TCP server, and optionally the simulated QR gateway over HTTP beside
-//! it.
+//! `smartpos sim --listen ADDR [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+//! [--ledger FILE] [--qr-listen ADDR [--qr-ledger FILE]]`: the acquirer simulator as a TCP (or
+//! TLS) server, and optionally the simulated QR gateway over HTTP beside it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ use super::{CliError, CliResult};
 use crate::demo_setup;
 use crate::sim::gateway::{DEMO_SIGNING_KEY, GatewayServer, QrGateway};
 use crate::sim::ledger::Ledger;
-use crate::sim::{Acquirer, SimServer};
+use crate::sim::{Acquirer, SimServer, tls};
 use smartpos_core::ports::SystemClock;
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +39,20 @@ pub struct Args {
     /// a clear track is answered 30.
     #[arg(long)]
     pub track_encryption: bool,
+    /// Serve the acquirer over TLS with this certificate chain (PEM, leaf first).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require every terminal to present a client certificate issued by this CA (PEM): mutual
+    /// TLS, as an acquirer's SSL access does.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::new(format!("{}: {e}", path.display())))
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -57,9 +71,34 @@ pub fn run(args: Args) -> CliResult {
             .save(path)
             .map_err(|e| CliError::new(format!("ledger {}: {e}", path.display())))?;
     }
-    let server = SimServer::start(Arc::new(acquirer), args.listen)
-        .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
-    println!("smartpos sim: acquirer listening on {}", server.addr());
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let client_ca = args.tls_client_ca.as_deref().map(read).transpose()?;
+            let config = tls::server_config(&read(cert)?, &read(key)?, client_ca.as_deref())
+                .map_err(|e| CliError::new(format!("--tls-cert/--tls-key: {e}")))?;
+            Some(config)
+        }
+        _ => None,
+    };
+    let acquirer = Arc::new(acquirer);
+    let server = match &tls {
+        Some(config) => SimServer::start_tls(acquirer, args.listen, config.clone()),
+        None => SimServer::start(acquirer, args.listen),
+    }
+    .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+    // Plain keeps the line scripts already read; TLS prints the address as `--host` takes it.
+    match (&tls, &args.tls_client_ca) {
+        (None, _) => println!("smartpos sim: acquirer listening on {}", server.addr()),
+        (Some(_), None) => println!(
+            "smartpos sim: acquirer listening on tls://{} (TLS)",
+            server.addr()
+        ),
+        (Some(_), Some(_)) => println!(
+            "smartpos sim: acquirer listening on tls://{} (mutual TLS: client certificate \
+             required)",
+            server.addr()
+        ),
+    }
     println!(
         "terminal {} / merchant {} / TMK = demo key / MAC {:?}",
         demo_setup::DEMO_TERMINAL_ID,

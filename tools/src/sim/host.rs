@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -57,6 +57,9 @@ pub struct Acquirer {
     mac: MacAlgorithm,
     /// Track data must come enciphered under the TDK it issues (field 53.3 = 1).
     track_encryption: bool,
+    /// Every frame that reached the host, readable or not: what a test checks to prove that a
+    /// refused TLS session delivered nothing.
+    frames_received: AtomicU64,
 }
 
 impl std::fmt::Debug for Acquirer {
@@ -84,6 +87,7 @@ impl Acquirer {
             clock_skew_ms: AtomicI64::new(0),
             mac: MacAlgorithm::X919,
             track_encryption: false,
+            frames_received: AtomicU64::new(0),
         }
     }
 
@@ -124,6 +128,11 @@ impl Acquirer {
         self.sessions().get(terminal_id).map_or(0, |s| s.sign_ons)
     }
 
+    /// How many frames reached the host since it started.
+    pub fn frames_received(&self) -> u64 {
+        self.frames_received.load(Ordering::SeqCst)
+    }
+
     pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -134,6 +143,7 @@ impl Acquirer {
 
     /// Handles one frame body (TPDU onward) and says what to send back.
     pub fn handle(&self, body: &[u8]) -> Action {
+        self.frames_received.fetch_add(1, Ordering::SeqCst);
         let frame = match Frame::decode_body(body) {
             Ok(f) => f,
             Err(e) => {

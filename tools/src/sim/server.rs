@@ -1,4 +1,5 @@
-//! The simulator's TCP face: 2-byte length framing, one thread per connection, port 0 in tests.
+//! The simulator's network face: 2-byte length framing over TCP, or over TLS inside it, one
+//! thread per connection, port 0 in tests.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -7,8 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use rustls::ServerConfig;
+
 use super::host::{Acquirer, Action};
 use super::listener::Listener;
+use super::tls::{self, TlsStream};
 
 /// Largest frame the simulator reads; anything larger is a framing error.
 const MAX_FRAME: usize = 8 * 1024;
@@ -21,11 +25,38 @@ pub struct SimServer {
 }
 
 impl SimServer {
-    /// Binds `listen` (use port 0 in tests) and serves until stopped.
+    /// Binds `listen` (use port 0 in tests) and serves plain TCP until stopped.
     pub fn start(acquirer: Arc<Acquirer>, listen: SocketAddr) -> io::Result<SimServer> {
+        SimServer::start_with(acquirer, listen, None)
+    }
+
+    /// As [`SimServer::start`], every connection inside TLS with `tls` (see
+    /// [`super::tls::server_config`]): the same frames, after a handshake.
+    pub fn start_tls(
+        acquirer: Arc<Acquirer>,
+        listen: SocketAddr,
+        tls: Arc<ServerConfig>,
+    ) -> io::Result<SimServer> {
+        SimServer::start_with(acquirer, listen, Some(tls))
+    }
+
+    fn start_with(
+        acquirer: Arc<Acquirer>,
+        listen: SocketAddr,
+        tls: Option<Arc<ServerConfig>>,
+    ) -> io::Result<SimServer> {
         let serving = acquirer.clone();
         let listener = Listener::start(listen, "sim", move |stream, stop| {
-            serve(stream, &serving, stop)
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+            let conn = match &tls {
+                None => Conn::Plain(stream),
+                Some(config) => match tls::accept(stream, config, stop) {
+                    Some(session) => Conn::Tls(Box::new(session)),
+                    None => return,
+                },
+            };
+            serve(conn, &serving, stop)
         })?;
         Ok(SimServer { listener, acquirer })
     }
@@ -55,9 +86,49 @@ impl SimServer {
     }
 }
 
-fn serve(mut stream: TcpStream, acquirer: &Acquirer, stop: &AtomicBool) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+/// One accepted connection, in clear or inside TLS.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+impl Conn {
+    /// Drops the connection the way a host that gives up does: no close_notify, the socket shut.
+    fn shutdown(&self) {
+        let socket = match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => &s.sock,
+        };
+        let _ = socket.shutdown(Shutdown::Both);
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+fn serve(mut stream: Conn, acquirer: &Acquirer, stop: &AtomicBool) {
     loop {
         let body = match read_frame(&mut stream, stop) {
             Ok(Some(b)) => b,
@@ -89,7 +160,7 @@ fn serve(mut stream: TcpStream, acquirer: &Acquirer, stop: &AtomicBool) {
                 return;
             }
             Action::Close => {
-                let _ = stream.shutdown(Shutdown::Both);
+                stream.shutdown();
                 return;
             }
         }
@@ -97,7 +168,7 @@ fn serve(mut stream: TcpStream, acquirer: &Acquirer, stop: &AtomicBool) {
 }
 
 /// Reads one length-prefixed frame; `None` when the peer closed between frames.
-pub(crate) fn read_frame(stream: &mut TcpStream, stop: &AtomicBool) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_frame(stream: &mut impl Read, stop: &AtomicBool) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 2];
     if !read_exact_patiently(stream, &mut len, stop)? {
         return Ok(None);
@@ -117,7 +188,7 @@ pub(crate) fn read_frame(stream: &mut TcpStream, stop: &AtomicBool) -> io::Resul
 }
 
 fn read_exact_patiently(
-    stream: &mut TcpStream,
+    stream: &mut impl Read,
     buf: &mut [u8],
     stop: &AtomicBool,
 ) -> io::Result<bool> {
@@ -136,7 +207,7 @@ fn read_exact_patiently(
     Ok(true)
 }
 
-pub(crate) fn write_frame(stream: &mut TcpStream, body: &[u8]) -> io::Result<()> {
+pub(crate) fn write_frame(stream: &mut impl Write, body: &[u8]) -> io::Result<()> {
     let len = u16::try_from(body.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
     let mut out = Vec::with_capacity(body.len() + 2);

@@ -1,14 +1,20 @@
 //! The gateway client: builds, signs and POSTs a request, verifies and reads the answer.
-//! HTTP(S) through `ureq` with rustls on the ring provider.
+//! HTTP(S) through `ureq`, TLS through rustls on the ring provider with optional SPKI pins
+//! (`super::tls`). Plain `http://` is allowed only to a loopback address: the payment code a
+//! micropay carries is a bearer credential, good for one charge by whoever reads it.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use ring::rand::{SecureRandom, SystemRandom};
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use rustls::RootCertStore;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, TcpConnector};
 
 use super::protocol::{self, GatewayReply, Operation};
+use super::tls::{self, HandshakeBroken, TlsConnector};
 use super::{AuthCode, GatewayError, SigningKey};
 use crate::host::CancelToken;
 use crate::money::Amount;
@@ -17,7 +23,8 @@ use crate::ports::Clock;
 /// Where and as whom to talk to the gateway.
 #[derive(Debug)]
 pub struct GatewayConfig {
-    /// Base URL, `http://` (loopback simulator) or `https://`; operation paths are appended.
+    /// Base URL: `https://`, or `http://` to a loopback address only (a simulator on the
+    /// device or the test machine); operation paths are appended.
     pub url: String,
     pub merchant_id: String,
     pub terminal_id: String,
@@ -27,6 +34,10 @@ pub struct GatewayConfig {
     pub timeout: Duration,
     /// PEM CA certificates to trust instead of the bundled web PKI roots (private gateways).
     pub ca_pem: Option<Vec<u8>>,
+    /// SPKI pins: base64 of the SHA-256 of the gateway certificate's SubjectPublicKeyInfo. When
+    /// any are given, the certificate must also carry one of these keys (after the CA check); a
+    /// mismatch is a TLS failure, before anything is sent. Several allow a key rollover.
+    pub spki_pins: Vec<String>,
 }
 
 impl GatewayConfig {
@@ -39,6 +50,7 @@ impl GatewayConfig {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             ca_pem: None,
+            spki_pins: Vec::new(),
         }
     }
 }
@@ -56,24 +68,47 @@ pub struct GatewayClient {
 
 impl GatewayClient {
     pub fn new(config: GatewayConfig, clock: Arc<dyn Clock>) -> Result<Self, GatewayError> {
-        if !(config.url.starts_with("http://") || config.url.starts_with("https://")) {
+        let https = check_url(&config.url)?;
+        let pins = tls::parse_pins(&config.spki_pins)?;
+        if !https && !pins.is_empty() {
             return Err(GatewayError::Config {
-                detail: format!("gateway url {:?} is not http:// or https://", config.url),
+                detail: format!(
+                    "gateway url {:?}: SPKI pins need https:// (http:// has no certificate to pin)",
+                    config.url
+                ),
             });
         }
-        let mut tls = TlsConfig::builder();
-        if let Some(pem) = &config.ca_pem {
-            let certs = parse_pem_certs(pem)?;
-            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
-        }
-        let agent = ureq::Agent::config_builder()
+        let roots = match &config.ca_pem {
+            Some(pem) => {
+                let mut roots = RootCertStore::empty();
+                let certs =
+                    crate::host::certificates(pem).map_err(|detail| GatewayError::Config {
+                        detail: format!("CA PEM: {detail}"),
+                    })?;
+                for (i, cert) in certs.into_iter().enumerate() {
+                    roots.add(cert).map_err(|e| GatewayError::Config {
+                        detail: format!("CA PEM certificate {}: {e}", i + 1),
+                    })?;
+                }
+                roots
+            }
+            None => RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            },
+        };
+        let connector = ().chain(TcpConnector::default()).chain(TlsConnector {
+            config: tls::client_config(roots, pins)?,
+        });
+        let agent_config = ureq::Agent::config_builder()
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.timeout))
             .http_status_as_error(false)
             .max_redirects(0)
-            .tls_config(tls.build())
-            .build()
-            .into();
+            // Straight to the gateway: a proxy from the environment would be a party the pins
+            // and the loopback rule never vetted (and this connector chain speaks no CONNECT).
+            .proxy(None)
+            .build();
+        let agent = ureq::Agent::with_parts(agent_config, connector, DefaultResolver::default());
         Ok(GatewayClient {
             config,
             agent,
@@ -197,6 +232,33 @@ impl GatewayClient {
     }
 }
 
+/// Whether `url` is https (`Ok(true)`) or http to a loopback address (`Ok(false)`); anything
+/// else is a settings error naming the rule.
+fn check_url(url: &str) -> Result<bool, GatewayError> {
+    let refuse = |why: &str| GatewayError::Config {
+        detail: format!("gateway url {url:?}: {why}"),
+    };
+    let uri: ureq::http::Uri = url.parse().map_err(|_| refuse("not a URL"))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(true),
+        Some("http") => {
+            let host = uri.host().unwrap_or_default();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(false)
+            } else {
+                Err(refuse(
+                    "http:// is allowed only to a loopback address (127.0.0.0/8, ::1, \
+                     localhost): the payment code it carries is a bearer credential; use https://",
+                ))
+            }
+        }
+        _ => Err(refuse("is not http:// or https://")),
+    }
+}
+
 fn map_error(err: ureq::Error) -> GatewayError {
     use ureq::Timeout;
     let detail = err.to_string();
@@ -217,6 +279,14 @@ fn map_error(err: ureq::Error) -> GatewayError {
             GatewayError::Unreachable { detail }
         }
         ureq::Error::Tls(_) => GatewayError::Tls { detail },
+        // The connection broke under the handshake: nothing was sent.
+        ureq::Error::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<HandshakeBroken>().is_some()) =>
+        {
+            GatewayError::Unreachable { detail }
+        }
         // rustls reports handshake failures through the I/O error it wraps.
         ureq::Error::Io(io)
             if io
@@ -228,26 +298,6 @@ fn map_error(err: ureq::Error) -> GatewayError {
         ureq::Error::BadUri(_) => GatewayError::Config { detail },
         _ => GatewayError::Exchange { detail },
     }
-}
-
-fn parse_pem_certs(pem: &[u8]) -> Result<Vec<Certificate<'static>>, GatewayError> {
-    let text = std::str::from_utf8(pem).map_err(|_| GatewayError::Config {
-        detail: "CA PEM is not UTF-8".into(),
-    })?;
-    let mut certs = Vec::new();
-    const END: &str = "-----END CERTIFICATE-----";
-    for block in text.split_inclusive(END).filter(|b| b.contains(END)) {
-        let cert = Certificate::from_pem(block.as_bytes()).map_err(|e| GatewayError::Config {
-            detail: format!("CA PEM certificate {}: {e}", certs.len() + 1),
-        })?;
-        certs.push(cert);
-    }
-    if certs.is_empty() {
-        return Err(GatewayError::Config {
-            detail: "CA PEM holds no CERTIFICATE block".into(),
-        });
-    }
-    Ok(certs)
 }
 
 #[cfg(test)]
@@ -268,8 +318,65 @@ mod tests {
         ));
         let mut config =
             GatewayConfig::new("https://gw.example", "M1", "T1", SigningKey::new(b"k"));
+        config.ca_pem =
+            Some(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec());
+        assert!(GatewayClient::new(config, Arc::new(SystemClock)).is_err());
+        let mut config =
+            GatewayConfig::new("https://gw.example", "M1", "T1", SigningKey::new(b"k"));
         config.ca_pem = Some(b"not a pem".to_vec());
         assert!(GatewayClient::new(config, Arc::new(SystemClock)).is_err());
+    }
+
+    #[test]
+    fn http_is_refused_off_loopback_naming_the_rule() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.3.4.5",
+            "http://[::1]:8080/gw",
+            "http://localhost:9",
+            "https://gw.example",
+            "https://10.0.0.7:8443",
+        ] {
+            assert!(client(url).is_ok(), "{url}");
+        }
+        for url in [
+            "http://10.0.0.7:8080",
+            "http://gw.example",
+            "http://192.168.1.20",
+            "http://[2001:db8::1]:80",
+            "http://127.0.0.1.gw.example",
+        ] {
+            let Err(GatewayError::Config { detail }) = client(url) else {
+                panic!("{url} accepted");
+            };
+            assert!(
+                detail.contains("only to a loopback address") && detail.contains("bearer"),
+                "{detail}"
+            );
+        }
+    }
+
+    #[test]
+    fn pins_must_be_sha256_in_base64_and_need_https() {
+        let with_pins = |url: &str, pins: &[&str]| {
+            let mut config = GatewayConfig::new(url, "M1", "T1", SigningKey::new(b"k"));
+            config.spki_pins = pins.iter().map(|p| p.to_string()).collect();
+            GatewayClient::new(config, Arc::new(SystemClock))
+        };
+        let good = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        assert!(with_pins("https://gw.example", &[good, good]).is_ok());
+        for bad in ["", "not base64!", "AAAA"] {
+            let Err(GatewayError::Config { detail }) =
+                with_pins("https://gw.example", &[good, bad])
+            else {
+                panic!("pin {bad:?} accepted");
+            };
+            assert!(detail.contains("SPKI pin 2"), "{detail}");
+        }
+        let Err(GatewayError::Config { detail }) = with_pins("http://127.0.0.1:1", &[good]) else {
+            panic!("pins on http accepted");
+        };
+        assert!(detail.contains("https://"), "{detail}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod codes;
 mod error;
 pub mod protocol;
 mod sign;
+mod tls;
 
 #[cfg(test)]
 mod tls_tests;
@@ -17,3 +18,4 @@ pub use codes::Verdict;
 pub use error::GatewayError;
 pub use protocol::{GatewayReply, Operation, TradeState};
 pub use sign::{SIGN_FIELD, SignatureError, SigningKey, canonical};
+pub use tls::spki_pin;

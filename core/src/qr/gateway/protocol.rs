@@ -93,6 +93,8 @@ impl TradeState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayReply {
     pub result_code: String,
+    /// The order the answer is about, when it says (`parse_reply` already refused any other).
+    pub out_trade_no: Option<String>,
     pub verdict: Verdict,
     pub trade_state: Option<TradeState>,
     /// The gateway's trade number (`transaction_id`).
@@ -187,6 +189,7 @@ pub fn parse_reply(
             .transpose()
     };
     Ok(GatewayReply {
+        out_trade_no: field("out_trade_no"),
         verdict: codes::verdict(&result_code),
         result_code,
         trade_state,

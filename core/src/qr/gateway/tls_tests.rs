@@ -97,9 +97,19 @@ fn tls_gateway(connections: usize) -> SocketAddr {
 }
 
 fn client(url: &str, ca: Option<&[u8]>) -> GatewayClient {
+    pinned(url, ca, &[])
+}
+
+fn pinned(url: &str, ca: Option<&[u8]>, pins: &[String]) -> GatewayClient {
     let mut config = GatewayConfig::new(url, "M1", "T1", SigningKey::new(KEY));
     config.ca_pem = ca.map(<[u8]>::to_vec);
+    config.spki_pins = pins.to_vec();
     GatewayClient::new(config, Arc::new(SystemClock)).unwrap()
+}
+
+fn pin_of(pem: &[u8]) -> String {
+    let cert = CertificateDer::pem_slice_iter(pem).next().unwrap().unwrap();
+    spki_pin(&cert).unwrap()
 }
 
 #[test]
@@ -123,4 +133,39 @@ fn https_refuses_a_certificate_the_roots_do_not_vouch_for() {
         "{err}"
     );
     assert!(!err.may_have_reached_gateway(), "{err}");
+}
+
+#[test]
+fn a_pinned_key_is_accepted_among_others_for_a_rollover() {
+    let addr = tls_gateway(1);
+    let pins = [pin_of(CA), pin_of(SERVER_CERT)];
+    let reply = pinned(&format!("https://{addr}"), Some(CA), &pins)
+        .query("T1", &CancelToken::new())
+        .unwrap();
+    assert_eq!(reply.trade_state, Some(TradeState::NotPay));
+}
+
+#[test]
+fn a_key_matching_no_pin_is_a_tls_failure_before_anything_is_sent() {
+    let addr = tls_gateway(1);
+    // The CA vouches for the server, but its key is not the pinned one (the CA's is).
+    let err = pinned(&format!("https://{addr}"), Some(CA), &[pin_of(CA)])
+        .query("T1", &CancelToken::new())
+        .unwrap_err();
+    assert_eq!(
+        err.termination_code(),
+        crate::diag::TerminationCode::NetTls,
+        "{err}"
+    );
+    assert!(!err.may_have_reached_gateway(), "{err}");
+}
+
+#[test]
+fn a_pin_does_not_replace_the_ca_check() {
+    let addr = tls_gateway(1);
+    // The right pin, but the bundled roots do not vouch for the test CA: still refused.
+    let err = pinned(&format!("https://{addr}"), None, &[pin_of(SERVER_CERT)])
+        .query("T1", &CancelToken::new())
+        .unwrap_err();
+    assert_eq!(err.termination_code(), crate::diag::TerminationCode::NetTls);
 }

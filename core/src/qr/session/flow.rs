@@ -99,10 +99,18 @@ impl QrSession {
         crashpoint::reached("qr.requested", "micropay");
         match self.gateway.micropay(attempt_id, amount, code, cancel) {
             Ok(reply) => match reply.verdict {
-                Verdict::Success => self.record(attempt_id, S::Paid, paid_update(&reply)),
+                Verdict::Success => match mismatch(attempt_id, amount.fen(), &reply) {
+                    None => self.record(attempt_id, S::Paid, paid_update(&reply)),
+                    // Not this order's payment, so nothing it says is kept (not even its trade
+                    // number): unknown, and the query loop asks again.
+                    Some(why) => {
+                        log::warn!("QR order {attempt_id}: micropay answer unconfirmed: {why}");
+                        self.poll(attempt_id, None, T::NetBadResponse, cancel)
+                    }
+                },
                 Verdict::Declined(code) => self.record(attempt_id, S::Declined, with_code(code)),
                 // Paying, already paid, or unknown: the query loop finds out which.
-                _ => self.poll(attempt_id, reply.transaction_id, cancel),
+                _ => self.poll(attempt_id, reply.transaction_id, T::OpQrNotPaid, cancel),
             },
             Err(err) if !err.may_have_reached_gateway() => {
                 log::warn!("QR order {attempt_id}: micropay not sent: {err}");
@@ -115,7 +123,7 @@ impl QrSession {
             }
             Err(err) => {
                 log::warn!("QR order {attempt_id}: micropay outcome unknown: {err}");
-                self.poll(attempt_id, None, cancel)
+                self.poll(attempt_id, None, T::OpQrNotPaid, cancel)
             }
         }
     }
@@ -157,7 +165,15 @@ impl QrSession {
             .gateway
             .precreate(attempt_id, amount, description, cancel)
         {
-            Ok(reply) => match (reply.verdict, reply.code_url) {
+            Ok(reply) => match (reply.verdict, reply.code_url.clone()) {
+                // A code created for another amount would charge the customer that amount.
+                (Verdict::Success, Some(_))
+                    if mismatch(attempt_id, amount.fen(), &reply).is_some() =>
+                {
+                    let why = mismatch(attempt_id, amount.fen(), &reply).unwrap_or_default();
+                    log::warn!("QR order {attempt_id}: precreate answer unconfirmed: {why}");
+                    self.close(attempt_id, T::NetBadResponse)?
+                }
                 (Verdict::Success, Some(code_url)) => {
                     let update = QrOrderUpdate {
                         code_url: Some(code_url.clone()),
@@ -194,7 +210,7 @@ impl QrSession {
             return Err(not_usable(&order, "poll_presented"));
         }
         match order.state {
-            S::Polling => self.poll(out_trade_no, None, cancel),
+            S::Polling => self.poll(out_trade_no, None, T::OpQrNotPaid, cancel),
             S::Requested | S::Cancelling | S::Refunding => {
                 self.finish(&order, self.settings.cancel_attempts)
             }
@@ -246,12 +262,15 @@ impl QrSession {
         let id = order.out_trade_no.as_str();
         match order.state {
             S::Requested | S::Polling => {
-                if let Ok(reply) = self.gateway.query(id, &uncancellable())
-                    && let Some(outcome) = self.settle_from_query(id, &reply)?
-                {
-                    return Ok(outcome);
-                }
-                self.close_with(id, T::OpQrNotPaid, cancel_attempts)
+                let reason = match self.gateway.query(id, &uncancellable()) {
+                    Ok(reply) => match self.settle_from_query(id, &reply)? {
+                        Query::Ended(outcome) => return Ok(outcome),
+                        Query::Open => T::OpQrNotPaid,
+                        Query::Unconfirmed => T::NetBadResponse,
+                    },
+                    Err(_) => T::OpQrNotPaid,
+                };
+                self.close_with(id, reason, cancel_attempts)
             }
             S::Cancelling => {
                 let reason = order
@@ -298,11 +317,13 @@ impl QrSession {
     }
 
     /// Queries every `poll_interval` until the order is final or `poll_deadline` has passed
-    /// (in clock time), then cancels.
+    /// (in clock time), then cancels with `give_up` as the reason — or with NET_BAD_RESPONSE
+    /// once an answer claimed a payment it could not show was this order's.
     fn poll(
         &self,
         id: &str,
         transaction_id: Option<String>,
+        mut give_up: T,
         cancel: &CancelToken,
     ) -> Result<QrOutcome, QrError> {
         let update = QrOrderUpdate {
@@ -317,10 +338,10 @@ impl QrSession {
             }
             let now = self.clock.now();
             let Ok(left) = deadline.duration_since(now) else {
-                return self.close(id, T::OpQrNotPaid);
+                return self.close(id, give_up);
             };
             if left.is_zero() {
-                return self.close(id, T::OpQrNotPaid);
+                return self.close(id, give_up);
             }
             self.clock.sleep(left.min(self.settings.poll_interval));
             crashpoint::reached("qr.polling", "query");
@@ -330,27 +351,31 @@ impl QrSession {
                 return Ok(QrOutcome::from_order(&order)?);
             }
             match self.gateway.query(id, &uncancellable()) {
-                Ok(reply) => {
-                    if let Some(outcome) = self.settle_from_query(id, &reply)? {
-                        return Ok(outcome);
-                    }
-                }
+                Ok(reply) => match self.settle_from_query(id, &reply)? {
+                    Query::Ended(outcome) => return Ok(outcome),
+                    Query::Open => {}
+                    Query::Unconfirmed => give_up = T::NetBadResponse,
+                },
                 Err(err) => log::warn!("QR order {id}: query failed, still polling: {err}"),
             }
         }
     }
 
-    /// Records a final state a query reports; `None` while the order is still open.
-    fn settle_from_query(
-        &self,
-        id: &str,
-        reply: &GatewayReply,
-    ) -> Result<Option<QrOutcome>, QrError> {
+    /// Records a final state a query reports; `Open` while the order is still open, and
+    /// `Unconfirmed` for a payment the answer cannot show is this order's (another order id or
+    /// amount): never recorded as paid, asked again later.
+    fn settle_from_query(&self, id: &str, reply: &GatewayReply) -> Result<Query, QrError> {
         if reply.verdict != Verdict::Success {
-            return Ok(None);
+            return Ok(Query::Open);
         }
         let outcome = match reply.trade_state {
-            Some(TradeState::Success) => self.record(id, S::Paid, paid_update(reply))?,
+            Some(TradeState::Success) => {
+                if let Some(why) = mismatch(id, self.order(id)?.amount_fen, reply) {
+                    log::warn!("QR order {id}: query answer unconfirmed: {why}");
+                    return Ok(Query::Unconfirmed);
+                }
+                self.record(id, S::Paid, paid_update(reply))?
+            }
             Some(TradeState::Refund) => self.record_refunded(id, reply)?,
             Some(TradeState::Revoked) if reply.refund_fee.unwrap_or(0) > 0 => {
                 self.record_refunded(id, reply)?
@@ -361,9 +386,9 @@ impl QrSession {
             Some(TradeState::PayError) => {
                 self.record(id, S::Closed, with_code(T::OpQrUserCancelled))?
             }
-            _ => return Ok(None),
+            _ => return Ok(Query::Open),
         };
-        Ok(Some(outcome))
+        Ok(Query::Ended(outcome))
     }
 
     fn record_refunded(&self, id: &str, reply: &GatewayReply) -> Result<QrOutcome, QrError> {
@@ -420,7 +445,7 @@ impl QrSession {
                 // Already closed, or the gateway could not say: its query tells the end.
                 _ => {
                     if let Ok(query) = self.gateway.query(id, &uncancellable())
-                        && let Some(outcome) = self.settle_from_query(id, &query)?
+                        && let Query::Ended(outcome) = self.settle_from_query(id, &query)?
                     {
                         // A paid order the cancel did not reverse must still be given back.
                         if matches!(outcome, QrOutcome::Paid { .. }) {
@@ -498,6 +523,30 @@ fn unresolved(id: &str) -> QrOutcome {
     QrOutcome::Unresolved {
         out_trade_no: id.to_owned(),
         termination: Termination::new(T::NetQrUnresolved),
+    }
+}
+
+/// What a query told about an order.
+enum Query {
+    Ended(QrOutcome),
+    Open,
+    Unconfirmed,
+}
+
+/// Why an answer claiming success cannot be taken as this order's: it must name this order and
+/// this amount. A signed answer proves who wrote it, not what it is about (a proxy mix-up, a
+/// replayed answer, a gateway bug), and "paid" for another amount is not this payment.
+fn mismatch(id: &str, amount_fen: u64, reply: &GatewayReply) -> Option<String> {
+    if reply.out_trade_no.as_deref() != Some(id) {
+        return Some(format!(
+            "it names order {:?}, not {id:?}",
+            reply.out_trade_no.as_deref().unwrap_or("(none)")
+        ));
+    }
+    match reply.total_fee {
+        Some(fee) if fee == amount_fen => None,
+        Some(fee) => Some(format!("it says {fee} fen, the order is {amount_fen} fen")),
+        None => Some(format!("it names no amount, the order is {amount_fen} fen")),
     }
 }
 

@@ -95,6 +95,7 @@ impl QrSession {
         config.connect_timeout = settings.connect_timeout;
         config.timeout = settings.request_timeout;
         config.ca_pem = settings.ca_pem.clone();
+        config.spki_pins = settings.spki_pins.clone();
         let gateway = GatewayClient::new(config, clock.clone()).map_err(QrError::Settings)?;
         Ok(QrSession {
             gateway,

@@ -5,7 +5,8 @@ use crate::qr::gateway::SigningKey;
 /// Everything a QR session needs: the gateway and its polling rules. No card configuration.
 #[derive(Debug)]
 pub struct QrSettings {
-    /// `http://` (loopback simulator) or `https://`.
+    /// `https://`, or `http://` to a loopback address only (a simulator): the payment code is
+    /// a bearer credential and never crosses a network in clear.
     pub gateway_url: String,
     pub merchant_id: String,
     pub terminal_id: String,
@@ -20,6 +21,9 @@ pub struct QrSettings {
     pub request_timeout: Duration,
     /// PEM CA certificates for a private gateway; `None` trusts the web PKI roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// SPKI pins of the gateway's certificate (base64 SHA-256 of its SubjectPublicKeyInfo);
+    /// empty: none. See `GatewayConfig::spki_pins`.
+    pub spki_pins: Vec<String>,
     /// ISO 4217 numeric currency journaled with each order.
     pub currency: String,
     /// Risk pre-check before each micropay and precreate; on by default.
@@ -44,6 +48,7 @@ impl QrSettings {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             ca_pem: None,
+            spki_pins: Vec::new(),
             currency: "156".to_owned(),
             risk: super::QrRisk::default(),
         }

@@ -46,11 +46,24 @@ pub enum Behaviour {
     Decline(&'static str),
 }
 
+/// What a misreporting gateway gets wrong in an answer it still signs: a bug, a mixed-up
+/// back end, or an answer replayed from another order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Misreport {
+    /// `total_fee` says this many fen, whatever the order is for.
+    Amount(u64),
+    /// The answer leaves out `out_trade_no`.
+    NoOrderId,
+}
+
 /// Faults applied to the next answers.
 #[derive(Debug, Default, Clone)]
 struct Faults {
     bad_signatures: u32,
     slow: Option<(Duration, u32)>,
+    /// Per order: what its next answers misreport, and how many more answers do.
+    misreports: HashMap<String, (Misreport, u32)>,
 }
 
 #[derive(Debug)]
@@ -136,6 +149,15 @@ impl QrGateway {
         self.state().faults.slow = Some((delay, count));
     }
 
+    /// The next `answers` answers about `out_trade_no` (any operation) misreport it as `what`
+    /// says, signed as usual; the order itself is handled truthfully.
+    pub fn misreport(&self, out_trade_no: &str, what: Misreport, answers: u32) {
+        self.state()
+            .faults
+            .misreports
+            .insert(out_trade_no.to_owned(), (what, answers));
+    }
+
     /// A snapshot of the ledger for assertions.
     pub fn ledger(&self) -> QrLedger {
         self.state().ledger.clone()
@@ -157,6 +179,7 @@ impl QrGateway {
             }
         };
         let mut reply = reply;
+        misreport(&mut state.faults, &mut reply);
         reply.insert(
             "nonce_str".into(),
             format!("{:016X}", state.ledger.next_transaction),
@@ -316,6 +339,28 @@ impl QrGateway {
         );
         state.ledger.orders.insert(out.to_owned(), order);
         reply
+    }
+}
+
+/// Applies a planned misreport to an answer about its order.
+fn misreport(faults: &mut Faults, reply: &mut BTreeMap<String, String>) {
+    let Some(order) = reply.get("out_trade_no").cloned() else {
+        return;
+    };
+    let Some((what, left)) = faults.misreports.get_mut(&order) else {
+        return;
+    };
+    if *left == 0 {
+        return;
+    }
+    *left -= 1;
+    match *what {
+        Misreport::Amount(fen) => {
+            reply.insert("total_fee".into(), fen.to_string());
+        }
+        Misreport::NoOrderId => {
+            reply.remove("out_trade_no");
+        }
     }
 }
 
