@@ -207,3 +207,83 @@ fn unusable_tls_settings_refuse_the_open_before_anything_is_sent() {
         Ok(_) => panic!("a CA that does not parse must refuse the open"),
     }
 }
+
+/// A raw TCP relay that keeps every byte the terminal sends: what a wiretap on the 4G link sees.
+fn wiretap(
+    upstream: std::net::SocketAddr,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+) {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tap = seen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(upstream) else {
+                continue;
+            };
+            let (mut c_read, mut s_write) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            let (mut s_read, mut c_write) = (server, client);
+            let tap = tap.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 || s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    tap.lock().expect("tap").extend_from_slice(&buf[..n]);
+                }
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// The secrets scan of captured traffic: over TLS, the bytes a wiretap captures hold no card
+/// number (as text or packed BCD) and no track 2, although the sale carried track 2.
+#[test]
+fn a_wiretap_on_a_tls_link_captures_no_card_number_or_track() {
+    let ca = TestCa::new("acquirer CA").expect("CA");
+    let server = ca.server_cert(&LOOPBACK_NAMES).expect("server certificate");
+    let mut h = Harness::secured(
+        tls_sim(demo_acquirer(), &server, None),
+        tls_trusting(&ca, None),
+    );
+    let (tap_addr, captured) = wiretap(h.sim.addr());
+    h.reopen_on(vec![tap_addr], tls_trusting(&ca, None));
+    h.terminal.sign_on().expect("sign-on through the tap");
+    assert!(matches!(
+        h.sale("tapped", "normal", PIN, 3_456),
+        Outcome::Approved(_)
+    ));
+    let bytes = captured.lock().expect("tap").clone();
+    assert!(
+        bytes.len() > 500,
+        "the tap saw the traffic: {} bytes",
+        bytes.len()
+    );
+    let track2 = smartpos_tools::demo_setup::demo_track2("normal").expect("card");
+    let pan = track2.split('=').next().expect("PAN").to_owned();
+    let needles = [
+        pan.as_bytes().to_vec(),
+        hex::decode(&pan).expect("even-length PAN"),
+        track2.as_bytes().to_vec(),
+        hex::decode(&pan[..12]).expect("PAN prefix"),
+    ];
+    for needle in needles {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+            "card data in captured traffic"
+        );
+    }
+}
