@@ -150,7 +150,11 @@ impl TerminalConfigRecord {
             operator: OPERATOR.into(),
             risk: smartpos_core::txn::RiskConfig {
                 enabled: self.risk_checks,
-                trusted_key: self.risk_trusted_key.clone(),
+                trusted_keys: match &self.risk_trusted_key {
+                    Some(key) => smartpos_core::risk::TrustedKeys::single(key)
+                        .map_err(|e| config_error(format!("risk_trusted_key: {e}")))?,
+                    None => smartpos_core::risk::TrustedKeys::none(),
+                },
                 mcc: self.risk_mcc.clone(),
                 ..smartpos_core::txn::RiskConfig::default()
             },

@@ -14,24 +14,48 @@ use smartpos_core::ports::testing::{
     RecordingPrinter, ScriptedCardReader, ScriptedPrompt, SoftwarePinPad,
 };
 use smartpos_core::ports::{CardPresentation, Confirmation, SystemClock};
-use smartpos_core::risk::{Bundle, CardHashKey, EnvelopeKind, HotListDelta, Signer};
+use smartpos_core::risk::{
+    Bundle, BundleError, CardHashKey, EnvelopeError, EnvelopeKind, HotListDelta, HotListError,
+    KeyId, Signer, TrustedKey, TrustedKeys,
+};
 use smartpos_core::txn::{Outcome, Ports, RiskSetup, SaleRequest, Terminal, TerminalConfig};
 use smartpos_e2e::Harness;
 use smartpos_tools::demo_setup;
 
 const SALT: &[u8] = b"fleet-7 hot-list salt";
 
-/// RFC 8032 §7.1 TEST 1 seed: a fixed signing key for the back office in these tests.
+/// RFC 8032 §7.1 TEST 1 seed: a fixed signing key for the back office in these tests, under
+/// the key id "fleet-1".
 fn signer() -> Signer {
     Signer::from_seed(
         &hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").unwrap(),
     )
     .unwrap()
+    .with_key_id(KeyId::new("fleet-1").unwrap())
 }
 
+/// RFC 8032 §7.1 TEST 2 seed: a second fleet key, "fleet-2", trusted beside the first.
+fn second_signer() -> Signer {
+    Signer::from_seed(
+        &hex::decode("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb").unwrap(),
+    )
+    .unwrap()
+    .with_key_id(KeyId::new("fleet-2").unwrap())
+}
+
+fn fleet_keys() -> TrustedKeys {
+    TrustedKeys::new(
+        [signer(), second_signer()]
+            .iter()
+            .map(|s| TrustedKey::new(s.key_id().clone(), &s.public_key()).unwrap()),
+    )
+    .unwrap()
+}
+
+/// Risk checks with the fleet's keys and hot-list salt.
 fn enable(terminal: &Terminal) {
     terminal.enable_risk(RiskSetup {
-        trusted_key: Some(signer().public_key()),
+        trusted_keys: fleet_keys(),
         card_hash_salt: Some(zeroize::Zeroizing::new(SALT.to_vec())),
         mcc: None,
     });
@@ -192,17 +216,23 @@ fn a_signed_bundle_changes_the_rules_and_a_bad_one_changes_nothing() {
     );
 }
 
+/// A signed delta `sequence` that lists the demo card `card` (or, with `remove`, takes it off).
+fn signed_delta(sequence: u64, card: &str, remove: bool) -> Vec<u8> {
+    let track2 = demo_setup::demo_track2(card).unwrap();
+    let pan = Pan::parse(track2.split('=').next().unwrap()).unwrap();
+    let hashes = vec![CardHashKey::new(SALT).hash(&pan)];
+    let delta = HotListDelta {
+        sequence,
+        add: if remove { vec![] } else { hashes.clone() },
+        remove: if remove { hashes } else { vec![] },
+    };
+    signer().seal(EnvelopeKind::HotListDelta, &delta.encode())
+}
+
 #[test]
 fn a_hot_listed_card_is_declined_with_a_neutral_cardholder_text() {
     let h = harness();
-    let track2 = demo_setup::demo_track2("normal").unwrap();
-    let pan = Pan::parse(track2.split('=').next().unwrap()).unwrap();
-    let delta = HotListDelta {
-        sequence: 1,
-        add: vec![CardHashKey::new(SALT).hash(&pan)],
-        remove: vec![],
-    };
-    let signed = signer().seal(EnvelopeKind::HotListDelta, &delta.encode());
+    let signed = signed_delta(1, "normal", false);
     assert_eq!(h.terminal.apply_hot_list_delta(&signed).unwrap(), 1);
     let o = h.sale("hot", "normal", Some("123456"), 500);
     let t = terminated(&o);
@@ -266,22 +296,18 @@ fn a_normal_run_of_trade_passes_and_a_sixth_sale_in_ten_minutes_does_not() {
 fn open_refuses_a_risk_configuration_it_could_not_use() {
     let h = Harness::new();
     let dir = tempfile::tempdir().unwrap();
-    let cases = [
-        (
-            smartpos_core::txn::RiskConfig {
-                trusted_key: Some(vec![7; 31]),
-                ..Default::default()
-            },
-            "risk.trusted_key",
-        ),
-        (
-            smartpos_core::txn::RiskConfig {
-                mcc: Some("58A2".into()),
-                ..Default::default()
-            },
-            "risk.mcc",
-        ),
-    ];
+    let cases = [(
+        smartpos_core::txn::RiskConfig {
+            mcc: Some("58A2".into()),
+            ..Default::default()
+        },
+        "risk.mcc",
+    )];
+    // A bad key cannot even be put in the configuration.
+    assert!(matches!(
+        smartpos_core::txn::RiskConfig::with_trusted_key(&[7; 31]),
+        Err(EnvelopeError::BadTrustedKey(31))
+    ));
     for (risk, field) in cases {
         let vault = Arc::new(demo_setup::demo_vault());
         let ports = Ports {
@@ -305,4 +331,48 @@ fn open_refuses_a_risk_configuration_it_could_not_use() {
         let err = Terminal::open(config, ports).unwrap_err();
         assert!(err.to_string().contains(field), "{err}");
     }
+}
+
+#[test]
+fn an_update_signed_under_an_unknown_key_id_is_refused_by_name() {
+    let h = harness();
+    // The right key under a name the terminal does not know, and an unknown key.
+    let mut b = Bundle::built_in();
+    b.version = 2;
+    let renamed = signer().with_key_id(KeyId::new("fleet-9").unwrap());
+    let stranger = Signer::from_seed(&[9; 32])
+        .unwrap()
+        .with_key_id(KeyId::new("back-office-x").unwrap());
+    for s in [renamed, stranger] {
+        let err = h
+            .terminal
+            .load_risk_bundle(&s.seal(EnvelopeKind::Bundle, b.to_json().as_bytes()))
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                BundleError::Envelope(EnvelopeError::UnknownKeyId { key_id, trusted })
+                    if key_id == s.key_id().as_str() && trusted == &["fleet-1", "fleet-2"]
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("not a trusted key"), "{err}");
+        let delta = HotListDelta {
+            sequence: 1,
+            add: vec![],
+            remove: vec![],
+        };
+        assert!(matches!(
+            h.terminal
+                .apply_hot_list_delta(&s.seal(EnvelopeKind::HotListDelta, &delta.encode())),
+            Err(HotListError::Envelope(EnvelopeError::UnknownKeyId { .. }))
+        ));
+    }
+    // The second trusted key signs as well as the first.
+    assert_eq!(
+        h.terminal
+            .load_risk_bundle(&second_signer().seal(EnvelopeKind::Bundle, b.to_json().as_bytes()))
+            .unwrap(),
+        2
+    );
 }

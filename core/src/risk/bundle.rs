@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::Position;
 use super::envelope::{self, EnvelopeError, Kind};
+use super::keys::TrustedKeys;
 
 /// Per-transaction bounds for one payment method, in fen. `max_fen == 0` means no maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,7 +159,7 @@ pub struct Bundle {
 /// (it carries no signature); anything loaded at run time must be signed by the configured key.
 pub const DEFAULT_BUNDLE_JSON: &str = include_str!("default_bundle.json");
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
     #[error(transparent)]
@@ -190,10 +191,10 @@ impl Bundle {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Parses a signed bundle envelope and checks its signature against `trusted_key`.
-    pub fn from_signed(bytes: &[u8], trusted_key: &[u8]) -> Result<Bundle, BundleError> {
-        let body = envelope::open(bytes, Kind::Bundle, trusted_key)?;
-        Bundle::from_json(body)
+    /// Parses a signed bundle envelope and checks its signature with the trusted key it names.
+    pub fn from_signed(bytes: &[u8], trusted: &TrustedKeys) -> Result<Bundle, BundleError> {
+        let opened = envelope::open(bytes, Kind::Bundle, trusted)?;
+        Bundle::from_json(opened.body)
     }
 
     fn validate(&self) -> Result<(), BundleError> {

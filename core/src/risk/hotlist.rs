@@ -12,6 +12,7 @@
 
 use super::context::CardHash;
 use super::envelope::{self, EnvelopeError, Kind};
+use super::keys::TrustedKeys;
 
 const ADD: u8 = 1;
 const REMOVE: u8 = 2;
@@ -83,9 +84,12 @@ impl HotList {
     }
 
     /// Verifies and applies a signed delta; on any error the list is unchanged.
-    pub fn apply_signed(&mut self, bytes: &[u8], trusted_key: &[u8]) -> Result<(), HotListError> {
-        let body = envelope::open(bytes, Kind::HotListDelta, trusted_key)?;
-        let delta = HotListDelta::decode(body)?;
+    pub fn apply_signed(
+        &mut self,
+        bytes: &[u8],
+        trusted: &TrustedKeys,
+    ) -> Result<(), HotListError> {
+        let delta = HotListDelta::open(bytes, trusted)?;
         self.apply(&delta)
     }
 
@@ -123,6 +127,12 @@ impl HotList {
 }
 
 impl HotListDelta {
+    /// Verifies a signed delta with the trusted key it names and decodes it.
+    pub fn open(bytes: &[u8], trusted: &TrustedKeys) -> Result<HotListDelta, HotListError> {
+        let opened = envelope::open(bytes, Kind::HotListDelta, trusted)?;
+        HotListDelta::decode(opened.body)
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         let n = self.add.len() + self.remove.len();
         let mut out = Vec::with_capacity(12 + n * ENTRY);
@@ -186,8 +196,7 @@ impl HotListDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::envelope::tests::{other_key, test_key};
-    use ring::signature::KeyPair;
+    use crate::risk::envelope::tests::{id, other_key, test_key, trust};
 
     fn delta(seq: u64, add: &[u64], remove: &[u64]) -> HotListDelta {
         HotListDelta {
@@ -211,9 +220,12 @@ mod tests {
     #[test]
     fn replays_gaps_and_bad_signatures_leave_the_list_alone() {
         let key = test_key();
-        let pk = key.public_key().as_ref().to_vec();
+        let pk = trust("fleet-1", &key);
+        let seal = |d: &HotListDelta, k| {
+            envelope::seal(Kind::HotListDelta, &id("fleet-1"), &d.encode(), k)
+        };
         let mut list = HotList::default();
-        let d1 = envelope::seal(Kind::HotListDelta, &delta(1, &[7], &[]).encode(), &key);
+        let d1 = seal(&delta(1, &[7], &[]), &key);
         list.apply_signed(&d1, &pk).unwrap();
         let before = list.clone();
         assert_eq!(
@@ -223,7 +235,7 @@ mod tests {
                 active: 1
             })
         );
-        let d3 = envelope::seal(Kind::HotListDelta, &delta(3, &[8], &[]).encode(), &key);
+        let d3 = seal(&delta(3, &[8], &[]), &key);
         assert_eq!(
             list.apply_signed(&d3, &pk),
             Err(HotListError::Gap {
@@ -231,14 +243,12 @@ mod tests {
                 expected: 2
             })
         );
-        let forged = envelope::seal(
-            Kind::HotListDelta,
-            &delta(2, &[], &[7]).encode(),
-            &other_key(),
-        );
+        let forged = seal(&delta(2, &[], &[7]), &other_key());
         assert_eq!(
             list.apply_signed(&forged, &pk),
-            Err(HotListError::Envelope(EnvelopeError::BadSignature))
+            Err(HotListError::Envelope(EnvelopeError::BadSignature {
+                key_id: "fleet-1".into()
+            }))
         );
         assert_eq!(list, before);
     }

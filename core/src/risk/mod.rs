@@ -5,8 +5,9 @@
 //! and an English reason for the merchant and a neutral message for the cardholder.
 //!
 //! Trust: the built-in bundle is trusted because it is compiled in; a bundle or hot-list delta
-//! loaded at run time must verify (Ed25519, ring) against the trusted public key the terminal is
-//! configured with, and be newer than what is active, or it is rejected and nothing changes.
+//! loaded at run time must verify (Ed25519, ring) with the trusted public key its envelope names
+//! by id ([`TrustedKeys`]), and be newer than what is active, or it is rejected and nothing
+//! changes.
 
 mod bundle;
 mod context;
@@ -15,6 +16,7 @@ mod decision;
 mod engine;
 pub mod envelope;
 mod hotlist;
+mod keys;
 pub mod offline;
 mod rules;
 mod termination;
@@ -36,6 +38,7 @@ pub use decision::{Decision, NeutralMessage, RuleId, StepUp, Verdict};
 pub use engine::RiskEngine;
 pub use envelope::{EnvelopeError, Kind as EnvelopeKind, Signer};
 pub use hotlist::{HotList, HotListDelta, HotListError, MAX_ENTRIES as HOT_LIST_MAX};
+pub use keys::{KeyId, MAX_KEY_ID_LEN, TrustedKey, TrustedKeys};
 pub use rules::evaluate;
 pub use termination::{card_termination, qr_could_take, qr_termination, termination};
 

@@ -13,7 +13,8 @@ use crate::diag::{Termination, TerminationCode as Code};
 use crate::ports::{Audience, Confirmation, PromptText};
 use crate::risk::{
     BundleError, CHINA_UTC_OFFSET_MINUTES, CardEntry, CardFacts, CardHashKey, CounterQuery,
-    Decision, EnvelopeError, HotListError, Method, RiskContext, RiskEngine, TerminalFacts, Verdict,
+    Decision, EnvelopeError, HotListError, Method, RiskContext, RiskEngine, TerminalFacts,
+    TrustedKeys, Verdict,
 };
 use crate::risk::{card_termination, termination as risk_termination};
 use crate::store::StagedRiskEvent;
@@ -26,10 +27,10 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
 /// What a terminal needs to run risk checks (see [`RiskConfig`] for what each field means).
 #[derive(Clone, Default)]
 pub struct RiskSetup {
-    /// Ed25519 public key (32 bytes) that signs rule bundles and hot-list deltas. `None` trusts
-    /// only the built-in bundle: run-time bundles and deltas are refused
+    /// Ed25519 public keys, by id, that sign rule bundles and hot-list deltas. Empty trusts only
+    /// the built-in bundle: run-time bundles and deltas are refused
     /// ([`EnvelopeError::NoTrustedKey`]).
-    pub trusted_key: Option<Vec<u8>>,
+    pub trusted_keys: TrustedKeys,
     /// Salt of the card fingerprints; it must be the one the hot list was built with. `None`
     /// derives a terminal-local salt from the storage key (counters work, a central hot list
     /// will not match). Secret: never printed.
@@ -41,7 +42,7 @@ pub struct RiskSetup {
 impl std::fmt::Debug for RiskSetup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RiskSetup")
-            .field("trusted_key", &self.trusted_key.as_ref().map(hex::encode))
+            .field("trusted_keys", &self.trusted_keys.ids())
             .field(
                 "card_hash_salt",
                 &self.card_hash_salt.as_ref().map(|_| "[redacted]"),
@@ -52,16 +53,9 @@ impl std::fmt::Debug for RiskSetup {
 }
 
 impl RiskSetup {
-    /// Checks what [`Terminal::open`] would otherwise only find at the first update.
+    /// Checks what [`Terminal::open`] would otherwise only find at the first check. (Trusted
+    /// keys are checked when they are made: a [`TrustedKeys`] holds only usable keys.)
     pub(crate) fn validate(&self) -> Result<(), OpenError> {
-        if let Some(key) = &self.trusted_key
-            && key.len() != 32
-        {
-            return Err(OpenError::Config(format!(
-                "risk.trusted_key must be a 32-byte Ed25519 public key, got {} bytes",
-                key.len()
-            )));
-        }
         if let Some(salt) = &self.card_hash_salt
             && salt.is_empty()
         {
@@ -84,7 +78,7 @@ impl RiskConfig {
     /// The setup [`Terminal::open`] enables, `None` when checks are off.
     pub(crate) fn setup(&self) -> Option<RiskSetup> {
         self.enabled.then(|| RiskSetup {
-            trusted_key: self.trusted_key.clone(),
+            trusted_keys: self.trusted_keys.clone(),
             card_hash_salt: self.card_hash_salt.clone(),
             mcc: self.mcc.clone(),
         })
@@ -125,10 +119,7 @@ impl Terminal {
             .mcc
             .clone()
             .unwrap_or_else(|| mcc_from_merchant_id(&self.config.merchant_id));
-        let engine = match &setup.trusted_key {
-            Some(key) => RiskEngine::new(key),
-            None => RiskEngine::built_in_only(),
-        };
+        let engine = RiskEngine::with_keys(setup.trusted_keys);
         *self.risk_state() = Some(RiskState {
             engine,
             card_hash,
