@@ -1,6 +1,7 @@
 //! Risk pre-checks inside the card flows, against the simulated acquirer: declines end as
 //! terminations with cause Risk before anything moves, counters survive a restart, signed
-//! bundles and hot-list deltas change the rules at run time, step-ups change the flow.
+//! bundles and hot-list deltas change the rules at run time and survive a restart (no rollback,
+//! no replayed delta, a tampered stored bundle refused), step-ups change the flow.
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,9 +17,11 @@ use smartpos_core::ports::testing::{
 use smartpos_core::ports::{CardPresentation, Confirmation, SystemClock};
 use smartpos_core::risk::{
     Bundle, BundleError, CardHashKey, EnvelopeError, EnvelopeKind, HotListDelta, HotListError,
-    KeyId, Signer, TrustedKey, TrustedKeys,
+    KeyId, RestoreProblem, Signer, TrustedKey, TrustedKeys,
 };
-use smartpos_core::txn::{Outcome, Ports, RiskSetup, SaleRequest, Terminal, TerminalConfig};
+use smartpos_core::txn::{
+    Outcome, Ports, RiskSetup, RiskUpdateError, SaleRequest, Terminal, TerminalConfig,
+};
 use smartpos_e2e::Harness;
 use smartpos_tools::demo_setup;
 
@@ -52,7 +55,8 @@ fn fleet_keys() -> TrustedKeys {
     .unwrap()
 }
 
-/// Risk checks with the fleet's keys and hot-list salt.
+/// Risk checks with the fleet's keys and hot-list salt; after a restart too, since the harness
+/// reopens with the default configuration (which has no keys).
 fn enable(terminal: &Terminal) {
     terminal.enable_risk(RiskSetup {
         trusted_keys: fleet_keys(),
@@ -334,6 +338,137 @@ fn open_refuses_a_risk_configuration_it_could_not_use() {
 }
 
 #[test]
+fn a_loaded_bundle_and_the_hot_list_survive_a_restart() {
+    let mut h = harness();
+    let v3 = signed_bundle(3, |b| b.limits.card.max_fen = 2_000);
+    assert_eq!(h.terminal.load_risk_bundle(&v3).unwrap(), 3);
+    assert_eq!(
+        h.terminal
+            .apply_hot_list_delta(&signed_delta(1, "normal", false))
+            .unwrap(),
+        1
+    );
+    h.reopen();
+    enable(&h.terminal);
+
+    let status = h.terminal.risk_status().unwrap();
+    assert_eq!(status.restore_problems, vec![]);
+    assert_eq!((status.bundle_version, status.built_in), (3, false));
+    assert_eq!((status.hot_list_sequence, status.hot_list_entries), (1, 1));
+    // Version 3's limit still applies (over it, before the card is read), and the hot card is
+    // still refused.
+    let o = h.sale("over", "normal", Some("123456"), 2_001);
+    assert_eq!(terminated(&o).code, TerminationCode::RiskLimit);
+    let o = h.sale("hot", "normal", Some("123456"), 500);
+    assert_eq!(terminated(&o).code, TerminationCode::RiskHotCard);
+    assert_eq!(h.net_fen(), 0);
+}
+
+#[test]
+fn an_older_or_equal_bundle_is_refused_after_a_restart() {
+    let mut h = harness();
+    let v2 = signed_bundle(2, |b| b.limits.card.max_fen = 1_000);
+    let v3 = signed_bundle(3, |b| b.limits.card.max_fen = 2_000);
+    h.terminal.load_risk_bundle(&v3).unwrap();
+    h.reopen();
+    enable(&h.terminal);
+    for (old, version) in [(&v2, 2), (&v3, 3)] {
+        let err = h.terminal.load_risk_bundle(old).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RiskUpdateError::Bundle(BundleError::NotNewer { offered, active: 3 })
+                    if offered == version
+            ),
+            "{err}"
+        );
+    }
+    assert_eq!(h.terminal.risk_bundle_version(), Some(3));
+    // Without the fleet's keys (the configuration a reopen uses) nothing stored is trusted, the
+    // built-in rules run, and the refusal says why instead of staying silent.
+    h.reopen();
+    let status = h.terminal.risk_status().unwrap();
+    assert_eq!((status.bundle_version, status.built_in), (1, true));
+    assert!(
+        matches!(
+            &status.restore_problems[..],
+            [RestoreProblem::Bundle {
+                version: 3,
+                reason: BundleError::Envelope(EnvelopeError::NoTrustedKey),
+                ..
+            }]
+        ),
+        "{:?}",
+        status.restore_problems
+    );
+    // With the keys back, version 3 is back.
+    enable(&h.terminal);
+    assert_eq!(h.terminal.risk_bundle_version(), Some(3));
+}
+
+#[test]
+fn a_tampered_stored_bundle_is_refused_at_open_and_still_blocks_a_rollback() {
+    let mut h = harness();
+    let v3 = signed_bundle(3, |b| b.limits.card.max_fen = 2_000);
+    h.terminal.load_risk_bundle(&v3).unwrap();
+    h.close();
+    {
+        // Someone with the file raises the stored card maximum from 2,000 to 9,000 fen.
+        let conn = rusqlite::Connection::open(h.journal_path()).unwrap();
+        let mut signed: Vec<u8> = conn
+            .query_row("SELECT signed FROM risk_bundle", [], |r| r.get(0))
+            .unwrap();
+        let field = b"\"max_fen\": 2000\n";
+        let at = signed
+            .windows(field.len())
+            .position(|w| w == field)
+            .unwrap();
+        signed[at + field.len() - 5] = b'9';
+        conn.execute("UPDATE risk_bundle SET signed = ?1", [&signed])
+            .unwrap();
+    }
+    h.reopen();
+    enable(&h.terminal);
+    let status = h.terminal.risk_status().unwrap();
+    assert_eq!((status.bundle_version, status.built_in), (1, true));
+    assert!(
+        matches!(
+            &status.restore_problems[..],
+            [RestoreProblem::Bundle {
+                version: 3,
+                running: 1,
+                reason: BundleError::Envelope(EnvelopeError::BadSignature { .. }),
+            }]
+        ),
+        "{:?}",
+        status.restore_problems
+    );
+    // The built-in rules run: 2,001 fen passes; the forged 9,000 limit is nowhere.
+    assert!(
+        h.sale("built-in", "normal", Some("123456"), 2_001)
+            .approval()
+            .is_some()
+    );
+    // An older signed bundle is still a rollback; the fleet's version 3 restores the rules.
+    let v2 = signed_bundle(2, |b| b.limits.card.max_fen = 50_000);
+    assert!(matches!(
+        h.terminal.load_risk_bundle(&v2),
+        Err(RiskUpdateError::Bundle(BundleError::BelowRecorded {
+            offered: 2,
+            recorded: 3
+        }))
+    ));
+    assert_eq!(h.terminal.load_risk_bundle(&v3).unwrap(), 3);
+    h.reopen();
+    enable(&h.terminal);
+    let status = h.terminal.risk_status().unwrap();
+    assert_eq!(
+        (status.bundle_version, status.restore_problems),
+        (3, vec![])
+    );
+}
+
+#[test]
 fn an_update_signed_under_an_unknown_key_id_is_refused_by_name() {
     let h = harness();
     // The right key under a name the terminal does not know, and an unknown key.
@@ -351,7 +486,7 @@ fn an_update_signed_under_an_unknown_key_id_is_refused_by_name() {
         assert!(
             matches!(
                 &err,
-                BundleError::Envelope(EnvelopeError::UnknownKeyId { key_id, trusted })
+                RiskUpdateError::Bundle(BundleError::Envelope(EnvelopeError::UnknownKeyId { key_id, trusted }))
                     if key_id == s.key_id().as_str() && trusted == &["fleet-1", "fleet-2"]
             ),
             "{err}"
@@ -365,7 +500,9 @@ fn an_update_signed_under_an_unknown_key_id_is_refused_by_name() {
         assert!(matches!(
             h.terminal
                 .apply_hot_list_delta(&s.seal(EnvelopeKind::HotListDelta, &delta.encode())),
-            Err(HotListError::Envelope(EnvelopeError::UnknownKeyId { .. }))
+            Err(RiskUpdateError::HotList(HotListError::Envelope(
+                EnvelopeError::UnknownKeyId { .. }
+            )))
         ));
     }
     // The second trusted key signs as well as the first.
@@ -375,4 +512,58 @@ fn an_update_signed_under_an_unknown_key_id_is_refused_by_name() {
             .unwrap(),
         2
     );
+    assert_eq!(h.terminal.risk_status().unwrap().hot_list_sequence, 0);
+}
+
+#[test]
+fn hot_list_delta_sequences_carry_across_a_restart() {
+    let mut h = harness();
+    h.terminal
+        .apply_hot_list_delta(&signed_delta(1, "normal", false))
+        .unwrap();
+    h.reopen();
+    enable(&h.terminal);
+    assert!(matches!(
+        h.terminal
+            .apply_hot_list_delta(&signed_delta(1, "normal", true)),
+        Err(RiskUpdateError::HotList(HotListError::NotNewer {
+            offered: 1,
+            active: 1
+        }))
+    ));
+    assert!(matches!(
+        h.terminal
+            .apply_hot_list_delta(&signed_delta(3, "normal", true)),
+        Err(RiskUpdateError::HotList(HotListError::Gap {
+            offered: 3,
+            expected: 2
+        }))
+    ));
+    assert_eq!(
+        h.terminal
+            .apply_hot_list_delta(&signed_delta(2, "normal", true))
+            .unwrap(),
+        2
+    );
+    // Delta 2 took the card off the list, and that too survives the next restart.
+    h.reopen();
+    enable(&h.terminal);
+    let status = h.terminal.risk_status().unwrap();
+    assert_eq!((status.hot_list_sequence, status.hot_list_entries), (2, 0));
+    assert!(
+        h.sale("off-list", "normal", Some("123456"), 500)
+            .approval()
+            .is_some()
+    );
+}
+
+#[test]
+fn a_terminal_with_risk_checks_off_refuses_updates_by_saying_so() {
+    let h = Harness::without_risk_checks();
+    assert!(h.terminal.risk_status().is_none());
+    let err = h
+        .terminal
+        .load_risk_bundle(&signed_bundle(2, |_| {}))
+        .unwrap_err();
+    assert!(matches!(err, RiskUpdateError::NotEnabled), "{err}");
 }

@@ -170,6 +170,13 @@ pub enum BundleError {
     Invalid(String),
     #[error("bundle version {offered} is not newer than the active version {active} (replay)")]
     NotNewer { offered: u64, active: u64 },
+    /// The journal records a newer bundle whose stored copy could not be restored at open: the
+    /// terminal runs the built-in rules, but an older signed bundle is still a rollback.
+    #[error(
+        "bundle version {offered} is older than version {recorded}, the last one the journal \
+         recorded (rollback)"
+    )]
+    BelowRecorded { offered: u64, recorded: u64 },
 }
 
 impl Bundle {
@@ -198,6 +205,10 @@ impl Bundle {
     }
 
     fn validate(&self) -> Result<(), BundleError> {
+        // The journal keeps the version in a signed 64-bit column.
+        if i64::try_from(self.version).is_err() {
+            return Err(BundleError::Invalid("version must be below 2^63".into()));
+        }
         let o = &self.offline;
         if o.target_percent > 99 || o.max_target_percent > 99 {
             return Err(BundleError::Invalid(

@@ -1,24 +1,77 @@
 //! The active rule bundle and hot list of one terminal, replaced only by verified updates.
+//!
+//! An update is verified first ([`RiskEngine::verify_bundle`], [`RiskEngine::verify_hot_list_delta`])
+//! and activated after: the terminal journals what it verified in between, so what is active
+//! is never something the journal could not bring back after a restart.
 
 use super::bundle::{Bundle, BundleError};
 use super::context::RiskContext;
 use super::counters::Counters;
 use super::decision::Decision;
-use super::envelope::EnvelopeError;
-use super::hotlist::{HotList, HotListError};
+use super::envelope::{self, EnvelopeError, Kind};
+use super::hotlist::{HotList, HotListDelta, HotListError};
 use super::keys::TrustedKeys;
 use super::rules::evaluate;
 
 /// Holds what the rules run on. A rejected update leaves everything as it was.
 #[derive(Debug, Clone)]
 pub struct RiskEngine {
-    bundle: Bundle,
-    hot_list: HotList,
+    pub(super) bundle: Bundle,
+    /// The version the journal records as the last one accepted, when its stored copy could not
+    /// be restored (the built-in bundle runs instead): no older bundle may come in meanwhile.
+    pub(super) recorded_version: Option<u64>,
+    pub(super) hot_list: HotList,
     /// The Ed25519 public keys, by id, that sign bundles and hot-list deltas; empty trusts only
     /// the built-in bundle and refuses every run-time update.
-    trusted: TrustedKeys,
+    pub(super) trusted: TrustedKeys,
     /// Why the key given to [`RiskEngine::new`] is unusable; every update is refused with it.
     key_problem: Option<EnvelopeError>,
+}
+
+/// A signed bundle that verified and is newer than the active one, not active yet.
+#[derive(Debug)]
+pub struct VerifiedBundle<'a> {
+    bundle: Bundle,
+    key_id: &'a str,
+    signed: &'a [u8],
+}
+
+impl VerifiedBundle<'_> {
+    pub fn version(&self) -> u64 {
+        self.bundle.version
+    }
+
+    /// The id of the key that signed it.
+    pub fn key_id(&self) -> &str {
+        self.key_id
+    }
+
+    /// The envelope as received (what the journal keeps, to verify again at open).
+    pub fn signed(&self) -> &[u8] {
+        self.signed
+    }
+}
+
+/// A signed hot-list delta that verified and follows the active list, and the list it makes.
+#[derive(Debug)]
+pub struct VerifiedDelta<'a> {
+    next: HotList,
+    key_id: &'a str,
+    signed: &'a [u8],
+}
+
+impl VerifiedDelta<'_> {
+    pub fn sequence(&self) -> u64 {
+        self.next.sequence()
+    }
+
+    pub fn key_id(&self) -> &str {
+        self.key_id
+    }
+
+    pub fn signed(&self) -> &[u8] {
+        self.signed
+    }
 }
 
 impl RiskEngine {
@@ -48,6 +101,7 @@ impl RiskEngine {
     pub fn built_in_only() -> RiskEngine {
         RiskEngine {
             bundle: Bundle::built_in(),
+            recorded_version: None,
             hot_list: HotList::default(),
             trusted: TrustedKeys::none(),
             key_problem: None,
@@ -78,28 +132,70 @@ impl RiskEngine {
         self.hot_list = list;
     }
 
-    /// Verifies a signed bundle with the trusted key it names and makes it active if it is
-    /// newer than the active one.
-    pub fn load_bundle(&mut self, signed: &[u8]) -> Result<u64, BundleError> {
-        let next = Bundle::from_signed(signed, self.keys()?)?;
+    /// Verifies a signed bundle with the trusted key it names and checks that it is newer than
+    /// the active one (and not older than the version the journal records); activates nothing.
+    pub fn verify_bundle<'a>(&self, signed: &'a [u8]) -> Result<VerifiedBundle<'a>, BundleError> {
+        let opened = envelope::open(signed, Kind::Bundle, self.keys()?)?;
+        let next = Bundle::from_json(opened.body)?;
         if next.version <= self.bundle.version {
             return Err(BundleError::NotNewer {
                 offered: next.version,
                 active: self.bundle.version,
             });
         }
-        self.bundle = next;
-        Ok(self.bundle.version)
+        if let Some(recorded) = self.recorded_version
+            && next.version < recorded
+        {
+            return Err(BundleError::BelowRecorded {
+                offered: next.version,
+                recorded,
+            });
+        }
+        Ok(VerifiedBundle {
+            bundle: next,
+            key_id: opened.key_id,
+            signed,
+        })
+    }
+
+    /// Makes a verified bundle active; returns its version.
+    pub fn activate_bundle(&mut self, verified: VerifiedBundle<'_>) -> u64 {
+        self.bundle = verified.bundle;
+        self.recorded_version = None;
+        self.bundle.version
+    }
+
+    /// Verifies a signed bundle and makes it active if it is newer than the active one.
+    pub fn load_bundle(&mut self, signed: &[u8]) -> Result<u64, BundleError> {
+        let verified = self.verify_bundle(signed)?;
+        Ok(self.activate_bundle(verified))
+    }
+
+    /// Verifies a signed hot-list delta and builds the list it makes; activates nothing.
+    pub fn verify_hot_list_delta<'a>(
+        &self,
+        signed: &'a [u8],
+    ) -> Result<VerifiedDelta<'a>, HotListError> {
+        let keys = self.keys()?;
+        let opened = envelope::open(signed, Kind::HotListDelta, keys)?;
+        let delta = HotListDelta::decode(opened.body)?;
+        Ok(VerifiedDelta {
+            next: self.hot_list.applied(&delta)?,
+            key_id: opened.key_id,
+            signed,
+        })
+    }
+
+    /// Makes the list of a verified delta active; returns its sequence.
+    pub fn activate_hot_list(&mut self, verified: VerifiedDelta<'_>) -> u64 {
+        self.hot_list = verified.next;
+        self.hot_list.sequence()
     }
 
     /// Verifies and applies a signed hot-list delta.
     pub fn apply_hot_list_delta(&mut self, signed: &[u8]) -> Result<u64, HotListError> {
-        let keys = match &self.key_problem {
-            Some(problem) => return Err(problem.clone().into()),
-            None => &self.trusted,
-        };
-        self.hot_list.apply_signed(signed, keys)?;
-        Ok(self.hot_list.sequence())
+        let verified = self.verify_hot_list_delta(signed)?;
+        Ok(self.activate_hot_list(verified))
     }
 
     /// Looks the card up in the hot list, then evaluates.
@@ -219,5 +315,16 @@ mod tests {
             broken.load_bundle(&v3),
             Err(BundleError::Envelope(EnvelopeError::BadTrustedKey(31)))
         );
+    }
+
+    #[test]
+    fn verifying_activates_nothing() {
+        let key = test_key();
+        let engine = RiskEngine::with_keys(trust("fleet-1", &key));
+        let v2 = signed(2, &key);
+        let verified = engine.verify_bundle(&v2).unwrap();
+        assert_eq!((verified.version(), verified.key_id()), (2, "fleet-1"));
+        assert_eq!(verified.signed(), &v2[..]);
+        assert_eq!(engine.bundle().version, 1);
     }
 }
