@@ -37,10 +37,21 @@ pub struct TerminalConfigRecord {
     /// bundle). On unless a harness that repeats identical sales turns them off.
     #[uniffi(default = true)]
     pub risk_checks: bool,
-    /// The fleet's Ed25519 public key (32 bytes) that signs rule bundles and hot-list deltas;
-    /// without it only the built-in bundle runs and signed updates are refused.
+    /// The fleet's Ed25519 public key (32 bytes), trusted under its fingerprint id (what
+    /// `smartpos risk bundle sign` uses without `--key-id`). Kept for configurations from before
+    /// key ids; `risk_trusted_keys` names keys explicitly. With neither, only the built-in
+    /// bundle runs and signed updates are refused.
     #[uniffi(default = None)]
     pub risk_trusted_key: Option<Vec<u8>>,
+    /// The fleet's Ed25519 public keys by the key id their signed bundles and hot-list deltas
+    /// name (several while a key is rotated). What the journal kept is verified again with
+    /// these at every open: keep a retired key until what it signed has been replaced.
+    #[uniffi(default = [])]
+    pub risk_trusted_keys: Vec<crate::risk::RiskTrustedKeyRecord>,
+    /// Salt of the card fingerprints in the fleet's hot list; without it the terminal uses a
+    /// salt of its own and a fleet hot list cannot match a card. Secret: wiped once converted.
+    #[uniffi(default = None)]
+    pub risk_card_hash_salt: Option<Vec<u8>>,
     /// ISO 18245 merchant category (4 digits); absent, it is read from the merchant id.
     #[uniffi(default = None)]
     pub risk_mcc: Option<String>,
@@ -55,6 +66,10 @@ impl std::fmt::Debug for TerminalConfigRecord {
             .field("journal_path", &self.journal_path)
             .field("storage_key", &"[redacted]")
             .field("tmk_hex", &"[redacted]")
+            .field(
+                "risk_card_hash_salt",
+                &self.risk_card_hash_salt.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -65,6 +80,9 @@ impl TerminalConfigRecord {
     pub(crate) fn wipe_secrets(&mut self) {
         self.storage_key.zeroize();
         self.tmk_hex.zeroize();
+        if let Some(salt) = self.risk_card_hash_salt.as_mut() {
+            salt.zeroize();
+        }
     }
 }
 
@@ -150,9 +168,15 @@ impl TerminalConfigRecord {
             operator: OPERATOR.into(),
             risk: smartpos_core::txn::RiskConfig {
                 enabled: self.risk_checks,
-                trusted_key: self.risk_trusted_key.clone(),
+                trusted_keys: crate::risk::trusted_keys(
+                    self.risk_trusted_key.as_deref(),
+                    &self.risk_trusted_keys,
+                )?,
+                card_hash_salt: self
+                    .risk_card_hash_salt
+                    .as_ref()
+                    .map(|salt| zeroize::Zeroizing::new(salt.clone())),
                 mcc: self.risk_mcc.clone(),
-                ..smartpos_core::txn::RiskConfig::default()
             },
         };
         Ok((config, vault))
@@ -177,6 +201,8 @@ mod tests {
             tmk_hex: "0123456789ABCDEFFEDCBA9876543210".into(),
             risk_checks: true,
             risk_trusted_key: None,
+            risk_trusted_keys: vec![],
+            risk_card_hash_salt: Some(b"fleet salt".to_vec()),
             risk_mcc: None,
         }
     }
@@ -221,6 +247,17 @@ mod tests {
     fn debug_hides_the_keys() {
         let text = format!("{:?}", record());
         assert!(!text.contains("0123456789ABCDEF"));
+        assert!(
+            !text.contains("102, 108, 101, 101, 116"),
+            "the salt's bytes: {text}"
+        );
         assert!(text.contains("[redacted]"));
+    }
+
+    #[test]
+    fn the_salt_is_wiped_with_the_keys() {
+        let mut r = record();
+        r.wipe_secrets();
+        assert_eq!(r.risk_card_hash_salt, Some(vec![]));
     }
 }

@@ -70,6 +70,13 @@ pub enum SmartPosError {
         state: crate::qr_records::QrOrderStateRecord,
         action: String,
     },
+    /// A signed rule bundle or hot-list delta was refused and nothing changed: `problem` says
+    /// why (a replay, a key the terminal does not trust, a forgery, a missing delta…).
+    #[error("risk update refused: {detail}")]
+    RiskUpdateRefused {
+        problem: crate::risk::RiskUpdateProblem,
+        detail: String,
+    },
     /// The object was closed; open a new one.
     #[error("{object} is closed")]
     Closed { object: String },

@@ -16,6 +16,7 @@ mod outcome;
 mod ports;
 mod qr;
 mod qr_records;
+mod risk;
 mod terminal;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -47,11 +48,16 @@ pub use qr::{QrConfigRecord, QrSession};
 pub use qr_records::{
     PresentedRecord, QrModeRecord, QrOrderRecord, QrOrderStateRecord, QrOutcomeRecord,
 };
+pub use risk::{
+    RiskRestoreProblemRecord, RiskStatePart, RiskStatusRecord, RiskTrustedKeyRecord,
+    RiskUpdateProblem,
+};
 pub use terminal::{CancelHandle, Terminal};
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::{
-    TestAcquirer, TestAcquirerFault, TestQrBehaviour, TestQrGateway, debug_panic_probe,
-    demo_qr_config, start_test_acquirer, start_test_qr_gateway,
+    TestAcquirer, TestAcquirerFault, TestQrBehaviour, TestQrGateway, TestRiskSigner,
+    debug_panic_probe, demo_qr_config, start_test_acquirer, start_test_qr_gateway,
+    test_risk_signer,
 };
 
 /// Version of the core library, so the shell can log which core it embeds.

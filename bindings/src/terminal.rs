@@ -416,6 +416,8 @@ mod tests {
             tmk_hex: "0123456789ABCDEFFEDCBA9876543210".into(),
             risk_checks: true,
             risk_trusted_key: None,
+            risk_trusted_keys: vec![],
+            risk_card_hash_salt: None,
             risk_mcc: None,
         };
         Terminal::open(config, Arc::new(NoCard), Arc::new(Bypass), Arc::new(Paper))

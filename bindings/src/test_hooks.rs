@@ -5,8 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use smartpos_core::card::Pan;
 use smartpos_core::crypto::{ClearPinBlock, KeyVault, PinBlockFormat, SystemRandomSource};
 use smartpos_core::ports::SystemClock;
+use smartpos_core::risk::{Bundle, CardHashKey, EnvelopeKind, HotListDelta, KeyId, Signer};
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::gateway::{Behaviour, DEMO_SIGNING_KEY, GatewayServer, QrGateway};
 use smartpos_tools::sim::ledger::Ledger;
@@ -16,6 +18,7 @@ use zeroize::Zeroizing;
 use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
 use crate::qr::QrConfigRecord;
+use crate::risk::RiskTrustedKeyRecord;
 use crate::terminal::Terminal;
 
 /// Panics inside the guard, to prove a panic reaches Kotlin as `SmartPosException.Internal`.
@@ -147,6 +150,8 @@ pub fn demo_terminal_config(
             tmk_hex,
             risk_checks: true,
             risk_trusted_key: None,
+            risk_trusted_keys: vec![],
+            risk_card_hash_salt: None,
             risk_mcc: None,
         })
     })
@@ -303,6 +308,81 @@ impl TestQrGateway {
                 server.stop();
             }
             Ok(())
+        })
+    }
+}
+
+/// The fleet's back office for the JVM tests: a fresh Ed25519 key (system RNG, never stored)
+/// that signs rule bundles and hot-list deltas under a key id. Test-only: a terminal verifies
+/// and never holds a signing key, and Kotlin on the JVM has no Ed25519 before Java 15.
+#[derive(Debug, uniffi::Object)]
+pub struct TestRiskSigner {
+    signer: Signer,
+}
+
+/// A signer with a fresh key under `key_id`.
+#[uniffi::export]
+pub fn test_risk_signer(key_id: String) -> Result<Arc<TestRiskSigner>, SmartPosError> {
+    guard("test_risk_signer", || {
+        let invalid = |e: smartpos_core::risk::EnvelopeError| SmartPosError::InvalidInput {
+            what: "key id".into(),
+            detail: e.to_string(),
+        };
+        let key_id = KeyId::new(&key_id).map_err(invalid)?;
+        let der = Signer::generate_pkcs8().map_err(invalid)?;
+        let signer = Signer::from_pkcs8(&der).map_err(invalid)?;
+        Ok(Arc::new(TestRiskSigner {
+            signer: signer.with_key_id(key_id),
+        }))
+    })
+}
+
+#[uniffi::export]
+impl TestRiskSigner {
+    /// The entry for `TerminalConfigRecord.riskTrustedKeys` that trusts this signer.
+    pub fn trusted_key(&self) -> RiskTrustedKeyRecord {
+        RiskTrustedKeyRecord {
+            key_id: self.signer.key_id().to_string(),
+            public_key: self.signer.public_key(),
+        }
+    }
+
+    /// The built-in bundle as `version`, with its card maximum per sale set to `card_max_fen`,
+    /// signed.
+    pub fn signed_bundle(&self, version: u64, card_max_fen: u64) -> Vec<u8> {
+        let mut bundle = Bundle::built_in();
+        bundle.version = version;
+        bundle.limits.card.max_fen = card_max_fen;
+        self.signer
+            .seal(EnvelopeKind::Bundle, bundle.to_json().as_bytes())
+    }
+
+    /// A signed hot-list delta `sequence` listing the cards `add_pans` (digits), fingerprinted
+    /// with `card_hash_salt` as a terminal configured with that salt does.
+    pub fn signed_hot_list_delta(
+        &self,
+        sequence: u64,
+        card_hash_salt: Vec<u8>,
+        add_pans: Vec<String>,
+    ) -> Result<Vec<u8>, SmartPosError> {
+        guard("TestRiskSigner.signed_hot_list_delta", || {
+            let key = CardHashKey::new(&card_hash_salt);
+            let mut add = Vec::new();
+            for (i, digits) in add_pans.iter().enumerate() {
+                let pan = Pan::parse(digits).map_err(|e| SmartPosError::InvalidInput {
+                    what: "card number".into(),
+                    detail: format!("add_pans[{i}]: {e}"),
+                })?;
+                add.push(key.hash(&pan));
+            }
+            let delta = HotListDelta {
+                sequence,
+                add,
+                remove: vec![],
+            };
+            Ok(self
+                .signer
+                .seal(EnvelopeKind::HotListDelta, &delta.encode()))
         })
     }
 }

@@ -44,5 +44,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = list.apply(&delta);
     }
     let mut list = HotList::default();
-    let _ = list.apply_signed(&signer.seal(EnvelopeKind::HotListDelta, data), &pk);
+    let signed = signer.seal(EnvelopeKind::HotListDelta, data);
+    let _ = list.apply_signed(&signed, engine.trusted_keys());
 });

@@ -57,7 +57,13 @@ fn export_edit_sign_verify_and_reject_tampering_and_replay() {
         &public_key,
         "--json",
     ]));
-    assert_eq!(verified, serde_json::json!({"valid": true, "version": 7}));
+    // Without --key-id the key signs under its fingerprint id, which --public-key trusts.
+    let fingerprint = signed["key_id"].as_str().unwrap().to_owned();
+    assert_eq!(fingerprint.len(), 16);
+    assert_eq!(
+        verified,
+        serde_json::json!({"valid": true, "version": 7, "key_id": fingerprint})
+    );
 
     failed_with(
         &smartpos(&[
@@ -183,4 +189,139 @@ fn check_from_flags_and_from_a_json_context() {
         &smartpos(&["risk", "check", "--card-hash", "zz", "--bin", "1"]),
         "--card-hash",
     );
+}
+
+#[test]
+fn bundles_name_their_key_id_and_verify_only_with_a_key_trusted_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let keygen = |name: &str| {
+        let out = smartpos(&["risk", "bundle", "keygen", "--out", &p(name)]);
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let fleet_1 = keygen("k1.pk8");
+    let fleet_2 = keygen("k2.pk8");
+    let mut bundle: Value = ok_json(&smartpos(&["risk", "bundle", "export"]));
+    bundle["version"] = 4.into();
+    std::fs::write(p("b.json"), bundle.to_string()).unwrap();
+
+    let signed = ok_json(&smartpos(&[
+        "risk",
+        "bundle",
+        "sign",
+        "--in",
+        &p("b.json"),
+        "--key",
+        &p("k2.pk8"),
+        "--key-id",
+        "fleet-2",
+        "--out",
+        &p("b.sig"),
+        "--json",
+    ]));
+    assert_eq!(signed["key_id"], "fleet-2");
+
+    // Two trusted keys, as a terminal rotating from fleet-1 to fleet-2 holds them.
+    let verified = ok_json(&smartpos(&[
+        "risk",
+        "bundle",
+        "verify",
+        "--in",
+        &p("b.sig"),
+        "--trusted-key",
+        &format!("fleet-1={fleet_1}"),
+        "--trusted-key",
+        &format!("fleet-2={fleet_2}"),
+        "--json",
+    ]));
+    assert_eq!(
+        verified,
+        serde_json::json!({"valid": true, "version": 4, "key_id": "fleet-2"})
+    );
+
+    // fleet-2 is not trusted: refused by name, listing what is trusted.
+    failed_with(
+        &smartpos(&[
+            "risk",
+            "bundle",
+            "verify",
+            "--in",
+            &p("b.sig"),
+            "--trusted-key",
+            &format!("fleet-1={fleet_1}"),
+        ]),
+        "key id \"fleet-2\", which is not a trusted key (trusted: fleet-1)",
+    );
+    // The right name on the wrong key is a bad signature, not a match.
+    failed_with(
+        &smartpos(&[
+            "risk",
+            "bundle",
+            "verify",
+            "--in",
+            &p("b.sig"),
+            "--trusted-key",
+            &format!("fleet-2={fleet_1}"),
+        ]),
+        "signature does not verify",
+    );
+    // The bare key trusts only its fingerprint id, not the name it was signed under.
+    failed_with(
+        &smartpos(&[
+            "risk",
+            "bundle",
+            "verify",
+            "--in",
+            &p("b.sig"),
+            "--public-key",
+            &fleet_2,
+        ]),
+        "not a trusted key",
+    );
+    failed_with(
+        &smartpos(&["risk", "bundle", "verify", "--in", &p("b.sig")]),
+        "needs --trusted-key",
+    );
+    failed_with(
+        &smartpos(&[
+            "risk",
+            "bundle",
+            "sign",
+            "--in",
+            &p("b.json"),
+            "--key",
+            &p("k1.pk8"),
+            "--key-id",
+            "bad id",
+            "--out",
+            &p("x.sig"),
+        ]),
+        "--key-id",
+    );
+    assert!(!dir.path().join("x.sig").exists());
+    failed_with(
+        &smartpos(&[
+            "risk",
+            "bundle",
+            "verify",
+            "--in",
+            &p("b.sig"),
+            "--trusted-key",
+            &fleet_2,
+        ]),
+        "expected ID=HEX",
+    );
+
+    // `check` evaluates with a bundle verified under the trusted key set too.
+    let d = ok_json(&smartpos(&[
+        "risk",
+        "check",
+        "--bundle",
+        &p("b.sig"),
+        "--trusted-key",
+        &format!("fleet-2={fleet_2}"),
+        "--json",
+    ]));
+    assert_eq!(d["bundle_version"], 4);
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::context::Position;
 use super::envelope::{self, EnvelopeError, Kind};
+use super::keys::TrustedKeys;
 
 /// Per-transaction bounds for one payment method, in fen. `max_fen == 0` means no maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,7 +159,7 @@ pub struct Bundle {
 /// (it carries no signature); anything loaded at run time must be signed by the configured key.
 pub const DEFAULT_BUNDLE_JSON: &str = include_str!("default_bundle.json");
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
     #[error(transparent)]
@@ -169,6 +170,13 @@ pub enum BundleError {
     Invalid(String),
     #[error("bundle version {offered} is not newer than the active version {active} (replay)")]
     NotNewer { offered: u64, active: u64 },
+    /// The journal records a newer bundle whose stored copy could not be restored at open: the
+    /// terminal runs the built-in rules, but an older signed bundle is still a rollback.
+    #[error(
+        "bundle version {offered} is older than version {recorded}, the last one the journal \
+         recorded (rollback)"
+    )]
+    BelowRecorded { offered: u64, recorded: u64 },
 }
 
 impl Bundle {
@@ -190,13 +198,17 @@ impl Bundle {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Parses a signed bundle envelope and checks its signature against `trusted_key`.
-    pub fn from_signed(bytes: &[u8], trusted_key: &[u8]) -> Result<Bundle, BundleError> {
-        let body = envelope::open(bytes, Kind::Bundle, trusted_key)?;
-        Bundle::from_json(body)
+    /// Parses a signed bundle envelope and checks its signature with the trusted key it names.
+    pub fn from_signed(bytes: &[u8], trusted: &TrustedKeys) -> Result<Bundle, BundleError> {
+        let opened = envelope::open(bytes, Kind::Bundle, trusted)?;
+        Bundle::from_json(opened.body)
     }
 
     fn validate(&self) -> Result<(), BundleError> {
+        // The journal keeps the version in a signed 64-bit column.
+        if i64::try_from(self.version).is_err() {
+            return Err(BundleError::Invalid("version must be below 2^63".into()));
+        }
         let o = &self.offline;
         if o.target_percent > 99 || o.max_target_percent > 99 {
             return Err(BundleError::Invalid(

@@ -9,9 +9,15 @@
 //! `sequence u64 BE | count u32 BE | count × (op u8: 1 add, 2 remove | fingerprint u64 BE)`.
 //! Sequence n+1 must follow n: an older or equal one is a replay, a later one means a delta was
 //! missed and the list would be wrong.
+//!
+//! The terminal keeps every delta it applied, as signed, in its journal and rebuilds the list
+//! from them at open ([`Replay`]), verifying each again.
+
+use std::collections::HashSet;
 
 use super::context::CardHash;
 use super::envelope::{self, EnvelopeError, Kind};
+use super::keys::TrustedKeys;
 
 const ADD: u8 = 1;
 const REMOVE: u8 = 2;
@@ -83,26 +89,23 @@ impl HotList {
     }
 
     /// Verifies and applies a signed delta; on any error the list is unchanged.
-    pub fn apply_signed(&mut self, bytes: &[u8], trusted_key: &[u8]) -> Result<(), HotListError> {
-        let body = envelope::open(bytes, Kind::HotListDelta, trusted_key)?;
-        let delta = HotListDelta::decode(body)?;
+    pub fn apply_signed(
+        &mut self,
+        bytes: &[u8],
+        trusted: &TrustedKeys,
+    ) -> Result<(), HotListError> {
+        let delta = HotListDelta::open(bytes, trusted)?;
         self.apply(&delta)
     }
 
     pub fn apply(&mut self, delta: &HotListDelta) -> Result<(), HotListError> {
-        if delta.sequence <= self.sequence {
-            return Err(HotListError::NotNewer {
-                offered: delta.sequence,
-                active: self.sequence,
-            });
-        }
-        let expected = self.sequence + 1;
-        if delta.sequence != expected {
-            return Err(HotListError::Gap {
-                offered: delta.sequence,
-                expected,
-            });
-        }
+        *self = self.applied(delta)?;
+        Ok(())
+    }
+
+    /// The list `delta` would make of this one; this one stays as it is.
+    pub fn applied(&self, delta: &HotListDelta) -> Result<HotList, HotListError> {
+        check_sequence(self.sequence, delta.sequence)?;
         let mut next = self.sorted.clone();
         next.extend(delta.add.iter().map(|h| h.0));
         next.sort_unstable();
@@ -116,13 +119,85 @@ impl HotList {
             return Err(HotListError::TooLarge(next.len()));
         }
         next.shrink_to_fit();
-        self.sorted = next;
+        Ok(HotList {
+            sequence: delta.sequence,
+            sorted: next,
+        })
+    }
+}
+
+/// Sequence `offered` must be the one after `active`.
+fn check_sequence(active: u64, offered: u64) -> Result<(), HotListError> {
+    if offered <= active {
+        return Err(HotListError::NotNewer { offered, active });
+    }
+    let expected = active + 1;
+    if offered != expected {
+        return Err(HotListError::Gap { offered, expected });
+    }
+    Ok(())
+}
+
+/// Rebuilds a list from its deltas, in order, with exactly the outcome of [`HotList::apply`] one
+/// after another — but in a hash set, sorted once at the end: `apply` re-sorts the whole list for
+/// each delta, and at open the terminal replays every delta it ever applied (a year of daily
+/// deltas over a million cards would be hundreds of full sorts).
+#[derive(Debug, Default)]
+pub struct Replay {
+    sequence: u64,
+    set: HashSet<u64>,
+}
+
+impl Replay {
+    pub fn new() -> Replay {
+        Replay::default()
+    }
+
+    /// The sequence of the last delta replayed (0 before any).
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// Applies one delta; on any error nothing of it stays.
+    pub fn apply(&mut self, delta: &HotListDelta) -> Result<(), HotListError> {
+        check_sequence(self.sequence, delta.sequence)?;
+        let mut added = Vec::new();
+        for h in &delta.add {
+            if self.set.insert(h.0) {
+                added.push(h.0);
+            }
+        }
+        let mut removed = Vec::new();
+        for h in &delta.remove {
+            if self.set.remove(&h.0) {
+                removed.push(h.0);
+            }
+        }
+        if self.set.len() > MAX_ENTRIES {
+            let len = self.set.len();
+            // Undo in reverse: what was removed comes back, then what was added goes.
+            self.set.extend(removed);
+            for fp in added {
+                self.set.remove(&fp);
+            }
+            return Err(HotListError::TooLarge(len));
+        }
         self.sequence = delta.sequence;
         Ok(())
+    }
+
+    pub fn finish(self) -> HotList {
+        HotList::from_hashes(self.sequence, self.set.into_iter().map(CardHash))
     }
 }
 
 impl HotListDelta {
+    /// Verifies a signed delta with the trusted key it names and decodes it.
+    pub fn open(bytes: &[u8], trusted: &TrustedKeys) -> Result<HotListDelta, HotListError> {
+        let opened = envelope::open(bytes, Kind::HotListDelta, trusted)?;
+        HotListDelta::decode(opened.body)
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         let n = self.add.len() + self.remove.len();
         let mut out = Vec::with_capacity(12 + n * ENTRY);
@@ -186,8 +261,7 @@ impl HotListDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::risk::envelope::tests::{other_key, test_key};
-    use ring::signature::KeyPair;
+    use crate::risk::envelope::tests::{id, other_key, test_key, trust};
 
     fn delta(seq: u64, add: &[u64], remove: &[u64]) -> HotListDelta {
         HotListDelta {
@@ -211,9 +285,12 @@ mod tests {
     #[test]
     fn replays_gaps_and_bad_signatures_leave_the_list_alone() {
         let key = test_key();
-        let pk = key.public_key().as_ref().to_vec();
+        let pk = trust("fleet-1", &key);
+        let seal = |d: &HotListDelta, k| {
+            envelope::seal(Kind::HotListDelta, &id("fleet-1"), &d.encode(), k)
+        };
         let mut list = HotList::default();
-        let d1 = envelope::seal(Kind::HotListDelta, &delta(1, &[7], &[]).encode(), &key);
+        let d1 = seal(&delta(1, &[7], &[]), &key);
         list.apply_signed(&d1, &pk).unwrap();
         let before = list.clone();
         assert_eq!(
@@ -223,7 +300,7 @@ mod tests {
                 active: 1
             })
         );
-        let d3 = envelope::seal(Kind::HotListDelta, &delta(3, &[8], &[]).encode(), &key);
+        let d3 = seal(&delta(3, &[8], &[]), &key);
         assert_eq!(
             list.apply_signed(&d3, &pk),
             Err(HotListError::Gap {
@@ -231,14 +308,12 @@ mod tests {
                 expected: 2
             })
         );
-        let forged = envelope::seal(
-            Kind::HotListDelta,
-            &delta(2, &[], &[7]).encode(),
-            &other_key(),
-        );
+        let forged = seal(&delta(2, &[], &[7]), &other_key());
         assert_eq!(
             list.apply_signed(&forged, &pk),
-            Err(HotListError::Envelope(EnvelopeError::BadSignature))
+            Err(HotListError::Envelope(EnvelopeError::BadSignature {
+                key_id: "fleet-1".into()
+            }))
         );
         assert_eq!(list, before);
     }
@@ -270,7 +345,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_replay_that_would_pass_the_maximum_leaves_nothing_behind() {
+        let mut replay = Replay::new();
+        let full: Vec<u64> = (0..MAX_ENTRIES as u64).collect();
+        replay.apply(&delta(1, &full, &[])).unwrap();
+        // Three new, one already listed, one removed: one past the maximum after the delta.
+        let add = [u64::MAX, u64::MAX - 1, u64::MAX - 2, 5];
+        let err = replay.apply(&delta(2, &add, &[3])).unwrap_err();
+        assert_eq!(err, HotListError::TooLarge(MAX_ENTRIES + 2));
+        let list = replay.finish();
+        assert_eq!((list.sequence(), list.len()), (1, MAX_ENTRIES));
+        assert!(list.contains(CardHash(3)) && !list.contains(CardHash(u64::MAX)));
+    }
+
     proptest::proptest! {
+        /// Replay and `apply` one by one agree on every sequence of small deltas (small
+        /// fingerprints, so adds and removes collide often).
+        #[test]
+        fn replay_matches_applying_one_by_one(
+            ops in proptest::collection::vec(
+                (proptest::collection::vec(0u64..16, 0..6), proptest::collection::vec(0u64..16, 0..6)),
+                0..12,
+            )
+        ) {
+            let mut list = HotList::default();
+            let mut replay = Replay::new();
+            for (i, (add, remove)) in ops.iter().enumerate() {
+                let d = delta(i as u64 + 1, add, remove);
+                list.apply(&d).unwrap();
+                replay.apply(&d).unwrap();
+            }
+            proptest::prop_assert_eq!(replay.finish(), list);
+        }
+
         #[test]
         fn encode_decode_round_trip(seq in 0u64.., add in proptest::collection::vec(0u64.., 0..20),
                                     remove in proptest::collection::vec(0u64.., 0..20)) {

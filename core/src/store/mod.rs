@@ -18,6 +18,7 @@ mod qr_orders;
 mod queue;
 mod records;
 mod risk_counters;
+mod risk_state;
 mod salvage;
 mod schema;
 mod stats;

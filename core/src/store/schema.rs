@@ -165,6 +165,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     INSERT INTO counters (name, value) VALUES ('pan_binding', 0);
     "#,
+    // 8: the risk state that must survive a restart (store/risk_state.rs): the active signed rule
+    // bundle and every hot-list delta applied, each as the signed bytes received, verified again
+    // at open. `risk_bundle.version` also stops an older bundle from coming back after a restart,
+    // even when the stored copy is refused and the built-in rules run.
+    r#"
+    CREATE TABLE risk_bundle (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        version   INTEGER NOT NULL CHECK (version >= 0),
+        key_id    TEXT NOT NULL,
+        signed    BLOB NOT NULL,
+        loaded_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE risk_hot_list_deltas (
+        sequence   INTEGER PRIMARY KEY CHECK (sequence > 0),
+        key_id     TEXT NOT NULL,
+        signed     BLOB NOT NULL,
+        applied_at INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

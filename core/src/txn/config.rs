@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::crypto::SecretKey;
 use crate::host::{AcquirerDialect, AcquirerTls};
+use crate::risk::{EnvelopeError, TrustedKeys};
 use zeroize::Zeroizing;
 
 /// How the terminal's link to the acquirer is protected ([`crate::txn::Terminal::open_with_security`]).
@@ -77,10 +78,12 @@ pub struct RiskConfig {
     /// `false` turns every check off: only for harnesses that must repeat identical sales on
     /// one card (crash tests, load runs), never on a terminal in trade.
     pub enabled: bool,
-    /// Ed25519 public key (32 bytes) of the fleet's back office, which signs rule bundles and
-    /// hot-list deltas. `None`: only the built-in bundle is trusted and run-time updates are
-    /// refused with a clear error.
-    pub trusted_key: Option<Vec<u8>>,
+    /// Ed25519 public keys of the fleet's back office, by key id, which sign rule bundles and
+    /// hot-list deltas (several while a key is being rotated). Empty: only the built-in bundle is
+    /// trusted and run-time updates are refused with a clear error. Bundles and deltas the
+    /// journal keeps are verified again at open with these keys: keep a retired key here until
+    /// what it signed has been replaced.
+    pub trusted_keys: TrustedKeys,
     /// Salt of the card fingerprints, shared with the fleet's hot list. `None` derives a
     /// terminal-local salt from the storage key (counters work; a central hot list cannot
     /// match). Secret.
@@ -93,7 +96,7 @@ impl Default for RiskConfig {
     fn default() -> RiskConfig {
         RiskConfig {
             enabled: true,
-            trusted_key: None,
+            trusted_keys: TrustedKeys::none(),
             card_hash_salt: None,
             mcc: None,
         }
@@ -108,13 +111,22 @@ impl RiskConfig {
             ..RiskConfig::default()
         }
     }
+
+    /// Checks on, trusting one bare public key under its fingerprint id (what a configuration
+    /// with a single `trusted_key` meant before key ids; see [`TrustedKeys::single`]).
+    pub fn with_trusted_key(public_key: &[u8]) -> Result<RiskConfig, EnvelopeError> {
+        Ok(RiskConfig {
+            trusted_keys: TrustedKeys::single(public_key)?,
+            ..RiskConfig::default()
+        })
+    }
 }
 
 impl std::fmt::Debug for RiskConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RiskConfig")
             .field("enabled", &self.enabled)
-            .field("trusted_key", &self.trusted_key.as_ref().map(hex::encode))
+            .field("trusted_keys", &self.trusted_keys.ids())
             .field(
                 "card_hash_salt",
                 &self.card_hash_salt.as_ref().map(|_| "[redacted]"),

@@ -38,7 +38,7 @@ pub use request::{
     SaleRequest, VoidRequest,
 };
 pub use reversal::OwedReversal;
-pub use risk_check::RiskSetup;
+pub use risk_check::{RiskSetup, RiskStatus, RiskUpdateError};
 pub use settlement::{SettlementReport, TotalsDifference, upload_digits};
 pub use sign_on::SignOnResult;
 pub use terminal::{OpenError, Ports, StorageFault, Terminal};

@@ -12,11 +12,12 @@ use crate::card::{EntryConditions, Pan, Track2};
 use crate::diag::{Termination, TerminationCode as Code};
 use crate::ports::{Audience, Confirmation, PromptText};
 use crate::risk::{
-    BundleError, CHINA_UTC_OFFSET_MINUTES, CardEntry, CardFacts, CardHashKey, CounterQuery,
-    Decision, EnvelopeError, HotListError, Method, RiskContext, RiskEngine, TerminalFacts, Verdict,
+    Bundle, BundleError, CHINA_UTC_OFFSET_MINUTES, CardEntry, CardFacts, CardHashKey, CounterQuery,
+    Decision, HotListError, Method, RestoreProblem, RiskContext, RiskEngine, TerminalFacts,
+    TrustedKeys, Verdict,
 };
 use crate::risk::{card_termination, termination as risk_termination};
-use crate::store::StagedRiskEvent;
+use crate::store::{StagedRiskEvent, StoreError};
 use crate::txn::config::RiskConfig;
 use crate::txn::terminal::{OpenError, Terminal};
 
@@ -26,10 +27,10 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
 /// What a terminal needs to run risk checks (see [`RiskConfig`] for what each field means).
 #[derive(Clone, Default)]
 pub struct RiskSetup {
-    /// Ed25519 public key (32 bytes) that signs rule bundles and hot-list deltas. `None` trusts
-    /// only the built-in bundle: run-time bundles and deltas are refused
-    /// ([`EnvelopeError::NoTrustedKey`]).
-    pub trusted_key: Option<Vec<u8>>,
+    /// Ed25519 public keys, by id, that sign rule bundles and hot-list deltas. Empty trusts only
+    /// the built-in bundle: run-time bundles and deltas are refused
+    /// ([`EnvelopeError::NoTrustedKey`](crate::risk::EnvelopeError::NoTrustedKey)).
+    pub trusted_keys: TrustedKeys,
     /// Salt of the card fingerprints; it must be the one the hot list was built with. `None`
     /// derives a terminal-local salt from the storage key (counters work, a central hot list
     /// will not match). Secret: never printed.
@@ -41,7 +42,7 @@ pub struct RiskSetup {
 impl std::fmt::Debug for RiskSetup {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RiskSetup")
-            .field("trusted_key", &self.trusted_key.as_ref().map(hex::encode))
+            .field("trusted_keys", &self.trusted_keys.ids())
             .field(
                 "card_hash_salt",
                 &self.card_hash_salt.as_ref().map(|_| "[redacted]"),
@@ -52,16 +53,9 @@ impl std::fmt::Debug for RiskSetup {
 }
 
 impl RiskSetup {
-    /// Checks what [`Terminal::open`] would otherwise only find at the first update.
+    /// Checks what [`Terminal::open`] would otherwise only find at the first check. (Trusted
+    /// keys are checked when they are made: a [`TrustedKeys`] holds only usable keys.)
     pub(crate) fn validate(&self) -> Result<(), OpenError> {
-        if let Some(key) = &self.trusted_key
-            && key.len() != 32
-        {
-            return Err(OpenError::Config(format!(
-                "risk.trusted_key must be a 32-byte Ed25519 public key, got {} bytes",
-                key.len()
-            )));
-        }
         if let Some(salt) = &self.card_hash_salt
             && salt.is_empty()
         {
@@ -84,17 +78,51 @@ impl RiskConfig {
     /// The setup [`Terminal::open`] enables, `None` when checks are off.
     pub(crate) fn setup(&self) -> Option<RiskSetup> {
         self.enabled.then(|| RiskSetup {
-            trusted_key: self.trusted_key.clone(),
+            trusted_keys: self.trusted_keys.clone(),
             card_hash_salt: self.card_hash_salt.clone(),
             mcc: self.mcc.clone(),
         })
     }
 }
 
+/// A signed rule bundle or hot-list delta was not applied; what was active stays active.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RiskUpdateError {
+    /// Risk checks are off on this terminal ([`RiskConfig::enabled`]), so there is nothing to
+    /// update.
+    #[error("risk checks are not enabled on this terminal")]
+    NotEnabled,
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    HotList(#[from] HotListError),
+    /// The update verified but the journal could not keep it; it was not applied, because a
+    /// restart would have lost it (and let an older one back in).
+    #[error("the update verified but could not be journaled, so it was not applied: {0}")]
+    Journal(#[from] StoreError),
+}
+
+/// What the risk pre-check runs on now, and what of the journal's risk state was not restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskStatus {
+    pub bundle_version: u64,
+    /// The built-in bundle is active: nothing newer was loaded, or the stored one was refused.
+    pub built_in: bool,
+    /// Sequence of the last hot-list delta applied (0: none).
+    pub hot_list_sequence: u64,
+    pub hot_list_entries: usize,
+    pub trusted_key_ids: Vec<String>,
+    /// Why stored state was left out when risk checks were (re)enabled; empty when everything
+    /// the journal kept came back.
+    pub restore_problems: Vec<RestoreProblem>,
+}
+
 pub(crate) struct RiskState {
     engine: RiskEngine,
     card_hash: CardHashKey,
     mcc: String,
+    restore_problems: Vec<RestoreProblem>,
 }
 
 /// Card facts the flow keeps between the check and the journal write.
@@ -108,8 +136,11 @@ fn mcc_from_merchant_id(mid: &str) -> String {
 }
 
 impl Terminal {
-    /// Turns risk pre-checks on (again) with the built-in bundle and an empty hot list,
-    /// replacing whatever was active. [`Terminal::open`] already does this from
+    /// Turns risk pre-checks on (again) with the rule bundle and hot list the journal kept,
+    /// verified again with `setup`'s trusted keys, replacing whatever was active. What does not
+    /// verify is left out — the built-in bundle runs instead of a refused bundle, the hot list
+    /// stops at the last delta that verified — and each reason is logged and kept in
+    /// [`Terminal::risk_status`]. [`Terminal::open`] already does this from
     /// [`TerminalConfig::risk`](crate::txn::TerminalConfig::risk); this is for changes at run
     /// time (a fleet key provisioned later, tests).
     pub fn enable_risk(&self, setup: RiskSetup) {
@@ -125,31 +156,76 @@ impl Terminal {
             .mcc
             .clone()
             .unwrap_or_else(|| mcc_from_merchant_id(&self.config.merchant_id));
-        let engine = match &setup.trusted_key {
-            Some(key) => RiskEngine::new(key),
-            None => RiskEngine::built_in_only(),
+        let stored = self.journal().stored_risk_state();
+        let (engine, restore_problems) = match stored {
+            Ok(stored) => RiskEngine::restore(setup.trusted_keys, &stored),
+            Err(e) => (
+                RiskEngine::with_keys(setup.trusted_keys),
+                vec![RestoreProblem::Unreadable(e.to_string())],
+            ),
         };
+        let tid = &self.config.terminal_id;
+        for problem in &restore_problems {
+            log::warn!("terminal {tid}: risk: {problem}");
+        }
+        log::info!(
+            "terminal {tid}: risk checks on: bundle version {}, hot list sequence {} ({} cards)",
+            engine.bundle().version,
+            engine.hot_list().sequence(),
+            engine.hot_list().len()
+        );
         *self.risk_state() = Some(RiskState {
             engine,
             card_hash,
             mcc,
+            restore_problems,
         });
     }
 
-    /// Verifies and activates a signed rule bundle; on error the active bundle stays.
-    pub fn load_risk_bundle(&self, signed: &[u8]) -> Result<u64, BundleError> {
-        match self.risk_state().as_mut() {
-            Some(s) => s.engine.load_bundle(signed),
-            None => Err(BundleError::Invalid("risk checks are not enabled".into())),
-        }
+    /// Verifies a signed rule bundle and, once the journal has kept it, makes it active; it
+    /// stays active across restarts, and no older or equal version is accepted after it. On
+    /// error the active bundle stays. One commit.
+    pub fn load_risk_bundle(&self, signed: &[u8]) -> Result<u64, RiskUpdateError> {
+        let mut guard = self.risk_state();
+        let state = guard.as_mut().ok_or(RiskUpdateError::NotEnabled)?;
+        let verified = state.engine.verify_bundle(signed)?;
+        let at = self.now_ms();
+        self.journal().record_risk_bundle(
+            verified.version(),
+            verified.key_id(),
+            verified.signed(),
+            at,
+        )?;
+        let key_id = verified.key_id().to_owned();
+        let version = state.engine.activate_bundle(verified);
+        log::info!(
+            "terminal {}: risk bundle version {version} (key {key_id}) active",
+            self.config.terminal_id
+        );
+        Ok(version)
     }
 
-    /// Verifies and applies a signed hot-list delta; on error the list stays.
-    pub fn apply_hot_list_delta(&self, signed: &[u8]) -> Result<u64, HotListError> {
-        match self.risk_state().as_mut() {
-            Some(s) => s.engine.apply_hot_list_delta(signed),
-            None => Err(HotListError::Envelope(EnvelopeError::NoTrustedKey)),
-        }
+    /// Verifies a signed hot-list delta and, once the journal has kept it, applies it; only the
+    /// delta right after the last one applied (across restarts too) is accepted. On error the
+    /// list stays. One commit.
+    pub fn apply_hot_list_delta(&self, signed: &[u8]) -> Result<u64, RiskUpdateError> {
+        let mut guard = self.risk_state();
+        let state = guard.as_mut().ok_or(RiskUpdateError::NotEnabled)?;
+        let verified = state.engine.verify_hot_list_delta(signed)?;
+        let at = self.now_ms();
+        self.journal().record_hot_list_delta(
+            verified.sequence(),
+            verified.key_id(),
+            verified.signed(),
+            at,
+        )?;
+        let sequence = state.engine.activate_hot_list(verified);
+        log::info!(
+            "terminal {}: hot list at sequence {sequence} ({} cards)",
+            self.config.terminal_id,
+            state.engine.hot_list().len()
+        );
+        Ok(sequence)
     }
 
     /// Version of the active rule bundle, `None` while risk checks are off.
@@ -157,6 +233,18 @@ impl Terminal {
         self.risk_state()
             .as_ref()
             .map(|s| s.engine.bundle().version)
+    }
+
+    /// What the risk pre-check runs on, `None` while risk checks are off.
+    pub fn risk_status(&self) -> Option<RiskStatus> {
+        self.risk_state().as_ref().map(|s| RiskStatus {
+            bundle_version: s.engine.bundle().version,
+            built_in: s.engine.bundle() == &Bundle::built_in(),
+            hot_list_sequence: s.engine.hot_list().sequence(),
+            hot_list_entries: s.engine.hot_list().len(),
+            trusted_key_ids: s.engine.trusted_keys().ids(),
+            restore_problems: s.restore_problems.clone(),
+        })
     }
 
     fn risk_state(&self) -> MutexGuard<'_, Option<RiskState>> {

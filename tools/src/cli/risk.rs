@@ -1,9 +1,10 @@
 //! `smartpos risk`: rule bundles (`bundle export|sign|verify|keygen`) and one pre-check
 //! (`check`) on a context given as flags or as JSON.
 //!
-//! Bundles are signed with an Ed25519 PKCS#8 key file and verified with the hex public key the
-//! terminals are configured with. The built-in bundle (`export`) is what a terminal runs when
-//! nothing newer has been loaded.
+//! Bundles are signed with an Ed25519 PKCS#8 key file under a key id (`--key-id`; without it, the
+//! key's fingerprint id) and verified with the trusted keys the terminals are configured with:
+//! `--trusted-key ID=HEX`, or `--public-key HEX` for one key under its fingerprint id. The
+//! built-in bundle (`export`) is what a terminal runs when nothing newer has been loaded.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,8 +12,9 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::json;
 use smartpos_core::risk::{
-    Bundle, CardEntry, CardFacts, CardHash, Counters, Decision, EnvelopeKind, Method, Position,
-    QrGrade, RiskContext, RiskEngine, Signer, TerminalFacts, Verdict,
+    Bundle, CardEntry, CardFacts, CardHash, Counters, Decision, EnvelopeKind, KeyId, Method,
+    Position, QrGrade, RiskContext, RiskEngine, Signer, TerminalFacts, TrustedKey, TrustedKeys,
+    Verdict, envelope,
 };
 
 use super::{CliError, CliResult};
@@ -42,7 +44,7 @@ pub enum BundleCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Sign a bundle JSON with an Ed25519 PKCS#8 private key file.
+    /// Sign a bundle JSON with an Ed25519 PKCS#8 private key file, under a key id.
     Sign {
         /// Bundle JSON file, or - for stdin.
         #[arg(long = "in")]
@@ -50,18 +52,21 @@ pub enum BundleCommand {
         /// PKCS#8 (DER) Ed25519 private key.
         #[arg(long)]
         key: PathBuf,
+        /// The id the terminals trust this key under (1–32 of A-Z a-z 0-9 . _ -); default: the
+        /// key's fingerprint id, which a terminal given the bare public key trusts.
+        #[arg(long)]
+        key_id: Option<String>,
         #[arg(long)]
         out: PathBuf,
         #[arg(long)]
         json: bool,
     },
-    /// Verify a signed bundle against a public key (and optionally the active version).
+    /// Verify a signed bundle against the trusted keys (and optionally the active version).
     Verify {
         #[arg(long = "in")]
         input: PathBuf,
-        /// Trusted Ed25519 public key, 64 hex digits.
-        #[arg(long)]
-        public_key: String,
+        #[command(flatten)]
+        trusted: TrustedKeyArgs,
         /// Version active on the terminal: an older-or-equal bundle is a replay.
         #[arg(long)]
         active_version: Option<u64>,
@@ -73,6 +78,17 @@ pub enum BundleCommand {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// The keys a verification trusts, as a terminal would be configured.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrustedKeyArgs {
+    /// A trusted key as ID=HEX (64 hex digits); repeat it for several.
+    #[arg(long = "trusted-key", value_name = "ID=HEX")]
+    pub trusted_keys: Vec<String>,
+    /// One trusted Ed25519 public key, 64 hex digits, under its fingerprint id.
+    #[arg(long)]
+    pub public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -102,11 +118,12 @@ pub struct CheckArgs {
     /// `{"context": {...}, "counters": {...}}` instead of from the flags.
     #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "FILE|-")]
     pub json: Option<String>,
-    /// A signed bundle to evaluate with (else the built-in one); needs --public-key.
+    /// A signed bundle to evaluate with (else the built-in one); needs --public-key or
+    /// --trusted-key.
     #[arg(long)]
     pub bundle: Option<PathBuf>,
-    #[arg(long)]
-    pub public_key: Option<String>,
+    #[command(flatten)]
+    pub trusted: TrustedKeyArgs,
     #[arg(long, default_value_t = 10_000)]
     pub amount_fen: u64,
     #[arg(long, value_enum, default_value = "card")]
@@ -173,15 +190,43 @@ fn read_input(path: &str) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| err(path, e))
 }
 
-fn public_key(hex_text: &str) -> Result<Vec<u8>, CliError> {
-    let key = hex::decode(hex_text.trim()).map_err(|e| err("--public-key", e))?;
+fn public_key(flag: &str, hex_text: &str) -> Result<Vec<u8>, CliError> {
+    let key = hex::decode(hex_text.trim()).map_err(|e| err(flag, e))?;
     if key.len() != 32 {
-        return Err(err(
-            "--public-key",
-            format!("{} bytes, expected 32", key.len()),
-        ));
+        return Err(err(flag, format!("{} bytes, expected 32", key.len())));
     }
     Ok(key)
+}
+
+impl TrustedKeyArgs {
+    fn given(&self) -> bool {
+        self.public_key.is_some() || !self.trusted_keys.is_empty()
+    }
+
+    /// The set the flags name; at least one key.
+    fn keys(&self) -> Result<TrustedKeys, CliError> {
+        if !self.given() {
+            return Err(err(
+                "verify",
+                "needs --trusted-key ID=HEX or --public-key HEX",
+            ));
+        }
+        let mut keys = match &self.public_key {
+            Some(pk) => TrustedKeys::single(&public_key("--public-key", pk)?)
+                .map_err(|e| err("--public-key", e))?,
+            None => TrustedKeys::none(),
+        };
+        for text in &self.trusted_keys {
+            let (id, hex_text) = text
+                .split_once('=')
+                .ok_or_else(|| err("--trusted-key", "expected ID=HEX"))?;
+            let id = KeyId::new(id).map_err(|e| err("--trusted-key", e))?;
+            let key = TrustedKey::new(id, &public_key("--trusted-key", hex_text)?)
+                .map_err(|e| err("--trusted-key", e))?;
+            keys.insert(key).map_err(|e| err("--trusted-key", e))?;
+        }
+        Ok(keys)
+    }
 }
 
 fn bundle(command: BundleCommand) -> CliResult {
@@ -196,24 +241,33 @@ fn bundle(command: BundleCommand) -> CliResult {
         BundleCommand::Sign {
             input,
             key,
+            key_id,
             out,
             json,
         } => {
             let body = read_input(&input)?;
             let bundle = Bundle::from_json(&body).map_err(|e| err(&input, e))?;
+            let key_id = key_id
+                .map(|id| KeyId::new(&id).map_err(|e| err("--key-id", e)))
+                .transpose()?;
             let der = std::fs::read(&key).map_err(|e| err("--key", e))?;
-            let signer = Signer::from_pkcs8(&der).map_err(|e| err("--key", e))?;
+            let mut signer = Signer::from_pkcs8(&der).map_err(|e| err("--key", e))?;
+            if let Some(id) = key_id {
+                signer = signer.with_key_id(id);
+            }
             let signed = signer.seal(EnvelopeKind::Bundle, &body);
             std::fs::write(&out, &signed).map_err(|e| err("--out", e))?;
             let pk = hex::encode(signer.public_key());
+            let id = signer.key_id();
             if json {
                 println!(
                     "{}",
-                    json!({"version": bundle.version, "bytes": signed.len(), "public_key": pk})
+                    json!({"version": bundle.version, "bytes": signed.len(), "public_key": pk,
+                           "key_id": id.as_str()})
                 );
             } else {
                 println!(
-                    "signed bundle version {} ({} bytes) with public key {pk}",
+                    "signed bundle version {} ({} bytes) under key id {id} (public key {pk})",
                     bundle.version,
                     signed.len()
                 );
@@ -221,13 +275,16 @@ fn bundle(command: BundleCommand) -> CliResult {
         }
         BundleCommand::Verify {
             input,
-            public_key: pk,
+            trusted,
             active_version,
             json,
         } => {
             let bytes = std::fs::read(&input).map_err(|e| err("--in", e))?;
             let bundle =
-                Bundle::from_signed(&bytes, &public_key(&pk)?).map_err(|e| err("verify", e))?;
+                Bundle::from_signed(&bytes, &trusted.keys()?).map_err(|e| err("verify", e))?;
+            // It verified, so it names a key id.
+            let key_id =
+                envelope::key_id_of(&bytes, EnvelopeKind::Bundle).map_err(|e| err("verify", e))?;
             if let Some(active) = active_version
                 && bundle.version <= active
             {
@@ -240,9 +297,15 @@ fn bundle(command: BundleCommand) -> CliResult {
                 ));
             }
             if json {
-                println!("{}", json!({"valid": true, "version": bundle.version}));
+                println!(
+                    "{}",
+                    json!({"valid": true, "version": bundle.version, "key_id": key_id})
+                );
             } else {
-                println!("valid: bundle version {}", bundle.version);
+                println!(
+                    "valid: bundle version {} signed under key id {key_id}",
+                    bundle.version
+                );
             }
         }
         BundleCommand::Keygen { out } => {
@@ -344,14 +407,13 @@ pub fn check(a: &CheckArgs) -> Result<String, CliError> {
         }
         _ => context_from_flags(a)?,
     };
-    let mut engine = RiskEngine::new(&[]);
+    let mut engine = RiskEngine::built_in_only();
     if let Some(path) = &a.bundle {
-        let pk = a
-            .public_key
-            .as_deref()
-            .ok_or_else(|| err("--bundle", "needs --public-key"))?;
+        if !a.trusted.given() {
+            return Err(err("--bundle", "needs --public-key or --trusted-key"));
+        }
         let bytes = std::fs::read(path).map_err(|e| err("--bundle", e))?;
-        engine = RiskEngine::new(&public_key(pk)?);
+        engine = RiskEngine::with_keys(a.trusted.keys()?);
         engine.load_bundle(&bytes).map_err(|e| err("--bundle", e))?;
     }
     let decision = engine.check(ctx, &counters);

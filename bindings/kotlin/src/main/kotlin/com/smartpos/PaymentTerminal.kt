@@ -10,6 +10,7 @@ import com.smartpos.core.Printer
 import com.smartpos.core.QrConfigRecord
 import com.smartpos.core.RecoveryRecord
 import com.smartpos.core.ReprintOutcome
+import com.smartpos.core.RiskStatusRecord
 import com.smartpos.core.SettlementOutcome
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.SmartPosException
@@ -133,6 +134,33 @@ class PaymentTerminal(
      */
     suspend fun qrPayments(config: QrConfigRecord): QrPayments =
         withContext(Dispatchers.IO) { QrPayments(terminal.qrSession(config)) }
+
+    /**
+     * Verifies a signed rule bundle from the fleet with the trusted key its envelope names
+     * (`TerminalConfigRecord.riskTrustedKeys`) and, once the journal has kept it, makes it
+     * active; returns its version. It stays active across restarts. A refusal changes nothing
+     * and throws [SmartPosException.RiskUpdateRefused], whose `problem` says why: `NotNewer` for
+     * an older or equal version (a replay or rollback), `UnknownKeyId` for a key the terminal
+     * does not trust, `BadSignature` for altered bytes.
+     */
+    suspend fun loadRiskBundle(bytes: ByteArray): ULong =
+        withContext(Dispatchers.IO) { terminal.loadRiskBundle(bytes) }
+
+    /**
+     * Verifies a signed hot-list delta and, once the journal has kept it, applies it; returns
+     * its sequence. Only the delta right after the last one applied is accepted, across
+     * restarts too: [SmartPosException.RiskUpdateRefused] with `NotNewer` for one already
+     * applied, `SequenceGap` when one is missing (send the missing ones first).
+     */
+    suspend fun applyHotListDelta(bytes: ByteArray): ULong =
+        withContext(Dispatchers.IO) { terminal.applyHotListDelta(bytes) }
+
+    /**
+     * The rule bundle version and hot list the risk pre-check runs on, and what the journal kept
+     * that did not verify at open (`restoreProblems`: the built-in rules or an older hot list
+     * run instead, and say so); null while risk checks are off.
+     */
+    suspend fun riskStatus(): RiskStatusRecord? = withContext(Dispatchers.IO) { terminal.riskStatus() }
 
     suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
 
