@@ -71,6 +71,7 @@ impl Journal {
             .into_iter()
             .filter(|t| !owed_ids.contains(&t.id))
             .collect();
+        let risk = risk_rows(&old);
         drop(old);
         let carried = reversals.len() + advices.len() + in_flight.len();
         self.write(|tx| {
@@ -110,6 +111,25 @@ impl Journal {
             }
             for t in &in_flight {
                 insert_carried(tx, t)?;
+            }
+            // The risk state comes along too: without it an older rule bundle would be accepted
+            // again (the version floor lived in the lost file) and the hot list would be empty.
+            for (sql, rows) in [
+                (
+                    "INSERT OR REPLACE INTO risk_bundle (id, version, key_id, signed, loaded_at) \
+                     VALUES (1, ?1, ?2, ?3, ?4)",
+                    &risk.bundle,
+                ),
+                (
+                    "INSERT OR REPLACE INTO risk_hot_list_deltas (sequence, key_id, signed, \
+                     applied_at) VALUES (?1, ?2, ?3, ?4)",
+                    &risk.deltas,
+                ),
+            ] {
+                for (number, key_id, signed, at) in rows {
+                    tx.prepare_cached(sql)?
+                        .execute(params![number, key_id, signed, at])?;
+                }
             }
             Ok(())
         })?;
@@ -199,6 +219,34 @@ impl Journal {
                 )?
                 .execute([at_ms])?)
         })
+    }
+}
+
+/// A quarantined journal's risk rows: (version or sequence, key id, signed bytes, when).
+#[derive(Default)]
+struct RiskRows {
+    bundle: Vec<(i64, String, Vec<u8>, i64)>,
+    deltas: Vec<(i64, String, Vec<u8>, i64)>,
+}
+
+/// Reads them as stored (the terminal verifies them again at open). A journal written before
+/// they existed, or whose pages holding them are damaged, gives none: the built-in bundle runs.
+fn risk_rows(old: &Journal) -> RiskRows {
+    let read = |sql: &str| -> Vec<(i64, String, Vec<u8>, i64)> {
+        let rows = old.conn.prepare(sql).and_then(|mut stmt| {
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        });
+        rows.unwrap_or_else(|e| {
+            log::warn!("risk state not carried from the quarantined journal: {e}");
+            Vec::new()
+        })
+    };
+    RiskRows {
+        bundle: read("SELECT version, key_id, signed, loaded_at FROM risk_bundle WHERE id = 1"),
+        deltas: read(
+            "SELECT sequence, key_id, signed, applied_at FROM risk_hot_list_deltas ORDER BY sequence",
+        ),
     }
 }
 

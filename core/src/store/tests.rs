@@ -799,3 +799,40 @@ fn owes_host_agrees_with_the_pending_lists() {
     journal.advice_sent(seq).expect("sent");
     agree(&journal, false, "advice sent");
 }
+
+/// A journal moved aside as corrupt hands its debts and its risk state to the fresh one: the
+/// reversal still owed, and the rule bundle and hot-list deltas as stored (so an older bundle
+/// is not accepted again after the loss).
+#[test]
+fn a_quarantined_journals_reversal_and_risk_state_are_carried_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old_path = dir.path().join("old.db");
+    {
+        let mut old = Journal::open(&old_path).expect("old");
+        let started = old.begin_online(&sale("owed", 1_500)).expect("begin");
+        assert_eq!(started.stan.value(), 1);
+        old.record_risk_bundle(7, "fleet", b"signed bundle", 1)
+            .expect("bundle");
+        old.record_hot_list_delta(1, "fleet", b"delta 1", 2)
+            .expect("delta 1");
+        old.record_hot_list_delta(2, "fleet", b"delta 2", 3)
+            .expect("delta 2");
+    }
+    let mut fresh = open(dir.path());
+    assert_eq!(fresh.carry_owed_from(&old_path).expect("carried"), 1);
+    let owed = fresh.pending_reversals().expect("reversals");
+    assert_eq!(owed.len(), 1);
+    let carried = fresh.transaction(owed[0].transaction_id).unwrap().unwrap();
+    assert_eq!(
+        (carried.attempt_id.as_str(), carried.amount_fen),
+        ("owed", 1_500)
+    );
+    let risk = fresh.stored_risk_state().expect("risk state");
+    assert_eq!(risk.bundle.map(|b| b.version), Some(7));
+    assert_eq!(
+        risk.deltas.iter().map(|d| d.sequence).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    // The fresh journal keeps the version floor: an older bundle is refused.
+    assert!(fresh.record_risk_bundle(6, "fleet", b"older", 4).is_err());
+}
