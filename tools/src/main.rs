@@ -59,9 +59,26 @@ fn main() -> ExitCode {
         // exit 2, like every other error (scripts read the first line).
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
+            // One line, as every other error, but a whole one: clap lists what is missing (or
+            // what was wrong) on indented lines after its first, which scripts never saw.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("smartpos: {}", first.trim_start_matches("error: "));
+            let mut lines = text.lines();
+            let mut line = lines
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ")
+                .to_string();
+            let details: Vec<&str> = lines
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            if !details.is_empty() {
+                if !line.ends_with(':') {
+                    line.push(':');
+                }
+                line = format!("{line} {}", details.join(", "));
+            }
+            eprintln!("smartpos: {line}");
             return ExitCode::from(2);
         }
     };

@@ -25,7 +25,9 @@ pub fn run(args: Args) -> CliResult {
 
 /// The explanation as text or JSON.
 pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
-    let code = code.trim();
+    // Codes are case-insensitive: an operator types "a0" or "net_timeout" as often as not.
+    let upper = code.trim().to_ascii_uppercase();
+    let code = upper.as_str();
     if TerminationCode::from_str(code).is_err()
         && let Some(row) = GATEWAY_CODES.iter().find(|row| row.code == code)
     {
@@ -202,6 +204,19 @@ mod tests {
         assert!(poor["termination"]["alternative"].is_string());
         let text = explain("SYSTEMERROR", false).unwrap();
         assert!(text.contains("query"), "{text}");
+    }
+
+    #[test]
+    fn codes_are_case_insensitive() {
+        assert_eq!(explain("a0", false).unwrap(), explain("A0", false).unwrap());
+        assert_eq!(
+            explain("net_timeout", true).unwrap(),
+            explain("NET_TIMEOUT", true).unwrap()
+        );
+        assert_eq!(
+            explain("userpaying", false).unwrap(),
+            explain("USERPAYING", false).unwrap()
+        );
     }
 
     #[test]
