@@ -82,7 +82,34 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command {
+    // `println!` panics when stdout's reader has gone (`smartpos demo | head`): that is the
+    // reader's choice, not a failure, so it ends the command quietly instead of with exit 101.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !is_broken_pipe(info.payload()) {
+            default_hook(info);
+        }
+    }));
+    let outcome = std::panic::catch_unwind(move || run(cli.command));
+    match outcome {
+        Ok(code) => code,
+        Err(payload) if is_broken_pipe(&*payload) => ExitCode::SUCCESS,
+        // A bug, already reported by the default hook: exit 2 like every other error, never 101.
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    text.contains("Broken pipe")
+}
+
+fn run(command: Command) -> ExitCode {
+    let result = match command {
         Command::Demo(args) => cli::demo::run(args),
         Command::Sim(args) => cli::sim::run(args),
         Command::Decode(args) => cli::decode::run(args),

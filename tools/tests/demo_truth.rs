@@ -66,3 +66,23 @@ fn every_scripted_ending_is_the_one_its_line_announces() {
         .unwrap();
     assert_eq!(approved, stats_approved, "{summary} vs {stats}");
 }
+
+/// `smartpos demo | head`: the reader going away ends the demo quietly, never exit 101.
+#[test]
+fn a_reader_that_goes_away_ends_the_demo_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's read end is closed here: the demo's next lines meet a broken pipe.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
