@@ -21,6 +21,14 @@ use crate::txn::terminal::Terminal;
 /// found (the request never arrived).
 const CLEARING_CODES: [&str; 3] = ["00", "12", "25"];
 
+/// What became of one owed reversal in a pass.
+enum Sent {
+    Cleared,
+    Owed,
+    /// Keys out of step and no sign-on possible now: nothing could be sent.
+    KeysOutOfStep,
+}
+
 /// How one attempt at a reversal ended.
 enum Attempt {
     Cleared,
@@ -71,34 +79,43 @@ impl Terminal {
                 return 0;
             }
         };
-        pending.iter().filter(|r| !self.send_reversal(r)).count()
+        let mut owed = 0;
+        for (i, r) in pending.iter().enumerate() {
+            match self.send_reversal(r) {
+                Sent::Cleared => {}
+                Sent::Owed => owed += 1,
+                // No sign-on possible now: the others could not go either, so they are not
+                // tried one by one (each would wait for the same unreachable host).
+                Sent::KeysOutOfStep => return owed + pending.len() - i,
+            }
+        }
+        owed
     }
 
-    /// True when the host confirmed the reversal.
-    fn send_reversal(&self, r: &PendingReversal) -> bool {
+    fn send_reversal(&self, r: &PendingReversal) -> Sent {
         let record = match self.journal().transaction(r.transaction_id) {
             Ok(Some(t)) => t,
-            Ok(None) => return false,
+            Ok(None) => return Sent::Owed,
             Err(e) => {
                 log::error!("reversal of #{}: {e}", r.transaction_id);
-                return false;
+                return Sent::Owed;
             }
         };
         let mut attempts = r.attempts;
         // The first send, and one resend after a sign-on the answer asked for.
         for _ in 0..2 {
             if !self.keys_in_step(&record.attempt_id, record.kind.as_str()) {
-                return false;
+                return Sent::KeysOutOfStep;
             }
             attempts += 1;
             let give_up = attempts >= self.config.reversal_attempts;
             match self.attempt_reversal(r, &record, give_up) {
-                Attempt::Cleared => return true,
+                Attempt::Cleared => return Sent::Cleared,
                 Attempt::Failed { resign } if resign && !give_up => continue,
-                Attempt::Failed { .. } => return false,
+                Attempt::Failed { .. } => return Sent::Owed,
             }
         }
-        false
+        Sent::Owed
     }
 
     /// Signs on first when the host asked for it or an answer failed its MAC: a reversal sent
