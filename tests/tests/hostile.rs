@@ -185,3 +185,45 @@ fn an_ecb_compensated_edit_fools_cup_ecb_but_not_x919() {
     reconcile(&mut h);
     assert_eq!(h.net_fen(), 0);
 }
+
+/// Three reversals owed (a process died with three requests in flight), no working keys, the
+/// host down: the recovery at open tries one sign-on, not one per reversal (each would wait for
+/// the same unreachable host), and all three stay owed for the next pass.
+#[test]
+fn with_the_host_down_one_failed_sign_on_ends_the_reversal_pass() {
+    use smartpos_core::store::{EntryMode, Journal, NewTransaction, TxnKind};
+    let (mut h, proxy) = Harness::behind_proxy();
+    h.close();
+    {
+        let mut journal = Journal::open(h.journal_path()).unwrap();
+        for i in 0..3u64 {
+            journal
+                .begin_online(&NewTransaction {
+                    attempt_id: format!("in-flight-{i}"),
+                    kind: TxnKind::Sale,
+                    amount_fen: 100 + i,
+                    currency: "156".into(),
+                    pan_masked: None,
+                    pan_sealed: None,
+                    entry_mode: EntryMode::Magstripe,
+                    original_id: None,
+                    icc_data: None,
+                    needs_reversal: true,
+                    at_ms: 0,
+                })
+                .unwrap();
+        }
+        journal.delete_key("working-keys").unwrap();
+    }
+    h.sim.set_refusing(true);
+    let before = proxy.connections();
+    h.reopen();
+    assert_eq!(h.terminal.pending_reversals().unwrap().len(), 3);
+    assert_eq!(
+        proxy.connections() - before,
+        1,
+        "one sign-on attempt, then the pass ends"
+    );
+    h.sim.set_refusing(false);
+    reconcile(&mut h);
+}

@@ -54,6 +54,8 @@ pub struct OnPathProxy {
     tampered: Arc<AtomicUsize>,
     /// Every request frame body seen, in order: what a wiretap would capture.
     captured: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// Connections the terminal opened through the proxy.
+    connections: Arc<AtomicUsize>,
 }
 
 impl OnPathProxy {
@@ -62,17 +64,27 @@ impl OnPathProxy {
         let plan: Arc<Plan> = Arc::new(Mutex::new(PlanState::default()));
         let tampered = Arc::new(AtomicUsize::new(0));
         let captured = Arc::new(Mutex::new(Vec::new()));
-        let (p, t, c) = (plan.clone(), tampered.clone(), captured.clone());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (p, t, c, n) = (
+            plan.clone(),
+            tampered.clone(),
+            captured.clone(),
+            connections.clone(),
+        );
         let listener = Listener::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             "proxy",
-            move |stream, stop| relay(stream, upstream, &p, &t, &c, stop),
+            move |stream, stop| {
+                n.fetch_add(1, Ordering::SeqCst);
+                relay(stream, upstream, &p, &t, &c, stop)
+            },
         )?;
         Ok(OnPathProxy {
             listener,
             plan,
             tampered,
             captured,
+            connections,
         })
     }
 
@@ -94,6 +106,11 @@ impl OnPathProxy {
     /// How many exchanges were tampered with so far.
     pub fn tampered(&self) -> usize {
         self.tampered.load(Ordering::SeqCst)
+    }
+
+    /// How many connections the terminal opened through the proxy.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// The request frame bodies (TPDU onward) seen so far, oldest first.
