@@ -13,9 +13,12 @@ mod logging;
 mod money;
 mod optional_ports;
 mod outcome;
+mod ped;
 mod ports;
 mod qr;
 mod qr_records;
+#[cfg(feature = "software-ped")]
+mod software_ped;
 mod terminal;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -42,16 +45,22 @@ pub use outcome::{
     RecoveryRecord, RemedyCode, RemedyRecord, ReprintOutcome, SettlementOutcome, SettlementRecord,
     SignOnOutcome, SignOnRecord, TerminationRecord, TransactionKind,
 };
-pub use ports::{CardPresentationRecord, CardReader, PinPad, PortError, Printer};
+pub use ped::{
+    EncryptedKeyRecord, IccPinKeyRecord, OfflinePinOutcome, Ped, PedError, PedKey, PedMacAlgorithm,
+    WorkingKeysRecord,
+};
+pub use ports::{CardPresentationRecord, CardReader, PortError, Printer};
 pub use qr::{QrConfigRecord, QrSession};
 pub use qr_records::{
     PresentedRecord, QrModeRecord, QrOrderRecord, QrOrderStateRecord, QrOutcomeRecord,
 };
+#[cfg(feature = "software-ped")]
+pub use software_ped::SoftwarePed;
 pub use terminal::{CancelHandle, Terminal};
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::{
     TestAcquirer, TestAcquirerFault, TestQrBehaviour, TestQrGateway, debug_panic_probe,
-    demo_qr_config, start_test_acquirer, start_test_qr_gateway,
+    demo_qr_config, demo_software_ped, start_test_acquirer, start_test_qr_gateway,
 };
 
 /// Version of the core library, so the shell can log which core it embeds.
