@@ -392,6 +392,7 @@ mod tests {
 
     use super::*;
     use crate::config::TerminalConfigRecord;
+    use crate::diagnostics::{HealthCheckKind, HealthStatus};
     use crate::error::SmartPosError;
     use crate::outcome::{Outcome, ReceiptRecord, SignOnOutcome};
     use crate::ports::{CardPresentationRecord, CardReader, PortError, Printer};
@@ -549,6 +550,16 @@ mod tests {
         }
     }
 
+    fn keys_status(t: &Terminal) -> HealthStatus {
+        let report = t.health().unwrap();
+        let check = report
+            .checks
+            .iter()
+            .find(|c| c.kind == HealthCheckKind::WorkingKeys)
+            .unwrap();
+        check.status
+    }
+
     #[test]
     fn a_ped_with_keys_needs_no_sign_on_after_restart() {
         let host = host();
@@ -562,8 +573,10 @@ mod tests {
         t.shut_down().unwrap();
         assert_eq!(ped.loads.load(Ordering::SeqCst), 1);
 
-        // The PED kept its keys: the reopened terminal pays without a second sign-on.
+        // The PED kept its keys: the reopened terminal pays without a second sign-on, and the
+        // health check counts them as loaded (dated by the journal, held by the PED).
         let t = open(&host, ped.clone());
+        assert_eq!(keys_status(&t), HealthStatus::Ok);
         assert_eq!(code(&sale(&t, "a2")), "APPROVED");
         assert_eq!(ped.loads.load(Ordering::SeqCst), 1);
         t.shut_down().unwrap();
@@ -571,6 +584,7 @@ mod tests {
         // A PED that lost its keys (a new device) is signed on again by the engine.
         let fresh = FakePed::new();
         let t = open(&host, fresh.clone());
+        assert_eq!(keys_status(&t), HealthStatus::Failing);
         assert_eq!(code(&sale(&t, "a3")), "APPROVED");
         assert_eq!(fresh.loads.load(Ordering::SeqCst), 1);
         t.shut_down().unwrap();
