@@ -572,6 +572,13 @@ mod tests {
         assert_eq!(code(&sale(&t, "a1")), "APPROVED");
         t.shut_down().unwrap();
         assert_eq!(ped.loads.load(Ordering::SeqCst), 1);
+        // The journal dates the load and holds no key material: nothing sealed to import.
+        {
+            let journal = smartpos_core::store::Journal::open_read_only(&host.journal).unwrap();
+            assert!(journal.key("working-keys").unwrap().is_none());
+            let (dated, _) = journal.key("ped-working-keys").unwrap().unwrap();
+            assert!(dated.as_bytes().is_empty());
+        }
 
         // The PED kept its keys: the reopened terminal pays without a second sign-on, and the
         // health check counts them as loaded (dated by the journal, held by the PED).

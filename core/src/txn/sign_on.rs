@@ -91,6 +91,11 @@ impl Terminal {
             journal
                 .put_key(label, &sealed, self.now_ms())
                 .map_err(|e| self.storage_fault(&e))?;
+            if label == PED_KEYS_LABEL {
+                // Keys a software vault sealed before this terminal moved to a PED are stale
+                // key material: they go, and nothing would ever import them again.
+                let _ = journal.delete_key(WORKING_KEYS_LABEL);
+            }
             if let Some(b) = batch_no.and_then(|b| BatchNo::new(b).ok()) {
                 journal
                     .set_batch_no(b)
