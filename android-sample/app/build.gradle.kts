@@ -11,6 +11,15 @@ val abis = listOf("arm64-v8a", "armeabi-v7a", "x86_64")
 val jniLibsDir = layout.projectDirectory.dir("src/main/jniLibs")
 val uniffiDir = layout.buildDirectory.dir("generated/uniffi")
 
+/**
+ * Which PED the app is built with: "software" (default, the emulator: the library's SoftwarePed
+ * stand-in, cargo feature `software-ped`) or "vendor" (a real terminal: VendorPed over the vendor
+ * SDK, and the library built with --no-default-features, so it contains no software key custody).
+ * -PsmartposPed=vendor; see docs/android.md.
+ */
+val pedKind: String = (project.findProperty("smartposPed") as String?) ?: "software"
+require(pedKind == "software" || pedKind == "vendor") { "smartposPed must be software or vendor, not $pedKind" }
+
 android {
     namespace = "com.smartpos.sample"
     compileSdk = 35
@@ -59,6 +68,8 @@ android {
             kotlin.srcDir(uniffiDir)
             kotlin.srcDir(File(repoRoot, "bindings/kotlin/src/main/kotlin"))
             kotlin.srcDir(File(rootProject.projectDir, "shell/src/main/kotlin"))
+            // TerminalPed: the software stand-in or the vendor adapter (see pedKind).
+            kotlin.srcDir(if (pedKind == "vendor") "src/vendorPed/kotlin" else "src/softwarePed/kotlin")
             jniLibs.srcDir(jniLibsDir)
         }
     }
@@ -99,11 +110,14 @@ val cargoNdk by tasks.registering(Exec::class) {
             abis.forEach { addAll(listOf("-t", it)) }
             addAll(listOf("--platform", "24", "-o", jniLibsDir.asFile.path))
             addAll(listOf("build", "--release", "-p", "smartpos-ffi"))
+            // A terminal build leaves the software PED (and with it any in-app TMK) out.
+            if (pedKind == "vendor") add("--no-default-features")
         },
     )
     inputs.dir(File(repoRoot, "core/src"))
     inputs.dir(File(repoRoot, "bindings/src"))
     inputs.file(File(repoRoot, "Cargo.lock"))
+    inputs.property("pedKind", pedKind)
     outputs.dir(jniLibsDir)
 }
 

@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use smartpos_core::card::ReadCapability;
 use smartpos_core::codec::iso8583::Tpdu;
-use smartpos_core::crypto::{KeyAlgorithm, SecretKey, SoftwareVault, VaultAlgorithm};
+use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
 use smartpos_core::host::AcquirerDialect;
 use smartpos_core::txn::TerminalConfig;
 use zeroize::Zeroize;
 
 use crate::error::SmartPosError;
 
-/// What the shell knows about its terminal. Secrets (storage key, TMK) are wiped from the Rust
-/// copy once converted, and never printed.
+/// What the shell knows about its terminal. The storage key is wiped from the Rust copy once
+/// converted, and never printed. No TMK or working key is here: they live in the `Ped`.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TerminalConfigRecord {
     /// Field 41, 8 ASCII characters.
@@ -30,9 +30,6 @@ pub struct TerminalConfigRecord {
     pub journal_path: String,
     /// AES-256 key (32 bytes) sealing PANs and keys at rest; on Android from the Keystore.
     pub storage_key: Vec<u8>,
-    /// Terminal master key (double-length TDES, 32 hex digits) for the software vault. A real
-    /// terminal keeps the TMK in the vendor PIN pad and would plug in a vault over it instead.
-    pub tmk_hex: String,
     /// Local risk pre-checks before a card is read or the host is called (the built-in rule
     /// bundle). On unless a harness that repeats identical sales turns them off.
     #[uniffi(default = true)]
@@ -65,7 +62,6 @@ impl std::fmt::Debug for TerminalConfigRecord {
             .field("endpoints", &self.endpoints)
             .field("journal_path", &self.journal_path)
             .field("storage_key", &"[redacted]")
-            .field("tmk_hex", &"[redacted]")
             .field(
                 "risk_card_hash_salt",
                 &self.risk_card_hash_salt.as_ref().map(|_| "[redacted]"),
@@ -79,7 +75,6 @@ impl TerminalConfigRecord {
     /// moving the fields out when it lowers the record).
     pub(crate) fn wipe_secrets(&mut self) {
         self.storage_key.zeroize();
-        self.tmk_hex.zeroize();
         if let Some(salt) = self.risk_card_hash_salt.as_mut() {
             salt.zeroize();
         }
@@ -130,8 +125,8 @@ fn endpoints(texts: &[String]) -> Result<Vec<SocketAddr>, SmartPosError> {
 }
 
 impl TerminalConfigRecord {
-    /// The core configuration and the software vault holding the TMK.
-    pub(crate) fn to_core(&self) -> Result<(TerminalConfig, SoftwareVault), SmartPosError> {
+    /// The core configuration.
+    pub(crate) fn to_core(&self) -> Result<TerminalConfig, SmartPosError> {
         if self.storage_key.len() != 32 {
             return Err(config_error(format!(
                 "storage_key must be 32 bytes (AES-256), got {}",
@@ -140,9 +135,6 @@ impl TerminalConfigRecord {
         }
         let storage_key = SecretKey::new(KeyAlgorithm::Aes, &self.storage_key)
             .map_err(|e| config_error(format!("storage_key: {e}")))?;
-        let tmk = SecretKey::from_hex(KeyAlgorithm::Tdes, &self.tmk_hex)
-            .map_err(|e| config_error(format!("tmk_hex: {e}")))?;
-        let vault = SoftwareVault::new(tmk, VaultAlgorithm::Tdes)?;
         if self.journal_path.is_empty() {
             return Err(config_error("journal_path is empty"));
         }
@@ -179,7 +171,7 @@ impl TerminalConfigRecord {
                 mcc: self.risk_mcc.clone(),
             },
         };
-        Ok((config, vault))
+        Ok(config)
     }
 }
 
@@ -198,7 +190,6 @@ mod tests {
             card_timeout_ms: 100,
             journal_path: "j.db".into(),
             storage_key: vec![1; 32],
-            tmk_hex: "0123456789ABCDEFFEDCBA9876543210".into(),
             risk_checks: true,
             risk_trusted_key: None,
             risk_trusted_keys: vec![],
@@ -216,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_good_record_converts() {
-        let (c, _vault) = record().to_core().unwrap();
+        let c = record().to_core().unwrap();
         assert_eq!(
             c.endpoints,
             vec!["127.0.0.1:9".parse::<SocketAddr>().unwrap()]
@@ -236,9 +227,6 @@ mod tests {
         r.endpoints.clear();
         assert!(detail(r).contains("endpoints"));
         let mut r = record();
-        r.tmk_hex = "0123".into();
-        assert!(detail(r).contains("tmk_hex"));
-        let mut r = record();
         r.card_timeout_ms = 0;
         assert!(detail(r).contains("card_timeout_ms"));
     }
@@ -246,7 +234,7 @@ mod tests {
     #[test]
     fn debug_hides_the_keys() {
         let text = format!("{:?}", record());
-        assert!(!text.contains("0123456789ABCDEF"));
+        assert!(!text.contains("[1, 1, 1"));
         assert!(
             !text.contains("102, 108, 101, 101, 116"),
             "the salt's bytes: {text}"

@@ -13,10 +13,13 @@ mod logging;
 mod money;
 mod optional_ports;
 mod outcome;
+mod ped;
 mod ports;
 mod qr;
 mod qr_records;
 mod risk;
+#[cfg(feature = "software-ped")]
+mod software_ped;
 mod terminal;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -43,7 +46,11 @@ pub use outcome::{
     RecoveryRecord, RemedyCode, RemedyRecord, ReprintOutcome, SettlementOutcome, SettlementRecord,
     SignOnOutcome, SignOnRecord, TerminationRecord, TransactionKind,
 };
-pub use ports::{CardPresentationRecord, CardReader, PinPad, PortError, Printer};
+pub use ped::{
+    EncryptedKeyRecord, IccPinKeyRecord, OfflinePinOutcome, Ped, PedError, PedKey, PedMacAlgorithm,
+    WorkingKeysRecord,
+};
+pub use ports::{CardPresentationRecord, CardReader, PortError, Printer};
 pub use qr::{QrConfigRecord, QrSession};
 pub use qr_records::{
     PresentedRecord, QrModeRecord, QrOrderRecord, QrOrderStateRecord, QrOutcomeRecord,
@@ -52,12 +59,14 @@ pub use risk::{
     RiskRestoreProblemRecord, RiskStatePart, RiskStatusRecord, RiskTrustedKeyRecord,
     RiskUpdateProblem,
 };
+#[cfg(feature = "software-ped")]
+pub use software_ped::SoftwarePed;
 pub use terminal::{CancelHandle, Terminal};
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::{
     TestAcquirer, TestAcquirerFault, TestQrBehaviour, TestQrGateway, TestRiskSigner,
-    debug_panic_probe, demo_qr_config, start_test_acquirer, start_test_qr_gateway,
-    test_risk_signer,
+    debug_panic_probe, demo_qr_config, demo_software_ped, start_test_acquirer,
+    start_test_qr_gateway, test_risk_signer,
 };
 
 /// Version of the core library, so the shell can log which core it embeds.

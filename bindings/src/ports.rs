@@ -1,5 +1,6 @@
-//! The ports every terminal has (card reader, PIN pad, printer) as UniFFI foreign
-//! traits, and the adapters that make them the core's `ports` traits.
+//! The ports every terminal has (card reader, printer) as UniFFI foreign traits, and the
+//! adapters that make them the core's `ports` traits. The PIN pad is the `Ped` (`ped.rs`): the
+//! PIN is entered on the device that holds the keys.
 //!
 //! A Kotlin port reports a hardware problem by throwing a `PortException`; the adapter turns it
 //! into the core's `DeviceFault`, which the engine explains as a termination. Any other exception
@@ -9,8 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use smartpos_core::card::{Pan, Track2};
-use smartpos_core::crypto::{EncryptedPinBlock, PinBlockFormat};
+use smartpos_core::card::Track2;
 use smartpos_core::ports::{self, CardPresentation, DeviceFault, Receipt};
 use zeroize::Zeroizing;
 
@@ -62,7 +62,6 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PortError {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Port {
     Reader,
-    PinPad,
     Printer,
     Scanner,
     Prompt,
@@ -71,7 +70,6 @@ pub(crate) enum Port {
 pub(crate) fn fault(port: Port, e: PortError) -> DeviceFault {
     let generic = |message: String| match port {
         Port::Reader => DeviceFault::ReaderFailure { message },
-        Port::PinPad => DeviceFault::PinPadFailure { message },
         Port::Printer => DeviceFault::PrinterOther { message },
         Port::Scanner => DeviceFault::ScannerFailure { message },
         Port::Prompt => DeviceFault::Other { message },
@@ -124,17 +122,6 @@ pub trait CardReader: Send + Sync {
     fn remove_card(&self) -> Result<(), PortError>;
 }
 
-/// The PIN pad. It receives the full PAN digits, not the masked PAN: an ISO 9564 format-0 PIN
-/// block is the PIN XOR the PAN's rightmost 12 digits, so a secure PIN pad needs them to form
-/// the block. The PAN must not leave the PIN pad implementation (no logs, no UI).
-#[uniffi::export(with_foreign)]
-pub trait PinPad: Send + Sync {
-    /// Collects the PIN and returns the encrypted format-0 PIN block (8 bytes, under the PIK),
-    /// or null when the cardholder bypasses PIN entry.
-    fn online_pin(&self, pan_digits: String, amount_fen: u64)
-    -> Result<Option<Vec<u8>>, PortError>;
-}
-
 /// The receipt printer. A failure never undoes a payment: the receipt waits for a reprint.
 #[uniffi::export(with_foreign)]
 pub trait Printer: Send + Sync {
@@ -175,30 +162,6 @@ impl ports::CardReader for CardReaderAdapter {
     }
 }
 
-/// The core's PIN pad over the Kotlin one.
-pub(crate) struct PinPadAdapter(pub Arc<dyn PinPad>);
-
-impl ports::PinPad for PinPadAdapter {
-    fn online_pin(
-        &self,
-        pan: &Pan,
-        amount_fen: u64,
-    ) -> Result<Option<EncryptedPinBlock>, DeviceFault> {
-        let block = self
-            .0
-            .online_pin(pan.expose_digits().to_string(), amount_fen)
-            .map_err(|e| fault(Port::PinPad, e))?;
-        let Some(block) = block.map(Zeroizing::new) else {
-            return Ok(None);
-        };
-        EncryptedPinBlock::from_bytes(PinBlockFormat::Iso0, &block)
-            .map(Some)
-            .map_err(|e| DeviceFault::PinPadFailure {
-                message: format!("PIN block rejected: {e}"),
-            })
-    }
-}
-
 /// The core's printer over the Kotlin one.
 pub(crate) struct PrinterAdapter(pub Arc<dyn Printer>);
 
@@ -217,7 +180,7 @@ impl ports::Printer for PrinterAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smartpos_core::ports::{CardReader as _, PinPad as _, Printer as _};
+    use smartpos_core::ports::{CardReader as _, Printer as _};
 
     struct FixedReader(Result<CardPresentationRecord, PortError>);
     impl CardReader for FixedReader {
@@ -229,13 +192,6 @@ mod tests {
         }
         fn remove_card(&self) -> Result<(), PortError> {
             Ok(())
-        }
-    }
-
-    struct FixedPinPad(Option<Vec<u8>>);
-    impl PinPad for FixedPinPad {
-        fn online_pin(&self, _: String, _: u64) -> Result<Option<Vec<u8>>, PortError> {
-            Ok(self.0.clone())
         }
     }
 
@@ -279,23 +235,6 @@ mod tests {
         assert!(matches!(
             none.transceive(&[0x00]),
             Err(DeviceFault::ReaderFailure { .. })
-        ));
-    }
-
-    #[test]
-    fn pin_blocks_must_be_eight_bytes_and_null_is_bypass() {
-        let pan = Pan::parse("6222020000000015").unwrap();
-        let bypass = PinPadAdapter(Arc::new(FixedPinPad(None)));
-        assert!(bypass.online_pin(&pan, 1).unwrap().is_none());
-        let good = PinPadAdapter(Arc::new(FixedPinPad(Some(vec![7; 8]))));
-        assert_eq!(
-            good.online_pin(&pan, 1).unwrap().unwrap().as_bytes(),
-            &[7; 8]
-        );
-        let short = PinPadAdapter(Arc::new(FixedPinPad(Some(vec![7; 5]))));
-        assert!(matches!(
-            short.online_pin(&pan, 1),
-            Err(DeviceFault::PinPadFailure { .. })
         ));
     }
 

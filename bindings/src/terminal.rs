@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use smartpos_core::crypto::SoftwareVault;
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::SystemClock;
 use smartpos_core::txn::{self, EntryOptions, Original, Ports, ReprintError};
@@ -13,7 +12,8 @@ use crate::error::{SmartPosError, guard};
 use crate::history::{PendingWorkRecord, StorageFaultRecord, TransactionSummaryRecord};
 use crate::optional_ports::TerminalPorts;
 use crate::outcome::{Outcome, RecoveryRecord, ReprintOutcome, SettlementOutcome, SignOnOutcome};
-use crate::ports::{CardReader, CardReaderAdapter, PinPad, PinPadAdapter, Printer, PrinterAdapter};
+use crate::ped::{Ped, PedPinPad, PedVault};
+use crate::ports::{CardReader, CardReaderAdapter, Printer, PrinterAdapter};
 
 /// Stops a running call: create one per call, pass it in, call `cancel()` from any thread.
 /// The core checks it between steps and while waiting for the host.
@@ -44,9 +44,6 @@ pub struct Terminal {
     /// `None` once closed. Each call clones the `Arc` and releases the lock at once, so `close`
     /// never waits for a running call, and the journal closes when the last call ends.
     inner: Mutex<Option<Arc<txn::Terminal>>>,
-    /// The vault the terminal uses, for the software PIN pad of the test hooks.
-    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
-    pub(crate) vault: Arc<SoftwareVault>,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -81,21 +78,16 @@ fn follow_up(attempt_id: String, original_stan: u32, amount_fen: u64) -> txn::Fo
 #[uniffi::export]
 impl Terminal {
     /// Opens the journal, runs recovery (armed reversals are sent) and returns the terminal,
-    /// with no optional ports fitted (see `open_with_ports`).
+    /// with no optional ports fitted (see `open_with_ports`). `ped` holds the keys and takes the
+    /// PIN: a vendor adapter, or `SoftwarePed.as_ped()` on the host and the emulator.
     #[uniffi::constructor]
     pub fn open(
         config: TerminalConfigRecord,
         card_reader: Arc<dyn CardReader>,
-        pin_pad: Arc<dyn PinPad>,
+        ped: Arc<dyn Ped>,
         printer: Arc<dyn Printer>,
     ) -> Result<Arc<Self>, SmartPosError> {
-        Self::open_with_ports(
-            config,
-            card_reader,
-            pin_pad,
-            printer,
-            TerminalPorts::default(),
-        )
+        Self::open_with_ports(config, card_reader, ped, printer, TerminalPorts::default())
     }
 
     /// `open` with the optional ports the terminal has (scanner, network monitor, location,
@@ -104,7 +96,7 @@ impl Terminal {
     pub fn open_with_ports(
         config: TerminalConfigRecord,
         card_reader: Arc<dyn CardReader>,
-        pin_pad: Arc<dyn PinPad>,
+        ped: Arc<dyn Ped>,
         printer: Arc<dyn Printer>,
         optional: TerminalPorts,
     ) -> Result<Arc<Self>, SmartPosError> {
@@ -112,14 +104,13 @@ impl Terminal {
         guard("Terminal.open", move || {
             let converted = config.to_core();
             config.wipe_secrets();
-            let (core_config, vault) = converted?;
-            let vault = Arc::new(vault);
+            let core_config = converted?;
             let (scanner, network, location, prompt) = optional.to_core();
             let ports = Ports {
                 card_reader: Arc::new(CardReaderAdapter(card_reader)),
-                pin_pad: Arc::new(PinPadAdapter(pin_pad)),
+                pin_pad: Arc::new(PedPinPad(ped.clone())),
                 printer: Arc::new(PrinterAdapter(printer)),
-                vault: vault.clone(),
+                vault: Arc::new(PedVault(ped)),
                 clock: Arc::new(SystemClock),
                 scanner,
                 network,
@@ -129,7 +120,6 @@ impl Terminal {
             let core = txn::Terminal::open(core_config, ports)?;
             Ok(Arc::new(Terminal {
                 inner: Mutex::new(Some(Arc::new(core))),
-                vault,
             }))
         })
     }
@@ -363,12 +353,13 @@ impl Terminal {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "software-ped"))]
 mod tests {
     use super::*;
     use crate::outcome::ReceiptRecord;
     use crate::ports::{CardPresentationRecord, PortError};
     use crate::qr::{QrConfigRecord, QrSession};
+    use crate::software_ped::SoftwarePed;
 
     struct NoCard;
     impl CardReader for NoCard {
@@ -380,13 +371,6 @@ mod tests {
         }
         fn remove_card(&self) -> Result<(), PortError> {
             Ok(())
-        }
-    }
-
-    struct Bypass;
-    impl PinPad for Bypass {
-        fn online_pin(&self, _: String, _: u64) -> Result<Option<Vec<u8>>, PortError> {
-            Ok(None)
         }
     }
 
@@ -413,14 +397,14 @@ mod tests {
             card_timeout_ms: 100,
             journal_path: journal.into(),
             storage_key: vec![7; 32],
-            tmk_hex: "0123456789ABCDEFFEDCBA9876543210".into(),
             risk_checks: true,
             risk_trusted_key: None,
             risk_trusted_keys: vec![],
             risk_card_hash_salt: None,
             risk_mcc: None,
         };
-        Terminal::open(config, Arc::new(NoCard), Arc::new(Bypass), Arc::new(Paper))
+        let ped = SoftwarePed::with_tmk("0123456789ABCDEFFEDCBA9876543210".into())?;
+        Terminal::open(config, Arc::new(NoCard), ped.as_ped(), Arc::new(Paper))
     }
 
     fn qr_config(journal: &str) -> QrConfigRecord {

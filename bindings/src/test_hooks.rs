@@ -6,20 +6,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use smartpos_core::card::Pan;
-use smartpos_core::crypto::{ClearPinBlock, KeyVault, PinBlockFormat, SystemRandomSource};
 use smartpos_core::ports::SystemClock;
 use smartpos_core::risk::{Bundle, CardHashKey, EnvelopeKind, HotListDelta, KeyId, Signer};
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::gateway::{Behaviour, DEMO_SIGNING_KEY, GatewayServer, QrGateway};
 use smartpos_tools::sim::ledger::Ledger;
 use smartpos_tools::sim::{Acquirer, Fault, Matcher, SimServer};
-use zeroize::Zeroizing;
 
 use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
 use crate::qr::QrConfigRecord;
 use crate::risk::RiskTrustedKeyRecord;
-use crate::terminal::Terminal;
+use crate::software_ped::SoftwarePed;
 
 /// Panics inside the guard, to prove a panic reaches Kotlin as `SmartPosException.Internal`.
 #[uniffi::export]
@@ -120,7 +118,7 @@ impl From<TestAcquirerFault> for Fault {
     }
 }
 
-/// The demo terminal's configuration (tools' `demo_setup`: terminal, merchant, TMK) pointed at
+/// The demo terminal's configuration (tools' `demo_setup`: terminal, merchant) pointed at
 /// `endpoint`, with a fresh random storage key and short timeouts for tests.
 #[uniffi::export]
 pub fn demo_terminal_config(
@@ -131,12 +129,6 @@ pub fn demo_terminal_config(
         let storage_key = demo_setup::fresh_storage_key().map_err(|e| SmartPosError::KeyVault {
             detail: e.to_string(),
         })?;
-        let tmk = demo_setup::demo_tmk();
-        let tmk_hex: String = tmk
-            .expose_secret()
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
         Ok(TerminalConfigRecord {
             terminal_id: demo_setup::DEMO_TERMINAL_ID.into(),
             merchant_id: demo_setup::DEMO_MERCHANT_ID.into(),
@@ -147,7 +139,6 @@ pub fn demo_terminal_config(
             card_timeout_ms: 30_000,
             journal_path,
             storage_key: storage_key.expose_secret().to_vec(),
-            tmk_hex,
             risk_checks: true,
             risk_trusted_key: None,
             risk_trusted_keys: vec![],
@@ -157,32 +148,15 @@ pub fn demo_terminal_config(
     })
 }
 
-/// A software PIN pad for the JVM tests: forms the ISO 9564-1 format-0 block of `pin` for
-/// `pan_digits` and encrypts it under this terminal's PIK (loaded at sign-on). A real terminal
-/// never does this in the app: its secure PIN pad holds the PIK and forms the block itself.
+/// A software PED holding the demo TMK (the one the test acquirer shares), with `pin` as the
+/// cardholder's PIN (null: bypass). The TMK is handed over inside Rust, never as text.
 #[uniffi::export]
-impl Terminal {
-    pub fn software_pin_block(
-        &self,
-        pin: String,
-        pan_digits: String,
-    ) -> Result<Vec<u8>, SmartPosError> {
-        let pin = Zeroizing::new(pin);
-        let pan_digits = Zeroizing::new(pan_digits);
-        guard("Terminal.software_pin_block", || {
-            let clear = ClearPinBlock::encode(
-                PinBlockFormat::Iso0,
-                &pin,
-                &pan_digits,
-                &SystemRandomSource::new(),
-            )
-            .map_err(|e| SmartPosError::KeyVault {
-                detail: e.to_string(),
-            })?;
-            let encrypted = self.vault.encrypt_pin_block(&clear)?;
-            Ok(encrypted.as_bytes().to_vec())
-        })
-    }
+pub fn demo_software_ped(pin: Option<String>) -> Result<Arc<SoftwarePed>, SmartPosError> {
+    guard("demo_software_ped", || {
+        let ped = SoftwarePed::new(demo_setup::demo_tmk())?;
+        ped.set_pin(pin);
+        Ok(Arc::new(ped))
+    })
 }
 
 /// What the simulated customer does with an order (tools' `gateway::Behaviour`).

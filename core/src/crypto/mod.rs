@@ -11,6 +11,7 @@ mod error;
 pub mod kcv;
 mod key_strength;
 pub mod mac;
+pub mod offline_pin;
 pub mod pinblock;
 pub mod random;
 pub mod sealed;
@@ -22,6 +23,7 @@ pub use error::CryptoError;
 pub use kcv::{kcv, unionpay_check_value};
 pub use key_strength::{KeyStrengthError, check_working_keys};
 pub use mac::{MacAlgorithm, MacPadding, compute_mac, verify_mac};
+pub use offline_pin::{IccPinKey, OfflinePinMode, OfflinePinRequest, OfflinePinResult};
 pub use pinblock::{ClearPinBlock, EncryptedPinBlock, PinBlockFormat};
 #[cfg(test)]
 pub(crate) use random::FixedRandom;
@@ -29,5 +31,6 @@ pub use random::{RandomSource, SystemRandomSource};
 pub use sealed::{SealError, open, seal};
 pub use secret::{KeyAlgorithm, SecretKey};
 pub use vault::{
-    EncryptedWorkingKey, KeyVault, SoftwareVault, VaultAlgorithm, VaultError, WorkingKeys,
+    EncryptedWorkingKey, KeyVault, SoftwareVault, VaultAlgorithm, VaultError, WorkingKey,
+    WorkingKeys,
 };

@@ -1,6 +1,13 @@
 //! The key vault: holds a terminal's working keys and performs every operation that needs
 //! them, so key bytes never travel through the transaction engine.
 //!
+//! `KeyVault` is the core's Ped port (PIN entry device / secure element). On a smart POS the
+//! bindings implement it over the vendor PED (Sunmi, PAX, Newland, Landi), which keeps TMK and
+//! working keys in its secure processor; `SoftwareVault` is the in-process stand-in for tests,
+//! simulators and the host JVM. The trait keeps its name rather than becoming `Ped` so that the
+//! acquirer link (`host::acquirer`), which takes a `&dyn KeyVault`, is not touched, and there
+//! is one name for one thing instead of a name and an alias.
+//!
 //! The terminal master key (TMK) is injected at key-loading time (in a secure room or by a
 //! remote key injection) and never leaves the vault: there is no method that returns it.
 //! Working keys (PIK, MAK, optional TDK) arrive at sign-on in field 62, each encrypted under
@@ -46,6 +53,16 @@ pub enum VaultError {
     /// The host's working keys are too weak or not separated; nothing was installed.
     #[error("working keys refused: {0}")]
     WeakKeys(#[from] super::KeyStrengthError),
+    /// The PIN entry device failed or refused the call: a device fault (`DEV_PINPAD`), not a
+    /// key problem, so the operator checks the PED rather than signing on again.
+    #[error("PIN entry device: {detail}")]
+    Device { detail: String },
+    /// The custody keeps its keys itself (a PED): there is nothing to export or import.
+    #[error("this key custody keeps its keys itself: they cannot be exported or imported")]
+    NotExportable,
+    /// The custody does not offer this operation (e.g. offline PIN on a software vault).
+    #[error("{operation} is not offered by this key custody")]
+    NotOffered { operation: &'static str },
     #[error("the vault's lock is poisoned by an earlier panic")]
     Poisoned,
     #[error(transparent)]
@@ -67,8 +84,16 @@ pub struct WorkingKeys {
     pub tdk: Option<EncryptedWorkingKey>,
 }
 
-/// The operations the core needs from whatever holds the keys; a shell may implement it over
-/// a vendor PIN pad's secure element.
+/// Which working key an operation names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkingKey {
+    Pik,
+    Mak,
+    Tdk,
+}
+
+/// The operations the core needs from whatever holds the keys (the Ped port): the software
+/// vault, or the bindings' adapter over a vendor PED.
 pub trait KeyVault: Send + Sync {
     /// Decrypts and verifies every key, and only then replaces the current set.
     fn load_working_keys(&self, keys: &WorkingKeys) -> Result<(), VaultError>;
@@ -86,16 +111,45 @@ pub trait KeyVault: Send + Sync {
     /// Enciphers one block of card data under the TDK (ECB): the UnionPay track encryption's
     /// TDB. `NoDataKey` when the last sign-on brought no TDK.
     fn encrypt_data_block(&self, block: &[u8]) -> Result<Vec<u8>, VaultError>;
+    /// The UnionPay check value (4 bytes) of a loaded working key, for diagnostics and for
+    /// comparing with the acquirer's key records; the key itself never leaves.
+    fn key_check_value(&self, key: WorkingKey) -> Result<[u8; 4], VaultError>;
+    /// Whether the keys survive a restart inside the custody itself, as in a PED's secure
+    /// processor. Then the terminal never seals them into the journal, and after a restart it
+    /// asks `has_working_keys` instead of importing a blob. A software vault forgets its keys
+    /// with the process, so it says no and relies on `export_wrapped`/`import_wrapped`.
+    fn keeps_keys_across_restarts(&self) -> bool {
+        false
+    }
     /// The working keys sealed with AES-256-GCM under `storage_key`, `label` bound as
-    /// associated data.
-    fn export_wrapped(&self, storage_key: &SecretKey, label: &str) -> Result<Vec<u8>, VaultError>;
+    /// associated data. Only a custody that forgets its keys needs it.
+    fn export_wrapped(&self, storage_key: &SecretKey, label: &str) -> Result<Vec<u8>, VaultError> {
+        let _ = (storage_key, label);
+        Err(VaultError::NotExportable)
+    }
     /// Restores keys sealed by `export_wrapped`; replaces the current set only on success.
     fn import_wrapped(
         &self,
         storage_key: &SecretKey,
         label: &str,
         blob: &[u8],
-    ) -> Result<(), VaultError>;
+    ) -> Result<(), VaultError> {
+        let _ = (storage_key, label, blob);
+        Err(VaultError::NotExportable)
+    }
+    /// Offline PIN for the chip kernel (EMV VERIFY): the PED collects the PIN, forms the
+    /// block and sends VERIFY to the card in its own slot (plaintext), or enciphers it under
+    /// the card's public key first (enciphered), and returns the card's answer. The core never
+    /// sees the PIN either way. Not offered by default: the chip kernel does not call it yet.
+    fn verify_offline_pin(
+        &self,
+        request: &super::OfflinePinRequest,
+    ) -> Result<super::OfflinePinResult, VaultError> {
+        let _ = request;
+        Err(VaultError::NotOffered {
+            operation: "offline PIN verification",
+        })
+    }
 }
 
 /// The cipher family of a software vault's TMK and working keys.
@@ -304,6 +358,17 @@ impl KeyVault for SoftwareVault {
         self.with_keys(|k| {
             let tdk = k.tdk.as_ref().ok_or(VaultError::NoDataKey)?;
             Ok(super::ecb_encrypt(tdk, block)?)
+        })
+    }
+
+    fn key_check_value(&self, key: WorkingKey) -> Result<[u8; 4], VaultError> {
+        self.with_keys(|k| {
+            let key = match key {
+                WorkingKey::Pik => &k.pik,
+                WorkingKey::Mak => &k.mak,
+                WorkingKey::Tdk => k.tdk.as_ref().ok_or(VaultError::NoDataKey)?,
+            };
+            Ok(unionpay_check_value(key)?)
         })
     }
 

@@ -16,6 +16,7 @@ pub(crate) fn from_response(code: &str) -> Termination {
 
 pub(crate) fn from_exchange(e: &ExchangeError) -> Termination {
     let code = match e {
+        ExchangeError::Vault(crate::crypto::VaultError::Device { .. }) => Code::DevPinPad,
         ExchangeError::Vault(_) => Code::SwKeysMissing,
         ExchangeError::Build(_) => Code::SwInternal,
         ExchangeError::BadMac => Code::NetBadMac,
@@ -53,6 +54,11 @@ pub(crate) fn storage(disk_full: bool) -> Termination {
     } else {
         Termination::new(Code::SwStorageCorrupt)
     }
+}
+
+/// The PED (the key custody) failed: a device termination, as a PIN pad fault is.
+pub(crate) fn ped_fault() -> Termination {
+    Termination::new(Code::DevPinPad)
 }
 
 pub(crate) fn keys() -> Termination {

@@ -9,7 +9,7 @@ use crate::codec::iso8583::Message;
 use crate::diag::HealthReport;
 use crate::diag::health::{self, HealthFacts, HealthThresholds, HostProbe, KeysFact};
 use crate::txn::sign_on::NET_ECHO;
-use crate::txn::terminal::{Terminal, WORKING_KEYS_LABEL};
+use crate::txn::terminal::{PED_KEYS_LABEL, Terminal, WORKING_KEYS_LABEL};
 
 /// Fields 12/13 are China local time (UTC+8), as on every UnionPay message.
 const CHINA_OFFSET_MS: i64 = 8 * 3600 * 1000;
@@ -26,11 +26,24 @@ impl Terminal {
     pub fn health_with(&self, limits: &HealthThresholds) -> HealthReport {
         let host = self.probe_host();
         let at_ms = self.now_ms();
+        // A PED is asked whether it has keys (before the journal lock: it is a device call);
+        // the journal only dates them. Keys a PED had before this journal are of unknown age.
+        let ped = self.ports.vault.keeps_keys_across_restarts();
+        let ped_has_keys = ped && self.ports.vault.has_working_keys();
         let (keys, journal_state) = {
             let sign_on_required = self.session().sign_on_required;
-            let keys = match self.journal().key(WORKING_KEYS_LABEL) {
-                Ok(Some((_, loaded_at))) => KeysFact::Loaded {
+            let label = if ped {
+                PED_KEYS_LABEL
+            } else {
+                WORKING_KEYS_LABEL
+            };
+            let keys = match self.journal().key(label) {
+                Ok(Some((_, loaded_at))) if !ped || ped_has_keys => KeysFact::Loaded {
                     age: Duration::from_millis((at_ms - loaded_at).max(0) as u64),
+                    sign_on_required,
+                },
+                Ok(None) if ped_has_keys => KeysFact::Loaded {
+                    age: Duration::ZERO,
                     sign_on_required,
                 },
                 _ => KeysFact::Missing,

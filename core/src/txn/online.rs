@@ -295,8 +295,12 @@ impl Terminal {
             return Ok(Some(zeroize::Zeroizing::new(digits.to_string())));
         }
         let vault = &self.ports.vault;
+        let mut ped_failed = false;
         crate::txn::track_cipher::encipher_track(digits, |block| {
-            vault.encrypt_data_block(block).map_err(|e| e.to_string())
+            vault.encrypt_data_block(block).map_err(|e| {
+                ped_failed |= matches!(e, crate::crypto::VaultError::Device { .. });
+                e.to_string()
+            })
         })
         .map(|t| Some(zeroize::Zeroizing::new(t)))
         .map_err(|e| {
@@ -304,6 +308,9 @@ impl Terminal {
                 "terminal {}: track not enciphered: {e}",
                 self.config.terminal_id
             );
+            if ped_failed {
+                return endings::ped_fault();
+            }
             endings::keys().with_detail("no track data key (TDK) / 无磁道加密密钥")
         })
     }

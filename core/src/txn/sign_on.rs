@@ -8,7 +8,7 @@ use crate::host::CancelToken;
 use crate::store::{BatchNo, OpaqueBlob};
 use crate::txn::endings;
 use crate::txn::fields;
-use crate::txn::terminal::{Terminal, WORKING_KEYS_LABEL};
+use crate::txn::terminal::{PED_KEYS_LABEL, Terminal, WORKING_KEYS_LABEL};
 
 /// 60.3 network-management codes.
 const NET_SIGN_ON_TDES: &str = "004";
@@ -64,15 +64,24 @@ impl Terminal {
             );
             match &e {
                 crate::crypto::VaultError::WeakKeys(why) => endings::weak_keys(why),
+                crate::crypto::VaultError::Device { .. } => endings::ped_fault(),
                 _ => endings::keys(),
             }
         })?;
-        let sealed = self
-            .ports
-            .vault
-            .export_wrapped(&self.config.storage_key, WORKING_KEYS_LABEL)
-            .map(OpaqueBlob::new)
-            .map_err(|_| endings::keys())?;
+        // A PED keeps its keys itself: the journal records only when they were loaded (an
+        // empty blob under its own label), for the health check's key age. A software vault's
+        // keys are sealed into the journal to survive a restart.
+        let (label, sealed) = if self.ports.vault.keeps_keys_across_restarts() {
+            (PED_KEYS_LABEL, OpaqueBlob::new(Vec::new()))
+        } else {
+            let blob = self
+                .ports
+                .vault
+                .export_wrapped(&self.config.storage_key, WORKING_KEYS_LABEL)
+                .map(OpaqueBlob::new)
+                .map_err(|_| endings::keys())?;
+            (WORKING_KEYS_LABEL, blob)
+        };
         let batch_no = response
             .field_text(60)
             .and_then(|d| Field60::parse(&d).ok())
@@ -80,8 +89,13 @@ impl Terminal {
         {
             let mut journal = self.journal();
             journal
-                .put_key(WORKING_KEYS_LABEL, &sealed, self.now_ms())
+                .put_key(label, &sealed, self.now_ms())
                 .map_err(|e| self.storage_fault(&e))?;
+            if label == PED_KEYS_LABEL {
+                // Keys a software vault sealed before this terminal moved to a PED are stale
+                // key material: they go, and nothing would ever import them again.
+                let _ = journal.delete_key(WORKING_KEYS_LABEL);
+            }
             if let Some(b) = batch_no.and_then(|b| BatchNo::new(b).ok()) {
                 journal
                     .set_batch_no(b)
@@ -110,6 +124,7 @@ impl Terminal {
         let result = self.network_message("0820", NET_SIGN_OFF);
         self.ports.vault.clear_working_keys();
         let _ = self.journal().delete_key(WORKING_KEYS_LABEL);
+        let _ = self.journal().delete_key(PED_KEYS_LABEL);
         self.session().sign_on_required = true;
         let response = result?;
         match response.field_text(39).as_deref() {

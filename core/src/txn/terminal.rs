@@ -110,6 +110,8 @@ impl std::fmt::Debug for Terminal {
 
 /// Label under which the sealed working keys are kept in the journal.
 pub(crate) const WORKING_KEYS_LABEL: &str = "working-keys";
+/// When a PED (which keeps its own keys) last loaded working keys: an empty blob, for its date.
+pub(crate) const PED_KEYS_LABEL: &str = "ped-working-keys";
 
 impl Terminal {
     /// Opens the journal and talks to the acquirer endpoints of `config` over plain TCP (a
@@ -313,13 +315,22 @@ impl Terminal {
         self.bind_sealed_pans();
         let mut session = self.session();
         session.storage_fault = Some(fault);
-        // The working keys lived in the lost journal too.
-        session.sign_on_required = true;
+        // The working keys lived in the lost journal too, unless the PED keeps them.
+        if !self.ports.vault.keeps_keys_across_restarts() {
+            session.sign_on_required = true;
+        }
     }
 
     /// Working keys survive a restart sealed in the journal; a blob that does not open means a
-    /// new sign-on, never a payment with doubtful keys.
+    /// new sign-on, never a payment with doubtful keys. A PED keeps its own keys: it is asked
+    /// whether it has them, and nothing is imported.
     fn restore_working_keys(&self) {
+        if self.ports.vault.keeps_keys_across_restarts() {
+            if !self.ports.vault.has_working_keys() {
+                self.session().sign_on_required = true;
+            }
+            return;
+        }
         let blob = match self.journal().key(WORKING_KEYS_LABEL) {
             Ok(Some((blob, _loaded_at))) => blob,
             Ok(None) => {

@@ -5,7 +5,7 @@ import com.smartpos.core.CardReader
 import com.smartpos.core.HealthReportRecord
 import com.smartpos.core.Outcome
 import com.smartpos.core.PendingWorkRecord
-import com.smartpos.core.PinPad
+import com.smartpos.core.Ped
 import com.smartpos.core.Printer
 import com.smartpos.core.QrConfigRecord
 import com.smartpos.core.RecoveryRecord
@@ -48,17 +48,19 @@ class PaymentTerminal(
          * Opens the journal and runs recovery; throws [SmartPosException.Config] for a bad config
          * and [SmartPosException.JournalInUse] when another terminal or QR session (in this
          * process or another) owns the journal file: one owner per journal.
+         * [ped] holds the keys and takes the PIN: the vendor PED adapter, or
+         * `SoftwarePed.withTmk(hex).asPed()` on the host and the emulator.
          * [optional] names the scanner, network monitor, location and prompt ports the terminal
          * has; leave a field null when it has none.
          */
         suspend fun open(
             config: TerminalConfigRecord,
             cardReader: CardReader,
-            pinPad: PinPad,
+            ped: Ped,
             printer: Printer,
             optional: TerminalPorts = TerminalPorts(),
         ): PaymentTerminal = withContext(Dispatchers.IO) {
-            PaymentTerminal(Terminal.openWithPorts(config, cardReader, pinPad, printer, optional))
+            PaymentTerminal(Terminal.openWithPorts(config, cardReader, ped, printer, optional))
         }
     }
 

@@ -27,7 +27,7 @@ class DiagnosticsTest {
     @TempDir lateinit var dir: Path
     private lateinit var acquirer: TestAcquirer
     private val reader = SwipeReader()
-    private val pinPad = SoftwarePinPad()
+    private val ped = demoPed()
     private val printer = RecordingPrinter()
     private lateinit var pos: PaymentTerminal
 
@@ -35,8 +35,7 @@ class DiagnosticsTest {
     fun setUp() {
         acquirer = startTestAcquirer()
         val config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
-        pos = runBlocking { PaymentTerminal.open(config, reader, pinPad, printer) }
-        pinPad.terminal = pos.terminal
+        pos = runBlocking { PaymentTerminal.open(config, reader, ped, printer) }
         assertTrue(runBlocking { pos.signOn() } is SignOnOutcome.SignedOn)
     }
 

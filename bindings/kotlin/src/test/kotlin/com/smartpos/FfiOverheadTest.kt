@@ -24,13 +24,12 @@ class FfiOverheadTest {
         val count = System.getProperty("smartpos.sales")?.toIntOrNull() ?: 50
         val acquirer = startTestAcquirer()
         val reader = SwipeReader()
-        val pinPad = SoftwarePinPad()
+        val ped = demoPed()
         val printer = RecordingPrinter()
         // Risk checks off: the loop repeats the same card far beyond the velocity rule on purpose.
         val config = demoTerminalConfig(acquirer.address(), dir.resolve("loop.db").toString())
             .copy(riskChecks = false)
-        PaymentTerminal.open(config, reader, pinPad, printer).use { pos ->
-            pinPad.terminal = pos.terminal
+        PaymentTerminal.open(config, reader, ped, printer).use { pos ->
             assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
             pos.sale("warm-up", 100UL)
             val nanos = LongArray(count)

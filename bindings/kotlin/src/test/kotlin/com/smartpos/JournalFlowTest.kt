@@ -71,7 +71,7 @@ class JournalFlowTest {
     private lateinit var acquirer: TestAcquirer
     private lateinit var config: TerminalConfigRecord
     private val reader = SwipeReader()
-    private val pinPad = SoftwarePinPad()
+    private val ped = demoPed()
     private val printer = RecordingPrinter()
     private val optional = CountingPorts()
     private lateinit var pos: PaymentTerminal
@@ -80,8 +80,7 @@ class JournalFlowTest {
     fun setUp() {
         acquirer = startTestAcquirer()
         config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
-        pos = runBlocking { PaymentTerminal.open(config, reader, pinPad, printer, optional.all()) }
-        pinPad.terminal = pos.terminal
+        pos = runBlocking { PaymentTerminal.open(config, reader, ped, printer, optional.all()) }
         assertTrue(runBlocking { pos.signOn() } is SignOnOutcome.SignedOn)
     }
 
@@ -188,8 +187,7 @@ class JournalFlowTest {
         val path = dir.resolve("corrupt.db")
         Files.write(path, "this is not a database, just bad flash".toByteArray())
         val c = config.copy(journalPath = path.toString())
-        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
-            pinPad.terminal = t.terminal
+        PaymentTerminal.open(c, reader, ped, printer).use { t ->
             val fault = t.storageFault() ?: error("no storage fault reported")
             assertTrue(fault.movedTo.isNotEmpty())
             fault.movedTo.forEach { assertTrue(Files.exists(Path.of(it)), "$it kept") }
@@ -201,8 +199,7 @@ class JournalFlowTest {
             assertEquals(0L, acquirer.netFen())
         }
         // The fault is journaled: a restart does not clear it.
-        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
-            pinPad.terminal = t.terminal
+        PaymentTerminal.open(c, reader, ped, printer).use { t ->
             assertNotNull(t.storageFault(), "the fault survives a restart")
             // Unreadable: a plain acknowledgement (the generated default, and the wrapper's) is refused.
             val refused = assertThrows<SmartPosException.InvalidInput> { t.terminal.acknowledgeStorageFault() }
@@ -215,7 +212,7 @@ class JournalFlowTest {
             approved(t.sale("after-ack", 100UL))
             assertEquals(100L, acquirer.netFen())
         }
-        PaymentTerminal.open(c, reader, pinPad, printer).use { t ->
+        PaymentTerminal.open(c, reader, ped, printer).use { t ->
             assertNull(t.storageFault(), "the acknowledgement survives a restart too")
         }
     }
@@ -308,9 +305,7 @@ class JournalFlowTest {
 
     @Test
     fun `a PIN bypass with the demo card is approved, as the emulator test of the sample expects`() = runBlocking<Unit> {
-        val bypass = object : com.smartpos.core.PinPad {
-            override fun onlinePin(panDigits: String, amountFen: ULong): ByteArray? = null
-        }
+        val bypass = demoPed(pin = null)
         val c = config.copy(journalPath = dir.resolve("bypass.db").toString())
         PaymentTerminal.open(c, reader, bypass, printer).use { t ->
             assertTrue(t.signOn() is SignOnOutcome.SignedOn)
@@ -324,7 +319,7 @@ class JournalFlowTest {
         // The core of this version reads these ports only for diagnostics; whatever it calls must
         // come back through the callbacks without disturbing the payment.
         System.err.println("optional port calls during a sale: ${optional.calls.get()}")
-        val bare = PaymentTerminal.open(config.copy(journalPath = dir.resolve("bare.db").toString()), reader, pinPad, printer)
+        val bare = PaymentTerminal.open(config.copy(journalPath = dir.resolve("bare.db").toString()), reader, ped, printer)
         bare.close()
     }
 }

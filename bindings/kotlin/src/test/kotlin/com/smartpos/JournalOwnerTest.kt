@@ -36,7 +36,7 @@ class JournalOwnerTest {
     private lateinit var gateway: TestQrGateway
     private lateinit var config: TerminalConfigRecord
     private val reader = SwipeReader()
-    private val pinPad = SoftwarePinPad()
+    private val ped = demoPed()
     private val printer = RecordingPrinter()
     private lateinit var pos: PaymentTerminal
     private val pid = ProcessHandle.current().pid()
@@ -46,8 +46,7 @@ class JournalOwnerTest {
         acquirer = startTestAcquirer()
         gateway = startTestQrGateway()
         config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
-        pos = runBlocking { PaymentTerminal.open(config, reader, pinPad, printer) }
-        pinPad.terminal = pos.terminal
+        pos = runBlocking { PaymentTerminal.open(config, reader, ped, printer) }
         assertTrue(runBlocking { pos.signOn() } is SignOnOutcome.SignedOn)
     }
 
@@ -60,7 +59,7 @@ class JournalOwnerTest {
 
     private fun approved(o: Outcome) = (o as? Outcome.Approved)?.approval ?: error("not approved: $o")
 
-    private fun openSecond() = runBlocking { PaymentTerminal.open(config, reader, pinPad, printer) }
+    private fun openSecond() = runBlocking { PaymentTerminal.open(config, reader, ped, printer) }
 
     /** The terminal's journal path, for a QR config; polling 50 ms with a 1 s deadline. */
     private fun qrConfig(journalPath: String = config.journalPath) = demoQrConfig(gateway.url(), journalPath, 50UL, 1_000UL)
@@ -75,7 +74,6 @@ class JournalOwnerTest {
 
         pos.close()
         openSecond().use { second ->
-            pinPad.terminal = second.terminal
             assertEquals(listOf("first-owner"), second.history().map { it.attemptId }, "the same journal")
             approved(second.sale("second-owner", 200UL))
         }

@@ -40,7 +40,7 @@ class RiskUpdatesTest {
     private lateinit var signer: TestRiskSigner
     private lateinit var config: TerminalConfigRecord
     private val reader = SwipeReader()
-    private val pinPad = SoftwarePinPad()
+    private val ped = demoPed()
     private val printer = RecordingPrinter()
     private lateinit var pos: PaymentTerminal
 
@@ -64,8 +64,7 @@ class RiskUpdatesTest {
 
     /** Opens the terminal on the test's journal (working keys come back from it). */
     private fun open() {
-        pos = runBlocking { PaymentTerminal.open(config, reader, pinPad, printer) }
-        pinPad.terminal = pos.terminal
+        pos = runBlocking { PaymentTerminal.open(config, reader, ped, printer) }
     }
 
     /** Shuts the terminal down, as a process that stops, and opens it again on the same journal. */
@@ -152,7 +151,7 @@ class RiskUpdatesTest {
             riskTrustedKeys = listOf(signer.trustedKey().copy(publicKey = ByteArray(31))),
         )
         val e = assertThrows<SmartPosException.Config> {
-            runBlocking { PaymentTerminal.open(bad, reader, pinPad, printer) }
+            runBlocking { PaymentTerminal.open(bad, reader, ped, printer) }
         }
         assertTrue(e.detail.contains("risk_trusted_keys[0]"), e.detail)
         open()

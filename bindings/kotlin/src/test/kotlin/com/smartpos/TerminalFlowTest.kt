@@ -5,18 +5,20 @@ import com.smartpos.core.CardReader
 import com.smartpos.core.Cause
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.Outcome
-import com.smartpos.core.PinPad
+import com.smartpos.core.Ped
 import com.smartpos.core.PortException
 import com.smartpos.core.Printer
 import com.smartpos.core.ReceiptRecord
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.SmartPosException
+import com.smartpos.core.SoftwarePed
 import com.smartpos.core.Terminal
 import com.smartpos.core.TerminalConfigRecord
 import com.smartpos.core.TestAcquirer
 import com.smartpos.core.TestAcquirerFault
 import com.smartpos.core.TransactionKind
 import com.smartpos.core.TransactionState
+import com.smartpos.core.demoSoftwarePed
 import com.smartpos.core.demoTerminalConfig
 import com.smartpos.core.startTestAcquirer
 import java.nio.file.Path
@@ -59,15 +61,10 @@ class SwipeReader(var track2: String = NORMAL_TRACK2) : CardReader {
 }
 
 /**
- * A software PIN pad: a secure PIN pad would hold the PIK; here the terminal's own vault forms
- * and encrypts the format-0 block through the `softwarePinBlock` test hook.
+ * The software stand-in PED with the demo TMK (the simulator's), where a vendor adapter would
+ * go; [pin] is what the cardholder "types" on it, null to bypass.
  */
-class SoftwarePinPad(@Volatile var pin: String? = DEMO_PIN) : PinPad {
-    lateinit var terminal: Terminal
-
-    override fun onlinePin(panDigits: String, amountFen: ULong): ByteArray? =
-        pin?.let { terminal.softwarePinBlock(it, panDigits) }
-}
+fun demoPed(pin: String? = DEMO_PIN): Ped = demoSoftwarePed(pin).asPed()
 
 class RecordingPrinter : Printer {
     val printed = java.util.Collections.synchronizedList(mutableListOf<ReceiptRecord>())
@@ -89,7 +86,7 @@ class TerminalFlowTest {
     private lateinit var acquirer: TestAcquirer
     private lateinit var config: TerminalConfigRecord
     private val reader = SwipeReader()
-    private val pinPad = SoftwarePinPad()
+    private val ped = demoPed()
     private val printer = RecordingPrinter()
     private lateinit var pos: PaymentTerminal
 
@@ -97,8 +94,7 @@ class TerminalFlowTest {
     fun setUp() {
         acquirer = startTestAcquirer()
         config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
-        pos = runBlocking { PaymentTerminal.open(config, reader, pinPad, printer) }
-        pinPad.terminal = pos.terminal
+        pos = runBlocking { PaymentTerminal.open(config, reader, ped, printer) }
         val signOn = runBlocking { pos.signOn() }
         assertTrue(signOn is SignOnOutcome.SignedOn, "sign-on: $signOn")
     }
@@ -221,7 +217,7 @@ class TerminalFlowTest {
 
     @Test
     fun `bad input at every entry point is a typed exception and the JVM survives`() {
-        fun openWith(c: TerminalConfigRecord) = Terminal.open(c, reader, pinPad, printer)
+        fun openWith(c: TerminalConfigRecord) = Terminal.open(c, reader, ped, printer)
         val other = dir.resolve("other.db").toString()
         val shortId = assertThrows<SmartPosException.Config> { openWith(config.copy(terminalId = "123", journalPath = other)) }
         assertTrue(shortId.detail.contains("terminal id"), shortId.detail)
@@ -235,15 +231,14 @@ class TerminalFlowTest {
             openWith(config.copy(storageKey = ByteArray(16), journalPath = other))
         }
         assertTrue(shortKey.detail.contains("storage_key"), shortKey.detail)
-        val badTmk = assertThrows<SmartPosException.Config> { openWith(config.copy(tmkHex = "XYZ", journalPath = other)) }
+        val badTmk = assertThrows<SmartPosException.Config> { SoftwarePed.withTmk("XYZ") }
         assertTrue(badTmk.detail.contains("tmk_hex"), badTmk.detail)
         assertThrows<SmartPosException.Journal> {
             openWith(config.copy(journalPath = dir.resolve("missing/dir/j.db").toString()))
         }
-        assertThrows<SmartPosException.KeyVault> { pos.terminal.softwarePinBlock("12", "6222020000000015") }
-        // A wrong PIN block length from the PIN pad is a device fault, not a crash.
-        val shortBlockPad = object : PinPad {
-            override fun onlinePin(panDigits: String, amountFen: ULong): ByteArray? = ByteArray(3)
+        // A wrong PIN block length from the PED is a device fault, not a crash.
+        val shortBlockPad = object : Ped by ped {
+            override fun onlinePinBlock(panDigits: String, amountFen: ULong): ByteArray? = ByteArray(3)
         }
         val other2 = config.copy(journalPath = dir.resolve("third.db").toString())
         Terminal.open(other2, reader, shortBlockPad, printer).use { t ->
@@ -268,7 +263,7 @@ class TerminalFlowTest {
             override fun removeCard() {}
         }
         val c = config.copy(journalPath = dir.resolve("throwing.db").toString())
-        Terminal.open(c, throwing, pinPad, printer).use { t ->
+        Terminal.open(c, throwing, ped, printer).use { t ->
             val end = terminated(t.sale("throw-1", 100UL, false, CancelHandle()))
             assertEquals("DEV_READER", end.code)
             assertFalse(end.merchantEn.contains("6222020000000015"), end.merchantEn)

@@ -7,7 +7,7 @@ import com.smartpos.core.Outcome
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.TerminalConfigRecord
 import com.smartpos.core.TransactionKind
-import com.smartpos.sample.adapters.BypassPinPad
+import com.smartpos.sample.adapters.TerminalPed
 import com.smartpos.sample.adapters.DemoSwipeReader
 import com.smartpos.sample.adapters.LogcatVendorPrinter
 import com.smartpos.sample.adapters.ReceiptPrinter
@@ -43,14 +43,13 @@ class SaleOnEmulatorTest {
         cardTimeoutMs = 10_000UL,
         journalPath = journal.path,
         storageKey = ByteArray(32).also { SecureRandom().nextBytes(it) },
-        tmkHex = "0123456789ABCDEFFEDCBA9876543210",
     )
 
     @Test
     fun saleIsApprovedBySimulator() = runBlocking {
         // The app's Application already loaded the library (System.loadLibrary → JNI_OnLoad).
         val journal = File(context.cacheDir, "sale-test-${UUID.randomUUID()}.db")
-        PaymentTerminal.open(config(journal), DemoSwipeReader(), BypassPinPad(), ReceiptPrinter(LogcatVendorPrinter())).use { pos ->
+        PaymentTerminal.open(config(journal), DemoSwipeReader(), TerminalPed.create(context), ReceiptPrinter(LogcatVendorPrinter())).use { pos ->
             assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
             val outcome = pos.sale("emulator-${UUID.randomUUID()}", 1_00UL)
             val approval = (outcome as? Outcome.Approved)?.approval ?: error("not approved: $outcome")

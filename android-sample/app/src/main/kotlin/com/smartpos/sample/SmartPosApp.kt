@@ -8,7 +8,6 @@ import com.smartpos.core.LogLevel
 import com.smartpos.core.QrConfigRecord
 import com.smartpos.core.TerminalConfigRecord
 import com.smartpos.core.TerminalPorts
-import com.smartpos.sample.adapters.BypassPinPad
 import com.smartpos.sample.adapters.ConnectivityNetworkMonitor
 import com.smartpos.sample.adapters.LastKnownLocation
 import com.smartpos.sample.adapters.LogcatVendorPrinter
@@ -16,6 +15,7 @@ import com.smartpos.sample.adapters.PaymentCodeScanner
 import com.smartpos.sample.adapters.ReceiptPrinter
 import com.smartpos.sample.adapters.RoutingCardReader
 import com.smartpos.sample.adapters.StorageKeyStore
+import com.smartpos.sample.adapters.TerminalPed
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 
@@ -50,7 +50,7 @@ class SmartPosApp : Application() {
         terminal ?: PaymentTerminal.open(
             config = config(),
             cardReader = cardReader,
-            pinPad = BypassPinPad(),
+            ped = TerminalPed.create(this),
             printer = ReceiptPrinter(LogcatVendorPrinter()),
             optional = TerminalPorts(
                 scanner = scanner,
@@ -90,8 +90,8 @@ class SmartPosApp : Application() {
 
     /**
      * The demo terminal of the simulator (`smartpos sim`: tools/src/demo_setup.rs). A real
-     * deployment gets its identity from the acquirer's parameter download and its TMK from the
-     * key-injection facility into the vendor PIN pad, never from source code.
+     * deployment gets its identity from the acquirer's parameter download; keys are not part of
+     * the configuration at all (the TMK is injected into the PED, see [TerminalPed]).
      */
     private fun config() = TerminalConfigRecord(
         terminalId = "10000001",
@@ -103,6 +103,5 @@ class SmartPosApp : Application() {
         cardTimeoutMs = 60_000UL,
         journalPath = getDatabasePath("journal.db").also { it.parentFile?.mkdirs() }.path,
         storageKey = StorageKeyStore(this).storageKey(),
-        tmkHex = "0123456789ABCDEFFEDCBA9876543210",
     )
 }
