@@ -52,6 +52,68 @@ pub struct TerminalConfigRecord {
     /// ISO 18245 merchant category (4 digits); absent, it is read from the merchant id.
     #[uniffi(default = None)]
     pub risk_mcc: Option<String>,
+    /// TLS to the acquirer. Null: plain TCP, acceptable only on a private APN (the health check
+    /// warns about it unless every endpoint is loopback).
+    #[uniffi(default = None)]
+    pub acquirer_tls: Option<AcquirerTlsRecord>,
+}
+
+/// How the terminal checks the acquirer's certificate, and the terminal's own for mutual TLS.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AcquirerTlsRecord {
+    /// PEM CA certificate(s) the acquirer's certificate must chain to; null trusts the bundled
+    /// root CAs (an acquirer with a publicly issued certificate).
+    #[uniffi(default = None)]
+    pub ca_pem: Option<String>,
+    /// The name the acquirer's certificate carries (and SNI); null checks the endpoint's address.
+    #[uniffi(default = None)]
+    pub server_name: Option<String>,
+    /// The terminal's certificate chain (PEM, leaf first) for mutual TLS, with its key.
+    #[uniffi(default = None)]
+    pub client_cert_pem: Option<String>,
+    /// The client certificate's private key (PEM). Secret: wiped once converted, never printed.
+    #[uniffi(default = None)]
+    pub client_key_pem: Option<String>,
+}
+
+impl std::fmt::Debug for AcquirerTlsRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcquirerTlsRecord")
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| "[CA certificates]"))
+            .field("server_name", &self.server_name)
+            .field(
+                "client_cert_pem",
+                &self.client_cert_pem.as_ref().map(|_| "[certificate]"),
+            )
+            .field(
+                "client_key_pem",
+                &self.client_key_pem.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+impl AcquirerTlsRecord {
+    /// The core's TLS settings; a certificate without its key (or the reverse) is refused.
+    pub(crate) fn to_core(&self) -> Result<smartpos_core::host::AcquirerTls, SmartPosError> {
+        let client = match (&self.client_cert_pem, &self.client_key_pem) {
+            (Some(cert), Some(key)) => Some(smartpos_core::host::ClientIdentity {
+                cert_chain_pem: cert.as_bytes().to_vec(),
+                key_pem: zeroize::Zeroizing::new(key.as_bytes().to_vec()),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(config_error(
+                    "acquirer_tls: client_cert_pem and client_key_pem go together",
+                ));
+            }
+        };
+        Ok(smartpos_core::host::AcquirerTls {
+            ca_pem: self.ca_pem.as_ref().map(|p| p.as_bytes().to_vec()),
+            server_name: self.server_name.clone(),
+            client,
+        })
+    }
 }
 
 impl std::fmt::Debug for TerminalConfigRecord {
@@ -75,6 +137,13 @@ impl TerminalConfigRecord {
     /// moving the fields out when it lowers the record).
     pub(crate) fn wipe_secrets(&mut self) {
         self.storage_key.zeroize();
+        if let Some(key) = self
+            .acquirer_tls
+            .as_mut()
+            .and_then(|t| t.client_key_pem.as_mut())
+        {
+            key.zeroize();
+        }
         if let Some(salt) = self.risk_card_hash_salt.as_mut() {
             salt.zeroize();
         }
@@ -195,6 +264,7 @@ mod tests {
             risk_trusted_keys: vec![],
             risk_card_hash_salt: Some(b"fleet salt".to_vec()),
             risk_mcc: None,
+            acquirer_tls: None,
         }
     }
 
@@ -203,6 +273,38 @@ mod tests {
             Err(SmartPosError::Config { detail }) => detail,
             other => panic!("expected a config error, got {:?}", other.map(|_| ())),
         }
+    }
+
+    #[test]
+    fn acquirer_tls_converts_and_a_client_certificate_needs_its_key() {
+        let tls = AcquirerTlsRecord {
+            ca_pem: Some("CA".into()),
+            server_name: Some("acquirer.example".into()),
+            client_cert_pem: Some("CERT".into()),
+            client_key_pem: None,
+        };
+        assert!(tls.to_core().is_err(), "a certificate without its key");
+        let tls = AcquirerTlsRecord {
+            client_key_pem: Some("KEY".into()),
+            ..tls
+        };
+        let core = tls.to_core().unwrap();
+        assert_eq!(core.ca_pem.as_deref(), Some(b"CA".as_slice()));
+        assert_eq!(core.server_name.as_deref(), Some("acquirer.example"));
+        assert!(core.client.is_some());
+        assert!(
+            !format!("{tls:?}").contains("KEY"),
+            "the key is never printed"
+        );
+        let mut r = TerminalConfigRecord {
+            acquirer_tls: Some(tls),
+            ..record()
+        };
+        r.wipe_secrets();
+        assert_ne!(
+            r.acquirer_tls.unwrap().client_key_pem.as_deref(),
+            Some("KEY")
+        );
     }
 
     #[test]

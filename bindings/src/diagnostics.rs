@@ -48,6 +48,8 @@ pub enum HealthCheckKind {
     PendingAdvices,
     Batch,
     Settlement,
+    /// How the acquirer link is protected: TLS and what it verifies, or plain TCP named.
+    LinkSecurity,
     /// A check this version of the bindings does not know by name; its texts still explain it.
     Other,
 }
@@ -69,6 +71,7 @@ impl From<CheckKind> for HealthCheckKind {
             CheckKind::PendingAdvices => K::PendingAdvices,
             CheckKind::Batch => K::Batch,
             CheckKind::Settlement => K::Settlement,
+            CheckKind::LinkSecurity => K::LinkSecurity,
             _ => K::Other,
         }
     }

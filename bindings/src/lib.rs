@@ -24,7 +24,7 @@ mod terminal;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
-pub use config::TerminalConfigRecord;
+pub use config::{AcquirerTlsRecord, TerminalConfigRecord};
 pub use diagnostics::{
     CauseCountRecord, CodeCountRecord, HealthCheckKind, HealthCheckRecord, HealthReportRecord,
     HealthStatus, LatencyBucketRecord, LatencyRecord, StatisticsRecord, StatisticsWindow,

@@ -537,6 +537,7 @@ mod tests {
             risk_trusted_keys: vec![],
             risk_card_hash_salt: None,
             risk_mcc: None,
+            acquirer_tls: None,
         };
         Terminal::open(config, Arc::new(Swipe), ped, Arc::new(Paper)).unwrap()
     }

@@ -36,6 +36,10 @@ pub struct QrConfigRecord {
     pub poll_deadline_ms: u64,
     /// PEM CA certificates of a private gateway; null trusts the web PKI roots.
     pub ca_pem: Option<String>,
+    /// SHA-256 pins (base64) of the gateway's public key (SubjectPublicKeyInfo), checked after
+    /// the CA; empty: none. Several while a key is rolled over.
+    #[uniffi(default = [])]
+    pub spki_pins: Vec<String>,
 }
 
 impl std::fmt::Debug for QrConfigRecord {
@@ -88,6 +92,7 @@ impl QrConfigRecord {
         settings.poll_interval = positive_ms("poll_interval_ms", self.poll_interval_ms)?;
         settings.poll_deadline = positive_ms("poll_deadline_ms", self.poll_deadline_ms)?;
         settings.ca_pem = self.ca_pem.as_ref().map(|pem| pem.as_bytes().to_vec());
+        settings.spki_pins = self.spki_pins.clone();
         Ok(settings)
     }
 
@@ -344,7 +349,17 @@ mod tests {
             poll_interval_ms: 50,
             poll_deadline_ms: 1_000,
             ca_pem: None,
+            spki_pins: Vec::new(),
         }
+    }
+
+    #[test]
+    fn spki_pins_reach_the_session_settings() {
+        let r = QrConfigRecord {
+            spki_pins: vec!["pin-a".into(), "pin-b".into()],
+            ..record()
+        };
+        assert_eq!(r.to_settings().unwrap().spki_pins, ["pin-a", "pin-b"]);
     }
 
     fn config_detail(r: QrConfigRecord) -> String {

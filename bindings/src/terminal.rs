@@ -103,8 +103,13 @@ impl Terminal {
         let mut config = config;
         guard("Terminal.open", move || {
             let converted = config.to_core();
+            let security = match &config.acquirer_tls {
+                Some(tls) => tls.to_core().map(txn::AcquirerSecurity::Tls),
+                None => Ok(txn::AcquirerSecurity::PlainTcp),
+            };
             config.wipe_secrets();
             let core_config = converted?;
+            let security = security?;
             let (scanner, network, location, prompt) = optional.to_core();
             let ports = Ports {
                 card_reader: Arc::new(CardReaderAdapter(card_reader)),
@@ -117,7 +122,7 @@ impl Terminal {
                 location,
                 prompt,
             };
-            let core = txn::Terminal::open(core_config, ports)?;
+            let core = txn::Terminal::open_with_security(core_config, security, ports)?;
             Ok(Arc::new(Terminal {
                 inner: Mutex::new(Some(Arc::new(core))),
             }))
@@ -402,6 +407,7 @@ mod tests {
             risk_trusted_keys: vec![],
             risk_card_hash_salt: None,
             risk_mcc: None,
+            acquirer_tls: None,
         };
         let ped = SoftwarePed::with_tmk("0123456789ABCDEFFEDCBA9876543210".into())?;
         Terminal::open(config, Arc::new(NoCard), ped.as_ped(), Arc::new(Paper))
@@ -417,6 +423,7 @@ mod tests {
             poll_interval_ms: 50,
             poll_deadline_ms: 1_000,
             ca_pem: None,
+            spki_pins: Vec::new(),
         }
     }
 

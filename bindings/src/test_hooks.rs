@@ -35,7 +35,23 @@ pub struct TestAcquirer {
     acquirer: Arc<Acquirer>,
 }
 
-/// Starts a simulator with the demo accounts on 127.0.0.1 and a port the OS picks.
+/// The test CA of this process: it issues the test acquirer's certificate, and
+/// `demo_terminal_config` trusts it, so the Kotlin tests pay over TLS as a terminal in the field.
+fn test_ca() -> Result<&'static smartpos_tools::sim::pki::TestCa, SmartPosError> {
+    static CA: std::sync::OnceLock<smartpos_tools::sim::pki::TestCa> = std::sync::OnceLock::new();
+    if let Some(ca) = CA.get() {
+        return Ok(ca);
+    }
+    let ca = smartpos_tools::sim::pki::TestCa::new("SmartPOS test acquirer CA").map_err(|e| {
+        SmartPosError::Io {
+            detail: format!("test CA: {e}"),
+        }
+    })?;
+    Ok(CA.get_or_init(|| ca))
+}
+
+/// Starts a simulator with the demo accounts on 127.0.0.1 and a port the OS picks, serving TLS
+/// with a certificate from the test CA (see `demo_terminal_config`).
 #[uniffi::export]
 pub fn start_test_acquirer() -> Result<Arc<TestAcquirer>, SmartPosError> {
     guard("start_test_acquirer", || {
@@ -43,11 +59,21 @@ pub fn start_test_acquirer() -> Result<Arc<TestAcquirer>, SmartPosError> {
             Ledger::with_demo_accounts(),
             demo_setup::demo_tmk(),
         ));
+        let io = |e: String| SmartPosError::Io {
+            detail: format!("simulator: {e}"),
+        };
+        let cert = test_ca()?
+            .server_cert(&smartpos_tools::sim::pki::LOOPBACK_NAMES)
+            .map_err(|e| io(e.to_string()))?;
+        let tls = smartpos_tools::sim::tls::server_config(
+            cert.cert_pem.as_bytes(),
+            cert.key_pem.as_bytes(),
+            None,
+        )
+        .map_err(|e| io(e.to_string()))?;
         let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let server =
-            SimServer::start(acquirer.clone(), loopback).map_err(|e| SmartPosError::Io {
-                detail: format!("simulator: {e}"),
-            })?;
+            SimServer::start_tls(acquirer.clone(), loopback, tls).map_err(|e| io(e.to_string()))?;
         Ok(Arc::new(TestAcquirer {
             address: server.addr().to_string(),
             server: Mutex::new(Some(server)),
@@ -144,6 +170,13 @@ pub fn demo_terminal_config(
             risk_trusted_keys: vec![],
             risk_card_hash_salt: None,
             risk_mcc: None,
+            // The test acquirer serves TLS under the test CA: the terminal trusts only that CA.
+            acquirer_tls: Some(crate::config::AcquirerTlsRecord {
+                ca_pem: Some(test_ca()?.cert_pem()),
+                server_name: None,
+                client_cert_pem: None,
+                client_key_pem: None,
+            }),
         })
     })
 }
@@ -233,6 +266,7 @@ pub fn demo_qr_config(
         poll_interval_ms,
         poll_deadline_ms,
         ca_pem: None,
+        spki_pins: Vec::new(),
     }
 }
 

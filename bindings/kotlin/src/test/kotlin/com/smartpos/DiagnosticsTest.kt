@@ -64,6 +64,9 @@ class DiagnosticsTest {
         assertEquals("acquirer host", host.labelEn)
         assertTrue(host.remedies.isEmpty())
         assertTrue(report.atMs > 1_700_000_000_000L, "terminal clock in ms: ${report.atMs}")
+        // The test acquirer serves TLS under the test CA, and the terminal checks it.
+        val link = report.check(HealthCheckKind.LINK_SECURITY)
+        assertTrue(link.detailEn.startsWith("TLS"), link.detailEn)
     }
 
     @Test
