@@ -23,6 +23,8 @@ mod software_ped;
 mod terminal;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
+#[cfg(all(test, feature = "software-ped"))]
+mod test_ports;
 
 pub use config::{AcquirerTlsRecord, TerminalConfigRecord};
 pub use diagnostics::{

@@ -394,10 +394,11 @@ mod tests {
     use crate::config::TerminalConfigRecord;
     use crate::diagnostics::{HealthCheckKind, HealthStatus};
     use crate::error::SmartPosError;
-    use crate::outcome::{Outcome, ReceiptRecord, SignOnOutcome};
-    use crate::ports::{CardPresentationRecord, CardReader, PortError, Printer};
+    use crate::outcome::{Outcome, SignOnOutcome};
+    use crate::ports::{CardPresentationRecord, CardReader, PortError};
     use crate::software_ped::SoftwarePed;
     use crate::terminal::{CancelHandle, Terminal};
+    use crate::test_ports::Paper;
 
     /// A PED over the software stand-in that counts key loads and can be told to fail its MAC
     /// (as a vendor PED does on a secure-processor fault) or answer with a PIN block of any
@@ -486,16 +487,6 @@ mod tests {
             Err(PortError::Unexpected)
         }
         fn remove_card(&self) -> Result<(), PortError> {
-            Ok(())
-        }
-    }
-
-    struct Paper;
-    impl Printer for Paper {
-        fn print(&self, _: ReceiptRecord) -> Result<(), PortError> {
-            Ok(())
-        }
-        fn status(&self) -> Result<(), PortError> {
             Ok(())
         }
     }

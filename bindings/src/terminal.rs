@@ -361,10 +361,10 @@ impl Terminal {
 #[cfg(all(test, feature = "software-ped"))]
 mod tests {
     use super::*;
-    use crate::outcome::ReceiptRecord;
     use crate::ports::{CardPresentationRecord, PortError};
     use crate::qr::{QrConfigRecord, QrSession};
     use crate::software_ped::SoftwarePed;
+    use crate::test_ports::Paper;
 
     struct NoCard;
     impl CardReader for NoCard {
@@ -375,16 +375,6 @@ mod tests {
             Err(PortError::Unexpected)
         }
         fn remove_card(&self) -> Result<(), PortError> {
-            Ok(())
-        }
-    }
-
-    struct Paper;
-    impl Printer for Paper {
-        fn print(&self, _: ReceiptRecord) -> Result<(), PortError> {
-            Ok(())
-        }
-        fn status(&self) -> Result<(), PortError> {
             Ok(())
         }
     }
