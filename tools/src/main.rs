@@ -1,51 +1,9 @@
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use smartpos_tools::cli;
-
-/// SmartPOS core tools: demo, acquirer simulator, decoders and a crypto calculator.
-#[derive(Debug, Parser)]
-#[command(name = "smartpos", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// A scripted business day against an embedded acquirer simulator.
-    Demo(cli::demo::Args),
-    /// Run the acquirer simulator as a TCP server.
-    Sim(cli::sim::Args),
-    /// Decode a UnionPay ISO 8583 message given in hex.
-    Decode(cli::decode::Args),
-    /// Decode BER-TLV (EMV field 55) given in hex.
-    Tlv(cli::tlv::Args),
-    /// Payment crypto calculator: KCV, MACs, PIN blocks, DUKPT.
-    Crypto(cli::crypto::Args),
-    /// What a response code or termination code means and what to do next.
-    Explain(cli::explain::Args),
-    /// Settle the open batch of a journal against a running simulator or acquirer.
-    Settle(cli::settle::Args),
-    /// Run N card sales against an acquirer on one journal (load and soak testing).
-    Pay(cli::pay::Args),
-    /// List a journal's transactions and its net approved amount.
-    Journal(cli::journal::Args),
-    /// Resolve what a killed process left: in-flight requests, reversals, advices.
-    Recover(cli::recover::Args),
-    /// Reversals still owed or parked for the operator; release a parked one.
-    Reversal(cli::reversal::Args),
-    /// Self-check: host, network, devices, keys, clock, storage, journal, queues, batch.
-    Health(cli::health::Args),
-    /// Termination statistics: today and 7 days, by cause and code, approval rate, latency.
-    Report(cli::report::Args),
-    /// Risk rule bundles (export, sign, verify) and a pre-check on a given context.
-    Risk(cli::risk::Args),
-    /// EMVCo merchant-presented QR: parse a payload, or make one for a sale and draw it.
-    Qr(cli::qr::Args),
-    /// Which scheme a customer's payment code belongs to, or why it is not one.
-    Paycode(cli::paycode::Args),
-}
+use clap::Parser;
+use clap::error::ErrorKind as ClapErrorKind;
+use smartpos_tools::cli::app::{self, Cli};
+use smartpos_tools::cli::{ErrorKind, error_json};
 
 fn main() -> ExitCode {
     // The core logs through `log`; RUST_LOG=info (or debug) shows it on stderr. Log lines name
@@ -53,32 +11,25 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off"))
         .format_target(false)
         .init();
+    // Decided from the raw arguments so that a usage error, which has no parsed flags, still
+    // answers in the form the caller asked for.
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        // Help and version go out as clap prints them; a usage error is one line on stderr and
-        // exit 2, like every other error (scripts read the first line).
+        // `smartpos` or a group such as `smartpos crypto` alone: the group's help, on stdout,
+        // and exit 2 (no command was given, which is bad input).
+        Err(e) if e.kind() == ClapErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            print!("{}", e.render());
+            return ExitCode::from(2);
+        }
+        // Help and version go out as clap prints them.
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
-            // One line, as every other error, but a whole one: clap lists what is missing (or
-            // what was wrong) on indented lines after its first, which scripts never saw.
-            let text = e.to_string();
-            let mut lines = text.lines();
-            let mut line = lines
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ")
-                .to_string();
-            let details: Vec<&str> = lines
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            if !details.is_empty() {
-                if !line.ends_with(':') {
-                    line.push(':');
-                }
-                line = format!("{line} {}", details.join(", "));
-            }
+            let line = usage_error_line(&e);
             eprintln!("smartpos: {line}");
+            if json {
+                println!("{}", error_json(ErrorKind::BadInput.code(), 2, &line));
+            }
             return ExitCode::from(2);
         }
     };
@@ -90,13 +41,44 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
-    let outcome = std::panic::catch_unwind(move || run(cli.command));
+    let outcome = std::panic::catch_unwind(move || app::run(cli.command));
     match outcome {
-        Ok(code) => code,
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("smartpos: {e}");
+            // A command that printed its report already said how it ended there.
+            if json && !e.is_reported() {
+                println!("{}", e.to_json());
+            }
+            ExitCode::from(e.exit_code())
+        }
         Err(payload) if is_broken_pipe(&*payload) => ExitCode::SUCCESS,
         // A bug, already reported by the default hook: exit 2 like every other error, never 101.
         Err(_) => ExitCode::from(2),
     }
+}
+
+/// One line, as every other error, but a whole one: clap lists what is missing (or what was
+/// wrong) on indented lines after its first, which scripts never saw.
+fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let mut lines = text.lines();
+    let mut line = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let details: Vec<&str> = lines
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if !details.is_empty() {
+        if !line.ends_with(':') {
+            line.push(':');
+        }
+        line = format!("{line} {}", details.join(", "));
+    }
+    line
 }
 
 fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
@@ -106,32 +88,4 @@ fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("");
     text.contains("Broken pipe")
-}
-
-fn run(command: Command) -> ExitCode {
-    let result = match command {
-        Command::Demo(args) => cli::demo::run(args),
-        Command::Sim(args) => cli::sim::run(args),
-        Command::Decode(args) => cli::decode::run(args),
-        Command::Tlv(args) => cli::tlv::run(args),
-        Command::Crypto(args) => cli::crypto::run(args),
-        Command::Explain(args) => cli::explain::run(args),
-        Command::Settle(args) => cli::settle::run(args),
-        Command::Pay(args) => cli::pay::run(args),
-        Command::Journal(args) => cli::journal::run(args),
-        Command::Recover(args) => cli::recover::run(args),
-        Command::Reversal(args) => cli::reversal::run(args),
-        Command::Health(args) => cli::health::run(args),
-        Command::Report(args) => cli::report::run(args),
-        Command::Risk(args) => cli::risk::run(args),
-        Command::Qr(args) => cli::qr::run(args),
-        Command::Paycode(args) => cli::paycode::run(args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("smartpos: {e}");
-            ExitCode::from(e.exit_code())
-        }
-    }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::{ledger_net_fen, ok_json as stdout_json, simulator, smartpos};
+use common::{json_with_exit, ledger_net_fen, ok_json as stdout_json, simulator, smartpos};
 
 #[test]
 fn pay_then_journal_lists_five_approved_sales_matching_the_ledger() {
@@ -117,16 +117,20 @@ fn an_unreachable_host_leaves_no_money_moved_and_nothing_pending() {
     let host = format!("127.0.0.1:{port}");
     let db = dir.path().join("j.db");
     let db_arg = db.to_str().unwrap();
-    let summary = stdout_json(&smartpos(&[
-        "pay",
-        "--host",
-        &host,
-        "--journal",
-        db_arg,
-        "--count",
-        "2",
-        "--json",
-    ]));
+    // Exit 1: the payments ran and terminated.
+    let summary = json_with_exit(
+        &smartpos(&[
+            "pay",
+            "--host",
+            &host,
+            "--journal",
+            db_arg,
+            "--count",
+            "2",
+            "--json",
+        ]),
+        1,
+    );
     assert_eq!(summary["approved"], 0, "{summary}");
     let terminated: u64 = summary["terminated"]
         .as_object()
@@ -218,7 +222,7 @@ fn pay_runs_risk_checks_unless_told_not_to() {
     let (host, db_arg) = (server.addr().to_string(), db.to_str().unwrap().to_owned());
     // One fixed amount, seven times: the second is a suspected duplicate (no operator to
     // confirm it in the CLI), so at most one of them is approved.
-    let pay = |extra: &[&str]| {
+    let pay = |extra: &[&str], exit: i32| {
         let mut args = vec![
             "pay",
             "--host",
@@ -232,11 +236,12 @@ fn pay_runs_risk_checks_unless_told_not_to() {
             "--json",
         ];
         args.extend_from_slice(extra);
-        stdout_json(&smartpos(&args))
+        json_with_exit(&smartpos(&args), exit)
     };
-    let checked = pay(&[]);
+    // Exit 1: six of the seven terminated.
+    let checked = pay(&[], 1);
     assert_eq!(checked["approved"], 1, "{checked}");
     assert_eq!(checked["terminated"]["RISK_DUPLICATE"], 6, "{checked}");
-    let unchecked = pay(&["--no-risk-checks"]);
+    let unchecked = pay(&["--no-risk-checks"], 0);
     assert_eq!(unchecked["approved"], 7, "{unchecked}");
 }

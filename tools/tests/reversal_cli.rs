@@ -7,7 +7,7 @@
 use smartpos_tools::sim::{OnPathProxy, Tamper};
 
 mod common;
-use common::{ledger_net_fen, ok_json, simulator, smartpos};
+use common::{json_with_exit, ledger_net_fen, ok_json, simulator, smartpos};
 
 #[test]
 fn a_parked_reversal_is_listed_blocks_settlement_and_the_operator_releases_it() {
@@ -24,18 +24,22 @@ fn a_parked_reversal_is_listed_blocks_settlement_and_the_operator_releases_it() 
     let db = dir.path().join("journal.db");
     let db_arg = db.to_str().unwrap();
     let (via_proxy, direct) = (proxy.addr().to_string(), sim.addr().to_string());
-    let pay = ok_json(&smartpos(&[
-        "pay",
-        "--host",
-        &via_proxy,
-        "--journal",
-        db_arg,
-        "--count",
-        "1",
-        "--amount-range",
-        "4321..4322",
-        "--json",
-    ]));
+    // Exit 1: the one payment terminated.
+    let pay = json_with_exit(
+        &smartpos(&[
+            "pay",
+            "--host",
+            &via_proxy,
+            "--journal",
+            db_arg,
+            "--count",
+            "1",
+            "--amount-range",
+            "4321..4322",
+            "--json",
+        ]),
+        1,
+    );
     assert_eq!(pay["approved"], 0, "{pay}");
     let listing = ok_json(&smartpos(&[
         "reversal",

@@ -91,7 +91,12 @@ fn pay(host: &str, db: &Path, tls: &[&str]) -> Value {
     let mut args = vec!["pay", "--host", host, "--journal", db, "--count", "2"];
     args.extend_from_slice(tls);
     args.extend_from_slice(&["--amount-range", "100..200", "--json", "--no-risk-checks"]);
-    ok_json(&smartpos(&args))
+    let out = smartpos(&args);
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("the pay summary");
+    // The CLI policy: 0 when every payment is approved, 1 when any terminated.
+    let expected = if summary["approved"] == 2 { 0 } else { 1 };
+    assert_eq!(out.status.code(), Some(expected), "{summary}");
+    summary
 }
 
 #[test]

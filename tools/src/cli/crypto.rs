@@ -32,19 +32,23 @@ enum Command {
     Kcv {
         #[command(flatten)]
         key: KeyArg,
+        /// The key's cipher.
         #[arg(long, value_enum, default_value_t = Alg::Tdes)]
         alg: Alg,
     },
     /// MAC over hex data.
     Mac {
+        /// The MAC algorithm.
         #[arg(long, value_enum)]
         alg: MacAlg,
         #[command(flatten)]
         key: KeyArg,
+        /// The data to MAC, in hex.
         #[arg(long)]
         data: String,
     },
     /// ISO 9564 PIN blocks.
+    #[command(arg_required_else_help = true)]
     Pinblock {
         #[command(subcommand)]
         op: PinOp,
@@ -61,8 +65,10 @@ enum Command {
         /// Read the BDK from this file (`-`: standard input) instead of the command line.
         #[arg(long)]
         bdk_file: Option<PathBuf>,
+        /// The key serial number (hex: 10 bytes for TDES, 12 for AES).
         #[arg(long)]
         ksn: String,
+        /// AES DUKPT (ANSI X9.24-3-2017) instead of TDES.
         #[arg(long)]
         aes: bool,
     },
@@ -71,6 +77,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum PinOp {
     Encode {
+        /// ISO 9564 format: 0 (TDES, with the PAN) or 4 (AES).
         #[arg(long, value_parser = ["0", "4"])]
         format: String,
         /// The PIN (4–12 digits).
@@ -83,16 +90,20 @@ enum PinOp {
         /// Read the PIN from this file (`-`: standard input) instead of the command line.
         #[arg(long)]
         pin_file: Option<PathBuf>,
+        /// The card number the block is bound to.
         #[arg(long)]
         pan: String,
         #[command(flatten)]
         key: OptionalKeyArg,
     },
     Decode {
+        /// ISO 9564 format: 0 (TDES, with the PAN) or 4 (AES).
         #[arg(long, value_parser = ["0", "4"])]
         format: String,
+        /// The enciphered PIN block, in hex.
         #[arg(long)]
         block: String,
+        /// The card number the block is bound to.
         #[arg(long)]
         pan: String,
         #[command(flatten)]

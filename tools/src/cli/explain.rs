@@ -5,7 +5,9 @@
 use serde_json::json;
 use std::str::FromStr;
 
-use smartpos_core::diag::{ResponseCode, Termination, TerminationCode, lookup};
+use smartpos_core::diag::{
+    ActionClass, ResponseCode, TerminalReaction, Termination, TerminationCode, lookup,
+};
 use smartpos_core::qr::gateway::codes::{GATEWAY_CODES, GatewayCodeInfo, Verdict};
 
 use super::{CliError, CliResult};
@@ -14,6 +16,7 @@ use super::{CliError, CliResult};
 pub struct Args {
     /// A field-39 response code (2 characters) or a termination code such as NET_TIMEOUT.
     pub code: String,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -37,6 +40,14 @@ pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
         let rc: ResponseCode = code
             .parse()
             .map_err(|e| CliError::new(format!("explain: {e}")))?;
+        // A well-formed code no table holds is as unknown as a mistyped termination code: the
+        // generic row the terminal shows when a host sends one is not an explanation of it.
+        if !ResponseCode::catalogued().any(|c| c == rc) {
+            return Err(CliError::new(format!(
+                "explain: unknown code {code:?} (not a response code of the catalog, nor a \
+                 termination or QR gateway code)"
+            )));
+        }
         (Termination::from_response(rc), Some(lookup(rc)))
     } else {
         let tc: TerminationCode = code
@@ -53,16 +64,17 @@ pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
         } else {
             "termination_code"
         });
-        value["action"] = json!(host.map(|h| format!("{:?}", h.action)));
-        value["reaction"] = json!(host.map(|h| format!("{:?}", h.reaction)));
+        value["action"] = json!(host.map(|h| action_id(h.action)));
+        value["reaction"] = json!(host.map(|h| reaction_id(h.reaction)));
         return serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()));
     }
     let mut out = format!("{code}: {} / {}\n", t.merchant_zh, t.merchant_en);
     out.push_str(&format!("cause: {}", t.cause.as_str()));
     if let Some(h) = host {
         out.push_str(&format!(
-            "   action: {:?}   terminal reaction: {:?}",
-            h.action, h.reaction
+            "   action: {}   terminal reaction: {}",
+            action_id(h.action).replace('_', " "),
+            reaction_id(h.reaction).replace('_', " ")
         ));
     }
     out.push_str(&format!(
@@ -82,6 +94,29 @@ pub fn explain(code: &str, as_json: bool) -> Result<String, CliError> {
     Ok(out)
 }
 
+/// How the merchant should treat a response code, as a JSON id (text shows it with spaces).
+fn action_id(action: ActionClass) -> &'static str {
+    match action {
+        ActionClass::Approved => "approved",
+        ActionClass::Retry => "retry",
+        ActionClass::DoNotRetry => "do_not_retry",
+        ActionClass::OperatorAction => "operator_action",
+        ActionClass::SystemFault => "system_fault",
+    }
+}
+
+/// What the terminal does on its own after the code, as a JSON id.
+fn reaction_id(reaction: TerminalReaction) -> &'static str {
+    match reaction {
+        TerminalReaction::None => "none",
+        TerminalReaction::SignOn => "sign_on",
+        TerminalReaction::Reverse => "reverse",
+        TerminalReaction::BatchUpload => "batch_upload",
+        TerminalReaction::DownloadParameters => "download_parameters",
+        _ => "other",
+    }
+}
+
 /// The explanation of one termination as JSON: what the merchant and cardholder are told, the
 /// remedies, whether retrying helps and another way to pay.
 fn termination_json(t: &Termination) -> serde_json::Value {
@@ -92,7 +127,7 @@ fn termination_json(t: &Termination) -> serde_json::Value {
         "merchant_en": t.merchant_en,
         "cardholder_zh": t.cardholder,
         "cardholder_en": t.cardholder_en,
-        "remedies": t.remedies.iter().map(|r| json!({"zh": r.zh(), "en": r.en()})).collect::<Vec<_>>(),
+        "remedies": super::shape::remedies_json(&t.remedies),
         "retry_can_help": t.retry_can_help,
         "alternative": t.alternative.map(|a| a.en()),
     })
@@ -181,7 +216,17 @@ mod tests {
         assert!(text.contains("Insufficient funds"), "{text}");
         let json: serde_json::Value = serde_json::from_str(&explain("A0", true).unwrap()).unwrap();
         assert_eq!(json["kind"], "response_code");
-        assert_eq!(json["reaction"], "SignOn");
+        assert_eq!(json["reaction"], "sign_on");
+        assert_eq!(json["action"], "operator_action");
+        assert_eq!(json["remedies"][0]["id"], "sign_on_again");
+        let text = explain("a0", false).unwrap();
+        assert!(
+            text.contains("action: operator action   terminal reaction: sign on"),
+            "{text}"
+        );
+        // Well formed, in no table: unknown, like a mistyped termination code.
+        assert!(explain("XY", false).is_err());
+        assert!(explain("ZZZ", false).is_err());
         let local: serde_json::Value =
             serde_json::from_str(&explain("NET_TIMEOUT", true).unwrap()).unwrap();
         assert_eq!(local["cause"], "network");

@@ -3,15 +3,15 @@
 //! keys, storage, journal, queues, batch, settlement and how the link is protected (plain TCP is
 //! named, and a warning off loopback), each ok / warning / failing with what to do.
 //!
-//! A failing check is a finding, not a CLI error: the exit code is 0 whenever the report was
-//! produced; scripts read `overall` from `--json`.
+//! The report is printed whatever it finds; the exit code follows the CLI policy: 1 when any
+//! check is failing (a warning still exits 0), so a script can gate on it without reading JSON.
 
 use std::path::PathBuf;
 
 use serde_json::json;
 use smartpos_core::diag::{CheckStatus, HealthReport};
 
-use super::CliResult;
+use super::{CliError, CliResult};
 use crate::terminal_setup::HostTerminal;
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +35,9 @@ pub fn run(args: Args) -> CliResult {
     let host = HostTerminal::open(&args.journal, &args.acquirer.link()?)?;
     let report = host.terminal.health();
     println!("{}", render(&report, args.json));
+    if report.overall() == CheckStatus::Failing {
+        return Err(CliError::reported("health check failing"));
+    }
     Ok(())
 }
 
@@ -52,6 +55,12 @@ pub fn render(report: &HealthReport, as_json: bool) -> String {
         let mut value =
             serde_json::to_value(report).unwrap_or_else(|e| json!({"error": e.to_string()}));
         value["overall"] = json!(report.overall().as_str());
+        // Remedies as every command shows them: `{id, zh, en}`, not the bare id.
+        if let Some(checks) = value["checks"].as_array_mut() {
+            for (check, c) in checks.iter_mut().zip(&report.checks) {
+                check["remedies"] = super::shape::remedies_json(&c.remedies);
+            }
+        }
         return value.to_string();
     }
     let mut out = format!(

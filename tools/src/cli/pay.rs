@@ -295,6 +295,13 @@ pub fn run(args: Args) -> CliResult {
             println!("  {code}: {n}");
         }
     }
+    let terminated = summary.attempted - summary.approved;
+    if terminated > 0 {
+        return Err(CliError::reported(format!(
+            "{terminated} of {} payment(s) terminated",
+            summary.attempted
+        )));
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use super::{CliError, CliResult};
 pub struct Args {
     /// The code as scanned or keyed in.
     pub code: String,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -22,7 +23,7 @@ pub fn run(args: Args) -> CliResult {
         print_output(&text)?;
     }
     match failure {
-        Some(e) => Err(e),
+        Some(e) => Err(e.after_report()),
         None => Ok(()),
     }
 }

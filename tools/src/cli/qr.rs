@@ -30,6 +30,7 @@ enum Command {
     Parse {
         /// The payload text as scanned.
         payload: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -61,6 +62,7 @@ pub struct MakeArgs {
     /// (8 digits), merchant ID (15 characters), concatenated.
     #[arg(long, default_value = DEMO_ACCOUNT)]
     pub account: String,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -71,7 +73,7 @@ pub fn run(args: Args) -> CliResult {
             let (text, crc_error) = parse_output(&payload, json)?;
             print_output(&text)?;
             match crc_error {
-                Some(e) => Err(e),
+                Some(e) => Err(e.after_report()),
                 None => Ok(()),
             }
         }

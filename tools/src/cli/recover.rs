@@ -115,5 +115,11 @@ pub fn run(args: Args) -> CliResult {
             summary.qr_orders_open
         );
     }
+    let owed = summary.reversals_pending + summary.advices_pending + summary.qr_orders_open;
+    if owed > 0 {
+        return Err(CliError::reported(format!(
+            "recovery left {owed} item(s) owed to the acquirer or the QR gateway"
+        )));
+    }
     Ok(())
 }

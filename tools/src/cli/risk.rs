@@ -28,6 +28,7 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Rule bundles: export the built-in one, sign, verify.
+    #[command(arg_required_else_help = true)]
     Bundle {
         #[command(subcommand)]
         command: BundleCommand,
@@ -56,13 +57,16 @@ pub enum BundleCommand {
         /// key's fingerprint id, which a terminal given the bare public key trusts.
         #[arg(long)]
         key_id: Option<String>,
+        /// Where to write the signed bundle.
         #[arg(long)]
         out: PathBuf,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Verify a signed bundle against the trusted keys (and optionally the active version).
     Verify {
+        /// The signed bundle file.
         #[arg(long = "in")]
         input: PathBuf,
         #[command(flatten)]
@@ -70,11 +74,13 @@ pub enum BundleCommand {
         /// Version active on the terminal: an older-or-equal bundle is a replay.
         #[arg(long)]
         active_version: Option<u64>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Generate an Ed25519 PKCS#8 key file and print its public key.
     Keygen {
+        /// Where to write the new PKCS#8 key (never overwritten; mode 0600).
         #[arg(long)]
         out: PathBuf,
     },
@@ -124,12 +130,16 @@ pub struct CheckArgs {
     pub bundle: Option<PathBuf>,
     #[command(flatten)]
     pub trusted: TrustedKeyArgs,
+    /// The amount of the payment, in fen.
     #[arg(long, default_value_t = 10_000)]
     pub amount_fen: u64,
+    /// How the customer pays.
     #[arg(long, value_enum, default_value = "card")]
     pub method: MethodArg,
+    /// How the card was read.
     #[arg(long, value_enum, default_value = "chip")]
     pub entry: EntryArg,
+    /// The QR code's grade (the payment-code rules' A or B class).
     #[arg(long, value_enum, default_value = "a")]
     pub grade: GradeArg,
     /// 6-digit BIN; a card is in the context only when given.
@@ -138,26 +148,34 @@ pub struct CheckArgs {
     /// Salted card fingerprint, 16 hex digits (never the PAN).
     #[arg(long, default_value = "0000000000000000")]
     pub card_hash: String,
+    /// The card's 3-digit service code (from track 2).
     #[arg(long)]
     pub service_code: Option<String>,
     /// YYMM.
     #[arg(long)]
     pub expiry: Option<String>,
+    /// A chip card read by its stripe after the chip failed (fallback).
     #[arg(long)]
     pub fallback: bool,
+    /// The card number fails its Luhn check.
     #[arg(long)]
     pub luhn_fails: bool,
     /// Unix seconds; default now.
     #[arg(long)]
     pub time: Option<i64>,
+    /// The merchant category code.
     #[arg(long, default_value = "5812")]
     pub mcc: String,
+    /// The terminal's latitude (degrees); needs --lon.
     #[arg(long, requires = "lon")]
     pub lat: Option<f64>,
+    /// The terminal's longitude (degrees); needs --lat.
     #[arg(long, requires = "lat")]
     pub lon: Option<f64>,
+    /// The serving cell id, when the terminal has no position fix.
     #[arg(long)]
     pub cell: Option<String>,
+    /// The 0–99 random number that samples sales for online checks.
     #[arg(long, default_value_t = 99)]
     pub random: u8,
     /// Counters as JSON (file), e.g. {"card_window_count": 3}.

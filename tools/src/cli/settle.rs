@@ -26,8 +26,9 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     super::existing_journal(&args.journal, Some(args.create))?;
     let host = HostTerminal::open(&args.journal, &args.acquirer.link()?)?;
+    // The settlement ran and was not done: exit 1 (operational), not 2 (bad input).
     let report = host.terminal.settle().map_err(|t| {
-        CliError::new(format!(
+        CliError::not_done(format!(
             "settlement not done: {} ({})",
             t.code, t.merchant_en
         ))

@@ -44,3 +44,23 @@ pub fn ok_json(out: &Output) -> Value {
     );
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
 }
+
+/// The command exited with `code` and printed one JSON document (a report that says how the
+/// operation ended, or an error document).
+pub fn json_with_exit(out: &Output, code: i32) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
+}
+
+/// A loopback port nothing listens on: connects are refused, as with a host that is down.
+pub fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    addr.to_string()
+}
