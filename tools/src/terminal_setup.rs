@@ -14,9 +14,12 @@ use std::sync::Arc;
 
 use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
+use smartpos_core::host::{
+    LogTap, MessageTap, TappedTransport, TcpTransport, TlsTransport, Transport,
+};
 use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{CardPresentation, SystemClock};
-use smartpos_core::txn::{OpenError, Ports, RiskConfig, Terminal};
+use smartpos_core::txn::{AcquirerSecurity, OpenError, Ports, RiskConfig, Terminal};
 use zeroize::Zeroizing;
 
 use crate::cli::CliError;
@@ -154,12 +157,37 @@ impl HostTerminal {
         config.endpoints = host.endpoints.clone();
         config.dialect = host.dialect;
         config.risk = risk;
-        let terminal = Terminal::open_with_security(config, host.security.clone(), ports).map_err(
-            |e| match e {
-                OpenError::Journal(e) => CliError::journal(db, &e),
-                e => CliError::new(format!("terminal on {}: {e}", db.display())),
-            },
-        )?;
+        // `--trace` writes the message log; without it, `RUST_LOG=debug` still shows one line
+        // per message through the core's `LogTap` (what logcat shows on Android).
+        let tap: Option<Arc<dyn MessageTap>> = match &host.trace {
+            Some(log) => Some(log.clone()),
+            None if log::log_enabled!(log::Level::Debug) => Some(Arc::new(LogTap)),
+            None => None,
+        };
+        let opened = match tap {
+            None => Terminal::open_with_security(config, host.security.clone(), ports),
+            // The same transport the terminal would make, behind the tap.
+            Some(tap) => {
+                let transport: Arc<dyn Transport> = match &host.security {
+                    AcquirerSecurity::PlainTcp => {
+                        Arc::new(TcpTransport::new(host.endpoints.clone()))
+                    }
+                    AcquirerSecurity::Tls(tls) => Arc::new(
+                        TlsTransport::new(host.endpoints.clone(), tls)
+                            .map_err(|e| CliError::new(format!("acquirer TLS: {e}")))?,
+                    ),
+                };
+                Terminal::with_transport(
+                    config,
+                    ports,
+                    Arc::new(TappedTransport::new(transport, tap)),
+                )
+            }
+        };
+        let terminal = opened.map_err(|e| match e {
+            OpenError::Journal(e) => CliError::journal(db, &e),
+            e => CliError::new(format!("terminal on {}: {e}", db.display())),
+        })?;
         Ok(HostTerminal {
             terminal,
             reader,

@@ -11,12 +11,14 @@
 pub mod acquirer;
 mod dialect;
 mod framing;
+mod tap;
 mod tcp;
 mod tls;
 mod transport;
 
 pub use dialect::{AcquirerDialect, mac_by_name};
 pub use framing::MAX_FRAME_LEN;
+pub use tap::{LogTap, MessageTap, TapEvent, TappedTransport};
 pub use tcp::TcpTransport;
 pub(crate) use tls::certificates;
 pub use tls::{AcquirerTls, ClientIdentity, TlsSetupError, TlsTransport};

@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use smartpos_core::crypto::MacAlgorithm;
 use smartpos_core::host::{AcquirerDialect, AcquirerTls, ClientIdentity};
@@ -14,6 +15,7 @@ use smartpos_core::txn::AcquirerSecurity;
 use zeroize::Zeroizing;
 
 use super::CliError;
+use super::msglog::MessageLog;
 
 const TLS_SCHEME: &str = "tls://";
 
@@ -92,6 +94,10 @@ pub struct AcquirerArgs {
     /// Encipher track data under the TDK the acquirer issues at sign-on (field 53.3 = 1).
     #[arg(long)]
     pub track_encryption: bool,
+    /// Append every ISO 8583 message exchanged with the acquirer to this file, as `decode`
+    /// shows it (card data masked), with time, connection and round trip; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 /// Where the acquirer is and how the link to it is protected.
@@ -101,6 +107,8 @@ pub struct HostLink {
     pub security: AcquirerSecurity,
     /// The acquirer's message conventions (MAC, track encryption).
     pub dialect: AcquirerDialect,
+    /// The message log every exchange is written to (`--trace`).
+    pub trace: Option<Arc<MessageLog>>,
 }
 
 impl HostLink {
@@ -110,6 +118,7 @@ impl HostLink {
             endpoints: vec![addr],
             security: AcquirerSecurity::PlainTcp,
             dialect: AcquirerDialect::default(),
+            trace: None,
         }
     }
 }
@@ -119,6 +128,11 @@ impl AcquirerArgs {
     /// rather than ignored, since the operator asked for a protection they would not get.
     pub fn link(&self) -> Result<HostLink, CliError> {
         let endpoints = self.host.endpoints.clone();
+        let trace = self
+            .trace
+            .as_deref()
+            .map(|path| MessageLog::open(path, &self.host.to_string()).map(Arc::new))
+            .transpose()?;
         if !self.host.tls {
             if self.ca.is_some() || self.client_cert.is_some() || self.tls_name.is_some() {
                 return Err(CliError::new(format!(
@@ -130,6 +144,7 @@ impl AcquirerArgs {
                 endpoints,
                 security: AcquirerSecurity::PlainTcp,
                 dialect: self.dialect(),
+                trace,
             });
         }
         let client = match (&self.client_cert, &self.client_key) {
@@ -157,6 +172,7 @@ impl AcquirerArgs {
                 client,
             }),
             dialect: self.dialect(),
+            trace,
         })
     }
 
@@ -186,6 +202,7 @@ mod tests {
             tls_name: None,
             mac: MacAlgorithm::X919,
             track_encryption: false,
+            trace: None,
         }
     }
 

@@ -40,22 +40,26 @@ pub struct Decoded {
 /// follows them, otherwise a body starting at the TPDU. Error offsets count from the first byte
 /// of the hex.
 pub fn decode_hex(hex_text: &str, bare: bool) -> Result<Decoded, CliError> {
-    let bytes = hex_arg(hex_text)?;
+    decode_bytes(&hex_arg(hex_text)?, bare)
+}
+
+/// As [`decode_hex`], from the bytes.
+pub fn decode_bytes(bytes: &[u8], bare: bool) -> Result<Decoded, CliError> {
     let fail =
         |e: smartpos_core::codec::iso8583::UnpackError| CliError::new(format!("decode: {e}"));
     if bare {
         return Ok(Decoded {
             tpdu: None,
             header: None,
-            message: CUPS.unpack(&bytes).map_err(fail)?,
+            message: CUPS.unpack(bytes).map_err(fail)?,
         });
     }
     let framed = bytes.len() >= 2
         && usize::from(u16::from_be_bytes([bytes[0], bytes[1]])) == bytes.len() - 2;
     let frame = if framed {
-        Frame::decode(&bytes)
+        Frame::decode(bytes)
     } else {
-        Frame::decode_body(&bytes)
+        Frame::decode_body(bytes)
     }
     .map_err(fail)?;
     Ok(Decoded {
@@ -72,7 +76,25 @@ pub fn format_decode(hex_text: &str, as_json: bool, bare: bool) -> Result<String
         serde_json::to_string_pretty(&decoded_json(&d))
             .map_err(|e| CliError::new(format!("JSON output: {e}")))
     } else {
-        Ok(decoded_text(&d))
+        Ok(decoded_text(&d, Keys::Shown))
+    }
+}
+
+/// Whether field 62's working keys are shown. They travel encrypted under the TMK, so `decode`
+/// shows them; a message log keeps only their check values, as a log outlives the TMK's secrecy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    Shown,
+    Redacted,
+}
+
+/// A frame body (TPDU onwards) as the message log writes it: the field dump of `decode`, card
+/// data masked or redacted and field 62's keys reduced to their check values; a frame that does
+/// not decode is named by its length and the reason, never by its bytes.
+pub fn dump_for_log(body: &[u8]) -> String {
+    match decode_bytes(body, false) {
+        Ok(d) => decoded_text(&d, Keys::Redacted),
+        Err(e) => format!("({} bytes, not a frame of this dialect: {e})", body.len()),
     }
 }
 
@@ -83,6 +105,10 @@ fn field_name(n: u8) -> &'static str {
 /// Sub-fields of a private field as (label, shown value) rows, in the field's order. A value
 /// that does not split is not an error for a decoder: the row says why instead.
 pub fn subfields(n: u8, value: &Value) -> Vec<(String, String)> {
+    subfields_with(n, value, Keys::Shown)
+}
+
+fn subfields_with(n: u8, value: &Value, keys_shown: Keys) -> Vec<(String, String)> {
     let row = |k: &str, v: String| (k.to_string(), v);
     let unsplit = |e: &dyn std::fmt::Display| vec![row("unparsed", e.to_string())];
     match (n, value) {
@@ -141,11 +167,18 @@ pub fn subfields(n: u8, value: &Value) -> Vec<(String, String)> {
                     if let Some(k) = k {
                         rows.push(row(
                             &format!("62 {label}"),
-                            format!(
-                                "encrypted {} check value {}",
-                                hex::encode_upper(&k.encrypted),
-                                hex::encode_upper(k.check_value)
-                            ),
+                            match keys_shown {
+                                Keys::Shown => format!(
+                                    "encrypted {} check value {}",
+                                    hex::encode_upper(&k.encrypted),
+                                    hex::encode_upper(k.check_value)
+                                ),
+                                Keys::Redacted => format!(
+                                    "encrypted [redacted {} bytes] check value {}",
+                                    k.encrypted.len(),
+                                    hex::encode_upper(k.check_value)
+                                ),
+                            },
                         ));
                     }
                 }
@@ -190,7 +223,7 @@ fn icc_tree(value: &Value) -> Result<Vec<tlv::Tlv>, String> {
     tlv::parse(value.as_bytes()).map_err(|e| format!("field 55 TLV: {e}"))
 }
 
-fn decoded_text(d: &Decoded) -> String {
+fn decoded_text(d: &Decoded, keys: Keys) -> String {
     let mut out = Vec::new();
     if let Some(t) = d.tpdu {
         out.push(format!(
@@ -203,12 +236,12 @@ fn decoded_text(d: &Decoded) -> String {
     }
     out.push(format!("MTI     {}", d.message.mti()));
     for (n, v) in d.message.fields() {
-        out.push(format!(
-            "{n:>3}  {}: {}",
-            field_name(n),
-            shown(&d.message, n, v)
-        ));
-        for (label, shown) in subfields(n, v) {
+        let value = match (n, keys) {
+            (62, Keys::Redacted) => format!("[redacted {} bytes]", v.as_bytes().len()),
+            _ => shown(&d.message, n, v),
+        };
+        out.push(format!("{n:>3}  {}: {value}", field_name(n)));
+        for (label, shown) in subfields_with(n, v, keys) {
             out.push(format!("       {label}: {shown}"));
         }
         if n == 55 {

@@ -9,6 +9,7 @@ mod demo_qr;
 pub mod explain;
 pub mod health;
 pub mod journal;
+pub mod msglog;
 pub mod pay;
 pub mod paycode;
 pub mod qr;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use smartpos_core::crypto::MacAlgorithm;
 
+use super::msglog::MessageLog;
 use super::{CliError, CliResult};
 use crate::demo_setup;
 use crate::sim::gateway::{DEMO_SIGNING_KEY, GatewayServer, QrGateway};
@@ -49,6 +50,21 @@ pub struct Args {
     /// TLS, as an acquirer's SSL access does.
     #[arg(long, requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
+    /// Write every ISO 8583 message the acquirer receives and sends to FILE (appended), or to
+    /// standard output with `-`: the field dump `decode` shows (card data masked), with time,
+    /// connection, peer and round trip.
+    #[arg(long, value_name = "FILE|-")]
+    pub log: Option<PathBuf>,
+}
+
+/// The MAC as `--mac` names it.
+fn mac_name(mac: MacAlgorithm) -> &'static str {
+    match mac {
+        MacAlgorithm::CupEcb => "cup-ecb",
+        MacAlgorithm::X919 => "x919",
+        MacAlgorithm::Sm4Cbc => "sm4",
+        _ => "other",
+    }
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
@@ -81,11 +97,13 @@ pub fn run(args: Args) -> CliResult {
         _ => None,
     };
     let acquirer = Arc::new(acquirer);
-    let server = match &tls {
-        Some(config) => SimServer::start_tls(acquirer, args.listen, config.clone()),
-        None => SimServer::start(acquirer, args.listen),
-    }
-    .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+    let log = args
+        .log
+        .as_deref()
+        .map(|path| MessageLog::open(path, "").map(Arc::new))
+        .transpose()?;
+    let server = SimServer::start_logged(acquirer, args.listen, tls.clone(), log)
+        .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
     // Plain keeps the line scripts already read; TLS prints the address as `--host` takes it.
     match (&tls, &args.tls_client_ca) {
         (None, _) => println!("smartpos sim: acquirer listening on {}", server.addr()),
@@ -100,10 +118,10 @@ pub fn run(args: Args) -> CliResult {
         ),
     }
     println!(
-        "terminal {} / merchant {} / TMK = demo key / MAC {:?}",
+        "terminal {} / merchant {} / TMK = demo key / MAC {}",
         demo_setup::DEMO_TERMINAL_ID,
         demo_setup::DEMO_MERCHANT_ID,
-        args.mac
+        mac_name(args.mac)
     );
     // Held until the acquirer stops, so both serve for the life of the process.
     let _qr = match args.qr_listen {

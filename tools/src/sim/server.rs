@@ -4,15 +4,16 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::ServerConfig;
 
 use super::host::{Acquirer, Action};
 use super::listener::Listener;
 use super::tls::{self, TlsStream};
+use crate::cli::msglog::MessageLog;
 
 /// Largest frame the simulator reads; anything larger is a framing error.
 const MAX_FRAME: usize = 8 * 1024;
@@ -45,8 +46,27 @@ impl SimServer {
         listen: SocketAddr,
         tls: Option<Arc<ServerConfig>>,
     ) -> io::Result<SimServer> {
+        SimServer::start_logged(acquirer, listen, tls, None)
+    }
+
+    /// As [`SimServer::start`] (TLS when `tls` is given), writing every message it receives and
+    /// sends to `log` (`smartpos sim --log`).
+    pub fn start_logged(
+        acquirer: Arc<Acquirer>,
+        listen: SocketAddr,
+        tls: Option<Arc<ServerConfig>>,
+        log: Option<Arc<MessageLog>>,
+    ) -> io::Result<SimServer> {
         let serving = acquirer.clone();
+        let connections = AtomicU64::new(0);
         let listener = Listener::start(listen, "sim", move |stream, stop| {
+            let log = log.as_ref().map(|log| ConnLog {
+                log: log.clone(),
+                conn: connections.fetch_add(1, Ordering::Relaxed) + 1,
+                peer: stream
+                    .peer_addr()
+                    .map_or_else(|_| "?".to_owned(), |a| a.to_string()),
+            });
             let _ = stream.set_nonblocking(false);
             let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
             let conn = match &tls {
@@ -56,7 +76,7 @@ impl SimServer {
                     None => return,
                 },
             };
-            serve(conn, &serving, stop)
+            serve(conn, &serving, stop, log.as_ref())
         })?;
         Ok(SimServer { listener, acquirer })
     }
@@ -128,25 +148,49 @@ impl Write for Conn {
     }
 }
 
-fn serve(mut stream: Conn, acquirer: &Acquirer, stop: &AtomicBool) {
+/// One connection's place in the message log.
+struct ConnLog {
+    log: Arc<MessageLog>,
+    conn: u64,
+    peer: String,
+}
+
+fn serve(mut stream: Conn, acquirer: &Acquirer, stop: &AtomicBool, log: Option<&ConnLog>) {
     loop {
         let body = match read_frame(&mut stream, stop) {
             Ok(Some(b)) => b,
             Ok(None) | Err(_) => return,
         };
+        let received = Instant::now();
+        if let Some(l) = log {
+            l.log.request(l.conn, &l.peer, &body);
+        }
+        let answered = |bytes: &[u8]| {
+            if let Some(l) = log {
+                l.log.response(l.conn, &l.peer, bytes, received.elapsed());
+            }
+        };
+        let unanswered = |why: &str| {
+            if let Some(l) = log {
+                l.log.no_answer(l.conn, &l.peer, why, received.elapsed());
+            }
+        };
         match acquirer.handle(&body) {
             Action::Reply(bytes) => {
+                answered(&bytes);
                 if write_frame(&mut stream, &bytes).is_err() {
                     return;
                 }
             }
             Action::ReplyAfter(delay, bytes) => {
                 thread::sleep(delay);
+                answered(&bytes);
                 if write_frame(&mut stream, &bytes).is_err() {
                     return;
                 }
             }
             Action::Silent => {
+                unanswered("held silent (simulated fault)");
                 // Hold the connection until the terminal gives up and closes it.
                 let mut sink = [0u8; 64];
                 while !stop.load(Ordering::SeqCst) {
@@ -160,6 +204,7 @@ fn serve(mut stream: Conn, acquirer: &Acquirer, stop: &AtomicBool) {
                 return;
             }
             Action::Close => {
+                unanswered("connection closed (simulated fault)");
                 stream.shutdown();
                 return;
             }
