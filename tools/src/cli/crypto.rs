@@ -139,7 +139,7 @@ struct OptionalKeyArg {
 
 /// A secret given as a flag, or read from a file or standard input (`-`), trimmed; wiped when
 /// dropped. `None` when neither was given.
-fn secret(
+pub(crate) fn secret(
     what: &str,
     flag: Option<String>,
     file: Option<&Path>,

@@ -9,23 +9,112 @@ use smartpos_core::codec::iso8583::cups::{
 use smartpos_core::codec::iso8583::{Message, Value, display_value};
 use smartpos_core::codec::tlv;
 
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use smartpos_core::crypto::{KeyAlgorithm, MacAlgorithm, SecretKey};
+
+use super::decode_wire::{
+    BODY_PREFIX_LEN, bitmap, check_mac, field_wire, frame_length_disagreement, wire_json, wire_text,
+};
+use super::meanings::{field_meaning, field60_meaning};
 use super::tlv::{hex_arg, print_output, render_tree, tree_json};
 use super::{CliError, CliResult};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The message in hex (spaces allowed): a frame with its 2-byte length, or a body from the TPDU.
-    hex: String,
+    /// The message in hex (spaces allowed): a frame with its 2-byte length, or a body from the
+    /// TPDU; `-` reads it from standard input (hex text or the raw bytes).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    hex: Option<String>,
+    /// Read the message from this file instead: hex text, or the raw bytes of a capture.
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// The hex starts at the MTI (no length, TPDU or header).
+    /// The input starts at the MTI (no length, TPDU or header).
     #[arg(long)]
     bare: bool,
+    /// Check field 64 with this MAK (hex; visible in process lists: test keys only).
+    #[arg(long, conflicts_with = "mak_file")]
+    mak: Option<String>,
+    /// Read the MAK (hex) for the MAC check from this file; `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    mak_file: Option<PathBuf>,
+    /// The MAC algorithm of the check: cup-ecb, x919 or sm4.
+    #[arg(long, default_value = "x919", value_parser = super::parse_mac)]
+    mac: MacAlgorithm,
 }
 
 pub fn run(args: Args) -> CliResult {
-    print_output(&format_decode(&args.hex, args.json, args.bare)?)
+    let bytes = read_input(args.hex.as_deref(), args.file.as_deref())?;
+    let d = decode_bytes(&bytes, args.bare)?;
+    let mak = super::crypto::secret("MAK", args.mak, args.mak_file.as_deref())?;
+    let mac_check = match mak {
+        Some(hex_key) => {
+            let key = SecretKey::from_hex(mak_algorithm(args.mac), hex_key.trim())
+                .map_err(|e| CliError::new(format!("--mak: {e}")))?;
+            Some(MacCheck {
+                algorithm: args.mac,
+                verdict: check_mac(args.mac, &key, &d.bytes[d.start..]),
+            })
+        }
+        None => None,
+    };
+    print_output(&render(&d, args.json, mac_check.as_ref())?)?;
+    // The dump is printed either way; the exit code says how the check went.
+    match mac_check.map(|m| m.verdict) {
+        Some(Ok(false)) => Err(CliError::reported("field 64 does not verify with this MAK")),
+        Some(Err(e)) => Err(CliError::new(format!("MAC not checked: {e}")).after_report()),
+        _ => Ok(()),
+    }
+}
+
+/// The key type a MAC algorithm's MAK is.
+fn mak_algorithm(mac: MacAlgorithm) -> KeyAlgorithm {
+    match mac {
+        MacAlgorithm::Sm4Cbc => KeyAlgorithm::Sm4,
+        _ => KeyAlgorithm::Tdes,
+    }
+}
+
+/// The outcome of `--mak`: verified, not verified, or why it could not be checked.
+#[derive(Debug)]
+pub struct MacCheck {
+    pub algorithm: MacAlgorithm,
+    pub verdict: Result<bool, String>,
+}
+
+/// The input bytes: the argument, standard input (`-`) or a file; text that is all hex digits
+/// and spaces is hex, anything else the raw bytes.
+fn read_input(hex_text: Option<&str>, file: Option<&Path>) -> Result<Vec<u8>, CliError> {
+    let raw = match (hex_text, file) {
+        (Some("-"), _) => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| CliError::new(format!("standard input: {e}")))?;
+            buf
+        }
+        (Some(text), _) => return Ok(hex_arg(text)?.to_vec()),
+        (None, Some(path)) => {
+            std::fs::read(path).map_err(|e| CliError::new(format!("{}: {e}", path.display())))?
+        }
+        (None, None) => return Err(CliError::new("decode needs HEX, - or --file FILE")),
+    };
+    let is_hex_text = !raw.is_empty()
+        && raw
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace());
+    if raw.is_empty() {
+        return Err(CliError::new("decode: the input is empty"));
+    }
+    if is_hex_text {
+        Ok(hex_arg(&String::from_utf8_lossy(&raw))?.to_vec())
+    } else {
+        Ok(raw)
+    }
 }
 
 /// A decoded message and, unless it was bare, what framed it.
@@ -34,6 +123,9 @@ pub struct Decoded {
     pub tpdu: Option<Tpdu>,
     pub header: Option<[u8; 6]>,
     pub message: Message,
+    /// The input, and where the message (its MTI) starts in it.
+    pub bytes: Vec<u8>,
+    pub start: usize,
 }
 
 /// Decodes hex: bare from the MTI, or a frame when the first two bytes equal the length of what
@@ -52,7 +144,12 @@ pub fn decode_bytes(bytes: &[u8], bare: bool) -> Result<Decoded, CliError> {
             tpdu: None,
             header: None,
             message: CUPS.unpack(bytes).map_err(fail)?,
+            bytes: bytes.to_vec(),
+            start: 0,
         });
+    }
+    if let Some(e) = frame_length_disagreement(bytes) {
+        return Err(CliError::new(format!("decode: {e}")));
     }
     let framed = bytes.len() >= 2
         && usize::from(u16::from_be_bytes([bytes[0], bytes[1]])) == bytes.len() - 2;
@@ -66,17 +163,50 @@ pub fn decode_bytes(bytes: &[u8], bare: bool) -> Result<Decoded, CliError> {
         tpdu: Some(frame.tpdu),
         header: Some(frame.header),
         message: frame.message,
+        bytes: bytes.to_vec(),
+        start: BODY_PREFIX_LEN + usize::from(framed) * 2,
     })
 }
 
 /// The whole `smartpos decode` output.
 pub fn format_decode(hex_text: &str, as_json: bool, bare: bool) -> Result<String, CliError> {
-    let d = decode_hex(hex_text, bare)?;
+    render(&decode_hex(hex_text, bare)?, as_json, None)
+}
+
+/// The output of `decode`, with the MAC check when a MAK was given.
+pub fn render(d: &Decoded, as_json: bool, mac: Option<&MacCheck>) -> Result<String, CliError> {
     if as_json {
-        serde_json::to_string_pretty(&decoded_json(&d))
-            .map_err(|e| CliError::new(format!("JSON output: {e}")))
+        let mut value = decoded_json(d);
+        if let Some(m) = mac {
+            value["mac_check"] = json!({
+                "algorithm": mac_name(m.algorithm),
+                "verified": m.verdict.as_ref().ok(),
+                "error": m.verdict.as_ref().err(),
+            });
+        }
+        serde_json::to_string_pretty(&value).map_err(|e| CliError::new(format!("JSON output: {e}")))
     } else {
-        Ok(decoded_text(&d, Keys::Shown))
+        let mut text = decoded_text(d, Keys::Shown);
+        if let Some(m) = mac {
+            text.push_str(&format!(
+                "\nMAC check ({}): {}",
+                mac_name(m.algorithm),
+                match &m.verdict {
+                    Ok(true) => "verified".to_owned(),
+                    Ok(false) => "does NOT verify with this MAK".to_owned(),
+                    Err(e) => format!("not checked: {e}"),
+                }
+            ));
+        }
+        Ok(text)
+    }
+}
+
+fn mac_name(mac: MacAlgorithm) -> &'static str {
+    match mac {
+        MacAlgorithm::CupEcb => "cup-ecb",
+        MacAlgorithm::X919 => "x919",
+        _ => "sm4",
     }
 }
 
@@ -104,15 +234,18 @@ fn field_name(n: u8) -> &'static str {
 
 /// Sub-fields of a private field as (label, shown value) rows, in the field's order. A value
 /// that does not split is not an error for a decoder: the row says why instead.
-pub fn subfields(n: u8, value: &Value) -> Vec<(String, String)> {
-    subfields_with(n, value, Keys::Shown)
+pub fn subfields(mti: &str, n: u8, value: &Value) -> Vec<(String, String)> {
+    subfields_with(mti, n, value, Keys::Shown)
 }
 
-fn subfields_with(n: u8, value: &Value, keys_shown: Keys) -> Vec<(String, String)> {
+fn subfields_with(mti: &str, n: u8, value: &Value, keys_shown: Keys) -> Vec<(String, String)> {
     let row = |k: &str, v: String| (k.to_string(), v);
     let unsplit = |e: &dyn std::fmt::Display| vec![row("unparsed", e.to_string())];
     match (n, value) {
-        (48, Value::Text(s)) if s.len() == 62 => match Field48Totals::parse(s) {
+        // Field 48 is read by the message it is in: batch-upload lines in 0320/0330, the
+        // settlement totals in 0500/0510.
+        (48, Value::Text(s)) if matches!(mti, "0320" | "0330") => upload_rows(s),
+        (48, Value::Text(s)) if matches!(mti, "0500" | "0510") => match Field48Totals::parse(s) {
             Ok(t) => {
                 let mut rows = side_rows("48.domestic", &t.domestic);
                 rows.extend(side_rows("48.foreign", &t.foreign));
@@ -122,16 +255,23 @@ fn subfields_with(n: u8, value: &Value, keys_shown: Keys) -> Vec<(String, String
         },
         (60, Value::Text(s)) => match Field60::parse(s) {
             Ok(f) => {
+                let meant = |sub: u8, code: String| match field60_meaning(sub, &code) {
+                    Some(m) => format!("{code} ({m})"),
+                    None => code,
+                };
                 let mut rows = vec![
-                    row("60.1 transaction type", f.type_code),
+                    row("60.1 transaction type", meant(1, f.type_code)),
                     row("60.2 batch number", format!("{:06}", f.batch_no)),
-                    row("60.3 network management code", f.net_mgmt),
+                    row("60.3 network management code", meant(3, f.net_mgmt)),
                 ];
                 if let Some(c) = f.read_capability {
-                    rows.push(row("60.4 terminal read capability", c.to_string()));
+                    rows.push(row(
+                        "60.4 terminal read capability",
+                        meant(4, c.to_string()),
+                    ));
                 }
                 if let Some(c) = f.ic_condition {
-                    rows.push(row("60.5 IC card condition code", c.to_string()));
+                    rows.push(row("60.5 IC card condition code", meant(5, c.to_string())));
                 }
                 if !f.tail.is_empty() {
                     rows.push(row("60.6+ tail", f.tail));
@@ -202,6 +342,46 @@ fn subfields_with(n: u8, value: &Value, keys_shown: Keys) -> Vec<(String, String
     }
 }
 
+/// Field 48 of a batch upload: a 2-digit line count, then per line the 60.1 type code (2), the
+/// STAN (6) and the amount in fen (12) — the layout `core/src/txn/settlement.rs` sends.
+fn upload_rows(s: &str) -> Vec<(String, String)> {
+    const LINE: usize = 20;
+    let count = s.get(..2).and_then(|c| c.parse::<usize>().ok());
+    let lines = s.get(2..).unwrap_or("");
+    match count {
+        Some(n) if lines.len() == n * LINE => {
+            let mut rows = vec![("48 batch upload lines".to_owned(), n.to_string())];
+            for (i, line) in lines.as_bytes().chunks(LINE).enumerate() {
+                let line = String::from_utf8_lossy(line);
+                let kind = field60_meaning(1, &line[..2]).unwrap_or("unknown type");
+                let fen: u64 = line[8..].parse().unwrap_or(0);
+                rows.push((
+                    format!("48.{} line", i + 1),
+                    format!(
+                        "type {} ({kind}), STAN {}, amount {} yuan",
+                        &line[..2],
+                        &line[2..8],
+                        super::shape::yuan(fen)
+                    ),
+                ));
+            }
+            rows
+        }
+        Some(n) => vec![(
+            "unparsed".to_owned(),
+            format!(
+                "batch upload: {n} line(s) need {} digits after the count, {} given",
+                n * LINE,
+                lines.len()
+            ),
+        )],
+        None => vec![(
+            "unparsed".to_owned(),
+            "batch upload: no 2-digit line count".to_owned(),
+        )],
+    }
+}
+
 fn side_rows(prefix: &str, t: &SideTotals) -> Vec<(String, String)> {
     vec![
         (format!("{prefix} debit count"), t.debit_count.to_string()),
@@ -235,13 +415,34 @@ fn decoded_text(d: &Decoded, keys: Keys) -> String {
         out.push(format!("header  {}", hex::encode_upper(h)));
     }
     out.push(format!("MTI     {}", d.message.mti()));
+    out.push(format!(
+        "bitmap  {}  fields {}",
+        hex::encode_upper(bitmap(&d.message)),
+        d.message
+            .field_numbers()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    // The bytes of the log's frames are not shown: the dump is what a log keeps.
+    let wire = match keys {
+        Keys::Shown => field_wire(&d.message, &d.bytes, d.start),
+        Keys::Redacted => None,
+    };
     for (n, v) in d.message.fields() {
         let value = match (n, keys) {
             (62, Keys::Redacted) => format!("[redacted {} bytes]", v.as_bytes().len()),
             _ => shown(&d.message, n, v),
         };
-        out.push(format!("{n:>3}  {}: {value}", field_name(n)));
-        for (label, shown) in subfields_with(n, v, keys) {
+        let meaning = v
+            .as_text()
+            .and_then(|t| field_meaning(n, t))
+            .map_or_else(String::new, |m| format!(" — {m}"));
+        out.push(format!("{n:>3}  {}: {value}{meaning}", field_name(n)));
+        if let Some(w) = wire.as_ref().and_then(|w| w.get(&n)) {
+            out.push(format!("       {}", wire_text(n, w)));
+        }
+        for (label, shown) in subfields_with(d.message.mti(), n, v, keys) {
             out.push(format!("       {label}: {shown}"));
         }
         if n == 55 {
@@ -273,6 +474,7 @@ fn shown(m: &Message, n: u8, v: &Value) -> String {
 }
 
 fn decoded_json(d: &Decoded) -> Json {
+    let wire = field_wire(&d.message, &d.bytes, d.start);
     let fields: Vec<Json> = d
         .message
         .fields()
@@ -285,7 +487,13 @@ fn decoded_json(d: &Decoded) -> Json {
             if track_enciphered(&d.message, n) {
                 f["enciphered"] = json!(true);
             }
-            let subs = subfields(n, v);
+            if let Some(m) = v.as_text().and_then(|t| field_meaning(n, t)) {
+                f["meaning"] = json!(m);
+            }
+            if let Some(w) = wire.as_ref().and_then(|w| w.get(&n)) {
+                f["wire"] = wire_json(n, w);
+            }
+            let subs = subfields(d.message.mti(), n, v);
             if !subs.is_empty() {
                 let map: Map<String, Json> = subs.into_iter().map(|(k, v)| (k, json!(v))).collect();
                 f["subfields"] = Json::Object(map);
@@ -307,211 +515,11 @@ fn decoded_json(d: &Decoded) -> Json {
         })),
         "header": d.header.map(hex::encode_upper),
         "mti": d.message.mti(),
+        "bitmap": hex::encode_upper(bitmap(&d.message)),
         "fields": fields,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PAN: &str = "6222021234567890123";
-
-    /// 9F26 cryptogram, 9F36 ATC, 95 TVR, 5A PAN (card data, must be redacted).
-    const ICC: &str = "9F2608A1B2C3D4E5F607089F360200019505008004E0005A0A6222021234567890123F";
-
-    /// A UnionPay IC sale as the terminal sends it (fields as in the core's sale tests).
-    fn ic_sale() -> Frame {
-        let mut m = Message::new("0200");
-        m.set_digits(2, PAN);
-        m.set_digits(3, "000000");
-        m.set_digits(4, "000000012345");
-        m.set_digits(11, "000123");
-        m.set_digits(22, "051");
-        m.set_digits(23, "001");
-        m.set_digits(25, "00");
-        m.set_digits(26, "12");
-        m.set_digits(35, "6222021234567890123D25122010000000000");
-        m.set_text(41, "10000001");
-        m.set_text(42, "898310048140001");
-        m.set_text(49, "156");
-        m.set_bytes(52, hex::decode("1122334455667788").unwrap());
-        m.set_digits(53, "2600000000000000");
-        m.set_bytes(55, hex::decode(ICC).unwrap());
-        m.set_digits(60, "2200000100050");
-        m.set_bytes(64, hex::decode("AABBCCDDEEFF0011").unwrap());
-        Frame {
-            tpdu: Tpdu::new(0x0003, 0x0000),
-            header: [0x60, 0x31, 0x00, 0x31, 0x10, 0x00],
-            message: m,
-        }
-    }
-
-    fn assert_no_card_data(out: &str) {
-        assert!(!out.contains(PAN), "{out}");
-        assert!(!out.contains("D2512201"), "track 2 leaked: {out}");
-        assert!(!out.contains("1122334455667788"), "PIN block leaked: {out}");
-        assert!(!out.contains("6222021234567890"), "tag 5A leaked: {out}");
-    }
-
-    #[test]
-    fn an_enciphered_track_is_shown_as_such_and_still_redacted() {
-        let mut frame = ic_sale();
-        frame.message.set_digits(53, "1610000000000000");
-        frame
-            .message
-            .set_digits(35, "6222021234567890123D3A7F09C1B2E4D5F60");
-        let hex = hex::encode_upper(frame.encode().unwrap());
-        let out = format_decode(&hex, false, false).unwrap();
-        assert!(
-            out.contains(" 35  track 2 data: enciphered under the TDK (53.3 = 1) [redacted"),
-            "{out}"
-        );
-        assert!(!out.contains("3A7F09C1"), "{out}");
-        let json: Json = serde_json::from_str(&format_decode(&hex, true, false).unwrap()).unwrap();
-        let f35 = json["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["field"] == 35)
-            .unwrap();
-        assert_eq!(f35["enciphered"], true);
-    }
-
-    #[test]
-    fn framed_sale_decodes_with_card_data_masked() {
-        let hex = hex::encode_upper(ic_sale().encode().unwrap());
-        let out = format_decode(&hex, false, false).unwrap();
-        assert!(
-            out.contains("TPDU    id 60, destination 0003, source 0000"),
-            "{out}"
-        );
-        assert!(out.contains("header  603100311000"), "{out}");
-        assert!(out.contains("MTI     0200"), "{out}");
-        assert!(
-            out.contains("  2  primary account number: 622202*********0123"),
-            "{out}"
-        );
-        assert!(out.contains(" 35  track 2 data: [redacted"), "{out}");
-        assert!(out.contains(" 52  PIN data: [redacted 8 bytes]"), "{out}");
-        assert!(out.contains("60.2 batch number: 000001"), "{out}");
-        assert!(out.contains("60.4 terminal read capability: 5"), "{out}");
-        assert!(out.contains("9F26 application cryptogram (8 bytes): A1B2C3D4E5F60708"));
-        assert!(out.contains("5A application PAN (10 bytes): [redacted 10 bytes]"));
-        assert_no_card_data(&out);
-    }
-
-    #[test]
-    fn body_and_bare_forms_are_detected() {
-        let frame = ic_sale();
-        let body = hex::encode(frame.encode_body().unwrap());
-        let framed = format_decode(&hex::encode(frame.encode().unwrap()), false, false).unwrap();
-        assert_eq!(format_decode(&body, false, false).unwrap(), framed);
-        // Spaces between bytes are allowed.
-        let spaced: Vec<String> = body
-            .as_bytes()
-            .chunks(2)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect();
-        assert_eq!(
-            format_decode(&spaced.join(" "), false, false).unwrap(),
-            framed
-        );
-        let bare = hex::encode(CUPS.pack(&frame.message).unwrap());
-        let out = format_decode(&bare, false, true).unwrap();
-        assert!(out.starts_with("MTI     0200"), "{out}");
-        assert!(!out.contains("TPDU"));
-    }
-
-    #[test]
-    fn json_parses_and_has_the_fields() {
-        let hex = hex::encode(ic_sale().encode().unwrap());
-        let out = format_decode(&hex, true, false).unwrap();
-        let v: Json = serde_json::from_str(&out).unwrap();
-        assert_eq!(v["mti"], "0200");
-        assert_eq!(v["header"], "603100311000");
-        assert_eq!(v["tpdu"]["destination"], "0003");
-        let fields = v["fields"].as_array().unwrap();
-        let numbers: Vec<u64> = fields
-            .iter()
-            .map(|f| f["field"].as_u64().unwrap())
-            .collect();
-        assert_eq!(
-            numbers,
-            [
-                2, 3, 4, 11, 22, 23, 25, 26, 35, 41, 42, 49, 52, 53, 55, 60, 64
-            ]
-        );
-        assert_eq!(fields[0]["name"], "primary account number");
-        assert_eq!(fields[0]["value"], "622202*********0123");
-        assert_eq!(fields[15]["subfields"]["60.1 transaction type"], "22");
-        assert_eq!(fields[14]["tlv"][0]["tag"], "9F26");
-        assert_eq!(fields[14]["tlv"][3]["value"], "[redacted 10 bytes]");
-        assert_no_card_data(&out);
-    }
-
-    #[test]
-    fn bad_hex_and_truncated_messages_are_errors() {
-        let e = format_decode("0200 30G0", false, true)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("not valid hex"), "{e}");
-        let mut body = ic_sale().encode_body().unwrap();
-        body.truncate(body.len() - 3);
-        let e = format_decode(&hex::encode(&body), false, false)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("field 64 (message authentication code)"), "{e}");
-        // The MAC starts 8 bytes before the end of the whole body.
-        let at = body.len() + 3 - 8;
-        assert!(e.contains(&format!("at byte {at}")), "{e}");
-        let e = format_decode("02", false, true).unwrap_err().to_string();
-        assert!(e.contains("MTI"), "{e}");
-    }
-
-    #[test]
-    fn sign_on_response_shows_keys_and_organisation() {
-        let mut m = Message::new("0810");
-        m.set_digits(11, "000001");
-        m.set_text(39, "00");
-        m.set_text(41, "10000001");
-        m.set_text(42, "898310048140001");
-        m.set_digits(60, "00000001004");
-        let mut keys = vec![0x11; 16];
-        keys.extend([0xA1, 0xA2, 0xA3, 0xA4]);
-        keys.extend([0x22; 16]);
-        keys.extend([0xB1, 0xB2, 0xB3, 0xB4]);
-        m.set_bytes(62, keys);
-        m.set_text(63, "CUP");
-        let out = format_decode(&hex::encode(CUPS.pack(&m).unwrap()), false, true).unwrap();
-        assert!(
-            out.contains(&format!(
-                "62 PIK: encrypted {} check value A1A2A3A4",
-                "11".repeat(16)
-            )),
-            "{out}"
-        );
-        assert!(out.contains("check value B1B2B3B4"), "{out}");
-        assert!(!out.contains("62 TDK"), "{out}");
-        assert!(
-            out.contains("63.1 international organisation: CUP"),
-            "{out}"
-        );
-        assert!(out.contains("60.3 network management code: 004"), "{out}");
-    }
-
-    #[test]
-    fn settlement_totals_split_into_sides() {
-        let mut m = Message::new("0500");
-        m.set_digits(
-            48,
-            "0020000000030000010000000005000\
-             0000000000000000000000000000000",
-        );
-        let out = format_decode(&hex::encode(CUPS.pack(&m).unwrap()), false, true).unwrap();
-        assert!(out.contains("48.domestic debit count: 2"), "{out}");
-        assert!(out.contains("48.domestic debit amount: 3000"), "{out}");
-        assert!(out.contains("48.domestic credit amount: 500"), "{out}");
-        assert!(out.contains("48.foreign credit count: 0"), "{out}");
-    }
-}
+#[path = "decode_tests.rs"]
+mod tests;
