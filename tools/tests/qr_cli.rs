@@ -79,7 +79,16 @@ fn qr_parse_lenient_payload_warns_and_succeeds() {
         .iter()
         .map(|w| w["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["missing_mandatory"; 3]);
+    // And THB (764): a warning too, since this terminal charges in CNY.
+    assert_eq!(
+        codes,
+        [
+            "missing_mandatory",
+            "missing_mandatory",
+            "missing_mandatory",
+            "currency_not_cny"
+        ]
+    );
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! `smartpos paycode CODE [--json]`: which scheme a customer's payment code belongs to, or why
-//! it is not one (exit 2). The code is a bearer credential: only its masked form is printed.
+//! it is not one (exit 2). The code is a bearer credential: only its masked form is printed; an
+//! EMVCo consumer-presented payload shows its data objects with their values (the cryptogram and
+//! the rest an integrator needs), the PAN masked and track data redacted.
 
 use serde_json::{Value as Json, json};
+use smartpos_core::codec::tlv::{self, Tlv, TlvValue};
 use smartpos_core::qr::cpm::{CpmPayload, CpmTemplate};
 use smartpos_core::qr::paycode::{self, PaymentCode};
 
-use super::tlv::print_output;
+use super::tlv::{print_output, tag_name};
 use super::{CliError, CliResult};
 
 #[derive(Debug, clap::Args)]
@@ -68,12 +71,73 @@ fn code_text(pc: &PaymentCode) -> String {
                 i + 1,
                 template_summary(app)
             ));
+            push_objects(&mut out, app);
         }
         if let Some(common) = &cpm.common {
             out.push_str(&format!("\ncommon data: {}", template_summary(common)));
+            push_objects(&mut out, common);
         }
     }
     out
+}
+
+/// One row per data object an integrator needs (cryptogram, ATC, CVM results, expiry …), with
+/// its value; card data (tracks, the cardholder name) redacted by the core's sensitive-tag list.
+fn push_objects(out: &mut String, t: &CpmTemplate) {
+    for (o, transparent) in t
+        .data
+        .iter()
+        .map(|o| (o, false))
+        .chain(t.transparent.iter().map(|o| (o, true)))
+    {
+        out.push_str(&format!(
+            "\n  {:X} {}{}: {}",
+            o.tag,
+            tag_name(o.tag).unwrap_or(match o.tag {
+                0x5F2D => "language preference",
+                _ => "data object",
+            }),
+            if transparent { " (transparent)" } else { "" },
+            object_value(o)
+        ));
+    }
+}
+
+/// A data object's value as shown: hex, its length for card data, children for a template.
+fn object_value(o: &Tlv) -> String {
+    match &o.value {
+        TlvValue::Primitive(v) if tlv::is_sensitive(o.tag) => {
+            format!("[redacted {} bytes]", v.len())
+        }
+        // Language preference, application label, preferred name: text the cardholder reads.
+        TlvValue::Primitive(v)
+            if matches!(o.tag, 0x5F2D | 0x50 | 0x9F12)
+                && v.iter().all(|b| b.is_ascii_graphic() || *b == b' ') =>
+        {
+            format!(
+                "{} \"{}\"",
+                hex::encode_upper(v),
+                String::from_utf8_lossy(v)
+            )
+        }
+        TlvValue::Primitive(v) => hex::encode_upper(v),
+        TlvValue::Constructed(children) => format!(
+            "template of {}",
+            children
+                .iter()
+                .map(|c| format!("{:X}={}", c.tag, object_value(c)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
+}
+
+fn object_json(o: &Tlv) -> Json {
+    json!({
+        "tag": format!("{:X}", o.tag),
+        "name": tag_name(o.tag),
+        "value": object_value(o),
+    })
 }
 
 fn template_summary(t: &CpmTemplate) -> String {
@@ -101,8 +165,8 @@ fn cpm_json(cpm: &CpmPayload) -> Json {
             "aid": t.aid.as_deref().map(hex::encode_upper),
             "label": t.label,
             "pan_masked": t.pan().or(t.track2().map(|t2| t2.pan())).map(|p| p.masked().to_string()),
-            "data_objects": t.data.iter().map(|o| format!("{:X}", o.tag)).collect::<Vec<_>>(),
-            "transparent_objects": t.transparent.iter().map(|o| format!("{:X}", o.tag)).collect::<Vec<_>>(),
+            "data_objects": t.data.iter().map(object_json).collect::<Vec<_>>(),
+            "transparent_objects": t.transparent.iter().map(object_json).collect::<Vec<_>>(),
         })
     };
     json!({
@@ -149,6 +213,35 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("common data: PAN 123456******3458"), "{out}");
+        // The non-secret data objects with their values: cryptogram, ATC.
+        assert!(
+            out.contains("\n  9F26 application cryptogram (transparent): 584FD385FA234BCC"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n  9F36 application transaction counter (transparent): 0001"),
+            "{out}"
+        );
+        // Text data objects read as text too.
+        assert!(
+            out.contains("5F2D") && out.contains("\"ruesdeen\""),
+            "{out}"
+        );
+        let (json, _) = paycode_output(code, true).unwrap();
+        let v: Json = serde_json::from_str(&json.unwrap()).unwrap();
+        let objects = v["cpm"]["common"]["data_objects"].as_array().unwrap();
+        assert!(
+            objects
+                .iter()
+                .chain(
+                    v["cpm"]["common"]["transparent_objects"]
+                        .as_array()
+                        .unwrap()
+                )
+                .any(|o| o["tag"] == "9F26" && o["value"] == "584FD385FA234BCC"),
+            "{v}"
+        );
+        assert!(!v.to_string().contains("1234567890123458"));
         assert!(!out.contains("1234567890123458"));
     }
 

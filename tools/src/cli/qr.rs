@@ -6,7 +6,8 @@ use clap::Subcommand;
 use serde_json::{Value as Json, json};
 use smartpos_core::money::Amount;
 use smartpos_core::qr::mpm::{
-    self, MerchantQr, MpmField, MpmPayload, UnionPayAccount, field_name, sub_field_name,
+    self, LocalMerchantName, MerchantQr, MpmField, MpmPayload, UnionPayAccount, field_name,
+    sub_field_name,
 };
 use smartpos_core::qr::render;
 
@@ -43,9 +44,20 @@ pub struct MakeArgs {
     /// Yuan, at most 2 decimals (12.34).
     #[arg(long)]
     pub amount: String,
-    /// Merchant name, at most 25 characters.
+    /// Merchant name, at most 25 characters. A name in Chinese (any non-ASCII text) goes into
+    /// the language template (ID 64) and needs --merchant-ascii for ID 59, which EMVCo keeps
+    /// ASCII.
     #[arg(long)]
     pub merchant: String,
+    /// The ASCII merchant name for ID 59 when --merchant is not ASCII (e.g. pinyin).
+    #[arg(long)]
+    pub merchant_ascii: Option<String>,
+    /// The city in the merchant's language, for the language template (ID 64 sub-field 02).
+    #[arg(long)]
+    pub local_city: Option<String>,
+    /// The language of the language template (ISO 639, two letters).
+    #[arg(long, default_value = "ZH")]
+    pub language: String,
     /// Merchant city, at most 15 characters.
     #[arg(long, default_value = "SHANGHAI")]
     pub city: String,
@@ -114,13 +126,35 @@ fn payload_text(p: &MpmPayload) -> String {
     if let Some(a) = p.amount() {
         lines.push(format!("amount: {} fen", a.fen()));
     }
-    if p.warnings.is_empty() {
+    let warnings = warnings(p);
+    if warnings.is_empty() {
         lines.push("warnings: none".into());
     } else {
         lines.push("warnings:".into());
-        lines.extend(p.warnings.iter().map(|w| format!("  - {w}")));
+        lines.extend(warnings.iter().map(|(_, w)| format!("  - {w}")));
     }
     lines.join("\n")
+}
+
+/// The parser's warnings and this tool's own: a currency (ID 53) other than CNY (156), which a
+/// terminal here cannot charge in.
+fn warnings(p: &MpmPayload) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = p
+        .warnings
+        .iter()
+        .map(|w| (w.code(), w.to_string()))
+        .collect();
+    if let Some(currency) = p.text(53)
+        && currency != "156"
+    {
+        out.push((
+            "currency_not_cny",
+            format!(
+                "ID 53 currency {currency} is not CNY (156): this terminal charges in CNY only"
+            ),
+        ));
+    }
+    out
 }
 
 fn field_lines(f: &MpmField, parent: Option<u8>, depth: usize, lines: &mut Vec<String>) {
@@ -128,13 +162,16 @@ fn field_lines(f: &MpmField, parent: Option<u8>, depth: usize, lines: &mut Vec<S
     let name = parent.map_or_else(|| field_name(f.id), |p| sub_field_name(p, f.id));
     match &f.sub_fields {
         Some(subs) => {
-            lines.push(format!("{pad}{:02} {name}", f.id));
+            lines.push(format!("{pad}{:02} {name}  [byte {}]", f.id, f.offset));
             for s in subs {
                 field_lines(s, Some(f.id), depth + 1, lines);
             }
         }
         None => {
-            lines.push(format!("{pad}{:02} {name}: {}", f.id, f.value));
+            lines.push(format!(
+                "{pad}{:02} {name}: {}  [byte {}]",
+                f.id, f.value, f.offset
+            ));
             if parent.is_none()
                 && f.id == 15
                 && let Ok(a) = UnionPayAccount::parse(f.value)
@@ -169,7 +206,7 @@ fn payload_json(p: &MpmPayload) -> Json {
     json!({
         "fields": p.fields.iter().map(|f| field_json(f, None)).collect::<Vec<_>>(),
         "crc": {"found": p.crc.found, "computed": p.crc.computed, "valid": p.crc.is_valid()},
-        "warnings": p.warnings.iter().map(|w| json!({"code": w.code(), "message": w.to_string()})).collect::<Vec<_>>(),
+        "warnings": warnings(p).into_iter().map(|(code, message)| json!({"code": code, "message": message})).collect::<Vec<_>>(),
         "amount_fen": p.amount().map(Amount::fen),
         "dynamic": p.is_dynamic(),
         "unionpay_account": p.unionpay_account().map(|a| json!({
@@ -186,7 +223,31 @@ pub fn make_output(args: &MakeArgs) -> Result<String, CliError> {
         .map_err(|e| CliError::new(format!("--amount: {e}")))?;
     let account = UnionPayAccount::parse(&args.account)
         .map_err(|e| CliError::new(format!("--account: {e}")))?;
-    let mut qr = MerchantQr::new(account, &args.mcc, amount, &args.merchant, &args.city);
+    // EMVCo MPM 4.6.3: ID 59 is the name in the Alphanumeric Special character set; a name in
+    // another script belongs in the language template (64), ID 59 keeping an ASCII form.
+    let (name, local_name) = if args.merchant.is_ascii() && args.local_city.is_none() {
+        (args.merchant.clone(), None)
+    } else {
+        let ascii = match (&args.merchant_ascii, args.merchant.is_ascii()) {
+            (Some(a), _) => a.clone(),
+            (None, true) => args.merchant.clone(),
+            (None, false) => {
+                return Err(CliError::new(format!(
+                    "--merchant {:?} is not ASCII: it goes into the language template (ID 64); \
+                     give the ASCII name for ID 59 with --merchant-ascii",
+                    args.merchant
+                )));
+            }
+        };
+        let local = LocalMerchantName {
+            language: args.language.clone(),
+            name: args.merchant.clone(),
+            city: args.local_city.clone(),
+        };
+        (ascii, Some(local))
+    };
+    let mut qr = MerchantQr::new(account, &args.mcc, amount, &name, &args.city);
+    qr.local_name = local_name;
     qr.bill_number = args.bill.clone();
     qr.terminal_label = args.terminal.clone();
     let payload = qr
@@ -224,6 +285,9 @@ mod tests {
         MakeArgs {
             amount: amount.into(),
             merchant: "BEST NOODLES".into(),
+            merchant_ascii: None,
+            local_city: None,
+            language: "ZH".into(),
             city: "SHANGHAI".into(),
             mcc: "5812".into(),
             bill: Some("B1".into()),
@@ -238,10 +302,10 @@ mod tests {
         let (out, err) = parse_output(EMVCO_APPENDIX, false).unwrap();
         assert!(err.is_none());
         assert!(
-            out.starts_with("00 payload format indicator: 01\n"),
+            out.starts_with("00 payload format indicator: 01  [byte 0]\n"),
             "{out}"
         );
-        assert!(out.contains("\n64 merchant information, language template\n  00 language preference: ZH\n  01 merchant name, alternate language: 最佳运输"), "{out}");
+        assert!(out.contains("\n64 merchant information, language template  [byte 121]\n  00 language preference: ZH  [byte 125]\n  01 merchant name, alternate language: 最佳运输  [byte 131]"), "{out}");
         assert!(out.contains("  07 terminal label: A6008667"), "{out}");
         assert!(out.contains("CRC A13A: valid"), "{out}");
         assert!(out.contains("warnings: none"), "{out}");
@@ -290,5 +354,45 @@ mod tests {
         args.mcc = "58".into();
         let e = make_output(&args).unwrap_err().to_string();
         assert!(e.contains("ID 52"), "{e}");
+    }
+
+    #[test]
+    fn a_chinese_name_goes_into_the_language_template_with_an_ascii_name_in_59() {
+        let mut args = make_args("1.00");
+        args.merchant = "演示商户".into();
+        let e = make_output(&args).unwrap_err().to_string();
+        assert!(e.contains("--merchant-ascii") && e.contains("ID 64"), "{e}");
+        args.merchant_ascii = Some("DEMO SHOP".into());
+        args.local_city = Some("上海".into());
+        let out = make_output(&args).unwrap();
+        let payload = out.lines().next().unwrap();
+        let parsed = mpm::parse(payload).unwrap();
+        assert_eq!(parsed.text(59), Some("DEMO SHOP"));
+        let t64 = parsed.field(64).unwrap();
+        assert_eq!(t64.sub_field(0).unwrap().value, "ZH");
+        assert_eq!(t64.sub_field(1).unwrap().value, "演示商户");
+        assert_eq!(t64.sub_field(2).unwrap().value, "上海");
+    }
+
+    #[test]
+    fn a_currency_other_than_cny_is_warned_about() {
+        // The EMVCo appendix payload with 53 = 840 (USD), its CRC recomputed.
+        let body = EMVCO_APPENDIX.replace("5303156", "5303840");
+        let body = &body[..body.len() - 4];
+        let payload = format!(
+            "{body}{}",
+            smartpos_core::qr::crc::crc16_hex(body.as_bytes())
+        );
+        let (text, err) = parse_output(&payload, false).unwrap();
+        assert!(err.is_none());
+        assert!(
+            text.contains("ID 53 currency 840 is not CNY (156)"),
+            "{text}"
+        );
+        let (json, _) = parse_output(&payload, true).unwrap();
+        let v: Json = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["warnings"][0]["code"], "currency_not_cny");
+        let (clean, _) = parse_output(EMVCO_APPENDIX, false).unwrap();
+        assert!(clean.contains("warnings: none"), "{clean}");
     }
 }
