@@ -36,7 +36,7 @@ enum Command {
         json: bool,
     },
     /// A dynamic merchant-presented payload for one sale in CNY, and its QR code.
-    Make(MakeArgs),
+    Make(Box<MakeArgs>),
 }
 
 #[derive(Debug, clap::Args)]
