@@ -156,6 +156,8 @@ impl HostTerminal {
         config.journal_path = db.to_path_buf();
         config.endpoints = host.endpoints.clone();
         config.dialect = host.dialect;
+        config.terminal_id = host.terminal_id.clone();
+        config.merchant_id = host.merchant_id.clone();
         config.risk = risk;
         // `--trace` writes the message log; without it, `RUST_LOG=debug` still shows one line
         // per message through the core's `LogTap` (what logcat shows on Android).

@@ -446,7 +446,7 @@ fn audit(db_arg: &str, sim_addr: &str, ledger_file: &Path) -> String {
     let mut approved_keys = std::collections::BTreeSet::new();
     for t in &sales {
         let key = (
-            t["batch"].as_str().unwrap().to_owned(),
+            format!("{:06}", t["batch_no"].as_u64().unwrap()),
             t["stan"].as_str().unwrap().to_owned(),
         );
         let (debits, reversals, amount) = posted.get(&key).copied().unwrap_or_default();

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 
 use super::CliError;
 use super::msglog::MessageLog;
+use crate::demo_setup;
 
 const TLS_SCHEME: &str = "tls://";
 
@@ -98,6 +99,31 @@ pub struct AcquirerArgs {
     /// shows it (card data masked), with time, connection and round trip; `-` for stdout.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// The terminal's id on the acquirer link (field 41, 8 characters); give each journal its
+    /// own when several share one acquirer (the simulator keeps keys and batches per terminal).
+    #[arg(long, default_value = demo_setup::DEMO_TERMINAL_ID, value_parser = terminal_id)]
+    pub terminal_id: String,
+    /// The merchant's id on the acquirer link (field 42, 15 characters).
+    #[arg(long, default_value = demo_setup::DEMO_MERCHANT_ID, value_parser = merchant_id)]
+    pub merchant_id: String,
+}
+
+/// Field 41: exactly 8 characters, letters and digits.
+fn terminal_id(s: &str) -> Result<String, String> {
+    fixed_id(s, 8, "terminal id")
+}
+
+/// Field 42: exactly 15 characters, letters and digits.
+fn merchant_id(s: &str) -> Result<String, String> {
+    fixed_id(s, 15, "merchant id")
+}
+
+fn fixed_id(s: &str, len: usize, what: &str) -> Result<String, String> {
+    if s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{what} {s:?} must be {len} letters or digits"))
+    }
 }
 
 /// Where the acquirer is and how the link to it is protected.
@@ -109,6 +135,9 @@ pub struct HostLink {
     pub dialect: AcquirerDialect,
     /// The message log every exchange is written to (`--trace`).
     pub trace: Option<Arc<MessageLog>>,
+    /// The terminal's and merchant's ids on the link (fields 41 and 42).
+    pub terminal_id: String,
+    pub merchant_id: String,
 }
 
 impl HostLink {
@@ -119,6 +148,8 @@ impl HostLink {
             security: AcquirerSecurity::PlainTcp,
             dialect: AcquirerDialect::default(),
             trace: None,
+            terminal_id: demo_setup::DEMO_TERMINAL_ID.to_owned(),
+            merchant_id: demo_setup::DEMO_MERCHANT_ID.to_owned(),
         }
     }
 }
@@ -145,6 +176,8 @@ impl AcquirerArgs {
                 security: AcquirerSecurity::PlainTcp,
                 dialect: self.dialect(),
                 trace,
+                terminal_id: self.terminal_id.clone(),
+                merchant_id: self.merchant_id.clone(),
             });
         }
         let client = match (&self.client_cert, &self.client_key) {
@@ -173,6 +206,8 @@ impl AcquirerArgs {
             }),
             dialect: self.dialect(),
             trace,
+            terminal_id: self.terminal_id.clone(),
+            merchant_id: self.merchant_id.clone(),
         })
     }
 
@@ -203,6 +238,8 @@ mod tests {
             mac: MacAlgorithm::X919,
             track_encryption: false,
             trace: None,
+            terminal_id: demo_setup::DEMO_TERMINAL_ID.to_owned(),
+            merchant_id: demo_setup::DEMO_MERCHANT_ID.to_owned(),
         }
     }
 

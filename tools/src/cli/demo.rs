@@ -134,8 +134,9 @@ fn explain(t: &Termination) {
     }
 }
 
+/// Signed yuan: a net between -1 and 0 yuan keeps its sign ("-0.50", not "0.50").
 fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, (fen % 100).abs())
+    super::shape::yuan_signed(fen)
 }
 
 /// The demo's link: one CA made for this run issues the simulator's certificate and the

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use smartpos_core::store::{Journal, QrOrder, TransactionRecord, TxnKind, TxnState};
 
+use super::shape::{yuan, yuan_signed};
 use super::{CliError, CliResult};
 
 #[derive(Debug, clap::Args)]
@@ -53,7 +54,8 @@ pub struct Entry {
     pub amount_fen: u64,
     /// Six digits, as in field 11 and in the simulator ledger's postings.
     pub stan: String,
-    pub batch: String,
+    /// The batch number, as every command's JSON carries it (`batch_no`, a number).
+    pub batch_no: u32,
     pub pan_masked: Option<String>,
     pub response_code: Option<String>,
     pub termination_code: Option<String>,
@@ -123,7 +125,7 @@ pub fn listing(
                 reason,
                 amount_fen: r.amount_fen,
                 stan: r.stan.to_string(),
-                batch: r.batch_no.to_string(),
+                batch_no: r.batch_no.value(),
                 pan_masked: r.pan_masked.clone(),
                 response_code: r.response_code.clone(),
                 termination_code: r.termination_code.clone(),
@@ -240,9 +242,9 @@ fn list(db: &Path, as_json: bool) -> CliResult {
             e.attempt_id,
             e.kind,
             e.state,
-            e.amount_fen,
+            yuan(e.amount_fen),
             e.stan,
-            e.batch,
+            format!("{:06}", e.batch_no),
             e.pan_masked.as_deref().unwrap_or("-"),
             code,
             e.reason.map(|r| format!(" ({r})")).unwrap_or_default()
@@ -260,21 +262,21 @@ fn list(db: &Path, as_json: bool) -> CliResult {
             q.out_trade_no,
             q.mode,
             q.state,
-            q.amount_fen,
-            q.refunded_fen,
+            yuan(q.amount_fen),
+            yuan(q.refunded_fen),
             q.scheme.as_deref().unwrap_or("-"),
             q.code_masked.as_deref().unwrap_or("-"),
             q.termination_code.as_deref().unwrap_or("")
         );
     }
     println!(
-        "{} transactions and {} QR orders, net approved {} fen (card {}, QR {}), {} reversal(s) \
+        "{} transactions and {} QR orders, net approved {} yuan (card {}, QR {}), {} reversal(s) \
          pending",
         listing.transactions.len(),
         listing.qr_orders.len(),
-        listing.net_approved_fen,
-        listing.card_net_fen,
-        listing.qr_net_fen,
+        yuan_signed(listing.net_approved_fen),
+        yuan_signed(listing.card_net_fen),
+        yuan_signed(listing.qr_net_fen),
         listing.pending_reversals
     );
     Ok(())

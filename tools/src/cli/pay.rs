@@ -100,10 +100,15 @@ pub struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PayKind {
+    /// A sale.
     Sale,
+    /// A sale, then its void.
     Void,
+    /// A sale, then a refund of half of it.
     Refund,
+    /// A pre-authorisation.
     PreAuth,
+    /// A pre-authorisation, then its completion for the same amount.
     Completion,
 }
 
@@ -159,7 +164,7 @@ fn cycle(
                 host.terminal.refund(
                     &RefundRequest {
                         attempt_id: id.to_string(),
-                        amount_fen: fen.div_ceil(2),
+                        amount_fen: kind.final_fen(fen),
                         original,
                         entry: Default::default(),
                     },
@@ -184,9 +189,42 @@ fn cycle(
     })
 }
 
+impl PayKind {
+    /// The kind as the command line and the output name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PayKind::Sale => "sale",
+            PayKind::Void => "void",
+            PayKind::Refund => "refund",
+            PayKind::PreAuth => "pre-auth",
+            PayKind::Completion => "completion",
+        }
+    }
+
+    /// The amount of the message this kind ends with, for a cycle whose first message is for
+    /// `fen`: a refund returns half the sale (rounded up), the others the whole.
+    fn final_fen(self, fen: u64) -> u64 {
+        match self {
+            PayKind::Refund => fen.div_ceil(2),
+            _ => fen,
+        }
+    }
+
+    /// What the cycle acted on first, for kinds that make their own original.
+    fn original(self) -> Option<&'static str> {
+        match self {
+            PayKind::Void | PayKind::Refund => Some("sale"),
+            PayKind::Completion => Some("pre-auth"),
+            PayKind::Sale | PayKind::PreAuth => None,
+        }
+    }
+}
+
 /// The `--json` summary.
 #[derive(Debug, Default, Serialize)]
 pub struct PaySummary {
+    /// What each cycle ended with: sale, void, refund, pre-auth or completion.
+    pub kind: &'static str,
     pub attempted: u32,
     pub approved: u32,
     pub approved_fen: u64,
@@ -206,7 +244,10 @@ pub fn run(args: Args) -> CliResult {
     } else {
         RiskConfig::default()
     };
-    let mut summary = PaySummary::default();
+    let mut summary = PaySummary {
+        kind: args.kind.label(),
+        ..PaySummary::default()
+    };
     // An ending: the amount approved and what identifies it, or the termination code.
     type Ending = Result<(u64, String), String>;
     let mut record = |i: u32, attempt_id: &str, amount_fen: u64, ending: Ending| {
@@ -224,10 +265,17 @@ pub fn run(args: Args) -> CliResult {
             }
         };
         if !args.json {
+            // The amount of the kind's own message; the original it made first, in brackets.
+            let of = args
+                .kind
+                .original()
+                .map(|o| format!(" (of {o} {})", yuan(amount_fen)))
+                .unwrap_or_default();
             println!(
-                "sale {i}/{} {attempt_id} {}: {line}",
+                "{} {i}/{} {attempt_id} {}{of}: {line}",
+                args.kind.label(),
                 args.count,
-                yuan(amount_fen)
+                yuan(args.kind.final_fen(amount_fen))
             );
         }
     };
@@ -326,9 +374,7 @@ fn qr_ending(outcome: &QrOutcome) -> Result<(u64, String), String> {
     }
 }
 
-fn yuan(fen: u64) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
-}
+use super::shape::yuan;
 
 #[cfg(test)]
 mod tests {

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::json;
 use smartpos_core::risk::{
     Bundle, CardEntry, CardFacts, CardHash, Counters, Decision, EnvelopeKind, KeyId, Method,
-    Position, QrGrade, RiskContext, RiskEngine, Signer, TerminalFacts, TrustedKey, TrustedKeys,
-    Verdict, envelope,
+    Position, QrGrade, RiskContext, RiskEngine, Signer, StepUp, TerminalFacts, TrustedKey,
+    TrustedKeys, Verdict, envelope,
 };
 
 use super::{CliError, CliResult};
@@ -178,7 +178,8 @@ pub struct CheckArgs {
     /// The 0–99 random number that samples sales for online checks.
     #[arg(long, default_value_t = 99)]
     pub random: u8,
-    /// Counters as JSON (file), e.g. {"card_window_count": 3}.
+    /// Counters as JSON (file), e.g. {"card_window_count": 5}: with --bin 622202 that meets the
+    /// card velocity rule (five approvals in its window). Keys left out are zero.
     #[arg(long)]
     pub counters: Option<PathBuf>,
 }
@@ -265,6 +266,14 @@ fn bundle(command: BundleCommand) -> CliResult {
         } => {
             let body = read_input(&input)?;
             let bundle = Bundle::from_json(&body).map_err(|e| err(&input, e))?;
+            // A signature makes a bundle law on every terminal: refuse to sign one whose limits
+            // contradict each other, which would decline every payment of a method.
+            inconsistent_limits(&bundle).map_or(Ok(()), |why| {
+                Err(err(
+                    &input,
+                    format!("inconsistent limits, not signed: {why}"),
+                ))
+            })?;
             let key_id = key_id
                 .map(|id| KeyId::new(&id).map_err(|e| err("--key-id", e)))
                 .transpose()?;
@@ -443,12 +452,60 @@ pub fn check(a: &CheckArgs) -> Result<String, CliError> {
     Ok(text(&decision))
 }
 
+/// The first contradiction among a bundle's limits: a method's minimum above its maximum, a
+/// card's daily limit above the terminal's, a step-up threshold out of order. `None` when they
+/// agree. (A maximum of zero means none, so it never contradicts a minimum.)
+pub fn inconsistent_limits(b: &Bundle) -> Option<String> {
+    for (method, r) in [
+        ("card", &b.limits.card),
+        ("qr_static", &b.limits.qr_static),
+        ("qr_dynamic", &b.limits.qr_dynamic),
+    ] {
+        if r.max_fen != 0 && r.min_fen > r.max_fen {
+            return Some(format!(
+                "limits.{method}: min_fen {} is above max_fen {}",
+                r.min_fen, r.max_fen
+            ));
+        }
+    }
+    let d = &b.daily;
+    if d.terminal_max_fen != 0 && d.per_card_max_fen > d.terminal_max_fen {
+        return Some(format!(
+            "daily.per_card_max_fen {} is above daily.terminal_max_fen {}",
+            d.per_card_max_fen, d.terminal_max_fen
+        ));
+    }
+    if b.limits.card.max_fen != 0
+        && b.limits.card.min_fen > 0
+        && d.terminal_max_fen != 0
+        && d.terminal_max_fen < b.limits.card.min_fen
+    {
+        return Some(format!(
+            "daily.terminal_max_fen {} is below limits.card.min_fen {}: no card payment fits",
+            d.terminal_max_fen, b.limits.card.min_fen
+        ));
+    }
+    None
+}
+
+/// A step-up in words, as the merchant reads it.
+fn step_words(step: &StepUp) -> &'static str {
+    match step {
+        StepUp::ForceOnline => "send online (no offline approval)",
+        StepUp::RequirePin => "require the PIN",
+        StepUp::RequireSignature => "require a signature",
+    }
+}
+
 fn text(d: &Decision) -> String {
     let verdict = match &d.verdict {
         Verdict::Allow => "allow".to_owned(),
         Verdict::Decline => "decline".to_owned(),
         Verdict::ConfirmWithOperator => "confirm with operator".to_owned(),
-        Verdict::StepUp(steps) => format!("step up: {steps:?}"),
+        Verdict::StepUp(steps) => format!(
+            "step up: {}",
+            steps.iter().map(step_words).collect::<Vec<_>>().join(", ")
+        ),
     };
     format!(
         "{verdict}\nrule: {}\nmerchant: {} / {}\ncardholder: {} / {}",

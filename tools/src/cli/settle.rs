@@ -50,7 +50,7 @@ pub fn run(args: Args) -> CliResult {
         println!("{value}");
     } else {
         println!(
-            "batch {:06} settled {}: {} debits {} fen, {} credits {} fen; batch {:06} open",
+            "batch {:06} settled {}: {} debits {} yuan, {} credits {} yuan; batch {:06} open",
             report.batch_no,
             if report.balanced {
                 "balanced"
@@ -58,9 +58,9 @@ pub fn run(args: Args) -> CliResult {
                 "after batch upload"
             },
             report.debit_count,
-            report.debit_fen,
+            super::shape::yuan(report.debit_fen),
             report.credit_count,
-            report.credit_fen,
+            super::shape::yuan(report.credit_fen),
             report.next_batch_no
         );
         for d in &report.differences {
