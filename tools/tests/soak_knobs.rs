@@ -218,6 +218,24 @@ fn risk_verdicts_are_words_and_the_help_example_for_counters_works() {
         "{out}"
     );
     assert!(!out.contains("Require"), "{out}");
+    let json: Value = serde_json::from_slice(
+        &smartpos(&[
+            "risk",
+            "check",
+            "--amount-fen",
+            "2000000",
+            "--bin",
+            "622202",
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(json["verdict"], "step_up", "{json}");
+    assert_eq!(
+        json["steps"],
+        serde_json::json!(["require_pin", "require_signature"])
+    );
     // The example the help of --counters gives.
     let help = stdout(&smartpos(&["risk", "check", "--help"]));
     assert!(help.contains(r#"{"card_window_count": 5}"#), "{help}");

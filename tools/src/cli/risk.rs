@@ -447,6 +447,12 @@ pub fn check(a: &CheckArgs) -> Result<String, CliError> {
     if a.json.is_some() {
         let mut value = serde_json::to_value(&decision).map_err(|e| err("json", e))?;
         value["bundle_version"] = json!(engine.bundle().version);
+        // One shape for a verdict across commands: a snake_case word; a step-up's steps beside
+        // it (serde would make that one verdict an object).
+        if let Verdict::StepUp(steps) = &decision.verdict {
+            value["verdict"] = json!("step_up");
+            value["steps"] = serde_json::to_value(steps).map_err(|e| err("json", e))?;
+        }
         return serde_json::to_string_pretty(&value).map_err(|e| err("json", e));
     }
     Ok(text(&decision))
