@@ -259,3 +259,79 @@ fn the_luhn_scan_finds_a_card_number_and_ignores_other_digits() {
     assert!(card_shaped("merchant 898310048140001 amount 000000000333").is_empty());
     assert!(card_shaped("MAC A6222020000000000018F").is_empty());
 }
+
+/// `smartpos sim --log FILE` as a process, and `--trace` on `health` and `recover`: every
+/// command that talks to the acquirer can log, and the simulator's log sees the same exchanges.
+#[test]
+fn sim_log_and_trace_on_health_and_recover() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim_log = dir.path().join("sim.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--log"])
+        .arg(&sim_log)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    // "smartpos sim: acquirer listening on 127.0.0.1:PORT"
+    let host = first.split_whitespace().last().unwrap().to_owned();
+    std::thread::spawn(move || out.lines().for_each(drop));
+
+    let db = dir.path().join("j.db");
+    let trace = dir.path().join("trace.log");
+    let (db, trace_arg) = (db.to_str().unwrap(), trace.to_str().unwrap());
+    let pay = common::smartpos(&[
+        "pay",
+        "--host",
+        &host,
+        "--journal",
+        db,
+        "--count",
+        "1",
+        "--trace",
+        trace_arg,
+    ]);
+    let health = common::smartpos(&[
+        "health",
+        "--host",
+        &host,
+        "--journal",
+        db,
+        "--trace",
+        trace_arg,
+    ]);
+    let recover = common::smartpos(&[
+        "recover",
+        "--host",
+        &host,
+        "--journal",
+        db,
+        "--trace",
+        trace_arg,
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(pay.status.code(), Some(0));
+    assert!(matches!(health.status.code(), Some(0 | 1)));
+    assert_eq!(recover.status.code(), Some(0));
+
+    let trace = std::fs::read(&trace).unwrap();
+    let text = String::from_utf8_lossy(&trace);
+    // Three processes appended to the one file: sign-on and sale, health's echo.
+    let requests = assert_every_request_answered("trace", &text);
+    assert!(requests >= 3, "{text}");
+    assert!(
+        text.contains("request 0200") && text.contains("response 0210"),
+        "{text}"
+    );
+    assert_no_card_data("trace", &trace);
+    let logged = std::fs::read(&sim_log).unwrap();
+    let served = assert_every_request_answered("sim log", &String::from_utf8_lossy(&logged));
+    assert_eq!(served, requests);
+    assert_no_card_data("sim log", &logged);
+}

@@ -21,6 +21,9 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The terminal id the report is headed with (the one `pay --terminal-id` gave this journal).
+    #[arg(long, default_value = demo_setup::DEMO_TERMINAL_ID)]
+    pub terminal_id: String,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -33,7 +36,7 @@ pub fn run(args: Args) -> CliResult {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let report = journal
-        .statistics(demo_setup::DEMO_TERMINAL_ID, now_ms)
+        .statistics(&args.terminal_id, now_ms)
         .map_err(fail)?;
     println!("{}", render(&report, args.json)?);
     Ok(())
@@ -210,6 +213,7 @@ mod tests {
         let err = run(Args {
             journal: PathBuf::from("/nonexistent/j.db"),
             json: false,
+            terminal_id: demo_setup::DEMO_TERMINAL_ID.into(),
         })
         .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/j.db"), "{err}");
