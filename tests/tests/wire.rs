@@ -9,9 +9,12 @@ use smartpos_core::codec::bcd::{self, Align, Charset};
 use smartpos_core::codec::iso8583::Frame;
 use smartpos_core::crypto::MacAlgorithm;
 use smartpos_core::host::AcquirerDialect;
+use smartpos_core::store::TxnState;
 use smartpos_core::txn::track_cipher::tdb_range;
+use smartpos_core::txn::{EntryOptions, Original, RefundRequest, VoidRequest};
 use smartpos_e2e::Harness;
 use smartpos_tools::demo_setup;
+use smartpos_tools::sim::Tamper;
 
 const PIN: Option<&str> = Some("123456");
 
@@ -79,4 +82,85 @@ fn without_a_data_key_nothing_is_sent() {
     );
     assert_eq!(proxy.captured().len(), before, "nothing left the terminal");
     assert_eq!(h.net_fen(), 0);
+}
+
+/// Where the dialect enciphers card data, no message carries the track's discretionary data
+/// (the TDB, what a cloned card needs) in clear: not the sale, and not the messages rebuilt
+/// from the journal — a void, a reversal, a repeated refund advice — which carry no track at
+/// all. The PAN itself stays readable by design of UnionPay's scheme (in field 35 before the
+/// TDB, in field 2 of rebuilt messages, for routing); TLS is what keeps it off an open
+/// network. The day still reconciles with the acquirer's ledger.
+#[test]
+fn follow_ups_reversals_and_advice_repeats_carry_no_track_data() {
+    let (h, proxy) = Harness::behind_proxy_with(enciphering(), true);
+    let sale = h.sale("s1", "normal", PIN, 2_000);
+    let stan = sale.approval().expect("sale").stan;
+    let void = h.terminal.void(
+        &VoidRequest {
+            attempt_id: "v1".into(),
+            original: Original { stan },
+        },
+        &h.cancel,
+    );
+    assert!(void.is_approved(), "{void:?}");
+
+    // A sale whose answer is lost: reversed (0400 rebuilt from the journal).
+    proxy.next("0200", Tamper::DropAnswer);
+    assert!(!h.sale("s2", "normal", PIN, 3_000).is_approved());
+
+    // A refund whose 0220 never reaches the acquirer: the 0221 repeat is the first it sees.
+    let kept = h.sale("s3", "normal", PIN, 4_000);
+    let kept_stan = kept.approval().expect("sale").stan;
+    proxy.next("0220", Tamper::ForgeUnsigned { code: "00".into() });
+    h.present("normal", None);
+    let refund = h.terminal.refund(
+        &RefundRequest {
+            attempt_id: "r1".into(),
+            amount_fen: 1_500,
+            original: Original { stan: kept_stan },
+            entry: EntryOptions::default(),
+        },
+        &h.cancel,
+    );
+    assert!(!refund.is_approved(), "an unsigned answer settles nothing");
+    let report = h.terminal.recover();
+    assert!(proxy.plan_done());
+    assert!(
+        h.terminal.pending_reversals().unwrap().is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(h.transaction("r1").state, TxnState::Approved);
+
+    let journal_net: i64 = h
+        .terminal
+        .transactions()
+        .unwrap()
+        .iter()
+        .map(|r| r.net_effect_fen())
+        .sum();
+    assert_eq!(h.net_fen(), 4_000 - 1_500);
+    assert_eq!(journal_net, h.net_fen(), "journal net = ledger net");
+
+    let clear = demo_setup::demo_track2("normal").unwrap().replace('=', "D");
+    let packed = bcd::encode(&clear, Align::Left, 0, Charset::Track).unwrap();
+    let tdb = &packed[tdb_range(packed.len()).unwrap()];
+    let mut mtis = Vec::new();
+    for bytes in proxy.captured() {
+        let frame = Frame::decode_body(&bytes).unwrap();
+        let mti = frame.message.mti().to_string();
+        assert!(
+            !bytes.windows(tdb.len()).any(|w| w == tdb),
+            "{mti} carries the clear TDB"
+        );
+        if frame.message.text(35).is_some() {
+            assert_eq!(frame.message.text(53).unwrap().as_bytes()[2], b'1', "{mti}");
+        }
+        mtis.push(mti);
+    }
+    for mti in ["0200", "0400", "0220", "0221"] {
+        assert!(
+            mtis.iter().any(|m| m == mti),
+            "{mti} was exercised: {mtis:?}"
+        );
+    }
 }
