@@ -20,7 +20,11 @@ fn every_catalogue_card_builds_with_a_luhn_valid_pan_of_its_scheme() {
     for &name in catalogue::NAMES {
         let profile = catalogue::card(name).expect(name);
         let pan = catalogue::pan_of(name).expect("pan");
-        assert_eq!(Pan::parse(pan).expect("pan").luhn(), LuhnCheck::Valid, "{name}");
+        assert_eq!(
+            Pan::parse(pan).expect("pan").luhn(),
+            LuhnCheck::Valid,
+            "{name}"
+        );
         let app = &profile.applications[0];
         let rid = hex::encode_upper(&app.aid[..5]);
         let expected_bin = match rid.as_str() {
@@ -29,9 +33,16 @@ fn every_catalogue_card_builds_with_a_luhn_valid_pan_of_its_scheme() {
             "A000000004" => "5",
             other => panic!("unexpected RID {other}"),
         };
-        assert!(pan.starts_with(expected_bin), "{name}: {rid} card with PAN {pan:.2}…");
+        assert!(
+            pan.starts_with(expected_bin),
+            "{name}: {rid} card with PAN {pan:.2}…"
+        );
         // The cryptogram's terminal data must all be in CDOL1, or no issuer could check it.
-        let tags: Vec<u32> = dol::entries(&app.cdol1).expect("CDOL1").iter().map(|e| e.tag).collect();
+        let tags: Vec<u32> = dol::entries(&app.cdol1)
+            .expect("CDOL1")
+            .iter()
+            .map(|e| e.tag)
+            .collect();
         for (tag, _) in keys::AC_TERMINAL_TAGS {
             assert!(tags.contains(&tag), "{name}: CDOL1 lacks {tag:X}");
         }
@@ -78,11 +89,20 @@ fn partial_select_walks_the_occurrences() {
     let rid = hex::decode(UNIONPAY).expect("hex");
     let (fci, sw) = select(&c, &rid, 0x00);
     assert_eq!(sw, 0x9000);
-    assert_eq!(hex::encode_upper(find(&fci, 0x84).expect("84")), "A000000333010101");
-    assert!(find(&fci, 0x9F38).is_some(), "UnionPay FCI carries the PDOL");
+    assert_eq!(
+        hex::encode_upper(find(&fci, 0x84).expect("84")),
+        "A000000333010101"
+    );
+    assert!(
+        find(&fci, 0x9F38).is_some(),
+        "UnionPay FCI carries the PDOL"
+    );
     let (fci, sw) = select(&c, &rid, 0x02);
     assert_eq!(sw, 0x9000);
-    assert_eq!(hex::encode_upper(find(&fci, 0x84).expect("84")), "A000000333010102");
+    assert_eq!(
+        hex::encode_upper(find(&fci, 0x84).expect("84")),
+        "A000000333010102"
+    );
     let (_, sw) = select(&c, &rid, 0x02);
     assert_eq!(sw, 0x6A82);
     let (_, sw) = select(&c, &hex::decode("A0000000031010").expect("hex"), 0);
@@ -97,7 +117,17 @@ fn a_blocked_application_answers_6283_and_cannot_be_used() {
     let (fci, sw) = select(&c, &hex::decode("A000000333010101").expect("hex"), 0);
     assert_eq!(sw, 0x6283);
     assert!(find(&fci, 0x84).is_some(), "the FCI still comes with 6283");
-    let (_, sw) = send(&c, &apdu(0x80, 0xA8, 0, 0, &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0], Some(0)));
+    let (_, sw) = send(
+        &c,
+        &apdu(
+            0x80,
+            0xA8,
+            0,
+            0,
+            &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            Some(0),
+        ),
+    );
     assert_eq!(sw, 0x6985);
 }
 
@@ -109,14 +139,44 @@ fn gpo_checks_the_pdol_data_and_refusing_cards_answer_6985() {
     select(&c, &aid, 0);
     let (_, sw) = send(&c, &apdu(0x80, 0xA8, 0, 0, &[0x83, 0x00], Some(0)));
     assert_eq!(sw, 0x6700, "the PDOL asks for 9 bytes");
-    let (_, sw) = send(&c, &apdu(0x80, 0xA8, 0, 0, &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0], Some(0)));
+    let (_, sw) = send(
+        &c,
+        &apdu(
+            0x80,
+            0xA8,
+            0,
+            0,
+            &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            Some(0),
+        ),
+    );
     assert_eq!(sw, 0x9000);
-    let (_, sw) = send(&c, &apdu(0x80, 0xA8, 0, 0, &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0], Some(0)));
+    let (_, sw) = send(
+        &c,
+        &apdu(
+            0x80,
+            0xA8,
+            0,
+            0,
+            &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            Some(0),
+        ),
+    );
     assert_eq!(sw, 0x6985, "one GPO per transaction");
 
     let refused = card("unionpay-gpo-refused");
     select(&refused, &aid, 0);
-    let (_, sw) = send(&refused, &apdu(0x80, 0xA8, 0, 0, &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0], Some(0)));
+    let (_, sw) = send(
+        &refused,
+        &apdu(
+            0x80,
+            0xA8,
+            0,
+            0,
+            &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            Some(0),
+        ),
+    );
     assert_eq!(sw, 0x6985);
 }
 
@@ -126,8 +186,15 @@ fn records_follow_the_afl_and_hold_the_card_data() {
     let txn = start(&c, 1000);
     assert_eq!(txn.afl, vec![0x08, 1, 1, 0, 0x10, 1, 1, 1]);
     let all: Vec<u8> = txn.records.concat();
-    assert_eq!(find(&all, 0x5F24), Some(vec![0x24, 0x12, 0x31]), "expired card");
-    assert_eq!(find(&all, 0x5A), Some(hex::decode("6222020000000262").expect("hex")));
+    assert_eq!(
+        find(&all, 0x5F24),
+        Some(vec![0x24, 0x12, 0x31]),
+        "expired card"
+    );
+    assert_eq!(
+        find(&all, 0x5A),
+        Some(hex::decode("6222020000000262").expect("hex"))
+    );
     assert_eq!(find(&all, 0x5F34), Some(vec![0x01]));
     assert!(find(&all, 0x57).is_some() && find(&all, 0x8E).is_some());
     let (_, sw) = send(&c, &apdu(0x00, 0xB2, 2, 0x14, &[], Some(0)));
@@ -148,15 +215,25 @@ fn get_data_reads_the_counters() {
     let (atc, sw) = get(0x9F, 0x36);
     assert_eq!(sw, 0x9000);
     let atc = find(&atc, 0x9F36).expect("9F36");
-    assert_eq!(u16::from_be_bytes([atc[0], atc[1]]), before + 1, "GPO moved the ATC");
+    assert_eq!(
+        u16::from_be_bytes([atc[0], atc[1]]),
+        before + 1,
+        "GPO moved the ATC"
+    );
     assert_eq!(find(&get(0x9F, 0x13).0, 0x9F13), Some(vec![0x00, 0x0F]));
     assert_eq!(find(&get(0x9F, 0x17).0, 0x9F17), Some(vec![3]));
-    assert_eq!(find(&get(0x9F, 0x79).0, 0x9F79), Some(hex::decode("000000050000").expect("hex")));
+    assert_eq!(
+        find(&get(0x9F, 0x79).0, 0x9F79),
+        Some(hex::decode("000000050000").expect("hex"))
+    );
     assert_eq!(get(0x9F, 0x4F).1, 0x6A88);
     // A card without offline PIN has no PIN try counter.
     let no_pin = card("unionpay-debit-sda");
     start(&no_pin, 1000);
-    assert_eq!(send(&no_pin, &apdu(0x80, 0xCA, 0x9F, 0x17, &[], Some(0))).1, 0x6A88);
+    assert_eq!(
+        send(&no_pin, &apdu(0x80, 0xCA, 0x9F, 0x17, &[], Some(0))).1,
+        0x6A88
+    );
 }
 
 #[test]
@@ -185,10 +262,20 @@ fn verify_counts_pin_tries() {
     for left in [2u16, 1, 0] {
         assert_eq!(verify(wrong.as_slice()), 0x63C0 | left);
     }
-    assert_eq!(verify(right.as_slice()), 0x6983, "blocked PIN is not compared");
+    assert_eq!(
+        verify(right.as_slice()),
+        0x6983,
+        "blocked PIN is not compared"
+    );
     assert_eq!(c.counters(0).expect("app").pin_tries, 0);
-    assert_eq!(send(&c, &apdu(0x00, 0x20, 0x00, 0x80, &[0x24], None)).1, 0x6700);
-    assert_eq!(send(&c, &apdu(0x00, 0x20, 0x00, 0x88, right.as_slice(), None)).1, 0x6A86);
+    assert_eq!(
+        send(&c, &apdu(0x00, 0x20, 0x00, 0x80, &[0x24], None)).1,
+        0x6700
+    );
+    assert_eq!(
+        send(&c, &apdu(0x00, 0x20, 0x00, 0x88, right.as_slice(), None)).1,
+        0x6A86
+    );
 }
 
 /// The issuer's recomputation (field-55 tags) equals the card's ARQC, for every scheme and
@@ -196,7 +283,13 @@ fn verify_counts_pin_tries() {
 #[test]
 fn each_card_arqc_verifies_at_the_issuer() {
     let issuer = Issuer::new();
-    for name in ["unionpay-debit-sda", "unionpay-credit", "pboc-sm", "visa", "mastercard"] {
+    for name in [
+        "unionpay-debit-sda",
+        "unionpay-credit",
+        "pboc-sm",
+        "visa",
+        "mastercard",
+    ] {
         let c = card(name);
         let txn = start(&c, 12_345);
         let (resp, sw) = generate_ac(&c, 0x80, &txn.cdol1, &txn.values);
@@ -205,11 +298,22 @@ fn each_card_arqc_verifies_at_the_issuer() {
         assert_eq!(ac.cid, CID_ARQC, "{name}");
         let f55 = field55(&txn, &ac);
         let pan = catalogue::pan_of(name).expect("pan");
-        issuer.verify_arqc(pan, Some(0x01), &f55).unwrap_or_else(|e| panic!("{name}: {e}"));
+        issuer
+            .verify_arqc(pan, Some(0x01), &f55)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         // One changed amount digit and the cryptogram no longer matches.
         let mut other = txn.values.clone();
-        other.insert(0x9F02, smartpos_tools::card_sim::bcd_amount(12_346).to_vec());
-        let tampered = field55(&Txn { values: other, ..txn }, &ac);
+        other.insert(
+            0x9F02,
+            smartpos_tools::card_sim::bcd_amount(12_346).to_vec(),
+        );
+        let tampered = field55(
+            &Txn {
+                values: other,
+                ..txn
+            },
+            &ac,
+        );
         assert_eq!(
             issuer.verify_arqc(pan, Some(0x01), &tampered).err(),
             Some(ChipCheckError::CryptogramFailed),
@@ -226,7 +330,10 @@ fn unionpay_iad_has_the_pboc_layout_with_the_cvr() {
     let ac = parse_ac(&generate_ac(&c, 0x80, &txn.cdol1, &txn.values).0);
     assert_eq!(ac.iad.len(), 19);
     assert_eq!(&ac.iad[..4], &[0x07, 0x01, 0x01, 0x03]);
-    assert_eq!(ac.iad[4], 0xA0, "CVR: second AC not requested, ARQC at the first");
+    assert_eq!(
+        ac.iad[4], 0xA0,
+        "CVR: second AC not requested, ARQC at the first"
+    );
     assert_eq!(ac.iad[7], 0x01, "TDES");
     assert_eq!(&ac.iad[8..10], &[0x0A, 0x01]);
     let sm = card("pboc-sm");
@@ -253,7 +360,10 @@ fn card_action_analysis_answers_what_was_asked_or_less() {
     let credit = card("unionpay-credit");
     let txn = start(&credit, 1000);
     let ac = parse_ac(&generate_ac(&credit, 0x40, &txn.cdol1, &txn.values).0);
-    assert_eq!(ac.cid, CID_ARQC, "an online-only card answers a TC request with an ARQC");
+    assert_eq!(
+        ac.cid, CID_ARQC,
+        "an online-only card answers a TC request with an ARQC"
+    );
 
     let c = card("unionpay-debit-sda");
     let txn = start(&c, 1000);
@@ -275,13 +385,21 @@ fn external_authenticate_accepts_the_issuer_arpc_and_refuses_a_wrong_one() {
     let txn = start(&c, 5000);
     let ac = parse_ac(&generate_ac(&c, 0x80, &txn.cdol1, &txn.values).0);
     let verified = issuer
-        .verify_arqc(catalogue::pan_of("unionpay-debit-dda").expect("pan"), Some(1), &field55(&txn, &ac))
+        .verify_arqc(
+            catalogue::pan_of("unionpay-debit-dda").expect("pan"),
+            Some(1),
+            &field55(&txn, &ac),
+        )
         .expect("ARQC");
     let answer = issuer.answer_field55(&verified, "00");
     let iad91 = find(&answer, 0x91).expect("91");
     assert_eq!(&iad91[8..], b"00", "ARC is the response code");
     assert_eq!(send(&c, &apdu(0x00, 0x82, 0, 0, &iad91, None)).1, 0x9000);
-    assert_eq!(send(&c, &apdu(0x00, 0x82, 0, 0, &iad91, None)).1, 0x6985, "only once");
+    assert_eq!(
+        send(&c, &apdu(0x00, 0x82, 0, 0, &iad91, None)).1,
+        0x6985,
+        "only once"
+    );
     let ac2 = parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &txn.values).0);
     assert_eq!(ac2.cid, CID_TC);
     assert_eq!(ac2.atc, ac.atc);
@@ -295,7 +413,10 @@ fn external_authenticate_accepts_the_issuer_arpc_and_refuses_a_wrong_one() {
     wrong[0] ^= 0x01;
     assert_eq!(send(&c, &apdu(0x00, 0x82, 0, 0, &wrong, None)).1, 0x6300);
     let ac2 = parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &txn.values).0);
-    assert_eq!(ac2.cid, CID_AAC, "issuer authentication failed: the card declines");
+    assert_eq!(
+        ac2.cid, CID_AAC,
+        "issuer authentication failed: the card declines"
+    );
     assert_eq!(ac2.iad[4] & 0x08, 0x08, "CVR: issuer authentication failed");
     assert!(c.counters(0).expect("app").last_issuer_auth_failed);
 }
@@ -308,18 +429,31 @@ fn issuer_authentication_in_cdol2() {
     let txn = start(&c, 5000);
     let ac = parse_ac(&generate_ac(&c, 0x80, &txn.cdol1, &txn.values).0);
     let verified = issuer
-        .verify_arqc(catalogue::pan_of("mastercard").expect("pan"), Some(1), &field55(&txn, &ac))
+        .verify_arqc(
+            catalogue::pan_of("mastercard").expect("pan"),
+            Some(1),
+            &field55(&txn, &ac),
+        )
         .expect("ARQC");
     let mut values = txn.values.clone();
-    values.insert(0x91, find(&issuer.answer_field55(&verified, "00"), 0x91).expect("91"));
-    assert_eq!(parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &values).0).cid, CID_TC);
+    values.insert(
+        0x91,
+        find(&issuer.answer_field55(&verified, "00"), 0x91).expect("91"),
+    );
+    assert_eq!(
+        parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &values).0).cid,
+        CID_TC
+    );
 
     let c = card("mastercard");
     let txn = start(&c, 5000);
     generate_ac(&c, 0x80, &txn.cdol1, &txn.values);
     let mut values = txn.values.clone();
     values.insert(0x91, vec![0x5A; 10]);
-    assert_eq!(parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &values).0).cid, CID_AAC);
+    assert_eq!(
+        parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &values).0).cid,
+        CID_AAC
+    );
 }
 
 #[test]
@@ -330,10 +464,15 @@ fn the_declining_card_answers_aac_at_the_second_generate_ac() {
     let ac = parse_ac(&generate_ac(&c, 0x40, &txn.cdol1, &txn.values).0);
     assert_eq!(ac.cid, CID_ARQC, "this card never approves offline");
     let pan = catalogue::pan_of("unionpay-declines-second-ac").expect("pan");
-    let verified = issuer.verify_arqc(pan, Some(1), &field55(&txn, &ac)).expect("ARQC");
+    let verified = issuer
+        .verify_arqc(pan, Some(1), &field55(&txn, &ac))
+        .expect("ARQC");
     let iad91 = find(&issuer.answer_field55(&verified, "00"), 0x91).expect("91");
     assert_eq!(send(&c, &apdu(0x00, 0x82, 0, 0, &iad91, None)).1, 0x9000);
-    assert_eq!(parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &txn.values).0).cid, CID_AAC);
+    assert_eq!(
+        parse_ac(&generate_ac(&c, 0x40, &txn.cdol2, &txn.values).0).cid,
+        CID_AAC
+    );
 }
 
 /// Scripts: PUT DATA 9F79 and APPLICATION BLOCK with the issuer's MAC are applied; a
@@ -356,7 +495,9 @@ fn issuer_scripts_are_applied_under_their_mac() {
             ScriptCommand::ApplicationBlock,
         ],
     );
-    let verified = issuer.verify_arqc(pan, Some(1), &field55(&txn, &ac)).expect("ARQC");
+    let verified = issuer
+        .verify_arqc(pan, Some(1), &field55(&txn, &ac))
+        .expect("ARQC");
     let answer = issuer.answer_field55(&verified, "00");
     let objects = smartpos_core::codec::tlv::parse(&answer).expect("tlv");
     let script = smartpos_core::codec::tlv::find(&objects, 0x72).expect("72");
@@ -393,18 +534,33 @@ fn issuer_scripts_are_applied_under_their_mac() {
 #[test]
 fn tearing_at_a_command_removes_the_card() {
     for after_processing in [false, true] {
-        let profile = catalogue::card("unionpay-debit-sda").expect("card").with_tear(Tear {
-            ins: 0xA8,
-            occurrence: 1,
-            after_processing,
-        });
+        let profile = catalogue::card("unionpay-debit-sda")
+            .expect("card")
+            .with_tear(Tear {
+                ins: 0xA8,
+                occurrence: 1,
+                after_processing,
+            });
         let atc_before = profile.applications[0].counters.atc;
         let c = VirtualCard::new(profile);
         c.detect(Duration::ZERO).expect("inserted");
         select(&c, &hex::decode("A000000333010101").expect("hex"), 0);
-        let gpo = apdu(0x80, 0xA8, 0, 0, &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0], Some(0));
-        assert_eq!(c.transceive(&gpo).err(), Some(DeviceFault::CardRemovedTooEarly));
-        assert_eq!(c.transceive(&gpo).err(), Some(DeviceFault::CardRemovedTooEarly));
+        let gpo = apdu(
+            0x80,
+            0xA8,
+            0,
+            0,
+            &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            Some(0),
+        );
+        assert_eq!(
+            c.transceive(&gpo).err(),
+            Some(DeviceFault::CardRemovedTooEarly)
+        );
+        assert_eq!(
+            c.transceive(&gpo).err(),
+            Some(DeviceFault::CardRemovedTooEarly)
+        );
         assert_eq!(c.detect(Duration::ZERO), Err(DeviceFault::NoCardPresented));
         let moved = c.counters(0).expect("app").atc - atc_before;
         assert_eq!(moved, u16::from(after_processing));
@@ -421,7 +577,10 @@ fn unknown_commands_get_the_iso_status_words() {
     assert_eq!(send(&c, &[0x80, 0xA4, 4, 0, 1, 0xA0]).1, 0x6E00);
     assert_eq!(send(&c, &[0x00, 0xA4]).1, 0x6700);
     assert_eq!(send(&c, &[0x00, 0xA4, 4, 0, 5, 1]).1, 0x6700);
-    assert_eq!(send(&c, &[0x00, 0x82, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).1, 0x6985);
+    assert_eq!(
+        send(&c, &[0x00, 0x82, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).1,
+        0x6985
+    );
 }
 
 mod fuzz {
@@ -457,4 +616,27 @@ mod fuzz {
             }
         }
     }
+}
+
+/// An independent oracle for the whole chain (IMK → option A → common session key → ARQC
+/// over the recommended data set → ARPC): computed with pyemv 1.5.0:
+/// `mk = kd.derive_icc_mk_a(IMK_AC_VISA, "4761730000000011", "01")`,
+/// `sk = kd.derive_common_sk(mk, bytes.fromhex("0011000000000000"))`,
+/// `ac.generate_ac(sk, bytes.fromhex("000000012345" "000000000000" "0156" "0000000000" "0156"
+/// "261204" "00" "11223344" "7C00" "0011" "03A00000"), ac.PaddingType.EMV)` = 15952FBE67052120,
+/// `ac.generate_arpc_1(sk, arqc, b"00")` = EEC24B71F1940C0F.
+#[test]
+fn visa_card_arqc_and_arpc_match_pyemv() {
+    let c = card("visa");
+    let txn = start(&c, 12_345);
+    let ac = parse_ac(&generate_ac(&c, 0x80, &txn.cdol1, &txn.values).0);
+    assert_eq!(ac.atc, 0x0011);
+    assert_eq!(hex::encode_upper(&ac.iad), "06010A03A00000");
+    assert_eq!(hex::encode_upper(ac.cryptogram), "15952FBE67052120");
+    let issuer = Issuer::new();
+    let verified = issuer
+        .verify_arqc("4761730000000011", Some(1), &field55(&txn, &ac))
+        .expect("ARQC");
+    let iad91 = find(&issuer.answer_field55(&verified, "00"), 0x91).expect("91");
+    assert_eq!(hex::encode_upper(&iad91), "EEC24B71F1940C0F3030");
 }

@@ -43,7 +43,10 @@ pub fn select(card: &VirtualCard, name: &[u8], p2: u8) -> (Vec<u8>, u16) {
 pub fn terminal_values(amount_fen: u64, un: [u8; 4]) -> HashMap<u32, Vec<u8>> {
     let h = |s: &str| hex::decode(s).expect("hex");
     let mut m = HashMap::new();
-    m.insert(0x9F02, smartpos_tools::card_sim::bcd_amount(amount_fen).to_vec());
+    m.insert(
+        0x9F02,
+        smartpos_tools::card_sim::bcd_amount(amount_fen).to_vec(),
+    );
     m.insert(0x9F03, vec![0; 6]);
     m.insert(0x9F1A, h("0156"));
     m.insert(0x95, h("0000000000"));
@@ -74,7 +77,9 @@ pub fn dol_data(dol_bytes: &[u8], values: &HashMap<u32, Vec<u8>>) -> Vec<u8> {
 
 pub fn find(data: &[u8], tag: u32) -> Option<Vec<u8>> {
     let objects = tlv::parse(data).ok()?;
-    tlv::find(&objects, tag).and_then(Tlv::bytes).map(<[u8]>::to_vec)
+    tlv::find(&objects, tag)
+        .and_then(Tlv::bytes)
+        .map(<[u8]>::to_vec)
 }
 
 /// What the card answered to a GENERATE AC in format 1 (or 2).
@@ -168,7 +173,12 @@ pub fn start(card: &VirtualCard, amount_fen: u64) -> Txn {
 }
 
 /// GENERATE AC with P1 (00 AAC, 40 TC, 80 ARQC, | 10 for CDA) and the DOL's data.
-pub fn generate_ac(card: &VirtualCard, p1: u8, dol_bytes: &[u8], values: &HashMap<u32, Vec<u8>>) -> (Vec<u8>, u16) {
+pub fn generate_ac(
+    card: &VirtualCard,
+    p1: u8,
+    dol_bytes: &[u8],
+    values: &HashMap<u32, Vec<u8>>,
+) -> (Vec<u8>, u16) {
     let data = dol_data(dol_bytes, values);
     send(card, &apdu(0x80, 0xAE, p1, 0, &data, Some(0)))
 }
