@@ -615,6 +615,15 @@ mod fuzz {
                 prop_assert!(r.len() >= 2);
             }
         }
+
+        /// Any byte string at all, including ones too short to be a command.
+        #[test]
+        fn arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let c = card("unionpay-offline-pin");
+            start(&c, 100);
+            let r = c.transceive(&raw).expect("card present");
+            prop_assert!(r.len() >= 2);
+        }
     }
 }
 

@@ -153,6 +153,11 @@ impl VirtualCard {
         }
     }
 
+    /// A fresh card personalised as the catalogue's `name`, inserted.
+    pub fn named(name: &str) -> Result<VirtualCard, super::CatalogueError> {
+        Ok(VirtualCard::new(super::catalogue::card(name)?))
+    }
+
     fn slot(&self) -> MutexGuard<'_, Slot> {
         self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
