@@ -6,6 +6,7 @@
 mod entry;
 mod error;
 mod expiry;
+pub mod oda;
 mod pan;
 mod service_code;
 mod track2;
