@@ -184,7 +184,11 @@ fn gpo_checks_the_pdol_data_and_refusing_cards_answer_6985() {
 fn records_follow_the_afl_and_hold_the_card_data() {
     let c = card("unionpay-expired");
     let txn = start(&c, 1000);
-    assert_eq!(txn.afl, vec![0x08, 1, 1, 0, 0x10, 1, 1, 1]);
+    assert_eq!(
+        txn.afl,
+        vec![0x08, 1, 1, 0, 0x10, 1, 1, 1, 0x18, 1, 4, 0],
+        "SFI 1, SFI 2 (the ODA record), SFI 3 (certificates)"
+    );
     let all: Vec<u8> = txn.records.concat();
     assert_eq!(
         find(&all, 0x5F24),
@@ -272,9 +276,12 @@ fn verify_counts_pin_tries() {
         send(&c, &apdu(0x00, 0x20, 0x00, 0x80, &[0x24], None)).1,
         0x6700
     );
+    let sda = card("unionpay-debit-sda");
+    start(&sda, 1000);
     assert_eq!(
-        send(&c, &apdu(0x00, 0x20, 0x00, 0x88, right.as_slice(), None)).1,
-        0x6A86
+        send(&sda, &apdu(0x00, 0x20, 0x00, 0x88, right.as_slice(), None)).1,
+        0x6A86,
+        "no ICC key, no enciphered PIN"
     );
 }
 

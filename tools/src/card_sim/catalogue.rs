@@ -13,15 +13,20 @@
 //! | `unionpay-debit-cda` | UnionPay debit | AIP: CDA |
 //! | `unionpay-credit` | UnionPay credit A000000333010102 | DDA, online PIN |
 //! | `unionpay-dual` | debit + credit on one card | selection: priorities, partial AID, next occurrence |
-//! | `pboc-sm` | UnionPay debit, SM4 keys | PBOC 3.0 SM card (SM4 cryptograms, IAD algorithm 04) |
+//! | `pboc-sm` | UnionPay debit, SM4 keys | PBOC 3.0 SM card: SM4 cryptograms (IAD algorithm 04), SM2 certificates, SM2 DDA |
 //! | `visa` | Visa A0000000031010 | EMV common session keys, VIS CVN 10 IAD |
 //! | `mastercard` | Mastercard A0000000041010 | no PSE (list of AIDs); ARPC in CDOL2 (tag 91) |
 //! | `unionpay-blocked` | UnionPay debit | application blocked: SELECT answers 6283 |
 //! | `unionpay-gpo-refused` | UnionPay debit | GET PROCESSING OPTIONS answers 6985 |
 //! | `unionpay-expired` | UnionPay debit | application expiration date 241231 |
-//! | `unionpay-offline-pin` | UnionPay debit | offline plaintext PIN 123456, try limit 3 |
+//! | `unionpay-offline-pin` | UnionPay debit | offline PIN 123456 (plaintext, or enciphered under the ICC key), try limit 3 |
 //! | `unionpay-declines-second-ac` | UnionPay debit | AAC at the second GENERATE AC |
 //! | `unionpay-scripts` | UnionPay debit | takes issuer scripts (APPLICATION BLOCK, PUT DATA) |
+//!
+//! ODA: every card carries RSA certificates under the simulator's test CA (index F9 under its
+//! scheme's RID, [`super::test_ca_keys`]): issuer certificate and signed static data for the SDA
+//! cards, an ICC key and certificate as well for the DDA/CDA ones (AIP 7C00/7D00); the SM card
+//! carries SM2 certificates under the SM2 test CA (index FA).
 //!
 //! Every card approves offline (TC) when asked for a TC within its lower consecutive offline
 //! limit (3), except the credit, Visa and Mastercard cards, which always go online.
@@ -29,6 +34,7 @@
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey, SessionKeyDerivation};
 
 use super::keys::IssuerMasterKeys;
+use super::oda::OdaKind;
 use super::personalise::{self, CardSpec, CatalogueError, CvmPolicy, Scheme};
 use super::profile::{Behaviour, CardProfile, IadFormat};
 
@@ -142,6 +148,11 @@ fn unionpay(pan: &'static str, aip: [u8; 2]) -> CardSpec {
         },
         iad: PBOC_TDES,
         ec_balance_fen: 50_000,
+        oda: Some(if aip[0] & 0x21 != 0 {
+            OdaKind::Dynamic
+        } else {
+            OdaKind::Sda
+        }),
     }
 }
 
@@ -178,7 +189,8 @@ fn specs(name: &str) -> Option<Vec<CardSpec>> {
                 cvn: 0x01,
                 algorithm: 0x04,
             },
-            ..unionpay("6222020100000014", AIP_SDA)
+            oda: Some(OdaKind::Sm2),
+            ..unionpay("6222020100000014", AIP_DDA)
         },
         "visa" => CardSpec {
             scheme: Scheme::Visa,
@@ -213,7 +225,7 @@ fn specs(name: &str) -> Option<Vec<CardSpec>> {
         "unionpay-offline-pin" => CardSpec {
             cvm: CvmPolicy::OfflinePlaintextPin,
             pin: Some(TEST_PIN),
-            ..unionpay("6222020000000270", AIP_SDA)
+            ..unionpay("6222020000000270", AIP_DDA)
         },
         "unionpay-declines-second-ac" => {
             let mut s = unionpay("6222020000000288", AIP_SDA);

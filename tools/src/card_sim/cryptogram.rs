@@ -90,7 +90,15 @@ fn first(chip: &mut Chip, data: &[u8], requested: u8, cda: bool) -> Answer {
         cryptogram,
         atc,
     });
-    respond(chip, cid, atc, cryptogram, iad, cda)
+    let cdol1_raw = chip.session.cdol1_raw.clone();
+    let un = chip
+        .session
+        .cdol1
+        .as_ref()
+        .and_then(|d| d.get(0x9F37))
+        .unwrap_or_default()
+        .to_vec();
+    respond(chip, (cid, atc, cryptogram), iad, cda, &[&cdol1_raw], &un)
 }
 
 fn second(chip: &mut Chip, data: &[u8], requested: u8, first: FirstAc, cda: bool) -> Answer {
@@ -137,7 +145,20 @@ fn second(chip: &mut Chip, data: &[u8], requested: u8, first: FirstAc, cda: bool
     if auth == IssuerAuth::Passed {
         app.counters.last_online_atc = first.atc;
     }
-    respond(chip, cid, first.atc, cryptogram, iad, cda)
+    let un = cdol2
+        .get(0x9F37)
+        .or_else(|| cdol1.get(0x9F37))
+        .unwrap_or_default()
+        .to_vec();
+    let cdol1_raw = chip.session.cdol1_raw.clone();
+    respond(
+        chip,
+        (cid, first.atc, cryptogram),
+        iad,
+        cda,
+        &[&cdol1_raw, data],
+        &un,
+    )
 }
 
 fn compute<'a>(
@@ -170,12 +191,20 @@ pub(super) fn iad(app: &Application, cvr: [u8; 3]) -> Vec<u8> {
 
 /// Format 1 (template 80: CID, ATC, AC, IAD), or format 2 with the CDA signature when the
 /// terminal asked for one, the card does CDA and the cryptogram is not an AAC (§6.6.1).
-fn respond(chip: &mut Chip, cid: u8, atc: u16, ac: [u8; 8], iad: Vec<u8>, cda: bool) -> Answer {
+fn respond(
+    chip: &Chip,
+    (cid, atc, ac): (u8, u16, [u8; 8]),
+    iad: Vec<u8>,
+    cda: bool,
+    cdol_values: &[&[u8]],
+    unpredictable_number: &[u8],
+) -> Answer {
     let can_sign = chip.app().is_some_and(Application::supports_cda);
     if cda
         && cid != CID_AAC
         && can_sign
-        && let Some(answer) = super::oda::cda_response(chip, cid, atc, ac, &iad)
+        && let Some(answer) =
+            super::oda::cda_response(chip, cid, atc, ac, &iad, cdol_values, unpredictable_number)
     {
         return answer;
     }

@@ -1,14 +1,16 @@
 //! Turns a short card description ([`CardSpec`]) into the personalised data a bureau would
 //! write: records, DOLs, CVM list, action codes, counters and keys.
 
+use smartpos_core::card::oda::issuer_pki::PkiError;
 use smartpos_core::card::{CardError, Pan};
-use smartpos_core::codec::tlv::Tlv;
+use smartpos_core::codec::tlv::{self, Tlv};
 use smartpos_core::crypto::EmvAcError;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
 use super::dol;
 use super::keys::IssuerMasterKeys;
+use super::oda::{self, OdaKind};
 use super::profile::{Application, Behaviour, Counters, IadFormat, RecordFile};
 
 /// Why a card could not be built.
@@ -21,6 +23,8 @@ pub enum CatalogueError {
     Pan(#[from] CardError),
     #[error("card keys could not be derived: {0}")]
     Keys(#[from] EmvAcError),
+    #[error("ODA certificates could not be made: {0}")]
+    Certificates(#[from] PkiError),
 }
 
 /// The CVM list (8E) a card carries: amounts X and Y zero, then rules (Book 3 §10.5, Annex C3).
@@ -156,6 +160,8 @@ pub struct CardSpec {
     pub behaviour: Behaviour,
     pub iad: IadFormat,
     pub ec_balance_fen: u64,
+    /// The certificates it carries; `None` for a card without offline data authentication.
+    pub oda: Option<OdaKind>,
 }
 
 /// Builds the application of `spec` with keys derived from `issuer`.
@@ -201,6 +207,32 @@ pub fn application(
     if spec.aip[0] & 0x21 != 0 {
         record2.push(Tlv::primitive(0x9F49, dol::build(&[(0x9F37, 4)])));
     }
+    // Static data to authenticate (Book 3 §10.3): the ODA record's content, then the AIP as
+    // the SDA tag list 9F4A asks. The certificates themselves go to SFI 3, outside it.
+    let mut files = vec![
+        RecordFile {
+            sfi: 1,
+            records: vec![record1],
+            oda_records: 0,
+        },
+        RecordFile {
+            sfi: 2,
+            records: vec![record2],
+            oda_records: 1,
+        },
+    ];
+    let mut icc_key = None;
+    if let Some(kind) = spec.oda {
+        let mut static_data = tlv::encode(&files[1].records[0]);
+        static_data.extend_from_slice(&spec.aip);
+        let (objects, key) = oda::personalise(kind, &hex(&pan_bcd), &static_data)?;
+        icc_key = key;
+        files.push(RecordFile {
+            sfi: 3,
+            records: pack_records(objects),
+            oda_records: 0,
+        });
+    }
     let mut get_data = vec![Tlv::primitive(0x9F77, hex("000000100000"))];
     if unionpay {
         get_data.push(Tlv::primitive(0x9F6D, hex("000000050000")));
@@ -213,18 +245,7 @@ pub fn application(
         pdol: s.pdol(),
         cdol1: s.cdol1(),
         cdol2: s.cdol2(),
-        files: vec![
-            RecordFile {
-                sfi: 1,
-                records: vec![record1],
-                oda_records: 0,
-            },
-            RecordFile {
-                sfi: 2,
-                records: vec![record2],
-                oda_records: 1,
-            },
-        ],
+        files,
         get_data,
         counters: Counters {
             atc: 0x0010,
@@ -243,5 +264,28 @@ pub fn application(
         psn: Some(spec.psn),
         keys,
         pin: spec.pin.map(|p| Zeroizing::new(p.to_string())),
+        icc_key,
     })
+}
+
+/// Packs data objects into records whose READ RECORD answer fits one short response (256
+/// bytes with template 70's three header bytes): at most 252 bytes of content each.
+fn pack_records(objects: Vec<Tlv>) -> Vec<Vec<Tlv>> {
+    const ROOM: usize = 252;
+    let mut records: Vec<Vec<Tlv>> = Vec::new();
+    let mut used = ROOM;
+    for o in objects {
+        let len = tlv::encode(std::slice::from_ref(&o)).len();
+        match records.last_mut() {
+            Some(r) if used + len <= ROOM => {
+                r.push(o);
+                used += len;
+            }
+            _ => {
+                records.push(vec![o]);
+                used = len;
+            }
+        }
+    }
+    records
 }

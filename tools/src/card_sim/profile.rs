@@ -7,6 +7,7 @@ use smartpos_core::codec::tlv::{self, Tlv};
 use zeroize::Zeroizing;
 
 use super::keys::CardKeys;
+use super::oda::IccKey;
 
 /// One linear record file: its SFI (1 to 30, EMV 4.4 Book 3 §5.3.2) and its records, each the
 /// content of a record template 70.
@@ -92,6 +93,8 @@ pub struct Application {
     pub keys: CardKeys,
     /// The reference PIN for offline PIN, `None` when the card has no offline PIN.
     pub pin: Option<Zeroizing<String>>,
+    /// The ICC private key for DDA/CDA (and enciphered PIN with RSA); `None` for an SDA card.
+    pub icc_key: Option<IccKey>,
 }
 
 impl Application {
@@ -124,12 +127,12 @@ impl Application {
 
     /// Whether the AIP says the card does combined DDA/AC generation (byte 1 bit 1).
     pub fn supports_cda(&self) -> bool {
-        self.aip[0] & 0x01 != 0
+        self.aip[0] & 0x01 != 0 && self.icc_key.is_some()
     }
 
     /// Whether the AIP says the card does DDA (byte 1 bit 6).
     pub fn supports_dda(&self) -> bool {
-        self.aip[0] & 0x20 != 0
+        self.aip[0] & 0x20 != 0 && self.icc_key.is_some()
     }
 }
 

@@ -33,19 +33,28 @@ pub(super) fn get_challenge(chip: &mut Chip, cmd: &Command<'_>) -> Answer {
 
 /// VERIFY (§6.5.12). P2 = 80: the plaintext PIN block (ISO 9564 format 2: control 2, length
 /// nibble, PIN digits, F filler). A wrong PIN decrements the try counter and answers 63Cx with
-/// the tries left; a counter at zero answers 6983 without comparing (§6.5.12.4). P2 = 88
-/// (enciphered PIN) needs the ICC PIN key, which these cards do not hold: 6A86.
+/// the tries left; a counter at zero answers 6983 without comparing (§6.5.12.4). P2 = 88:
+/// the block enciphered under the card's RSA key with the challenge of the last GET CHALLENGE
+/// (Book 2 §7.2); a card without an RSA ICC key answers 6A86, a missing challenge or a
+/// decipherment that does not frame counts as a wrong PIN.
 pub(super) fn verify(chip: &mut Chip, cmd: &Command<'_>) -> Answer {
-    if cmd.p1 != 0 {
+    if cmd.p1 != 0 || !matches!(cmd.p2, 0x80 | 0x88) {
         return Err(sw::INCORRECT_P1_P2);
     }
-    if cmd.p2 != 0x80 {
-        return Err(sw::INCORRECT_P1_P2);
-    }
-    if cmd.data.len() != 8 {
-        return Err(sw::WRONG_LENGTH);
-    }
-    chip.usable_app()?;
+    let app = chip.usable_app()?;
+    let presented: Zeroizing<[u8; 8]> = if cmd.p2 == 0x88 {
+        let Some(key @ super::oda::IccKey::Rsa(_)) = app.icc_key.as_ref() else {
+            return Err(sw::INCORRECT_P1_P2);
+        };
+        let deciphered = chip
+            .session
+            .challenge
+            .and_then(|c| super::oda::decipher_pin(key, cmd.data, &c));
+        chip.session.challenge = None;
+        Zeroizing::new(deciphered.unwrap_or([0; 8]))
+    } else {
+        Zeroizing::new(cmd.data.try_into().map_err(|_| sw::WRONG_LENGTH)?)
+    };
     let index = chip.session.selected.ok_or(sw::CONDITIONS_NOT_SATISFIED)?;
     let session = &mut chip.session;
     let app = chip
@@ -63,7 +72,7 @@ pub(super) fn verify(chip: &mut Chip, cmd: &Command<'_>) -> Answer {
     let reference = format2_block(pin);
     let matches = reference
         .as_ref()
-        .is_some_and(|r| constant_time_eq(r.as_slice(), cmd.data));
+        .is_some_and(|r| constant_time_eq(r.as_slice(), presented.as_slice()));
     session.cvr[0] |= CVR1_OFFLINE_PIN_PERFORMED;
     if matches {
         app.counters.pin_tries = app.counters.pin_try_limit;
