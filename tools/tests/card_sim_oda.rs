@@ -227,3 +227,59 @@ fn sm_card_verifies_with_sm2() {
     let bad = flipped(&tags, 0x90, 20);
     assert!(oda::sm2_recover_issuer_key(&terminal, rid(&txn), &bad).is_err());
 }
+
+/// Enciphered offline PIN (Book 2 §7.2, VERIFY P2 = 88): the PED enciphers 7F || PIN block ||
+/// the card's challenge || random padding under the ICC key the terminal recovered; the card
+/// deciphers and compares. A block enciphered with a stale challenge counts as a wrong PIN.
+#[test]
+fn enciphered_pin_is_deciphered_with_the_challenge() {
+    use rsa::hazmat::rsa_encrypt;
+    use rsa::{BoxedUint, PublicKey};
+
+    let keys = test_ca_keys().expect("CA keys");
+    let revocations = RevocationList::new();
+    let terminal = OdaTerminal {
+        ca_keys: &keys,
+        revocations: &revocations,
+        transaction_date: DATE,
+    };
+    let c = card("unionpay-offline-pin");
+    let txn = start(&c, 1000);
+    let (tags, static_data) = card_data(&txn);
+    let issuer = oda::recover_issuer_key(&terminal, rid(&txn), &tags).expect("issuer");
+    let icc = oda::recover_icc_key(&terminal, &issuer, &tags, &static_data).expect("ICC");
+    let encipher = |pin: &str, challenge: &[u8]| {
+        let mut block = vec![0x7F];
+        block.extend_from_slice(
+            smartpos_tools::card_sim::format2_block(pin)
+                .expect("pin")
+                .as_slice(),
+        );
+        block.extend_from_slice(challenge);
+        block.resize(icc.modulus.len(), 0x55);
+        let bits = u32::try_from(icc.modulus.len() * 8).expect("bits");
+        let n = BoxedUint::from_be_slice(&icc.modulus, bits).expect("n");
+        let e = BoxedUint::from_be_slice(&icc.exponent, 64).expect("e");
+        let key = PublicKey::new(n, e).expect("key");
+        let m = BoxedUint::from_be_slice(&block, bits).expect("m");
+        let out = rsa_encrypt(&key, &m).expect("rsa").to_be_bytes();
+        out[out.len() - icc.modulus.len()..].to_vec()
+    };
+    let challenge = |c: &VirtualCard| send(c, &apdu(0x00, 0x84, 0, 0, &[], Some(0))).0;
+    let verify = |c: &VirtualCard, data: &[u8]| send(c, &apdu(0x00, 0x20, 0, 0x88, data, None)).1;
+
+    let ch = challenge(&c);
+    assert_eq!(verify(&c, &encipher("123456", &ch)), 0x9000);
+    let ch = challenge(&c);
+    assert_eq!(verify(&c, &encipher("111111", &ch)), 0x63C2);
+    let stale = ch;
+    let _fresh = challenge(&c);
+    assert_eq!(
+        verify(&c, &encipher("123456", &stale)),
+        0x63C1,
+        "stale challenge"
+    );
+    let ch = challenge(&c);
+    assert_eq!(verify(&c, &encipher("123456", &ch)), 0x9000);
+    assert_eq!(c.counters(0).expect("app").pin_tries, 3);
+}
