@@ -162,3 +162,50 @@ fn a_declined_sale_still_carries_an_arpc_with_its_response_code() {
     assert_eq!(&iad91[8..], b"51");
     assert_eq!(send(&c, &apdu(0x00, 0x82, 0, 0, &iad91, None)).1, 0x9000);
 }
+
+/// The script card gets a PUT DATA of its EC balance in template 72 with the approval, and
+/// the card applies it after the second GENERATE AC.
+#[test]
+fn the_script_card_gets_its_standing_script_in_the_answer() {
+    let (acquirer, mak) = acquirer();
+    let name = "unionpay-scripts";
+    let c = card(name);
+    let txn = start(&c, 2_500);
+    let ac = parse_ac(&generate_ac(&c, 0x80, &txn.cdol1, &txn.values).0);
+    let pan = catalogue::pan_of(name).expect("pan");
+    let resp = acquirer
+        .process(&sale(&mak, pan, 11, 2_500, field55(&txn, &ac)))
+        .expect("answered");
+    assert_eq!(resp.text(39), Some("00"));
+    let f55 = resp.bytes(55).expect("55").to_vec();
+    let objects = smartpos_core::codec::tlv::parse(&f55).expect("tlv");
+    let script = smartpos_core::codec::tlv::find(&objects, 0x72).expect("template 72");
+    let command = script
+        .children()
+        .iter()
+        .find(|t| t.tag == 0x86)
+        .and_then(|t| t.bytes())
+        .expect("one command")
+        .to_vec();
+    assert_eq!(
+        &command[..4],
+        &[0x04, 0xDA, 0x9F, 0x79],
+        "PUT DATA 9F79 under SM"
+    );
+    let iad91 = find(&f55, 0x91).expect("91");
+    assert_eq!(send(&c, &apdu(0x00, 0x82, 0, 0, &iad91, None)).1, 0x9000);
+    generate_ac(&c, 0x40, &txn.cdol2, &txn.values);
+    assert_eq!(send(&c, &command).1, 0x9000);
+    assert_eq!(c.counters(0).expect("app").ec_balance_fen, 100_000);
+    // Other cards get no script.
+    let other = card("unionpay-debit-sda");
+    let txn = start(&other, 100);
+    let ac = parse_ac(&generate_ac(&other, 0x80, &txn.cdol1, &txn.values).0);
+    let pan = catalogue::pan_of("unionpay-debit-sda").expect("pan");
+    let resp = acquirer
+        .process(&sale(&mak, pan, 12, 100, field55(&txn, &ac)))
+        .expect("answered");
+    let objects = smartpos_core::codec::tlv::parse(resp.bytes(55).expect("55")).expect("tlv");
+    assert!(smartpos_core::codec::tlv::find(&objects, 0x91).is_some());
+    assert!(smartpos_core::codec::tlv::find(&objects, 0x72).is_none());
+}

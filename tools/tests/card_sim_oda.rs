@@ -283,3 +283,78 @@ fn enciphered_pin_is_deciphered_with_the_challenge() {
     assert_eq!(verify(&c, &encipher("123456", &ch)), 0x9000);
     assert_eq!(c.counters(0).expect("app").pin_tries, 3);
 }
+
+/// CDA at the second GENERATE AC: the transaction data hash covers CDOL1 and CDOL2 data.
+#[test]
+fn cda_at_the_second_generate_ac_covers_both_cdols() {
+    let keys = test_ca_keys().expect("CA keys");
+    let revocations = RevocationList::new();
+    let terminal = OdaTerminal {
+        ca_keys: &keys,
+        revocations: &revocations,
+        transaction_date: DATE,
+    };
+    let name = "unionpay-debit-cda";
+    let c = card(name);
+    let txn = start(&c, 1000);
+    let (tags, static_data) = card_data(&txn);
+    let issuer_key = oda::recover_issuer_key(&terminal, rid(&txn), &tags).expect("issuer");
+    let icc = oda::recover_icc_key(&terminal, &issuer_key, &tags, &static_data).expect("ICC");
+    let (resp, _) = generate_ac(&c, 0x90, &txn.cdol1, &txn.values);
+    let atc = find(&resp, 0x9F36).expect("9F36");
+    let pdol = find_pdol(&c, &txn);
+    let cdol1_data = dol_data(&txn.cdol1, &txn.values);
+    let first_tx = cda_transaction_data(
+        &pdol,
+        &[&cdol1_data],
+        &tlv::encode(tlv::parse(&resp).expect("77")[0].children()),
+    )
+    .expect("data");
+    let un = txn.values.get(&0x9F37).expect("UN").clone();
+    let first = oda::verify_cda(
+        &icc,
+        &CdaInput {
+            sdad: &find(&resp, 0x9F4B).expect("9F4B"),
+            cid: CID_ARQC,
+            unpredictable_number: &un,
+            transaction_data: &first_tx,
+        },
+    )
+    .expect("first CDA");
+    let ac = Ac {
+        cid: CID_ARQC,
+        atc: u16::from_be_bytes([atc[0], atc[1]]),
+        cryptogram: first.cryptogram,
+        iad: find(&resp, 0x9F10).expect("9F10"),
+    };
+    let issuer = Issuer::new();
+    let verified = issuer
+        .verify_arqc(
+            catalogue::pan_of(name).expect("pan"),
+            Some(1),
+            &field55(&txn, &ac),
+        )
+        .expect("ARQC");
+    let iad91 = find(&issuer.answer_field55(&verified, "00"), 0x91).expect("91");
+    assert_eq!(send(&c, &apdu(0x00, 0x82, 0, 0, &iad91, None)).1, 0x9000);
+    let (resp2, sw) = generate_ac(&c, 0x50, &txn.cdol2, &txn.values);
+    assert_eq!(sw, 0x9000);
+    let cdol2_data = dol_data(&txn.cdol2, &txn.values);
+    let second_tx = cda_transaction_data(
+        &pdol,
+        &[&cdol1_data, &cdol2_data],
+        &tlv::encode(tlv::parse(&resp2).expect("77")[0].children()),
+    )
+    .expect("data");
+    let second = oda::verify_cda(
+        &icc,
+        &CdaInput {
+            sdad: &find(&resp2, 0x9F4B).expect("9F4B"),
+            cid: smartpos_tools::card_sim::CID_TC,
+            unpredictable_number: &un,
+            transaction_data: &second_tx,
+        },
+    )
+    .expect("second CDA");
+    assert_eq!(second.cid, smartpos_tools::card_sim::CID_TC);
+}

@@ -56,6 +56,10 @@ pub const NAMES: &[&str] = &[
     "unionpay-scripts",
 ];
 
+/// The cards personalised to take issuer scripts: the simulated issuer sends each a PUT DATA
+/// of its EC balance with every online answer unless told otherwise.
+pub const SCRIPT_CARDS: &[&str] = &["unionpay-scripts"];
+
 /// The reference PIN of the offline-PIN card, and the online PIN of every card's ledger account.
 pub const TEST_PIN: &str = "123456";
 

@@ -19,7 +19,7 @@ use smartpos_core::crypto::mac::constant_time_eq;
 use smartpos_core::crypto::{SecretKey, application_cryptogram, arpc_method1};
 use thiserror::Error;
 
-use crate::card_sim::catalogue::{IssuerFamily, issuer_families};
+use crate::card_sim::catalogue::{self, IssuerFamily, issuer_families};
 use crate::card_sim::keys::{self, CardKeys, script_mac};
 
 /// Response code for a cryptogram that does not verify.
@@ -79,6 +79,10 @@ pub struct Issuer {
     scripts: Mutex<HashMap<String, Vec<ScriptCommand>>>,
 }
 
+/// The EC balance the issuer sets on a card personalised for scripts, with every online answer
+/// (PUT DATA 9F79, n12 = 1 000.00 yuan), unless a script was queued for it.
+pub const STANDING_EC_BALANCE: [u8; 6] = [0x00, 0x00, 0x00, 0x10, 0x00, 0x00];
+
 impl Default for Issuer {
     fn default() -> Issuer {
         Issuer::new()
@@ -98,7 +102,8 @@ impl Issuer {
         self.scripts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends `commands` in template 72 with the next online answer for the card `pan`.
+    /// Sends `commands` in template 72 with the next online answer for the card `pan` (instead
+    /// of the standing PUT DATA a script card otherwise gets).
     pub fn queue_script(&self, pan: &str, commands: Vec<ScriptCommand>) {
         self.scripts().insert(pan.to_string(), commands);
     }
@@ -181,7 +186,17 @@ impl Issuer {
             }
             Err(e) => log::error!("sim issuer: no ARPC: {e}"),
         }
-        let queued = self.scripts().remove(&verified.pan_digits);
+        let queued = self.scripts().remove(&verified.pan_digits).or_else(|| {
+            catalogue::SCRIPT_CARDS
+                .iter()
+                .any(|name| catalogue::pan_of(name) == Some(verified.pan_digits.as_str()))
+                .then(|| {
+                    vec![ScriptCommand::PutData {
+                        tag: 0x9F79,
+                        value: STANDING_EC_BALANCE.to_vec(),
+                    }]
+                })
+        });
         if let Some(commands) = queued {
             match self.script_template(verified, &commands) {
                 Some(t) => objects.push(t),
