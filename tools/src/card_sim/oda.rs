@@ -35,11 +35,21 @@ const fn scalar(fill: u8) -> [u8; 32] {
     s
 }
 
-/// The card's private key for dynamic signatures (and, with RSA, enciphered PIN).
-#[derive(Debug, Clone)]
+/// The card's private key for dynamic signatures (and, with RSA, enciphered PIN). `Debug`
+/// names the algorithm only.
+#[derive(Clone)]
 pub enum IccKey {
     Rsa(RsaSigner),
     Sm2(Sm2Signer),
+}
+
+impl std::fmt::Debug for IccKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IccKey::Rsa(_) => "IccKey::Rsa([redacted])",
+            IccKey::Sm2(_) => "IccKey::Sm2([redacted])",
+        })
+    }
 }
 
 /// Which certificates a card carries.

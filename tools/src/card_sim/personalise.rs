@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::dol;
 use super::keys::IssuerMasterKeys;
 use super::oda::{self, OdaKind};
-use super::profile::{Application, Behaviour, Counters, IadFormat, RecordFile};
+use super::profile::{Application, Behaviour, Counters, IadFormat, RecordFile, ReferencePin};
 
 /// Why a card could not be built.
 #[derive(Debug, Error)]
@@ -145,8 +145,8 @@ impl Scheme {
     }
 }
 
-/// What distinguishes one catalogue card.
-#[derive(Debug, Clone)]
+/// What distinguishes one catalogue card. `Debug` shows the masked PAN and no PIN.
+#[derive(Clone)]
 pub struct CardSpec {
     pub scheme: Scheme,
     pub pan: &'static str,
@@ -162,6 +162,21 @@ pub struct CardSpec {
     pub ec_balance_fen: u64,
     /// The certificates it carries; `None` for a card without offline data authentication.
     pub oda: Option<OdaKind>,
+}
+
+impl std::fmt::Debug for CardSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked = Pan::parse(self.pan)
+            .map(|p| p.masked().to_string())
+            .unwrap_or_default();
+        f.debug_struct("CardSpec")
+            .field("scheme", &self.scheme)
+            .field("pan", &masked)
+            .field("expiry", &self.expiry)
+            .field("aip", &self.aip)
+            .field("oda", &self.oda)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Builds the application of `spec` with keys derived from `issuer`.
@@ -263,7 +278,9 @@ pub fn application(
         pan,
         psn: Some(spec.psn),
         keys,
-        pin: spec.pin.map(|p| Zeroizing::new(p.to_string())),
+        pin: spec
+            .pin
+            .map(|p| ReferencePin(Zeroizing::new(p.to_string()))),
         icc_key,
     })
 }

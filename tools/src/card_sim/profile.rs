@@ -68,6 +68,16 @@ pub enum IadFormat {
     Visa { cvn: u8 },
 }
 
+/// The card's reference PIN. `Debug` never shows it.
+#[derive(Clone)]
+pub struct ReferencePin(pub Zeroizing<String>);
+
+impl std::fmt::Debug for ReferencePin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReferencePin([redacted])")
+    }
+}
+
 /// One payment application.
 #[derive(Debug, Clone)]
 pub struct Application {
@@ -92,7 +102,7 @@ pub struct Application {
     pub psn: Option<u8>,
     pub keys: CardKeys,
     /// The reference PIN for offline PIN, `None` when the card has no offline PIN.
-    pub pin: Option<Zeroizing<String>>,
+    pub pin: Option<ReferencePin>,
     /// The ICC private key for DDA/CDA (and enciphered PIN with RSA); `None` for an SDA card.
     pub icc_key: Option<IccKey>,
 }

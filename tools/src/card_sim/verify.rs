@@ -69,7 +69,7 @@ pub(super) fn verify(chip: &mut Chip, cmd: &Command<'_>) -> Answer {
         session.cvr[1] |= CVR2_PIN_TRY_LIMIT_EXCEEDED;
         return Err(sw::AUTH_METHOD_BLOCKED);
     }
-    let reference = format2_block(pin);
+    let reference = format2_block(&pin.0);
     let matches = reference
         .as_ref()
         .is_some_and(|r| constant_time_eq(r.as_slice(), presented.as_slice()));

@@ -67,13 +67,13 @@ pub enum ScriptCommand {
 #[derive(Debug)]
 pub struct VerifiedArqc {
     keys: CardKeys,
-    pan_digits: String,
+    pan: Pan,
     arqc: [u8; 8],
     atc: u16,
 }
 
-/// The issuer: card families by BIN, scripts waiting for cards.
-#[derive(Debug)]
+/// The issuer: card families by BIN, scripts waiting for cards (keyed by PAN, so `Debug`
+/// counts them and shows no card number).
 pub struct Issuer {
     families: Vec<IssuerFamily>,
     scripts: Mutex<HashMap<String, Vec<ScriptCommand>>>,
@@ -82,6 +82,15 @@ pub struct Issuer {
 /// The EC balance the issuer sets on a card personalised for scripts, with every online answer
 /// (PUT DATA 9F79, n12 = 1 000.00 yuan), unless a script was queued for it.
 pub const STANDING_EC_BALANCE: [u8; 6] = [0x00, 0x00, 0x00, 0x10, 0x00, 0x00];
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("families", &self.families.len())
+            .field("queued_scripts", &self.scripts().len())
+            .finish()
+    }
+}
 
 impl Default for Issuer {
     fn default() -> Issuer {
@@ -158,7 +167,7 @@ impl Issuer {
         }
         Ok(VerifiedArqc {
             keys: card_keys,
-            pan_digits: pan.to_string(),
+            pan: pan_checked,
             arqc,
             atc,
         })
@@ -186,10 +195,11 @@ impl Issuer {
             }
             Err(e) => log::error!("sim issuer: no ARPC: {e}"),
         }
-        let queued = self.scripts().remove(&verified.pan_digits).or_else(|| {
+        let digits = verified.pan.expose_digits();
+        let queued = self.scripts().remove(digits).or_else(|| {
             catalogue::SCRIPT_CARDS
                 .iter()
-                .any(|name| catalogue::pan_of(name) == Some(verified.pan_digits.as_str()))
+                .any(|name| catalogue::pan_of(name) == Some(digits))
                 .then(|| {
                     vec![ScriptCommand::PutData {
                         tag: 0x9F79,
