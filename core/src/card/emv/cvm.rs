@@ -134,7 +134,7 @@ pub fn perform(
         return Ok(out);
     }
     let list = ctx.store.card(0x8E).unwrap_or_default();
-    if list.len() < 10 || list.len() % 2 != 0 {
+    if list.len() < 10 || !list.len().is_multiple_of(2) {
         tvr.set(TvrBit::IccDataMissing);
         return Ok(out);
     }
@@ -246,18 +246,18 @@ fn offline_pin(
 ) -> Result<bool, ChannelError> {
     let r = card.send(&cmd::get_data(0x9F17))?;
     let mut tries_left = None;
-    if r.ok() {
-        if let Some(count) = crate::codec::tlv::parse(&r.data).ok().and_then(|o| {
+    if r.ok()
+        && let Some(count) = crate::codec::tlv::parse(&r.data).ok().and_then(|o| {
             crate::codec::tlv::find(&o, 0x9F17)
                 .and_then(|t| t.bytes())
                 .map(be_u64)
-        }) {
-            if count == 0 {
-                tvr.set(TvrBit::PinTryLimitExceeded);
-                return Ok(false);
-            }
-            tries_left = Some(u8::try_from(count).unwrap_or(u8::MAX));
+        })
+    {
+        if count == 0 {
+            tvr.set(TvrBit::PinTryLimitExceeded);
+            return Ok(false);
         }
+        tries_left = Some(u8::try_from(count).unwrap_or(u8::MAX));
     }
     for _ in 0..MAX_PIN_TRIES {
         let mode = if enciphered {

@@ -36,3 +36,8 @@ pub use outcome::{
 pub use params::{AidParams, TerminalParams, default_aids};
 pub use select::{AcceptFirst, ApplicationChooser, Candidate};
 pub use txn_data::TransactionData;
+
+#[cfg(test)]
+mod cvm_tests;
+#[cfg(test)]
+mod kernel_tests;

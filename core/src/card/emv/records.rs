@@ -39,7 +39,7 @@ impl From<ChannelError> for GpoEnd {
 }
 
 pub fn parse_afl(afl: &[u8]) -> Option<Vec<AflEntry>> {
-    if afl.len() % 4 != 0 {
+    if !afl.len().is_multiple_of(4) {
         return None;
     }
     afl.chunks_exact(4)

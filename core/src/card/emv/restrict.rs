@@ -23,27 +23,27 @@ pub fn processing_restrictions(
     tvr: &mut Tvr,
 ) {
     // §10.4.1: the card's version against the terminal's for this AID.
-    if let (Some(card), Some(term)) = (store.card(0x9F08), store.get(0x9F09)) {
-        if card != term {
-            tvr.set(TvrBit::DifferentApplicationVersions);
-        }
+    if let (Some(card), Some(term)) = (store.card(0x9F08), store.get(0x9F09))
+        && card != term
+    {
+        tvr.set(TvrBit::DifferentApplicationVersions);
     }
-    if let Some(auc) = store.card(0x9F07) {
-        if !usage_allowed(auc, store, terminal, txn) {
-            tvr.set(TvrBit::ServiceNotAllowed);
-        }
+    if let Some(auc) = store.card(0x9F07)
+        && !usage_allowed(auc, store, terminal, txn)
+    {
+        tvr.set(TvrBit::ServiceNotAllowed);
     }
     // §10.4.3.
     let today = full_date(&txn.date);
-    if let (Some(today), Some(eff)) = (today, store.card(0x5F25).and_then(full_date)) {
-        if eff > today {
-            tvr.set(TvrBit::ApplicationNotYetEffective);
-        }
+    if let (Some(today), Some(eff)) = (today, store.card(0x5F25).and_then(full_date))
+        && eff > today
+    {
+        tvr.set(TvrBit::ApplicationNotYetEffective);
     }
-    if let (Some(today), Some(exp)) = (today, store.card(0x5F24).and_then(full_date)) {
-        if exp < today {
-            tvr.set(TvrBit::ExpiredApplication);
-        }
+    if let (Some(today), Some(exp)) = (today, store.card(0x5F24).and_then(full_date))
+        && exp < today
+    {
+        tvr.set(TvrBit::ExpiredApplication);
     }
 }
 
@@ -104,7 +104,8 @@ mod tests {
     /// One row per Book 3 §10.4 case: card tags, transaction type, the TVR expected.
     #[test]
     fn table() {
-        let cases: &[(&[(u32, &str)], u8, [u8; 5])] = &[
+        type Case = (&'static [(u32, &'static str)], u8, [u8; 5]);
+        let cases: &[Case] = &[
             (&[], 0x00, [0; 5]),
             (&[(0x9F08, "0030")], 0x00, [0; 5]),
             (&[(0x9F08, "0020")], 0x00, [0, 0x80, 0, 0, 0]),
