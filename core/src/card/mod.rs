@@ -7,6 +7,7 @@ pub mod emv;
 mod entry;
 mod error;
 mod expiry;
+pub mod oda;
 mod pan;
 mod service_code;
 mod track2;
