@@ -15,6 +15,7 @@ pub mod field55;
 pub mod genac;
 pub mod kernel;
 pub mod oda;
+mod oda_keys;
 pub mod outcome;
 pub mod params;
 pub mod records;
@@ -29,6 +30,7 @@ pub use channel::{ChannelError, IccChannel, ReaderChannel};
 pub use cvm::{CvmHandler, CvmOutcome, NoPinPad, OnlinePinEntry};
 pub use kernel::{ContactKernel, KernelConfig, KernelPorts, KernelSnapshot, RiskSource, Step};
 pub use oda::{IccPublicKey, NoCaKeys, OdaError, OdaMethod, OdaResult, OdaVerifier};
+pub use oda_keys::CaKeyVerifier;
 pub use outcome::{
     AcRecord, AcType, Completion, CompletionReport, FallbackReason, FirstAcDecision, HostAnswer,
     IccCardData, IccRequest, TerminationReason,
@@ -41,3 +43,5 @@ pub use txn_data::TransactionData;
 mod cvm_tests;
 #[cfg(test)]
 mod kernel_tests;
+#[cfg(test)]
+mod oda_tests;
