@@ -10,6 +10,7 @@ pub mod channel;
 mod complete;
 pub mod cvm;
 pub mod data;
+pub mod describe;
 pub mod dol;
 pub mod field55;
 pub mod genac;
