@@ -22,6 +22,7 @@
 //! | `unionpay-offline-pin` | UnionPay debit | offline PIN 123456 (plaintext, or enciphered under the ICC key), try limit 3 |
 //! | `unionpay-declines-second-ac` | UnionPay debit | AAC at the second GENERATE AC |
 //! | `unionpay-scripts` | UnionPay debit | takes issuer scripts (APPLICATION BLOCK, PUT DATA) |
+//! | `unionpay-offline` | UnionPay debit, DDA | signature CVM: approves offline under the floor limit |
 //!
 //! ODA: every card carries RSA certificates under the simulator's test CA (index F9 under its
 //! scheme's RID, [`super::test_ca_keys`]): issuer certificate and signed static data for the SDA
@@ -54,6 +55,7 @@ pub const NAMES: &[&str] = &[
     "unionpay-offline-pin",
     "unionpay-declines-second-ac",
     "unionpay-scripts",
+    "unionpay-offline",
 ];
 
 /// The cards personalised to take issuer scripts: the simulated issuer sends each a PUT DATA
@@ -237,6 +239,12 @@ fn specs(name: &str) -> Option<Vec<CardSpec>> {
             s.behaviour.approve_offline = false;
             s
         }
+        // Online PIN forces a transaction online (IAC and TAC online, TVR byte 3 bit 3), so the
+        // card that shows an offline approval asks for a signature instead.
+        "unionpay-offline" => CardSpec {
+            cvm: CvmPolicy::Signature,
+            ..unionpay("6222020000000312", AIP_DDA)
+        },
         "unionpay-scripts" => {
             let mut s = unionpay("6222020000000296", AIP_SDA);
             s.behaviour.accepts_scripts = true;

@@ -208,7 +208,16 @@ pub fn application(
         Tlv::primitive(0x5F25, hex("200101")),
         Tlv::primitive(0x5F28, hex(if unionpay { "0156" } else { "0840" })),
         Tlv::primitive(0x9F07, vec![0xFF, 0x00]),
-        Tlv::primitive(0x9F08, hex(if unionpay { "0030" } else { "008C" })),
+        // Application version as the terminal's AID table has it for the scheme (a mismatch
+        // sets TVR byte 2 bit 8).
+        Tlv::primitive(
+            0x9F08,
+            hex(match s {
+                Scheme::Visa => "008C",
+                Scheme::Mastercard => "0002",
+                _ => "0030",
+            }),
+        ),
         Tlv::primitive(0x8E, spec.cvm.list()),
         Tlv::primitive(0x8C, s.cdol1()),
         Tlv::primitive(0x8D, s.cdol2()),
