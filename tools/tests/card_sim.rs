@@ -75,6 +75,18 @@ fn debug_output_holds_no_card_number_or_pin() {
 fn detect_reports_a_contact_chip() {
     let c = VirtualCard::new(catalogue::card("unionpay-debit-sda").expect("card"));
     assert_eq!(c.detect(Duration::ZERO), Ok(CardPresentation::ContactChip));
+    // A second detection does not reset the card in the middle of a transaction.
+    select(&c, &hex::decode("A000000333010101").expect("hex"), 0);
+    assert_eq!(c.detect(Duration::ZERO), Ok(CardPresentation::ContactChip));
+    let gpo = apdu(
+        0x80,
+        0xA8,
+        0,
+        0,
+        &[0x83, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        Some(0),
+    );
+    assert_eq!(send(&c, &gpo).1, 0x9000, "still selected");
     c.remove_card().expect("removed");
     assert_eq!(c.detect(Duration::ZERO), Err(DeviceFault::NoCardPresented));
     c.insert();

@@ -13,7 +13,7 @@ use smartpos_core::card::oda::RevocationList;
 use smartpos_core::codec::tlv;
 use smartpos_core::crypto::{OfflinePinRequest, OfflinePinResult};
 use smartpos_core::ports::{CardReader, DeviceFault};
-use smartpos_tools::card_sim::{VirtualCard, format2_block, test_ca_keys};
+use smartpos_tools::card_sim::{Tear, VirtualCard, catalogue, format2_block, test_ca_keys};
 use smartpos_tools::sim::issuer::Issuer;
 
 /// The PIN pad: online PIN is "entered"; offline plaintext PIN is sent to the card as a PED
@@ -257,5 +257,38 @@ fn blocked_refusing_and_expired_cards() {
         k.snapshot().tvr.0[1] & 0x40,
         0x40,
         "TVR: expired application"
+    );
+}
+
+/// Tearing: the card leaves the slot at the first GENERATE AC; the kernel ends the transaction
+/// on the reader's fault instead of hanging or panicking.
+#[test]
+fn a_card_torn_out_at_generate_ac_terminates_the_transaction() {
+    let profile = catalogue::card("unionpay-debit-dda")
+        .expect("card")
+        .with_tear(Tear {
+            ins: 0xAE,
+            occurrence: 1,
+            after_processing: true,
+        });
+    let card = VirtualCard::new(profile);
+    card.detect(std::time::Duration::ZERO).expect("inserted");
+    let oda = verifier();
+    let mut pins = Pins {
+        card: &card,
+        pin: "123456",
+    };
+    let ports = KernelPorts {
+        chooser: &mut AcceptFirst,
+        cvm: &mut pins,
+        oda: &oda,
+        risk: &mut NoRisk,
+    };
+    let mut channel = ReaderChannel(&card);
+    let (_, d) = ContactKernel::start(&config(0), txn(2_500), &mut channel, ports);
+    assert!(matches!(d, FirstAcDecision::Terminated(_)), "{d:?}");
+    assert_eq!(
+        card.detect(std::time::Duration::ZERO),
+        Err(DeviceFault::NoCardPresented)
     );
 }

@@ -116,6 +116,8 @@ pub(super) fn ok(data: Vec<u8>) -> Answer {
 struct Slot {
     chip: Chip,
     present: bool,
+    /// The card has been reset (answer to reset) since it was inserted.
+    powered: bool,
     torn: bool,
     seen: HashMap<u8, u32>,
     instructions: Vec<u8>,
@@ -146,6 +148,7 @@ impl VirtualCard {
                     session: Session::default(),
                 },
                 present: true,
+                powered: false,
                 torn: false,
                 seen: HashMap::new(),
                 instructions: Vec::new(),
@@ -167,6 +170,7 @@ impl VirtualCard {
     pub fn insert(&self) {
         let mut slot = self.slot();
         slot.present = true;
+        slot.powered = false;
         slot.torn = false;
         slot.chip.profile.tear = None;
         slot.chip.session = Session::default();
@@ -215,8 +219,12 @@ impl CardReader for VirtualCard {
         if !slot.present || slot.torn {
             return Err(DeviceFault::NoCardPresented);
         }
-        // Detecting powers the card up (answer to reset): its RAM starts empty.
-        slot.chip.session = Session::default();
+        // The first detection powers the card up (answer to reset): its RAM starts empty. A
+        // later one only reports the card still there.
+        if !slot.powered {
+            slot.chip.session = Session::default();
+            slot.powered = true;
+        }
         Ok(CardPresentation::ContactChip)
     }
 
@@ -246,6 +254,7 @@ impl CardReader for VirtualCard {
             }
             slot.torn = true;
             slot.present = false;
+            slot.powered = false;
             slot.chip.session = Session::default();
             return Err(DeviceFault::CardRemovedTooEarly);
         }
@@ -255,6 +264,7 @@ impl CardReader for VirtualCard {
     fn remove_card(&self) -> Result<(), DeviceFault> {
         let mut slot = self.slot();
         slot.present = false;
+        slot.powered = false;
         slot.chip.session = Session::default();
         Ok(())
     }
