@@ -18,6 +18,10 @@ const TID: &str = "10000001";
 fn acquirer() -> (Acquirer, SecretKey) {
     let mut ledger = Ledger::new();
     catalogue::add_ledger_accounts(&mut ledger);
+    acquirer_with(ledger)
+}
+
+fn acquirer_with(ledger: Ledger) -> (Acquirer, SecretKey) {
     let acquirer = Acquirer::new(ledger, demo_setup::demo_tmk());
     let mut sign_on = Message::new("0800");
     sign_on.set_text(41, TID);
@@ -208,4 +212,48 @@ fn the_script_card_gets_its_standing_script_in_the_answer() {
     let objects = smartpos_core::codec::tlv::parse(resp.bytes(55).expect("55")).expect("tlv");
     assert!(smartpos_core::codec::tlv::find(&objects, 0x91).is_some());
     assert!(smartpos_core::codec::tlv::find(&objects, 0x72).is_none());
+}
+
+/// A ledger saved and loaded keeps no card numbers; adding the catalogue accounts again binds
+/// them to their cards and keeps the balances.
+#[test]
+fn catalogue_accounts_survive_a_ledger_reload() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("ledger.json");
+    let mut ledger = Ledger::new();
+    catalogue::add_ledger_accounts(&mut ledger);
+    let (acquirer, mak) = acquirer_with(ledger);
+    let name = "unionpay-credit";
+    let c = card(name);
+    let txn = start(&c, 700);
+    let ac = parse_ac(&generate_ac(&c, 0x80, &txn.cdol1, &txn.values).0);
+    let pan = catalogue::pan_of(name).expect("pan");
+    let resp = acquirer
+        .process(&sale(&mak, pan, 21, 700, field55(&txn, &ac)))
+        .expect("answered");
+    assert_eq!(resp.text(39), Some("00"));
+    acquirer.ledger().save(&path).expect("saved");
+    let mut reloaded = Ledger::load(&path).expect("loaded");
+    catalogue::add_ledger_accounts(&mut reloaded);
+    assert_eq!(
+        reloaded.account(name).expect("account").balance_fen,
+        1_000_000 - 700
+    );
+    // The card reaches its account again.
+    let (acquirer, mak) = acquirer_with(reloaded);
+    c.insert();
+    let txn = start(&c, 300);
+    let ac = parse_ac(&generate_ac(&c, 0x80, &txn.cdol1, &txn.values).0);
+    let resp = acquirer
+        .process(&sale(&mak, pan, 22, 300, field55(&txn, &ac)))
+        .expect("answered");
+    assert_eq!(resp.text(39), Some("00"));
+    assert_eq!(
+        acquirer
+            .ledger()
+            .account(name)
+            .expect("account")
+            .balance_fen,
+        1_000_000 - 1_000
+    );
 }

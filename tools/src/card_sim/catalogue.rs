@@ -290,13 +290,17 @@ pub fn expiry_of(name: &str) -> Option<&'static str> {
 
 /// Opens an account at the simulated issuer for every catalogue card: id = card name, online
 /// PIN [`TEST_PIN`], 10 000.00 yuan, expiry from the card. Call on the acquirer's ledger before
-/// paying with a catalogue card.
+/// paying with a catalogue card. An account already there (a ledger loaded from file, which
+/// keeps no card numbers) is bound to its card again and keeps its balance.
 pub fn add_ledger_accounts(ledger: &mut crate::sim::ledger::Ledger) {
     use crate::sim::ledger::{AccountStatus, CardKind};
     for &name in NAMES {
         let (Some(pan), Some(expiry)) = (pan_of(name), expiry_of(name)) else {
             continue;
         };
+        if ledger.bind_card(name, pan, TEST_PIN) {
+            continue;
+        }
         let kind = match name {
             "unionpay-credit" | "visa" | "mastercard" => CardKind::Credit,
             _ => CardKind::Debit,
@@ -307,7 +311,7 @@ pub fn add_ledger_accounts(ledger: &mut crate::sim::ledger::Ledger) {
             TEST_PIN,
             kind,
             AccountStatus::Normal,
-            &expiry[..4],
+            expiry.get(..4).unwrap_or(expiry),
             1_000_000,
         );
     }
