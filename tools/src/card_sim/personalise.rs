@@ -187,7 +187,8 @@ pub fn application(
     let pan = Pan::parse(spec.pan)?;
     let keys = issuer.card_keys(&pan, Some(spec.psn))?;
     let s = spec.scheme;
-    let mut track2 = format!("{}D{}2010000000000", spec.pan, &spec.expiry[..4]);
+    let yymm = spec.expiry.get(..4).unwrap_or(spec.expiry);
+    let mut track2 = format!("{}D{yymm}2010000000000", spec.pan);
     if track2.len() % 2 == 1 {
         track2.push('F');
     }
