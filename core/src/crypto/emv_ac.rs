@@ -5,7 +5,8 @@
 //! Two block-cipher families share one API; the key's algorithm picks the rule:
 //! - TDES (8-byte blocks): the EMV rules as written in Book 2.
 //! - SM4 (16-byte blocks), for UnionPay SM cards (PBOC 3.0 / JR/T 0025.17): the same
-//!   constructions applied to one 16-byte block, see each function.
+//!   constructions applied to one 16-byte block, see each function. These follow the rules as
+//!   we read them; unlike the TDES ones they are not checked against a published vector.
 //!
 //! The kernel, the card simulator and the acquirer simulator all call these, so a cryptogram
 //! the simulated card makes is checked by exactly the rule the simulated issuer uses.
@@ -103,8 +104,10 @@ fn option_a_y(pan: &str, psn: Option<u8>) -> Result<[u8; 8], EmvAcError> {
 /// card holds it in 5F34 (one BCD byte: 0x01 is sequence 01; `None` when the card has none).
 ///
 /// TDES: MK = DES3(IMK)[Y] || DES3(IMK)[Y xor FF..FF], parity adjusted.
-/// SM4: MK = SM4(IMK)[Y || (Y xor FF..FF)]: the same 16 input bytes as one SM4 block, which
-/// is how PBOC 3.0 part 17 carries the TDES rule over to a 16-byte block cipher.
+/// SM4: MK = SM4(IMK)[Y || (Y xor FF..FF)]: the same 16 input bytes as one SM4 block. This is
+/// our reading of how PBOC 3.0 part 17 carries the TDES rule over to a 16-byte block cipher;
+/// no published SM4 vector was found to check it against (the tests pin an independent
+/// Python computation of this rule).
 pub fn derive_icc_master_key(
     imk: &SecretKey,
     pan: &str,

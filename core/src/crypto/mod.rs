@@ -1,5 +1,6 @@
 //! Payment cryptography: block modes over RustCrypto ciphers, MACs, key check values, ISO 9564
-//! PIN blocks, DUKPT (TDES and AES) and the `KeyVault` that holds a terminal's working keys.
+//! PIN blocks, DUKPT (TDES and AES), EMV application cryptograms (`emv_ac`) and the
+//! `KeyVault` that holds a terminal's working keys.
 //!
 //! Primitives are never written here: DES/TDES/SM4/AES come from RustCrypto, randomness,
 //! AES-GCM and constant-time comparison from ring. This module knows nothing of the rest of

@@ -111,6 +111,10 @@ pub enum OdaError {
     TransactionDataHash,
     #[error("dynamic data in the signature is malformed")]
     DynamicData,
+    #[error("a record flagged for ODA in SFI 1-10 is not a single 70 template")]
+    StaticDataRecord,
+    #[error("the static data authentication tag list (9F4A) names a tag other than 82")]
+    StaticDataTagList,
 }
 
 impl OdaError {

@@ -16,6 +16,9 @@ pub mod issuer_pki;
 mod recover;
 mod signed_data;
 mod sm2;
+mod static_data;
+#[cfg(test)]
+mod tests_fuzz;
 #[cfg(test)]
 mod tests_rsa;
 
@@ -35,6 +38,7 @@ pub use sm2::{
     DEFAULT_USER_ID, SM2_ALGORITHM, Sm2PublicKey, sm2_recover_icc_key, sm2_recover_issuer_key,
     sm2_verify, sm2_verify_dda, sm2_verify_sda, sm3_digest,
 };
+pub use static_data::{OdaRecord, static_data_to_authenticate};
 
 /// The EMV tags ODA reads from the card.
 pub mod tags {

@@ -258,3 +258,26 @@ mod certificates {
         assert!(sm2_recover_issuer_key(&p.terminal(), RID, &p.card).is_err());
     }
 }
+
+#[test]
+fn the_sm2_test_pki_makes_cards_that_verify() {
+    use super::super::RevocationList;
+    use super::super::issuer_pki::{Sm2TestPki, TestCardDates};
+    let pki = Sm2TestPki::new().unwrap();
+    let pan = [0x62, 0x12, 0x34, 0x56, 0x78, 0x90, 0x12, 0x34];
+    let card = pki.card(&pan, b"static", TestCardDates::default()).unwrap();
+    let table = pki.ca_table();
+    let crl = RevocationList::new();
+    let terminal = OdaTerminal {
+        ca_keys: &table,
+        revocations: &crl,
+        transaction_date: [0x26, 0x12, 0x04],
+    };
+    assert_eq!(
+        sm2_verify_sda(&terminal, pki.rid, &card, b"static").unwrap(),
+        [0x5D, 0xAC]
+    );
+    let issuer = sm2_recover_issuer_key(&terminal, pki.rid, &card).unwrap();
+    let icc = sm2_recover_icc_key(&terminal, &issuer, &card, b"static").unwrap();
+    assert_eq!(icc.point, pki.icc.point());
+}

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use super::super::ca_keys::{CaKeyTable, Rid};
 use super::super::tags;
 use super::{
-    PkiError, RsaSigner, icc_certificate, issuer_certificate, issuer_identifier,
-    signed_static_data, test_keys,
+    PkiError, RsaSigner, Sm2Signer, icc_certificate, issuer_certificate, issuer_identifier,
+    signed_static_data, sm2_icc_certificate, sm2_issuer_certificate, sm2_signed_static_data,
+    test_keys,
 };
 
 /// A RID no scheme owns, so test CA keys never shadow production ones.
@@ -116,6 +117,76 @@ impl RsaTestPki {
             card.insert(tags::ICC_PK_REMAINDER, icc_cert.remainder);
         }
         card.insert(tags::ICC_PK_EXPONENT, icc_cert.exponent);
+        Ok(card)
+    }
+}
+
+/// An SM2 CA, issuer and ICC for PBOC SM test cards, from fixed private scalars so the
+/// certificates a simulator makes are the same on every run.
+#[derive(Debug, Clone)]
+pub struct Sm2TestPki {
+    pub rid: Rid,
+    pub ca_index: u8,
+    pub ca: Sm2Signer,
+    pub issuer: Sm2Signer,
+    pub icc: Sm2Signer,
+}
+
+impl Sm2TestPki {
+    pub fn new() -> Result<Self, PkiError> {
+        Ok(Self {
+            rid: TEST_RID,
+            ca_index: 0xE9,
+            ca: Sm2Signer::from_scalar(&[0x5C; 32])?,
+            issuer: Sm2Signer::from_scalar(&[0x51; 32])?,
+            icc: Sm2Signer::from_scalar(&[0x1C; 32])?,
+        })
+    }
+
+    /// A CA key table holding only this PKI's SM2 CA key.
+    pub fn ca_table(&self) -> CaKeyTable {
+        let mut table = CaKeyTable::new();
+        // A key made from its own parts always passes its checksum.
+        let _ = table.insert(self.ca.ca_public_key(self.rid, self.ca_index));
+        table
+    }
+
+    /// The SM2 ODA data objects of a card: 5A, 8F, 90 (format 12), 93 (format 13, DAC 0x5DAC)
+    /// and 9F46 (format 14) over `static_data`.
+    pub fn card(
+        &self,
+        pan_5a: &[u8],
+        static_data: &[u8],
+        dates: TestCardDates,
+    ) -> Result<BTreeMap<u32, Vec<u8>>, PkiError> {
+        let mut card = BTreeMap::new();
+        card.insert(tags::PAN, pan_5a.to_vec());
+        card.insert(tags::CA_PUBLIC_KEY_INDEX, vec![self.ca_index]);
+        card.insert(
+            tags::ISSUER_PK_CERTIFICATE,
+            sm2_issuer_certificate(
+                &self.ca,
+                &self.issuer.point(),
+                issuer_identifier(pan_5a, 6),
+                dates.issuer_expiry_mmyy,
+                dates.issuer_serial,
+            )?,
+        );
+        card.insert(
+            tags::SIGNED_STATIC_DATA,
+            sm2_signed_static_data(&self.issuer, [0x5D, 0xAC], static_data)?,
+        );
+        card.insert(
+            tags::ICC_PK_CERTIFICATE,
+            sm2_icc_certificate(
+                &self.issuer,
+                &self.icc.point(),
+                pan_5a,
+                dates.icc_expiry_mmyy,
+                dates.icc_serial,
+                static_data,
+            )?,
+        );
         Ok(card)
     }
 }

@@ -9,7 +9,7 @@
 
 mod fixture;
 
-pub use fixture::{RsaTestPki, TEST_RID, TestCardDates};
+pub use fixture::{RsaTestPki, Sm2TestPki, TEST_RID, TestCardDates};
 
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::rand_core::{TryCryptoRng, TryRng};
