@@ -27,7 +27,7 @@
 //! ODA: every card carries RSA certificates under the simulator's test CA (index F9 under its
 //! scheme's RID, [`super::test_ca_keys`]): issuer certificate and signed static data for the SDA
 //! cards, an ICC key and certificate as well for the DDA/CDA ones (AIP 7C00/7D00); the SM card
-//! carries SM2 certificates under the SM2 test CA (index FA).
+//! carries SM2 certificates under the SM2 test CA (index E9, `card::oda::issuer_pki::Sm2TestPki`).
 //!
 //! Every card approves offline (TC) when asked for a TC within its lower consecutive offline
 //! limit (3), except the credit, Visa and Mastercard cards, which always go online.

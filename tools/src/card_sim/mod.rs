@@ -35,7 +35,7 @@ mod verify;
 pub use card::VirtualCard;
 pub use cryptogram::{CID_AAC, CID_ARQC, CID_TC};
 pub use issuer_cmds::SCRIPT_MAC_LEN;
-pub use oda::{IccKey, OdaKind, TEST_CA_INDEX, TEST_SM2_CA_INDEX, test_ca_keys};
+pub use oda::{IccKey, OdaKind, TEST_CA_INDEX, test_ca_keys};
 pub use personalise::CatalogueError;
 pub use process::{amount_from_bcd, bcd_amount};
 pub use profile::{CardProfile, Tear};

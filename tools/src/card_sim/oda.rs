@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
 
 use smartpos_core::card::oda::issuer_pki::{
-    self, PkiError, RsaSigner, RsaTestPki, Sm2Signer, TestCardDates,
+    self, PkiError, RsaSigner, RsaTestPki, Sm2Signer, Sm2TestPki, TestCardDates,
 };
 use smartpos_core::card::oda::{CaKeyTable, Rid};
 use smartpos_core::codec::tlv::{self, Tlv};
@@ -20,20 +20,6 @@ use super::card::{Answer, Chip, ok};
 /// The CA public key index of the simulator's test CAs under each scheme's RID (production
 /// UnionPay, Visa and Mastercard keys use 01 to 0F; F9 is the test PKI's index).
 pub const TEST_CA_INDEX: u8 = 0xF9;
-/// The SM2 test CA's index under UnionPay's RID.
-pub const TEST_SM2_CA_INDEX: u8 = 0xFA;
-
-/// Fixed private scalars of the SM2 test CA, issuer and ICC, so certificates are reproducible.
-/// Test keys, published on purpose.
-const SM2_CA_SCALAR: [u8; 32] = scalar(0x11);
-const SM2_ISSUER_SCALAR: [u8; 32] = scalar(0x22);
-const SM2_ICC_SCALAR: [u8; 32] = scalar(0x33);
-
-const fn scalar(fill: u8) -> [u8; 32] {
-    let mut s = [fill; 32];
-    s[0] = 0x01;
-    s
-}
 
 /// The card's private key for dynamic signatures (and, with RSA, enciphered PIN). `Debug`
 /// names the algorithm only.
@@ -106,45 +92,32 @@ fn make(kind: OdaKind, pan_5a: &[u8], static_data: &[u8]) -> Result<Personalised
             Ok((out, icc))
         }
         OdaKind::Sm2 => {
-            let ca = Sm2Signer::from_scalar(&SM2_CA_SCALAR)?;
-            let issuer = Sm2Signer::from_scalar(&SM2_ISSUER_SCALAR)?;
-            let icc = Sm2Signer::from_scalar(&SM2_ICC_SCALAR)?;
-            let dates = TestCardDates::default();
-            let issuer_cert = issuer_pki::sm2_issuer_certificate(
-                &ca,
-                &issuer.point(),
-                issuer_pki::issuer_identifier(pan_5a, 6),
-                dates.issuer_expiry_mmyy,
-                dates.issuer_serial,
-            )?;
-            let icc_cert = issuer_pki::sm2_icc_certificate(
-                &issuer,
-                &icc.point(),
-                pan_5a,
-                dates.icc_expiry_mmyy,
-                dates.icc_serial,
-                static_data,
-            )?;
-            let ssad = issuer_pki::sm2_signed_static_data(&issuer, [0xDA, 0xC1], static_data)?;
-            let out = vec![
-                Tlv::primitive(0x8F, vec![TEST_SM2_CA_INDEX]),
-                Tlv::primitive(0x90, issuer_cert),
-                Tlv::primitive(0x93, ssad),
-                Tlv::primitive(0x9F46, icc_cert),
-            ];
-            Ok((out, Some(IccKey::Sm2(icc))))
+            // The SM2 test PKI of `card::oda` (its CA under index E9), with the card's RID.
+            let pki = Sm2TestPki {
+                rid: UNIONPAY_RID,
+                ..Sm2TestPki::new()?
+            };
+            let objects = pki.card(pan_5a, static_data, TestCardDates::default())?;
+            let out = objects
+                .into_iter()
+                .filter(|(tag, _)| *tag != 0x5A)
+                .map(|(tag, v)| Tlv::primitive(tag, v))
+                .collect();
+            Ok((out, Some(IccKey::Sm2(pki.icc))))
         }
     }
 }
 
+const UNIONPAY_RID: Rid = [0xA0, 0x00, 0x00, 0x03, 0x33];
+
 /// The terminal's CA public key table for the catalogue cards: the RSA test CA under the
-/// UnionPay, Visa and Mastercard RIDs (index F9) and the SM2 test CA under UnionPay's (FA).
+/// UnionPay, Visa and Mastercard RIDs (index F9) and the SM2 test CA under UnionPay's (E9).
 pub fn test_ca_keys() -> Result<CaKeyTable, PkiError> {
     let pki = RsaTestPki::rsa_1984()?;
-    let sm2_ca = Sm2Signer::from_scalar(&SM2_CA_SCALAR)?;
+    let sm2 = Sm2TestPki::new()?;
     let mut table = CaKeyTable::new();
     let rids: [Rid; 3] = [
-        [0xA0, 0x00, 0x00, 0x03, 0x33],
+        UNIONPAY_RID,
         [0xA0, 0x00, 0x00, 0x00, 0x03],
         [0xA0, 0x00, 0x00, 0x00, 0x04],
     ];
@@ -154,7 +127,7 @@ pub fn test_ca_keys() -> Result<CaKeyTable, PkiError> {
             .map_err(|e| PkiError::Key(e.to_string()))?;
     }
     table
-        .insert(sm2_ca.ca_public_key(rids[0], TEST_SM2_CA_INDEX))
+        .insert(sm2.ca.ca_public_key(UNIONPAY_RID, sm2.ca_index))
         .map_err(|e| PkiError::Key(e.to_string()))?;
     Ok(table)
 }
