@@ -1,5 +1,6 @@
 //! Payment cryptography: block modes over RustCrypto ciphers, MACs, key check values, ISO 9564
-//! PIN blocks, DUKPT (TDES and AES) and the `KeyVault` that holds a terminal's working keys.
+//! PIN blocks, DUKPT (TDES and AES), EMV application cryptograms (`emv_ac`) and the
+//! `KeyVault` that holds a terminal's working keys.
 //!
 //! Primitives are never written here: DES/TDES/SM4/AES come from RustCrypto, randomness,
 //! AES-GCM and constant-time comparison from ring. This module knows nothing of the rest of
@@ -7,6 +8,7 @@
 
 pub mod block;
 pub mod dukpt;
+pub mod emv_ac;
 mod error;
 pub mod kcv;
 mod key_strength;
@@ -19,6 +21,11 @@ pub mod secret;
 pub mod vault;
 
 pub use block::{cbc_decrypt, cbc_encrypt, ecb_decrypt, ecb_encrypt};
+pub use emv_ac::{
+    AcPadding, EmvAcError, SessionKeyDerivation, application_cryptogram,
+    application_cryptogram_padded, arpc_method1, arpc_method2, derive_common_session_key,
+    derive_icc_master_key, derive_session_key, verify_application_cryptogram,
+};
 pub use error::CryptoError;
 pub use kcv::{kcv, unionpay_check_value};
 pub use key_strength::{KeyStrengthError, check_working_keys};

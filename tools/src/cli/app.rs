@@ -61,6 +61,9 @@ pub enum Command {
     Qr(super::qr::Args),
     /// Which scheme a customer's payment code belongs to, or why it is not one.
     Paycode(super::paycode::Args),
+    /// The EMV contact kernel against a recorded card (`emv replay FILE`).
+    #[command(arg_required_else_help = true)]
+    Emv(super::emv::Args),
 }
 
 /// Runs one command.
@@ -82,6 +85,7 @@ pub fn run(command: Command) -> CliResult {
         Command::Risk(args) => super::risk::run(args),
         Command::Qr(args) => super::qr::run(args),
         Command::Paycode(args) => super::paycode::run(args),
+        Command::Emv(args) => super::emv::run(args),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod decode_wire;
 pub mod demo;
 mod demo_qr;
+pub mod emv;
 pub mod explain;
 pub mod health;
 pub mod journal;

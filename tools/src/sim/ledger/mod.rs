@@ -251,6 +251,17 @@ impl Ledger {
         );
     }
 
+    /// Binds an account loaded from file (which keeps no PAN or PIN) to its card again; `false`
+    /// when there is no such account. Balances and records stay as loaded.
+    pub fn bind_card(&mut self, id: &str, pan: &str, pin: &str) -> bool {
+        let Some(account) = self.accounts.get_mut(id) else {
+            return false;
+        };
+        account.pan = pan.to_owned();
+        account.pin = pin.to_owned();
+        true
+    }
+
     /// The date cards are checked against (YYMM); the simulator's clock, set by tests.
     pub fn set_today(&mut self, yymm: &str) {
         self.today_yymm = yymm.to_owned();
