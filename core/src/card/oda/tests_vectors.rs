@@ -98,3 +98,95 @@ fn sda_matches_the_emv_tools_visa_vector() {
     let err = verify_sda(&terminal, visa, &flipped, &h(STATIC_DATA)).unwrap_err();
     assert_eq!(err.tvr_byte1(OdaMethod::Sda), tvr_byte1::SDA_FAILED);
 }
+
+/// emv-tools (Dmitry Eremin-Solenikov), as kept in RfidResearchGroup/proxmark3
+/// client/src/emv/test/dda_test.c: a Mastercard card under the production CA key [05] that
+/// this terminal ships, issuer certificate with remainder, ICC certificate over the static
+/// data, and an SDAD over DDOL data 00000000. The ICC dynamic number was recomputed
+/// independently in Python while writing this test.
+const MC_ISSUER_CERT: &str = concat!(
+    "1714284F763B8586EE6D319951F7E63FA25076E50DC9D3200BA998D3A052ADBA",
+    "9AB69AC6AD6ADD3CE09F0278F4074EC4EE9B1D2268A3E953575E454E50CD860B",
+    "F424C51C597712D2AA057089DD8673E51B1E1D7188034892077AC18A6AE23488",
+    "BEA9DF3B1A83F2C0800CD7C5CDF2FDE0496F7BC39FB4BF363299BFA637B2EC33",
+    "C507E36821EEC2075F0E420D38A1C9F3127261BA316C987674FADB20EA7FEB75",
+    "EE455D12146EA6F02E8B01EC2FA7A115",
+);
+const MC_ISSUER_REMAINDER: &str = concat!(
+    "6E63B7BC70ABDD09341B34C03286BA9BD83BA7936C5B7798FB22C5E53FF240A2",
+    "6DBD6415",
+);
+const MC_ICC_CERT: &str = concat!(
+    "A42FBEB156B98DCB0554DA062ADCA5309A91F04FA2C7BD7102A8D73F16A3CFAD",
+    "E8AADF4F3FE2A2125CCDD77C6B9F78B5B4371CE0805725B0F9C027AF147D91E1",
+    "FFDB201E9C170CE777053A172AD526DCAFD33895E1A947305C5B167F2E7C6F99",
+    "1581A652EE473154760C2ED774214E50DFECDD4CF294C974B89EBCA25B5AB3C0",
+    "BEB50DFAF782AFDE1433D90CA2A89D651E75D67EBC7C3E36F5A165EE61326129",
+    "39C1ECD399E46074B996D93A88E01E0A",
+);
+const MC_SDAD: &str = concat!(
+    "3D87F31056102D2512CFDE30900627C1263A76D1DAA821F50831E606C54544C2",
+    "58131EAEBE874DCB1A28CF82D3FF91118260BC91113711D3B289FA41BE69C7A7",
+    "B5C783E6F8F97FCE13F08B13FA44183E3718CEBF0C41473D2B0FF4DE44B6A02D",
+    "75ADB6D4962393FFDF4E69026CDF38FF",
+);
+const MC_STATIC_DATA: &str = concat!(
+    "5F25031405015F24031506305A0852858812543456535F3401018E0C00000000",
+    "000000001E031F039F0702FF009F0D05BC50BC00009F0E0500000000009F0F05",
+    "BC70BC98009F4A01825F280206438C219F02069F03069F1A0295055F2A029A03",
+    "9C019F37049F35019F45029F4C089F34038D0C910A8A0295059F37049F4C0839",
+    "00",
+);
+
+#[test]
+fn dda_matches_the_emv_tools_mastercard_vector_under_the_shipped_ca_key() {
+    let h = |s: &str| hex::decode(s).unwrap();
+    let mastercard = [0xA0, 0x00, 0x00, 0x00, 0x04];
+    let table = CaKeyTable::production().unwrap();
+    let crl = RevocationList::new();
+    let mut card = BTreeMap::new();
+    card.insert(tags::CA_PUBLIC_KEY_INDEX, vec![0x05]);
+    card.insert(tags::ISSUER_PK_CERTIFICATE, h(MC_ISSUER_CERT));
+    card.insert(tags::ISSUER_PK_REMAINDER, h(MC_ISSUER_REMAINDER));
+    card.insert(tags::ISSUER_PK_EXPONENT, vec![3]);
+    card.insert(tags::ICC_PK_CERTIFICATE, h(MC_ICC_CERT));
+    card.insert(tags::ICC_PK_EXPONENT, vec![3]);
+    card.insert(tags::PAN, h("5285881254345653"));
+    // ICC certificate valid through 06/15: a transaction in January 2015.
+    let terminal = OdaTerminal {
+        ca_keys: &table,
+        revocations: &crl,
+        transaction_date: [0x15, 0x01, 0x15],
+    };
+    let issuer = recover_issuer_key(&terminal, mastercard, &card).unwrap();
+    assert_eq!(issuer.modulus.len(), 176);
+    assert_eq!(issuer.expiry_mmyy, [0x12, 0x21]);
+    let icc = recover_icc_key(&terminal, &issuer, &card, &h(MC_STATIC_DATA)).unwrap();
+    assert_eq!(icc.modulus.len(), 112);
+    assert_eq!(icc.serial, [0x34, 0x56, 0x53]);
+    let dda = verify_dda(&icc, &h(MC_SDAD), &[0, 0, 0, 0]).unwrap();
+    assert_eq!(dda.icc_dynamic_number, h("7A33FB8C9546E1E7"));
+
+    // Another unpredictable number than the one the card signed: DDA failed.
+    let err = verify_dda(&icc, &h(MC_SDAD), &[0, 0, 0, 1]).unwrap_err();
+    assert_eq!(err.tvr_byte1(OdaMethod::Dda), tvr_byte1::DDA_FAILED);
+    // One byte of the ICC certificate flipped.
+    let mut flipped = card.clone();
+    if let Some(c) = flipped.get_mut(&tags::ICC_PK_CERTIFICATE) {
+        c[100] ^= 0x80;
+    }
+    assert!(recover_icc_key(&terminal, &issuer, &flipped, &h(MC_STATIC_DATA)).is_err());
+    // In December 2026 the issuer certificate (12/21) has expired.
+    let today = OdaTerminal {
+        transaction_date: [0x26, 0x12, 0x04],
+        ..terminal
+    };
+    let issuer_today = recover_issuer_key(&today, mastercard, &card);
+    assert!(matches!(
+        issuer_today,
+        Err(OdaError::Expired {
+            what: Signed::IssuerCertificate,
+            ..
+        })
+    ));
+}
