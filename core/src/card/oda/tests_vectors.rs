@@ -190,3 +190,80 @@ fn dda_matches_the_emv_tools_mastercard_vector_under_the_shipped_ca_key() {
         })
     ));
 }
+
+/// emv-tools' CDA vector (proxmark3 client/src/emv/test/cda_test.c): the same Mastercard card
+/// answering GENERATE AC with CDA; CDOL1 values and the answer's other objects feed the
+/// transaction data hash. Cryptogram and dynamic number recomputed in Python.
+const MC_CDA_SDAD: &str = concat!(
+    "1C009FC48679157DBFF45F65D33FF78D4FCBF0CF5EA4208D107AE95AA38C546D",
+    "0E5A18B87403A12BD447A8BBFC1E49CE0B2E251389205703C9BB1A88CC79F1DD",
+    "C2F9841EADF07CE07B62511DDC93DF59F28F0E91F92332D29CDEF2BCCB100885",
+    "0500EF3E470A4CB18CD91AA5C1A108F3",
+);
+const MC_CDOL1_VALUES: &str = concat!(
+    "0000000000000000000000000643000000000006431409255012345779230000",
+    "00000000000000001E0300",
+);
+
+#[test]
+fn cda_matches_the_emv_tools_mastercard_vector() {
+    let h = |s: &str| hex::decode(s).unwrap();
+    let mastercard = [0xA0, 0x00, 0x00, 0x00, 0x04];
+    let table = CaKeyTable::production().unwrap();
+    let crl = RevocationList::new();
+    let mut card = BTreeMap::new();
+    card.insert(tags::CA_PUBLIC_KEY_INDEX, vec![0x05]);
+    card.insert(tags::ISSUER_PK_CERTIFICATE, h(MC_ISSUER_CERT));
+    card.insert(tags::ISSUER_PK_REMAINDER, h(MC_ISSUER_REMAINDER));
+    card.insert(tags::ISSUER_PK_EXPONENT, vec![3]);
+    card.insert(tags::ICC_PK_CERTIFICATE, h(MC_ICC_CERT));
+    card.insert(tags::ICC_PK_EXPONENT, vec![3]);
+    card.insert(tags::PAN, h("5285881254345653"));
+    let terminal = OdaTerminal {
+        ca_keys: &table,
+        revocations: &crl,
+        transaction_date: [0x15, 0x01, 0x15],
+    };
+    let issuer = recover_issuer_key(&terminal, mastercard, &card).unwrap();
+    let icc = recover_icc_key(&terminal, &issuer, &card, &h(MC_STATIC_DATA)).unwrap();
+
+    // The GENERATE AC answer (template 77 contents) in the order the card sent it.
+    let sdad = h(MC_CDA_SDAD);
+    let template = [
+        h("9F2701409F36020010"),
+        vec![0x9F, 0x4B, 0x70],
+        sdad.clone(),
+        h("9F10120010904001220000000000000000000000FF"),
+    ]
+    .concat();
+    let transaction_data = cda_transaction_data(&[], &[&h(MC_CDOL1_VALUES)], &template).unwrap();
+    let input = CdaInput {
+        sdad: &sdad,
+        cid: 0x40,
+        unpredictable_number: &h("12345779"),
+        transaction_data: &transaction_data,
+    };
+    let out = verify_cda(&icc, &input).unwrap();
+    assert_eq!(out.cid, 0x40);
+    assert_eq!(out.cryptogram.to_vec(), h("16AFBA13C52FB173"));
+    assert_eq!(out.icc_dynamic_number, h("4CC2FB1FAFB30915"));
+
+    // The card said TC (40) in the clear but the terminal saw ARQC (80): CDA failed.
+    let err = verify_cda(&icc, &CdaInput { cid: 0x80, ..input }).unwrap_err();
+    assert_eq!(err.tvr_byte1(OdaMethod::Cda), tvr_byte1::CDA_FAILED);
+    // One CDOL1 value differs from what the card hashed.
+    let mut other = h(MC_CDOL1_VALUES);
+    other[5] ^= 0x01;
+    let td = cda_transaction_data(&[], &[&other], &template).unwrap();
+    assert_eq!(
+        verify_cda(
+            &icc,
+            &CdaInput {
+                transaction_data: &td,
+                ..input
+            }
+        )
+        .unwrap_err(),
+        OdaError::TransactionDataHash
+    );
+}
