@@ -21,6 +21,8 @@ mod static_data;
 mod tests_fuzz;
 #[cfg(test)]
 mod tests_rsa;
+#[cfg(test)]
+mod tests_vectors;
 
 use std::collections::{BTreeMap, HashMap};
 
