@@ -86,3 +86,30 @@ fn malformed_file_exits_2_and_a_broken_card_terminates() {
     assert_eq!(v["outcome"], "terminated");
     assert_eq!(v["termination"], "gpo_failed");
 }
+
+/// Cards under the test CA (files written by `card::emv::oda_tests::write_replay_files`, the CA
+/// key carried in `ca_keys`): each method verifies, and one flipped byte of the issuer
+/// certificate sets the method's TVR byte 1 bit (EMV 4.4 Book 3 Annex C5).
+#[test]
+fn oda_verdicts_and_flipped_certificates() {
+    let rows = [
+        ("test_pki_sda.json", "sda", "ok", "0200008000"),
+        ("test_pki_sda_flipped.json", "sda", "failed", "4200008000"),
+        ("test_pki_dda.json", "dda", "ok", "0000008000"),
+        ("test_pki_dda_flipped.json", "dda", "failed", "0800008000"),
+        ("test_pki_cda.json", "cda", "ok", "0000008000"),
+        ("test_pki_cda_flipped.json", "cda", "failed", "0400008000"),
+    ];
+    for (file, method, result, tvr) in rows {
+        let v = replay(&data(file));
+        assert_eq!(v["aid"], "A000000333010101", "{file}");
+        assert_eq!(v["oda"]["method"], method, "{file}");
+        assert_eq!(v["oda"]["result"], result, "{file}");
+        assert_eq!(v["tvr"], tvr, "{file}");
+        assert_eq!(v["outcome"], "online", "{file}");
+        let ac = &v["ac"][0];
+        assert_eq!(ac["requested"], "arqc", "{file}");
+        assert_eq!(ac["cryptogram"], "5A5A5A5A5A5A5A5A", "{file}");
+        assert_eq!(ac["atc"], "002A", "{file}");
+    }
+}

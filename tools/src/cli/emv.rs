@@ -18,7 +18,7 @@ use smartpos_core::card::emv::{
     IccChannel, KernelConfig, KernelPorts, OnlinePinEntry, RiskSource, TerminalParams,
     TransactionData, default_aids,
 };
-use smartpos_core::card::oda::CaKeyTable;
+use smartpos_core::card::oda::{CaKeyAlgorithm, CaKeyTable, CaPublicKey};
 use smartpos_core::crypto::{OfflinePinRequest, OfflinePinResult};
 use smartpos_core::ports::DeviceFault;
 use zeroize::Zeroizing;
@@ -68,10 +68,59 @@ struct ReplayFile {
     apdus: Vec<(String, String)>,
     #[serde(default)]
     host: Option<HostFields>,
+    /// CA public keys to add to the production table (test CAs, the simulator's keys).
+    #[serde(default)]
+    ca_keys: Vec<CaKeyField>,
     /// Free text: where the capture comes from.
     #[serde(default)]
     #[allow(dead_code)]
     source: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaKeyField {
+    rid: String,
+    index: String,
+    modulus: String,
+    #[serde(default)]
+    exponent: String,
+    /// "rsa" (default) or "sm2".
+    #[serde(default)]
+    algorithm: Option<String>,
+}
+
+fn ca_table(fields: &[CaKeyField]) -> Result<CaKeyTable, String> {
+    let mut table = CaKeyTable::production().unwrap_or_default();
+    for (i, k) in fields.iter().enumerate() {
+        let bad = |what: &str| format!("ca_keys[{i}].{what}: not valid hex of the right length");
+        let rid = <[u8; 5]>::try_from(hex::decode(&k.rid).map_err(|_| bad("rid"))?.as_slice())
+            .map_err(|_| bad("rid"))?;
+        let index =
+            <[u8; 1]>::try_from(hex::decode(&k.index).map_err(|_| bad("index"))?.as_slice())
+                .map_err(|_| bad("index"))?[0];
+        let algorithm = match k.algorithm.as_deref() {
+            None | Some("rsa") => CaKeyAlgorithm::Rsa,
+            Some("sm2") => CaKeyAlgorithm::Sm2,
+            Some(other) => {
+                return Err(format!(
+                    "ca_keys[{i}].algorithm: {other:?} is not rsa or sm2"
+                ));
+            }
+        };
+        let key = CaPublicKey::with_computed_checksum(
+            rid,
+            index,
+            algorithm,
+            hex::decode(&k.modulus).map_err(|_| bad("modulus"))?,
+            hex::decode(&k.exponent).map_err(|_| bad("exponent"))?,
+            "replay file",
+        );
+        table
+            .insert(key)
+            .map_err(|e| format!("ca_keys[{i}]: {e}"))?;
+    }
+    Ok(table)
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -306,10 +355,11 @@ pub fn replay_text(text: &str) -> Result<Json, String> {
             Some("contactless_not_supported"),
         ));
     }
-    // The published production CA keys (a table that fails its checksums is a build defect
-    // caught by card::oda's tests; here it would only mean ODA fails).
+    // The published production CA keys plus the file's own (a production table that fails its
+    // checksums is a build defect caught by card::oda's tests; here it would only mean ODA
+    // fails).
     let verifier = CaKeyVerifier {
-        ca_keys: CaKeyTable::production().unwrap_or_default(),
+        ca_keys: ca_table(&file.ca_keys)?,
         ..CaKeyVerifier::default()
     };
     let mut channel = Channel(card.clone());

@@ -12,6 +12,7 @@ pub mod cvm;
 pub mod data;
 pub mod describe;
 pub mod dol;
+pub mod ec;
 pub mod field55;
 pub mod genac;
 pub mod kernel;
@@ -29,6 +30,7 @@ pub mod txn_data;
 
 pub use channel::{ChannelError, IccChannel, ReaderChannel};
 pub use cvm::{CvmHandler, CvmOutcome, NoPinPad, OnlinePinEntry};
+pub use ec::{EcBalance, ec_balance};
 pub use kernel::{ContactKernel, KernelConfig, KernelPorts, KernelSnapshot, RiskSource, Step};
 pub use oda::{IccPublicKey, NoCaKeys, OdaError, OdaMethod, OdaResult, OdaVerifier};
 pub use oda_keys::CaKeyVerifier;
