@@ -21,7 +21,7 @@ enum Command {
     Decode(cli::decode::Args),
     /// Decode BER-TLV (EMV field 55) given in hex.
     Tlv(cli::tlv::Args),
-    /// Payment crypto calculator: KCV, MACs, PIN blocks, DUKPT.
+    /// Payment crypto calculator: KCV, MACs, PIN blocks, DUKPT, EMV ARQC/ARPC.
     Crypto(cli::crypto::Args),
     /// What a response code or termination code means and what to do next.
     Explain(cli::explain::Args),

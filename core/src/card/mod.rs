@@ -3,9 +3,11 @@
 //! Everything that can carry a full PAN or track data is a `Zeroize` type whose `Debug` and
 //! `Display` show only the masked PAN (first 6 + last 4).
 
+pub mod emv;
 mod entry;
 mod error;
 mod expiry;
+pub mod oda;
 mod pan;
 mod service_code;
 mod track2;

@@ -7,6 +7,7 @@
 
 pub mod block;
 pub mod dukpt;
+pub mod emv_ac;
 mod error;
 pub mod kcv;
 mod key_strength;
@@ -19,6 +20,11 @@ pub mod secret;
 pub mod vault;
 
 pub use block::{cbc_decrypt, cbc_encrypt, ecb_decrypt, ecb_encrypt};
+pub use emv_ac::{
+    AcPadding, EmvAcError, SessionKeyDerivation, application_cryptogram,
+    application_cryptogram_padded, arpc_method1, arpc_method2, derive_common_session_key,
+    derive_icc_master_key, derive_session_key, verify_application_cryptogram,
+};
 pub use error::CryptoError;
 pub use kcv::{kcv, unionpay_check_value};
 pub use key_strength::{KeyStrengthError, check_working_keys};

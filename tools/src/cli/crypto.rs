@@ -2,7 +2,7 @@
 //! never feed it production keys.
 //!
 //! Every key, PIN and BDK can come from a file instead of the command line (`--key-file F`,
-//! `--pin-file F`, `--bdk-file F`; `-` reads standard input), so it never shows in a process
+//! `--pin-file F`, `--bdk-file F`, `--imk-file F`; `-` reads standard input), so it never shows in a process
 //! list or a shell history. The plain flags stay for published test vectors.
 
 use clap::{Subcommand, ValueEnum};
@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::{CliError, CliResult};
+
+mod arqc;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -66,6 +68,8 @@ enum Command {
         #[arg(long)]
         aes: bool,
     },
+    /// EMV issuer side: ICC master key (option A), session key, ARQC, ARPC (method 1).
+    Arqc(arqc::ArqcArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -400,6 +404,7 @@ pub fn run(args: Args) -> CliResult {
             let bdk = required("BDK", secret("BDK", bdk, bdk_file.as_deref())?)?;
             dukpt_report(&bdk, &ksn, aes)?
         }
+        Command::Arqc(a) => arqc::run(&a)?,
     };
     println!("{text}");
     Ok(())

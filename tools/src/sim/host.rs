@@ -16,6 +16,7 @@ use smartpos_core::txn::TxnKind;
 use smartpos_core::txn::track_cipher::decipher_track;
 
 use super::faults::{Fault, FaultPlan, Matcher};
+use super::issuer::Issuer;
 use super::ledger::{CardInput, Ledger, MsgRef, OriginalRef, Reply, Totals, UploadLine};
 
 /// What the server does with a connection after a request.
@@ -60,6 +61,8 @@ pub struct Acquirer {
     /// Every frame that reached the host, readable or not: what a test checks to prove that a
     /// refused TLS session delivered nothing.
     frames_received: AtomicU64,
+    /// Checks chip cards' ARQCs and answers ARPCs and scripts (field 55).
+    issuer: Issuer,
 }
 
 impl std::fmt::Debug for Acquirer {
@@ -88,6 +91,7 @@ impl Acquirer {
             mac: MacAlgorithm::X919,
             track_encryption: false,
             frames_received: AtomicU64::new(0),
+            issuer: Issuer::new(),
         }
     }
 
@@ -131,6 +135,11 @@ impl Acquirer {
     /// How many frames reached the host since it started.
     pub fn frames_received(&self) -> u64 {
         self.frames_received.load(Ordering::SeqCst)
+    }
+
+    /// The issuer side: queue scripts for a chip card here.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
     }
 
     pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
@@ -333,6 +342,19 @@ impl Acquirer {
 
     /// Acts on a financial request whose MAC has been verified.
     fn answer_financial(&self, req: &Message, mut resp: Message, tid: &str) -> Message {
+        // A chip card's ARQC is checked before any money moves; a wrong one is declined.
+        let chip = match self
+            .issuer
+            .check_request(req, || self.request_pan(tid, req).ok())
+        {
+            Some(Err(e)) => {
+                log::warn!("sim: chip check refused: {e}");
+                resp.set_text(39, e.response_code());
+                return self.mac_response(tid, resp);
+            }
+            Some(Ok(verified)) => Some(verified),
+            None => None,
+        };
         let reply = match identify(req) {
             Some(kind) => self.apply_financial(kind, tid, req),
             None => Err(INVALID_TXN),
@@ -348,6 +370,10 @@ impl Acquirer {
             }
             Ok(declined) => resp.set_text(39, declined.response_code()),
             Err(code) => resp.set_text(39, code),
+        }
+        if let Some(verified) = &chip {
+            let code = resp.field_text(39).unwrap_or_default();
+            resp.set_bytes(55, self.issuer.answer_field55(verified, &code));
         }
         self.mac_response(tid, resp)
     }
