@@ -45,6 +45,8 @@ enum Command {
     Qr(cli::qr::Args),
     /// Which scheme a customer's payment code belongs to, or why it is not one.
     Paycode(cli::paycode::Args),
+    /// The EMV contact kernel against a recorded card (`emv replay FILE`).
+    Emv(cli::emv::Args),
 }
 
 fn main() -> ExitCode {
@@ -126,6 +128,7 @@ fn run(command: Command) -> ExitCode {
         Command::Risk(args) => cli::risk::run(args),
         Command::Qr(args) => cli::qr::run(args),
         Command::Paycode(args) => cli::paycode::run(args),
+        Command::Emv(args) => cli::emv::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod decode;
 pub mod demo;
 mod demo_qr;
+pub mod emv;
 pub mod explain;
 pub mod health;
 pub mod journal;
