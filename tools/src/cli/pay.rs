@@ -121,7 +121,6 @@ fn cycle(
             &SaleRequest {
                 attempt_id,
                 amount_fen: fen,
-                entry: Default::default(),
             },
             cancel,
         ))
@@ -132,7 +131,6 @@ fn cycle(
             &PreAuthRequest {
                 attempt_id,
                 amount_fen: fen,
-                entry: Default::default(),
             },
             cancel,
         ))
@@ -161,7 +159,6 @@ fn cycle(
                         attempt_id: id.to_string(),
                         amount_fen: fen.div_ceil(2),
                         original,
-                        entry: Default::default(),
                     },
                     cancel,
                 )
