@@ -14,10 +14,11 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use smartpos_core::card::Pan;
 use smartpos_core::card::emv::{
-    AcceptFirst, Completion, ContactKernel, CvmHandler, FirstAcDecision, HostAnswer, IccChannel,
-    KernelConfig, KernelPorts, NoCaKeys, OnlinePinEntry, RiskSource, TerminalParams,
+    AcceptFirst, CaKeyVerifier, Completion, ContactKernel, CvmHandler, FirstAcDecision, HostAnswer,
+    IccChannel, KernelConfig, KernelPorts, OnlinePinEntry, RiskSource, TerminalParams,
     TransactionData, default_aids,
 };
+use smartpos_core::card::oda::CaKeyTable;
 use smartpos_core::crypto::{OfflinePinRequest, OfflinePinResult};
 use smartpos_core::ports::DeviceFault;
 use zeroize::Zeroizing;
@@ -305,13 +306,19 @@ pub fn replay_text(text: &str) -> Result<Json, String> {
             Some("contactless_not_supported"),
         ));
     }
+    // The published production CA keys (a table that fails its checksums is a build defect
+    // caught by card::oda's tests; here it would only mean ODA fails).
+    let verifier = CaKeyVerifier {
+        ca_keys: CaKeyTable::production().unwrap_or_default(),
+        ..CaKeyVerifier::default()
+    };
     let mut channel = Channel(card.clone());
     let mut ped = ReplayPed(card.clone());
     let mut risk = NoRisk;
     let ports = KernelPorts {
         chooser: &mut AcceptFirst,
         cvm: &mut ped,
-        oda: &NoCaKeys,
+        oda: &verifier,
         risk: &mut risk,
     };
     let (mut kernel, decision) = ContactKernel::start(&config, txn, &mut channel, ports);
@@ -321,7 +328,7 @@ pub fn replay_text(text: &str) -> Result<Json, String> {
         FirstAcDecision::Online(r) => match &host {
             None => ("online", None, r.field55),
             Some(h) => {
-                let rep = kernel.complete(h, &mut channel, &NoCaKeys);
+                let rep = kernel.complete(h, &mut channel, &verifier);
                 let (o, t) = match rep.completion {
                     Completion::ApprovedOnline => ("approved_online", None),
                     Completion::DeclinedOnline => ("declined_online", None),

@@ -2,6 +2,7 @@
 //! (`tlv::is_sensitive`) is redacted. The tree formatters are shared with `smartpos decode`.
 
 use serde_json::{Value as Json, json};
+use smartpos_core::card::emv::{self, describe::describe};
 use smartpos_core::codec::tlv::{self, Tlv, TlvValue};
 use zeroize::Zeroizing;
 
@@ -28,61 +29,10 @@ pub fn print_output(text: &str) -> CliResult {
         .map_err(|e| CliError::new(format!("writing output: {e}")))
 }
 
-/// Names from EMV 4.3 Book 3 Annex A (data elements dictionary); DF31 and 9F63 are the PBOC 3.0 /
-/// UnionPay proprietary tags a UnionPay terminal meets.
-const TAG_NAMES: &[(u32, &str)] = &[
-    (0x4F, "application identifier (card)"),
-    (0x50, "application label"),
-    (0x57, "track 2 equivalent data"),
-    (0x5A, "application PAN"),
-    (0x5F20, "cardholder name"),
-    (0x5F24, "application expiration date"),
-    (0x5F25, "application effective date"),
-    (0x5F28, "issuer country code"),
-    (0x5F2A, "transaction currency code"),
-    (0x5F34, "PAN sequence number"),
-    (0x6F, "FCI template"),
-    (0x70, "READ RECORD response template"),
-    (0x71, "issuer script template 1"),
-    (0x72, "issuer script template 2"),
-    (0x77, "response message template format 2"),
-    (0x80, "response message template format 1"),
-    (0x82, "application interchange profile"),
-    (0x84, "dedicated file name"),
-    (0x8A, "authorisation response code"),
-    (0x8E, "CVM list"),
-    (0x91, "issuer authentication data"),
-    (0x95, "terminal verification results"),
-    (0x9A, "transaction date"),
-    (0x9B, "transaction status information"),
-    (0x9C, "transaction type"),
-    (0x9F02, "amount, authorised"),
-    (0x9F03, "amount, other"),
-    (0x9F06, "application identifier (terminal)"),
-    (0x9F07, "application usage control"),
-    (0x9F09, "application version number (terminal)"),
-    (0x9F10, "issuer application data"),
-    (0x9F1A, "terminal country code"),
-    (0x9F1E, "IFD serial number"),
-    (0x9F21, "transaction time"),
-    (0x9F26, "application cryptogram"),
-    (0x9F27, "cryptogram information data"),
-    (0x9F33, "terminal capabilities"),
-    (0x9F34, "CVM results"),
-    (0x9F35, "terminal type"),
-    (0x9F36, "application transaction counter"),
-    (0x9F37, "unpredictable number"),
-    (0x9F41, "transaction sequence counter"),
-    (0x9F53, "transaction category code"),
-    (0x9F63, "card product identification information"),
-    (0xA5, "FCI proprietary template"),
-    (0xBF0C, "FCI issuer discretionary data"),
-    (0xDF31, "issuer script results"),
-];
-
-/// The EMV name of a tag, `None` for tags outside the table.
+/// The EMV name of a tag from the kernel's dictionary (EMV 4.4 Book 3 Annex A, PBOC 3.0 and
+/// UnionPay tags), `None` for tags outside it.
 pub fn tag_name(tag: u32) -> Option<&'static str> {
-    TAG_NAMES.iter().find(|(t, _)| *t == tag).map(|(_, n)| *n)
+    emv::tags::name(tag)
 }
 
 /// Hex from the command line, spaces and other whitespace ignored. The bytes may be card data,
@@ -96,11 +46,19 @@ pub fn hex_arg(text: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
 
 /// What may be shown of a primitive value: hex, or its length only for card data.
 fn shown_value(tag: u32, v: &[u8]) -> String {
-    if tlv::is_sensitive(tag) {
+    if emv::tags::is_sensitive(tag) {
         format!("[redacted {} bytes]", v.len())
     } else {
         hex::encode_upper(v)
     }
+}
+
+/// Bit fields, CVM lists, DOLs and text decoded; never for card data.
+fn decoded(tag: u32, v: &[u8]) -> Option<Vec<String>> {
+    if emv::tags::is_sensitive(tag) {
+        return None;
+    }
+    describe(tag, v)
 }
 
 /// The tree as indented lines, each `indent` spaces deeper per level; no trailing newline.
@@ -115,12 +73,17 @@ fn render_into(objects: &[Tlv], indent: usize, lines: &mut Vec<String>) {
     for o in objects {
         let name = tag_name(o.tag).unwrap_or("unknown tag");
         match &o.value {
-            TlvValue::Primitive(v) => lines.push(format!(
-                "{pad}{:X} {name} ({} bytes): {}",
-                o.tag,
-                v.len(),
-                shown_value(o.tag, v)
-            )),
+            TlvValue::Primitive(v) => {
+                lines.push(format!(
+                    "{pad}{:X} {name} ({} bytes): {}",
+                    o.tag,
+                    v.len(),
+                    shown_value(o.tag, v)
+                ));
+                for d in decoded(o.tag, v).into_iter().flatten() {
+                    lines.push(format!("{pad}    - {d}"));
+                }
+            }
             TlvValue::Constructed(children) => {
                 lines.push(format!("{pad}{:X} {name}", o.tag));
                 render_into(children, indent + 2, lines);
@@ -144,6 +107,9 @@ pub fn tree_json(objects: &[Tlv]) -> Json {
                     TlvValue::Primitive(v) => {
                         node["length"] = json!(v.len());
                         node["value"] = json!(shown_value(o.tag, v));
+                        if let Some(d) = decoded(o.tag, v) {
+                            node["decoded"] = json!(d);
+                        }
                     }
                     TlvValue::Constructed(children) => node["children"] = tree_json(children),
                 }
@@ -156,6 +122,9 @@ pub fn tree_json(objects: &[Tlv]) -> Json {
 /// The whole `smartpos tlv` output for a hex argument.
 pub fn format_tlv(hex_text: &str, as_json: bool) -> Result<String, CliError> {
     let bytes = hex_arg(hex_text)?;
+    if bytes.is_empty() {
+        return Err(CliError::new("no TLV bytes given"));
+    }
     let objects = tlv::parse(&bytes).map_err(|e| CliError::new(format!("TLV: {e}")))?;
     if as_json {
         serde_json::to_string_pretty(&tree_json(&objects))
@@ -202,6 +171,44 @@ mod tests {
         assert_eq!(children[2]["length"], 8);
         assert_eq!(children[4]["value"], "[redacted 8 bytes]");
         assert!(!out.contains("6222021234567890"));
+    }
+
+    /// TVR, TSI, AIP, CVM results, capabilities, CVM list, DOLs and text decoded bit by bit
+    /// (EMV 4.4 Book 3 Annex C, Book 4 Annex A).
+    #[test]
+    fn bit_fields_lists_and_text_are_decoded() {
+        let out = format_tlv(
+            "95 05 8000048000 9B 02 E800 82 02 1C00 9F34 03 420300 9F33 03 E0F8C8 \
+             9F40 05 6F00F0F001 8E 0E 000000000000000042031E031F00 8C 06 9F02069F3704 \
+             50 04 56495341",
+            false,
+        )
+        .unwrap();
+        for line in [
+            "    - offline data authentication was not performed",
+            "    - online PIN entered",
+            "    - transaction exceeds floor limit",
+            "    - cardholder verification was performed",
+            "    - terminal risk management is to be performed",
+            "    - enciphered PIN verified online / if terminal supports the CVM / apply next CVM if unsuccessful",
+            "    - result: unknown",
+            "    - IC with contacts",
+            "    - CDA",
+            "    - goods",
+            "    - signature / if terminal supports the CVM / fail cardholder verification if unsuccessful",
+            "    - 9F37 unpredictable number (4 bytes)",
+            "    - \"VISA\"",
+        ] {
+            assert!(out.contains(line), "{line}\n{out}");
+        }
+        let v: Json = serde_json::from_str(&format_tlv("95 05 0000000000", true).unwrap()).unwrap();
+        assert_eq!(v[0]["decoded"][0], "no bit set");
+    }
+
+    #[test]
+    fn empty_input_is_an_error() {
+        assert!(format_tlv("", false).is_err());
+        assert!(format_tlv("  ", true).is_err());
     }
 
     #[test]

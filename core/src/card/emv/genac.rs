@@ -24,8 +24,8 @@ pub struct AcResponse {
     pub sdad: Option<Vec<u8>>,
     /// The CDOL data sent, for the CDA transaction data hash.
     pub cdol_data: Vec<u8>,
-    /// The format 2 template's objects other than 9F4B, in order, for the CDA hash.
-    pub other_tlvs: Vec<u8>,
+    /// The format 2 template's value as the card sent it, for the CDA hash.
+    pub template: Vec<u8>,
 }
 
 impl AcResponse {
@@ -81,10 +81,14 @@ pub fn generate_ac(
                 cryptogram: <[u8; 8]>::try_from(&v[3..11]).ok(),
                 sdad: None,
                 cdol_data: data,
-                other_tlvs: Vec::new(),
+                template: Vec::new(),
             }
         }
-        [o] if o.tag == 0x77 => format2(o.children(), requested, data, store).ok_or(fail)?,
+        [o] if o.tag == 0x77 => {
+            let mut resp = format2(o.children(), requested, data, store).ok_or(fail)?;
+            resp.template = super::records::template_value(&r.data).to_vec();
+            resp
+        }
         _ => return Err(fail),
     };
     resp.kind = AcType::from_cid(resp.cid).ok_or(fail)?;
@@ -117,11 +121,6 @@ fn format2(
     if let Some(iad) = get(0x9F10) {
         store.set_card(0x9F10, iad);
     }
-    let others: Vec<Tlv> = children
-        .iter()
-        .filter(|t| t.tag != 0x9F4B)
-        .cloned()
-        .collect();
     Some(AcResponse {
         requested,
         kind: AcType::Aac,
@@ -130,7 +129,7 @@ fn format2(
         cryptogram,
         sdad,
         cdol_data,
-        other_tlvs: tlv::encode(&others),
+        template: Vec::new(),
     })
 }
 

@@ -101,6 +101,8 @@ pub struct ContactKernel {
     pub(super) cvm: CvmOutcome,
     pub(super) acs: Vec<AcRecord>,
     pub(super) pdol_data: Vec<u8>,
+    /// CDOL1 values of the first GENERATE AC, for the CDA hash of the second.
+    pub(super) cdol1_data: Option<Vec<u8>>,
     pub(super) step: Step,
 }
 
@@ -145,6 +147,7 @@ impl ContactKernel {
             },
             acs: Vec::new(),
             pdol_data: Vec::new(),
+            cdol1_data: None,
             step: Step::Selecting,
         }
     }
@@ -326,6 +329,7 @@ impl ContactKernel {
         let resp = genac::generate_ac(card, &mut self.store, requested, cda, 0x8C)?;
         self.tsi.set(TsiBit::CardRiskManagementPerformed);
         let (cda_ok, recovered) = self.finish_cda(&resp, cda, ports.oda);
+        self.cdol1_data = Some(resp.cdol_data.clone());
         let mut record = resp.record();
         if let Some(ac) = recovered {
             record.cryptogram = ac;
@@ -354,10 +358,24 @@ impl ContactKernel {
         self.tsi.set(TsiBit::OdaPerformed);
         let verdict = match (&self.oda.icc_key, &resp.sdad) {
             (Some(key), Some(sdad)) => {
-                let mut input = self.pdol_data.clone();
-                input.extend_from_slice(&resp.cdol_data);
-                input.extend_from_slice(&resp.other_tlvs);
-                verifier.verify_cda(key, sdad, &self.txn.unpredictable_number, resp.cid, &input)
+                // Book 2 §6.6.1: PDOL values, CDOL1 values (and CDOL2 values at the second
+                // GENERATE AC), then the answer's objects as received except 9F4B.
+                let mut cdols: Vec<&[u8]> = Vec::new();
+                if let Some(first) = &self.cdol1_data {
+                    cdols.push(first);
+                }
+                cdols.push(&resp.cdol_data);
+                crate::card::oda::cda_transaction_data(&self.pdol_data, &cdols, &resp.template)
+                    .map_err(|_| oda::OdaError::Failed)
+                    .and_then(|input| {
+                        verifier.verify_cda(
+                            key,
+                            sdad,
+                            &self.txn.unpredictable_number,
+                            resp.cid,
+                            &input,
+                        )
+                    })
             }
             _ => Err(oda::OdaError::IccDataMissing),
         };

@@ -10,11 +10,14 @@ pub mod channel;
 mod complete;
 pub mod cvm;
 pub mod data;
+pub mod describe;
 pub mod dol;
+pub mod ec;
 pub mod field55;
 pub mod genac;
 pub mod kernel;
 pub mod oda;
+mod oda_keys;
 pub mod outcome;
 pub mod params;
 pub mod records;
@@ -27,8 +30,10 @@ pub mod txn_data;
 
 pub use channel::{ChannelError, IccChannel, ReaderChannel};
 pub use cvm::{CvmHandler, CvmOutcome, NoPinPad, OnlinePinEntry};
+pub use ec::{EcBalance, ec_balance};
 pub use kernel::{ContactKernel, KernelConfig, KernelPorts, KernelSnapshot, RiskSource, Step};
 pub use oda::{IccPublicKey, NoCaKeys, OdaError, OdaMethod, OdaResult, OdaVerifier};
+pub use oda_keys::CaKeyVerifier;
 pub use outcome::{
     AcRecord, AcType, Completion, CompletionReport, FallbackReason, FirstAcDecision, HostAnswer,
     IccCardData, IccRequest, TerminationReason,
@@ -41,3 +46,5 @@ pub use txn_data::TransactionData;
 mod cvm_tests;
 #[cfg(test)]
 mod kernel_tests;
+#[cfg(test)]
+mod oda_tests;

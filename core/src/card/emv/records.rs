@@ -165,7 +165,7 @@ pub fn read_records(
     Ok(sd)
 }
 
-fn template_value(record: &[u8]) -> &[u8] {
+pub(crate) fn template_value(record: &[u8]) -> &[u8] {
     // Tag 70 then a 1–3 byte length; parse() already checked the structure.
     let len_len = match record.get(1) {
         Some(l) if l & 0x80 != 0 => 1 + usize::from(l & 0x7F),
