@@ -534,7 +534,7 @@ mod tests {
     }
 
     fn sale(t: &Terminal, id: &str) -> Outcome {
-        t.sale(id.into(), 1_00, false, CancelHandle::new()).unwrap()
+        t.sale(id.into(), 1_00, CancelHandle::new()).unwrap()
     }
 
     fn code(o: &Outcome) -> &str {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::SystemClock;
-use smartpos_core::txn::{self, EntryOptions, Original, Ports, ReprintError};
+use smartpos_core::txn::{self, Original, Ports, ReprintError};
 
 use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
@@ -61,9 +61,6 @@ impl Terminal {
     }
 }
 
-fn entry(chip_failed: bool) -> EntryOptions {
-    EntryOptions { chip_failed }
-}
 
 fn follow_up(attempt_id: String, original_stan: u32, amount_fen: u64) -> txn::FollowUpRequest {
     txn::FollowUpRequest {
@@ -138,14 +135,12 @@ impl Terminal {
         &self,
         attempt_id: String,
         amount_fen: u64,
-        chip_failed: bool,
         cancel: Arc<CancelHandle>,
     ) -> Result<Outcome, SmartPosError> {
         guard("Terminal.sale", || {
             let req = txn::SaleRequest {
                 attempt_id,
                 amount_fen,
-                entry: entry(chip_failed),
             };
             Ok(self.core()?.sale(&req, &cancel.inner).into())
         })
@@ -174,7 +169,6 @@ impl Terminal {
         attempt_id: String,
         amount_fen: u64,
         original_stan: u32,
-        chip_failed: bool,
         cancel: Arc<CancelHandle>,
     ) -> Result<Outcome, SmartPosError> {
         guard("Terminal.refund", || {
@@ -184,7 +178,6 @@ impl Terminal {
                 original: Original {
                     stan: original_stan,
                 },
-                entry: entry(chip_failed),
             };
             Ok(self.core()?.refund(&req, &cancel.inner).into())
         })
@@ -193,13 +186,11 @@ impl Terminal {
     pub fn balance(
         &self,
         attempt_id: String,
-        chip_failed: bool,
         cancel: Arc<CancelHandle>,
     ) -> Result<Outcome, SmartPosError> {
         guard("Terminal.balance", || {
             let req = txn::BalanceRequest {
                 attempt_id,
-                entry: entry(chip_failed),
             };
             Ok(self.core()?.balance(&req, &cancel.inner).into())
         })
@@ -209,14 +200,12 @@ impl Terminal {
         &self,
         attempt_id: String,
         amount_fen: u64,
-        chip_failed: bool,
         cancel: Arc<CancelHandle>,
     ) -> Result<Outcome, SmartPosError> {
         guard("Terminal.pre_auth", || {
             let req = txn::PreAuthRequest {
                 attempt_id,
                 amount_fen,
-                entry: entry(chip_failed),
             };
             Ok(self.core()?.pre_auth(&req, &cancel.inner).into())
         })

@@ -291,7 +291,6 @@ impl Harness {
             &SaleRequest {
                 attempt_id: attempt.into(),
                 amount_fen: fen,
-                entry: Default::default(),
             },
             &self.cancel,
         )

@@ -157,7 +157,6 @@ fn port_faults_yield_their_cause_remedy_and_alternative() {
         &smartpos_core::txn::SaleRequest {
             attempt_id: "r1".into(),
             amount_fen: 100,
-            entry: Default::default(),
         },
         &h.cancel,
     );
@@ -182,7 +181,6 @@ fn port_faults_yield_their_cause_remedy_and_alternative() {
         &smartpos_core::txn::SaleRequest {
             attempt_id: "p1".into(),
             amount_fen: 100,
-            entry: Default::default(),
         },
         &h.cancel,
     );
@@ -392,7 +390,6 @@ fn health_reports_a_pending_reversal_and_a_pending_advice() {
             attempt_id: "r1".into(),
             amount_fen: 2_500,
             original: Original { stan },
-            entry: Default::default(),
         },
         &h.cancel,
     );

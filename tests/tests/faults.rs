@@ -291,7 +291,6 @@ fn refund_after_sale(h: &Harness, attempt: &str, fen: u64) -> smartpos_core::txn
             attempt_id: attempt.into(),
             amount_fen: fen,
             original: smartpos_core::txn::Original { stan },
-            entry: Default::default(),
         },
         &h.cancel,
     )

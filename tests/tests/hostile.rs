@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
 use smartpos_core::store::{ReversalState, TxnState};
-use smartpos_core::txn::{EntryOptions, Original, RefundRequest};
+use smartpos_core::txn::{Original, RefundRequest};
 use smartpos_e2e::Harness;
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::Tamper;
@@ -126,7 +126,6 @@ fn a_forged_advice_answer_leaves_the_refund_queued() {
             attempt_id: "r1".into(),
             amount_fen: 1_000,
             original: Original { stan },
-            entry: EntryOptions::default(),
         },
         &h.cancel,
     );

@@ -93,7 +93,6 @@ fn an_amount_over_the_maximum_is_declined_before_the_card_is_read() {
         &SaleRequest {
             attempt_id: "big".into(),
             amount_fen: 5_000_001,
-            entry: Default::default(),
         },
         &h.cancel,
     );
@@ -180,7 +179,6 @@ fn the_operator_confirms_or_refuses_a_possible_duplicate() {
             &SaleRequest {
                 attempt_id: id.into(),
                 amount_fen: 777,
-                entry: Default::default(),
             },
             &h.cancel,
         )

@@ -5,7 +5,7 @@
 
 use smartpos_core::diag::Cause;
 use smartpos_core::txn::{
-    BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
+    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     VoidRequest,
 };
 use smartpos_e2e::Harness;
@@ -117,7 +117,6 @@ fn refund_credits_at_most_the_original() {
             attempt_id: "r0".into(),
             amount_fen: 10_001,
             original: Original { stan },
-            entry: EntryOptions::default(),
         },
         &h.cancel,
     );
@@ -131,7 +130,6 @@ fn refund_credits_at_most_the_original() {
             attempt_id: "r1".into(),
             amount_fen: 2_500,
             original: Original { stan },
-            entry: EntryOptions::default(),
         },
         &h.cancel,
     );
@@ -146,7 +144,6 @@ fn balance_inquiry_reports_without_moving_money() {
     let outcome = h.terminal.balance(
         &BalanceRequest {
             attempt_id: "b1".into(),
-            entry: EntryOptions::default(),
         },
         &h.cancel,
     );
@@ -164,7 +161,6 @@ fn pre_auth_completion_and_completion_void() {
         &PreAuthRequest {
             attempt_id: "p1".into(),
             amount_fen: 30_000,
-            entry: EntryOptions::default(),
         },
         &h.cancel,
     );
@@ -213,7 +209,6 @@ fn pre_auth_void_releases_the_hold() {
         &PreAuthRequest {
             attempt_id: "p1".into(),
             amount_fen: 10_000,
-            entry: EntryOptions::default(),
         },
         &h.cancel,
     );
@@ -233,30 +228,20 @@ fn pre_auth_void_releases_the_hold() {
     assert_eq!(h.net_fen(), 0);
 }
 
+/// A swiped chip card is sent to the chip, every time: the fallback is a fact the chip kernel
+/// reports for an inserted card in the same transaction (`tests/tests/chip.rs`), never a flag
+/// the shell could set.
 #[test]
-fn a_chip_card_swiped_must_use_the_chip_unless_the_chip_failed() {
+fn a_chip_card_swiped_must_use_the_chip() {
     let h = Harness::new();
-    let outcome = h.sale("chip1", "chip", Some("123456"), 1_000);
-    let t = outcome.termination().expect("must insert");
-    assert_eq!(t.cause, Cause::Operator);
+    for attempt in ["chip1", "chip2"] {
+        let outcome = h.sale(attempt, "chip", Some("123456"), 1_000);
+        let t = outcome.termination().expect("must insert");
+        assert_eq!(t.cause, Cause::Operator);
+        assert_eq!(t.code.to_string(), "OP_USE_CHIP");
+    }
     assert_eq!(h.net_fen(), 0);
-
-    h.present("chip", Some("123456"));
-    let fallback = h.terminal.sale(
-        &smartpos_core::txn::SaleRequest {
-            attempt_id: "chip2".into(),
-            amount_fen: 1_000,
-            entry: EntryOptions { chip_failed: true },
-        },
-        &h.cancel,
-    );
-    assert!(fallback.is_approved(), "{fallback:?}");
-    assert_eq!(h.acquirer().ledger().postings().len(), 1);
-    let journal = h.terminal.transactions().unwrap();
-    assert_eq!(
-        journal[0].entry_mode,
-        smartpos_core::store::EntryMode::Fallback
-    );
+    assert!(h.acquirer().ledger().postings().is_empty());
 }
 
 #[test]

@@ -11,7 +11,7 @@ use smartpos_core::crypto::MacAlgorithm;
 use smartpos_core::host::AcquirerDialect;
 use smartpos_core::store::TxnState;
 use smartpos_core::txn::track_cipher::tdb_range;
-use smartpos_core::txn::{EntryOptions, Original, RefundRequest, VoidRequest};
+use smartpos_core::txn::{Original, RefundRequest, VoidRequest};
 use smartpos_e2e::Harness;
 use smartpos_tools::demo_setup;
 use smartpos_tools::sim::Tamper;
@@ -118,7 +118,6 @@ fn follow_ups_reversals_and_advice_repeats_carry_no_track_data() {
             attempt_id: "r1".into(),
             amount_fen: 1_500,
             original: Original { stan: kept_stan },
-            entry: EntryOptions::default(),
         },
         &h.cancel,
     );

@@ -71,6 +71,10 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "OP_ORIGINAL_NOT_USABLE" Operator false NotCompleted [CheckOriginalTransaction] NONE "原交易已撤销、已冲正或未成功，不能再操作" "Original transaction was voided, reversed or not approved";
     "OP_PIN_REQUIRED" Operator true NotCompleted [ReEnterPin] NONE "此交易必须输入密码" "This transaction requires the PIN";
     "OP_ENTRY_NOT_SUPPORTED" Operator true NotCompleted [PresentCardAgain, UseQr] QR "暂不支持此读卡方式，请刷卡" "This card entry is not supported yet; swipe the card";
+    "DEV_CHIP" Device true NotCompleted [InsertCard, UseQr] QR "芯片卡应答异常，交易终止（未扣款）" "The chip answered out of the rules; the transaction ended (nothing charged)";
+    "ACC_CHIP_DECLINED" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "卡片芯片拒绝交易" "Declined by the card's chip";
+    "ACC_CARD_DECLINED_AFTER_APPROVAL" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "主机已批准但卡片拒绝，交易已自动冲正（原因码96）" "The host approved but the card declined; the payment is reversed automatically (reason 96)";
+    "ACC_CHIP_BLOCKED" Account false UseOtherPayment [UseAnotherCard, CallIssuer] QR "卡片已锁定或无本终端受理的应用" "Card blocked, or no application on it that this terminal accepts";
     "NET_REVERSAL_PENDING" Network true TryAgainLater [RetryLater, CheckNetwork, UseQr] QR "上笔交易冲正未完成，暂不能交易" "An earlier reversal has not reached the host; try again when it is reachable";
     "MNT_REVERSAL_BLOCKS_SETTLEMENT" Maintenance false TerminalUnavailable [CheckNetwork, ReleaseParkedReversal, ContactSupport] NONE "有冲正未被主机确认，暂不能结算" "Settlement blocked: a reversal is not yet confirmed by the host";
     "NET_REVERSAL_PARKED" Network false TerminalUnavailable [ReleaseParkedReversal, ContactSupport] NONE "冲正多次未获主机确认，已挂起待操作员处理（阻止结算）" "Reversal not confirmed after its attempts; parked for the operator (blocks settlement)";

@@ -90,6 +90,26 @@ pub(crate) fn entry_not_supported() -> Termination {
     Termination::new(Code::OpEntryNotSupported)
 }
 
+pub(crate) fn chip_error() -> Termination {
+    Termination::new(Code::DevChip)
+}
+
+pub(crate) fn chip_declined() -> Termination {
+    Termination::new(Code::AccChipDeclined)
+}
+
+pub(crate) fn chip_blocked() -> Termination {
+    Termination::new(Code::AccChipBlocked)
+}
+
+pub(crate) fn declined_after_approval() -> Termination {
+    Termination::new(Code::AccCardDeclinedAfterApproval)
+}
+
+pub(crate) fn card_removed() -> Termination {
+    Termination::new(Code::DevCardRemoved)
+}
+
 pub(crate) fn use_chip() -> Termination {
     Termination::new(Code::OpUseChip)
 }

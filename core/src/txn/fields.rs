@@ -31,6 +31,10 @@ pub(crate) struct CardFields<'a> {
     pub pin_block: Option<&'a EncryptedPinBlock>,
     /// Field 35 is enciphered under the TDK (field 53.3 = 1 says so).
     pub track_enciphered: bool,
+    /// Field 23, the card's PAN sequence number (5F34) for a chip card.
+    pub card_sequence: Option<u8>,
+    /// Field 55, the chip's data objects (the UnionPay tag set).
+    pub icc_data: Option<&'a [u8]>,
 }
 
 /// The original transaction a follow-up (void, refund, completion) refers to.
@@ -97,6 +101,9 @@ fn financial_message(f: &RequestFacts<'_>, mti: &str) -> Message {
     }
     m.set_digits(11, &stan_digits(f.stan));
     m.set_digits(22, c.entry_mode);
+    if let Some(psn) = c.card_sequence {
+        m.set_digits(23, &format!("{psn:03}"));
+    }
     m.set_digits(25, f.spec.condition_code);
     if c.pin_block.is_some() {
         m.set_digits(26, PIN_CAPTURE_CODE);
@@ -120,6 +127,9 @@ fn financial_message(f: &RequestFacts<'_>, mti: &str) -> Message {
     }
     if c.pin_block.is_some() || c.track_enciphered {
         m.set_digits(53, &f.security_control);
+    }
+    if let Some(icc) = c.icc_data {
+        m.set_bytes(55, icc.to_vec());
     }
     let f60 = Field60 {
         type_code: f.spec.type_code.to_string(),

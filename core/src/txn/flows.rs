@@ -7,7 +7,8 @@ use crate::card::{
 use crate::card::{Pan, Track2};
 use crate::diag::Termination;
 use crate::host::CancelToken;
-use crate::ports::CardPresentation;
+use crate::ports::{Audience, CardPresentation, PromptText};
+use crate::txn::chip::{ChipEnd, Inserted};
 use crate::risk::StepUp;
 use crate::store::{Stan, TransactionRecord, TxnState};
 use crate::txn::endings;
@@ -15,7 +16,7 @@ use crate::txn::kind::TxnKind;
 use crate::txn::online::Prepared;
 use crate::txn::outcome::Outcome;
 use crate::txn::request::{
-    BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
+    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,
 };
 use crate::txn::terminal::Terminal;
@@ -24,6 +25,12 @@ use crate::txn::terminal::Terminal;
 struct SwipedCard {
     track2: Track2,
     entry: EntryConditions,
+}
+
+/// The card as read: a swipe, or a chip waiting for the host's answer to finish.
+enum ReadCard {
+    Swiped(SwipedCard),
+    Inserted(Box<Inserted>),
 }
 
 /// Returns early with the recorded outcome or a termination.
@@ -42,7 +49,6 @@ impl Terminal {
             TxnKind::Sale,
             &req.attempt_id,
             req.amount_fen,
-            req.entry,
             None,
             cancel,
         );
@@ -54,7 +60,6 @@ impl Terminal {
             TxnKind::Balance,
             &req.attempt_id,
             0,
-            req.entry,
             None,
             cancel,
         );
@@ -66,7 +71,6 @@ impl Terminal {
             TxnKind::PreAuth,
             &req.attempt_id,
             req.amount_fen,
-            req.entry,
             None,
             cancel,
         );
@@ -92,7 +96,6 @@ impl Terminal {
             TxnKind::Refund,
             &req.attempt_id,
             req.amount_fen,
-            req.entry,
             Some(&original),
             cancel,
         )
@@ -143,7 +146,6 @@ impl Terminal {
         kind: TxnKind,
         attempt_id: &str,
         amount_fen: u64,
-        entry: EntryOptions,
         original: Option<&TransactionRecord>,
         cancel: &CancelToken,
     ) -> Outcome {
@@ -154,7 +156,7 @@ impl Terminal {
         if kind != TxnKind::Balance && amount_fen == 0 {
             return endings::wrong_amount().into();
         }
-        self.card_flow(kind, attempt_id, amount_fen, entry, original, cancel)
+        self.card_flow(kind, attempt_id, amount_fen, original, cancel)
     }
 
     fn card_flow(
@@ -162,7 +164,6 @@ impl Terminal {
         kind: TxnKind,
         attempt_id: &str,
         amount_fen: u64,
-        entry: EntryOptions,
         original: Option<&TransactionRecord>,
         cancel: &CancelToken,
     ) -> Outcome {
@@ -173,10 +174,44 @@ impl Terminal {
         step!(self.batch_has_room(kind));
         step!(self.ready_for_online());
         step!(check_cancel(cancel));
-        let card = step!(self.read_swipe(entry));
-        let pan = card.track2.pan();
+        let mut card = step!(self.read_card(kind, amount_fen));
+        let outcome = self.card_read(kind, attempt_id, amount_fen, &mut card, original, cancel);
+        if let ReadCard::Inserted(_) = card {
+            self.release_card();
+        }
+        outcome
+    }
+
+    /// From a card read (swiped or inserted) to the host's answer.
+    fn card_read(
+        &self,
+        kind: TxnKind,
+        attempt_id: &str,
+        amount_fen: u64,
+        card: &mut ReadCard,
+        original: Option<&TransactionRecord>,
+        cancel: &CancelToken,
+    ) -> Outcome {
+        let risk_checked = matches!(kind, TxnKind::Sale | TxnKind::PreAuth);
+        let chip_pin = match card {
+            ReadCard::Inserted(i) => i.pin.take(),
+            ReadCard::Swiped(_) => None,
+        };
+        let card = &*card;
+        let (track2, entry, inserted) = match card {
+            ReadCard::Swiped(s) => (&s.track2, s.entry, None),
+            ReadCard::Inserted(i) => match &i.request.card.track2 {
+                Some(t) => (t, i.entry, Some(&**i)),
+                // PBOC 3.0 makes 57 mandatory; a card without it cannot fill field 35.
+                None => return endings::chip_error().into(),
+            },
+        };
+        let pan = match inserted {
+            Some(i) => &i.request.card.pan,
+            None => track2.pan(),
+        };
         let risk = if risk_checked {
-            step!(self.risk_with_card(attempt_id, amount_fen, pan, &card.track2, &card.entry))
+            step!(self.risk_with_card(attempt_id, amount_fen, pan, track2, &entry))
         } else {
             None
         };
@@ -184,12 +219,25 @@ impl Terminal {
             .as_ref()
             .is_some_and(|r| r.decision.requires(StepUp::RequirePin));
         step!(check_cancel(cancel).inspect_err(|_| self.risk_done(attempt_id)));
-        let pin = step!(
-            self.collect_pin(kind, pan, amount_fen, &card.track2, pin_forced)
-                .inspect_err(|_| self.risk_done(attempt_id))
-        );
+        let pin = match inserted {
+            // The card's CVM list decided, and the PIN pad was asked during the kernel's
+            // cardholder verification; a risk step-up or a balance inquiry still insists.
+            Some(i) => {
+                let must = kind == TxnKind::Balance || pin_forced;
+                if must && chip_pin.is_none() {
+                    self.risk_done(attempt_id);
+                    return endings::pin_required().into();
+                }
+                log::debug!("chip {:?}: PIN from the kernel's CVM", i.entry.mode);
+                chip_pin
+            }
+            None => step!(
+                self.collect_pin(kind, pan, amount_fen, track2, pin_forced)
+                    .inspect_err(|_| self.risk_done(attempt_id))
+            ),
+        };
         step!(check_cancel(cancel).inspect_err(|_| self.risk_done(attempt_id)));
-        let track2_digits = card.track2.field35_digits();
+        let track2_digits = track2.field35_digits();
         if let Some(r) = &risk {
             log::info!(
                 "txn {attempt_id}: risk {} ({:?}), fallback={}",
@@ -205,9 +253,10 @@ impl Terminal {
                 amount_fen,
                 pan,
                 track2_digits: Some(&track2_digits),
-                entry: card.entry,
+                entry,
                 pin,
                 original,
+                icc: inserted,
             },
             cancel,
         );
@@ -256,6 +305,7 @@ impl Terminal {
                 ),
                 pin: None,
                 original: Some(&original),
+                icc: None,
             },
             cancel,
         )
@@ -295,23 +345,50 @@ impl Terminal {
         }
     }
 
-    fn read_swipe(&self, entry: EntryOptions) -> Result<SwipedCard, Termination> {
-        let presented = self
-            .ports
+    /// Waits for a card. A swipe of a chip card is sent to the chip; an inserted card runs the
+    /// contact kernel, and when the kernel reports that the chip cannot be used here, the
+    /// merchant is asked to swipe the same card, which then goes as a fallback.
+    fn read_card(
+        &self,
+        kind: TxnKind,
+        amount_fen: u64,
+    ) -> Result<ReadCard, Termination> {
+        match self.detect_card()? {
+            CardPresentation::Magstripe { track2 } => self.swiped(track2, ChipAttempt::NotTried),
+            CardPresentation::ContactChip => match self.read_inserted(kind, amount_fen) {
+                Ok(inserted) => Ok(ReadCard::Inserted(Box::new(inserted))),
+                Err(ChipEnd::Terminated(t)) => {
+                    self.release_card();
+                    Err(t)
+                }
+                Err(ChipEnd::Fallback(reason)) => {
+                    log::info!("chip unusable ({reason:?}): fallback to the swipe");
+                    self.release_card();
+                    self.show(
+                        Audience::Merchant,
+                        &PromptText::new("芯片无法读取，请刷卡", "Chip unreadable: swipe the card"),
+                    );
+                    match self.detect_card()? {
+                        CardPresentation::Magstripe { track2 } => {
+                            self.swiped(track2, ChipAttempt::FailedOnThisTerminal)
+                        }
+                        _ => Err(endings::chip_error()),
+                    }
+                }
+            },
+            // The contactless kernels land with their own issue.
+            _ => Err(endings::entry_not_supported()),
+        }
+    }
+
+    fn detect_card(&self) -> Result<CardPresentation, Termination> {
+        self.ports
             .card_reader
             .detect(self.config.card_timeout)
-            .map_err(|f| endings::from_device(&f))?;
-        let track2 = match presented {
-            CardPresentation::Magstripe { track2 } => track2,
-            // Chip and contactless kernels land with their own issues; until then the merchant
-            // is told to swipe, which the card-reader prompt makes possible.
-            _ => return Err(endings::entry_not_supported()),
-        };
-        let chip = if entry.chip_failed {
-            ChipAttempt::FailedOnThisTerminal
-        } else {
-            ChipAttempt::NotTried
-        };
+            .map_err(|f| endings::from_device(&f))
+    }
+
+    fn swiped(&self, track2: Track2, chip: ChipAttempt) -> Result<ReadCard, Termination> {
         match decide_swipe(
             track2.service_code(),
             chip,
@@ -319,7 +396,22 @@ impl Terminal {
             PinCapability::CanAcceptPin,
         ) {
             SwipeDecision::InsertChip => Err(endings::use_chip()),
-            SwipeDecision::Proceed(entry) => Ok(SwipedCard { track2, entry }),
+            SwipeDecision::Proceed(entry) => Ok(ReadCard::Swiped(SwipedCard { track2, entry })),
+        }
+    }
+
+    /// Powers the chip off and asks for the card back; a reader that cannot is only logged.
+    fn release_card(&self) {
+        if let Err(f) = self.ports.card_reader.remove_card() {
+            log::warn!("card reader: card not released: {f}");
+        }
+    }
+
+    fn show(&self, audience: Audience, text: &PromptText) {
+        if let Some(prompt) = &self.ports.prompt
+            && let Err(f) = prompt.show(audience, text)
+        {
+            log::warn!("prompt: {f}");
         }
     }
 

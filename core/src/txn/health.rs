@@ -157,6 +157,17 @@ pub fn local_time_fields(at: SystemTime) -> (String, String) {
     )
 }
 
+/// The China local date of `at` as YYMMDD: the transaction date (9A) the chip kernel signs.
+pub(crate) fn local_date_yymmdd(at: SystemTime) -> String {
+    let ms = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+        + CHINA_OFFSET_MS;
+    let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    format!("{:02}{m:02}{d:02}", y.rem_euclid(100))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-Compatible Low-Level
 /// Date Algorithms", days_from_civil).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {

@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 mod advice;
+mod chip;
 mod config;
 mod endings;
 mod fields;
@@ -27,6 +28,7 @@ mod statistics;
 mod terminal;
 pub mod track_cipher;
 
+pub use chip::ChipConfig;
 pub use config::{AcquirerSecurity, RiskConfig, TerminalConfig};
 pub use health::local_time_fields;
 pub use kind::{KindSpec, MoneyEffect, TxnKind};
@@ -34,7 +36,7 @@ pub use outcome::{Approval, Outcome};
 pub use recovery::RecoveryReport;
 pub use reprint::{ReprintError, UnprintedReceipt};
 pub use request::{
-    BalanceRequest, EntryOptions, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
+    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
     SaleRequest, VoidRequest,
 };
 pub use reversal::OwedReversal;

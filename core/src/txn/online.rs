@@ -15,6 +15,8 @@ use crate::store::{
     EntryMode as JournalEntry, HostOutcome, NewTransaction, OnlineTxn, OpaqueBlob, ReversalAction,
     ReversalReason, TransactionRecord, TxnState,
 };
+use crate::card::emv::Completion;
+use crate::txn::chip::Inserted;
 use crate::txn::endings;
 use crate::txn::fields::{self, CardFields, OriginalFields, RequestFacts};
 use crate::txn::kind::TxnKind;
@@ -46,6 +48,9 @@ pub(crate) struct Prepared<'a> {
     pub entry: EntryConditions,
     pub pin: Option<EncryptedPinBlock>,
     pub original: Option<&'a TransactionRecord>,
+    /// An inserted chip card: field 55 goes with the request, and the card finishes with the
+    /// host's answer before the outcome is recorded.
+    pub icc: Option<&'a Inserted>,
 }
 
 /// The journal's name for an entry mode.
@@ -95,7 +100,9 @@ impl Terminal {
             pan_sealed: Some(sealed),
             entry_mode: journal_entry(p.entry.mode),
             original_id: p.original.map(|o| o.id),
-            icc_data: None,
+            icc_data: p
+                .icc
+                .map(|i| OpaqueBlob::new(i.request.field55.clone())),
             needs_reversal: spec.reversible,
             at_ms: self.now_ms(),
         };
@@ -125,6 +132,8 @@ impl Terminal {
                 ic_condition: p.entry.field60_5(),
                 pin_block: p.pin.as_ref(),
                 track_enciphered: track2.is_some() && self.config.dialect.track_encryption,
+                card_sequence: p.icc.and_then(|i| i.request.card.pan_sequence),
+                icc_data: p.icc.map(|i| i.request.field55.as_slice()),
             },
             original: p.original.map(original_fields),
             security_control: self.config.dialect.security_control(),
@@ -177,6 +186,15 @@ impl Terminal {
             // The host could not verify our MAC, so it may not have acted on the request either
             // way it says: the outcome stays unknown and the reversal stays armed.
             return self.exchange_failed(p, started, ExchangeError::BadMac);
+        }
+        // The chip has the last word before anything is recorded: a crash before this point
+        // leaves the reversal armed, so money never stays taken without the card's TC.
+        let completion = p.icc.map(|i| self.complete_inserted(i, Some(response)));
+        if code == "00"
+            && let Some(completion) = &completion
+            && *completion != Completion::ApprovedOnline
+        {
+            return self.card_refused_approval(p, started, response, completion);
         }
         if code != "00" {
             let termination = endings::from_response(&code);
@@ -232,8 +250,46 @@ impl Terminal {
         Outcome::Approved(approval)
     }
 
+    /// The host approved and the card did not (AAC at the second GENERATE AC, or the card
+    /// gone before it): declined for the merchant, and the host's approval reversed with 96.
+    fn card_refused_approval(
+        &self,
+        p: &Prepared<'_>,
+        started: &OnlineTxn,
+        response: &Message,
+        completion: &Completion,
+    ) -> Outcome {
+        log::warn!(
+            "txn {}: host approved, card ended {completion:?}: reversing (96)",
+            p.attempt_id
+        );
+        let termination = endings::declined_after_approval();
+        let outcome = HostOutcome {
+            response_code: Some("00".into()),
+            rrn: response.field_text(37),
+            termination_code: Some(termination.code.to_string()),
+            keep_icc_data: true,
+            ..HostOutcome::new(
+                TxnState::Declined,
+                ReversalAction::Require(ReversalReason::CardDeclined),
+                self.now_ms(),
+            )
+        };
+        if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
+            return self.storage_fault(&e).into();
+        }
+        crate::crashpoint::reached("online.card_declined", p.kind.name());
+        self.send_reversals_locked();
+        termination.into()
+    }
+
     fn exchange_failed(&self, p: &Prepared<'_>, started: &OnlineTxn, e: ExchangeError) -> Outcome {
         log::warn!("txn {}: exchange failed: {e}", p.attempt_id);
+        if let Some(inserted) = p.icc {
+            // No usable answer: the card ends by its default action (ARC Z3); the reversal
+            // stays armed whatever it says, since the host may have approved.
+            let _ = self.complete_inserted(inserted, None);
+        }
         let termination = endings::from_exchange(&e);
         let reached = e.may_have_reached_host();
         let reversible = p.kind.spec().reversible;
@@ -476,6 +532,8 @@ impl Rebuilt {
                 ic_condition: self.entry.field60_5(),
                 pin_block: None,
                 track_enciphered: false,
+                card_sequence: None,
+                icc_data: None,
             },
             original: self.original.as_ref().map(original_fields),
             security_control: terminal.config.dialect.security_control(),

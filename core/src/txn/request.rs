@@ -8,19 +8,10 @@ pub struct Original {
     pub stan: u32,
 }
 
-/// The card entry the operator chose, and whether the chip has already failed for this card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EntryOptions {
-    /// The chip was tried on this terminal and could not be read: a chip card may be swiped
-    /// (a fallback transaction).
-    pub chip_failed: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleRequest {
     pub attempt_id: String,
     pub amount_fen: u64,
-    pub entry: EntryOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,20 +25,17 @@ pub struct RefundRequest {
     pub attempt_id: String,
     pub amount_fen: u64,
     pub original: Original,
-    pub entry: EntryOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceRequest {
     pub attempt_id: String,
-    pub entry: EntryOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreAuthRequest {
     pub attempt_id: String,
     pub amount_fen: u64,
-    pub entry: EntryOptions,
 }
 
 /// Pre-authorisation void, completion and completion void all name their original.

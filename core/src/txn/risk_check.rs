@@ -327,8 +327,14 @@ impl Terminal {
         track2: &Track2,
         entry: &EntryConditions,
     ) -> Result<Option<CheckedCard>, Termination> {
+        let method = match entry.mode {
+            crate::card::EntryMode::ContactChip => CardEntry::Chip,
+            crate::card::EntryMode::Contactless => CardEntry::Contactless,
+            crate::card::EntryMode::Manual => CardEntry::Manual,
+            _ => CardEntry::Magstripe,
+        };
         let Some((decision, facts)) =
-            self.risk_pass(amount_fen, CardEntry::Magstripe, Some((pan, track2, entry)))?
+            self.risk_pass(amount_fen, method, Some((pan, track2, entry)))?
         else {
             return Ok(None);
         };
@@ -343,6 +349,15 @@ impl Terminal {
             .stage_risk_event(attempt_id, &staged)
             .map_err(|e| self.storage_fault(&e))?;
         Ok(Some(CheckedCard { decision, staged }))
+    }
+
+    /// Whether the card is on the risk hot list: the chip kernel's exception file (EMV 4.4
+    /// Book 3 10.6). False when risk checks are off.
+    pub(crate) fn on_hot_list(&self, pan: &Pan) -> bool {
+        self.risk_state().as_ref().is_some_and(|state| {
+            let facts = CardFacts::from_pan(&state.card_hash, pan);
+            state.engine.hot_list().contains(facts.hash)
+        })
     }
 
     /// After the exchange: a staged event that no transaction row took is dropped.
@@ -392,7 +407,7 @@ impl Terminal {
 
 /// 1..=99 for EMV random selection. The tiny modulo bias (256 mod 99) does not matter for a
 /// sampling rate; a failing system RNG selects the transaction (the safe side: online).
-fn random_1_99() -> u8 {
+pub(crate) fn random_1_99() -> u8 {
     use ring::rand::SecureRandom;
     let mut b = [0u8; 1];
     match ring::rand::SystemRandom::new().fill(&mut b) {

@@ -98,6 +98,8 @@ pub struct Terminal {
     pub(crate) busy: Mutex<()>,
     /// Risk pre-check state; `None` while checks are off (`TerminalConfig::risk`).
     pub(crate) risk: Mutex<Option<crate::txn::risk_check::RiskState>>,
+    /// Chip parameters (kernel data, AIDs, CA keys): production values until configured.
+    pub(crate) chip: Mutex<crate::txn::chip::ChipConfig>,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -176,6 +178,7 @@ impl Terminal {
             }),
             busy: Mutex::new(()),
             risk: Mutex::new(None),
+            chip: Mutex::new(crate::txn::chip::ChipConfig::production()),
         };
         if let Some(setup) = terminal.config.risk.setup() {
             terminal.enable_risk(setup);

@@ -277,7 +277,6 @@ fn sale(
         &SaleRequest {
             attempt_id: attempt.into(),
             amount_fen: fen,
-            entry: Default::default(),
         },
         &day.cancel,
     );
@@ -323,7 +322,6 @@ fn script(day: &mut Day) -> CliResult {
                 attempt_id: "demo-refund-1".into(),
                 amount_fen: 2_800,
                 original: Original { stan: a.stan },
-                entry: Default::default(),
             },
             &day.cancel,
         );
@@ -391,7 +389,6 @@ fn script(day: &mut Day) -> CliResult {
     let outcome = day.terminal.balance(
         &BalanceRequest {
             attempt_id: "demo-balance-1".into(),
-            entry: Default::default(),
         },
         &day.cancel,
     );
@@ -401,7 +398,6 @@ fn script(day: &mut Day) -> CliResult {
         &PreAuthRequest {
             attempt_id: "demo-preauth-1".into(),
             amount_fen: 30_000,
-            entry: Default::default(),
         },
         &day.cancel,
     );
@@ -426,7 +422,6 @@ fn script(day: &mut Day) -> CliResult {
         &SaleRequest {
             attempt_id: "demo-sale-7".into(),
             amount_fen: 1_500,
-            entry: Default::default(),
         },
         &day.cancel,
     );

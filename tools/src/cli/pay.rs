@@ -126,7 +126,6 @@ fn cycle(
             &SaleRequest {
                 attempt_id,
                 amount_fen: fen,
-                entry: Default::default(),
             },
             cancel,
         ))
@@ -137,7 +136,6 @@ fn cycle(
             &PreAuthRequest {
                 attempt_id,
                 amount_fen: fen,
-                entry: Default::default(),
             },
             cancel,
         ))
@@ -166,7 +164,6 @@ fn cycle(
                         attempt_id: id.to_string(),
                         amount_fen: kind.final_fen(fen),
                         original,
-                        entry: Default::default(),
                     },
                     cancel,
                 )

@@ -66,20 +66,20 @@ class PaymentTerminal(
 
     suspend fun signOn(): SignOnOutcome = withContext(Dispatchers.IO) { terminal.signOn() }
 
-    suspend fun sale(attemptId: String, amountFen: ULong, chipFailed: Boolean = false): Outcome =
-        cancellable { terminal.sale(attemptId, amountFen, chipFailed, it) }
+    suspend fun sale(attemptId: String, amountFen: ULong): Outcome =
+        cancellable { terminal.sale(attemptId, amountFen, it) }
 
     suspend fun void(attemptId: String, originalStan: UInt): Outcome =
         cancellable { terminal.void(attemptId, originalStan, it) }
 
-    suspend fun refund(attemptId: String, amountFen: ULong, originalStan: UInt, chipFailed: Boolean = false): Outcome =
-        cancellable { terminal.refund(attemptId, amountFen, originalStan, chipFailed, it) }
+    suspend fun refund(attemptId: String, amountFen: ULong, originalStan: UInt): Outcome =
+        cancellable { terminal.refund(attemptId, amountFen, originalStan, it) }
 
-    suspend fun balance(attemptId: String, chipFailed: Boolean = false): Outcome =
-        cancellable { terminal.balance(attemptId, chipFailed, it) }
+    suspend fun balance(attemptId: String): Outcome =
+        cancellable { terminal.balance(attemptId, it) }
 
-    suspend fun preAuth(attemptId: String, amountFen: ULong, chipFailed: Boolean = false): Outcome =
-        cancellable { terminal.preAuth(attemptId, amountFen, chipFailed, it) }
+    suspend fun preAuth(attemptId: String, amountFen: ULong): Outcome =
+        cancellable { terminal.preAuth(attemptId, amountFen, it) }
 
     suspend fun completion(attemptId: String, amountFen: ULong, originalStan: UInt): Outcome =
         cancellable { terminal.completion(attemptId, amountFen, originalStan, it) }

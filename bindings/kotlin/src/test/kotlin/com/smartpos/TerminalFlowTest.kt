@@ -184,7 +184,7 @@ class TerminalFlowTest {
         val handle = CancelHandle()
         val worker = Executors.newSingleThreadExecutor()
         try {
-            val outcome = worker.submit<Outcome> { pos.terminal.sale("cancel-1", 1_000UL, false, handle) }
+            val outcome = worker.submit<Outcome> { pos.terminal.sale("cancel-1", 1_000UL, handle) }
             assertTrue(reader.detecting.await(10, TimeUnit.SECONDS), "reader never asked for a card")
             handle.cancel()
             gate.countDown()
@@ -242,7 +242,7 @@ class TerminalFlowTest {
         }
         val other2 = config.copy(journalPath = dir.resolve("third.db").toString())
         Terminal.open(other2, reader, shortBlockPad, printer).use { t ->
-            val end = terminated(t.sale("short-pin", 100UL, false, CancelHandle()))
+            val end = terminated(t.sale("short-pin", 100UL, CancelHandle()))
             assertEquals("DEV_PINPAD", end.code)
             t.shutDown()
         }
@@ -264,7 +264,7 @@ class TerminalFlowTest {
         }
         val c = config.copy(journalPath = dir.resolve("throwing.db").toString())
         Terminal.open(c, throwing, ped, printer).use { t ->
-            val end = terminated(t.sale("throw-1", 100UL, false, CancelHandle()))
+            val end = terminated(t.sale("throw-1", 100UL, CancelHandle()))
             assertEquals("DEV_READER", end.code)
             assertFalse(end.merchantEn.contains("6222020000000015"), end.merchantEn)
             t.shutDown()

@@ -1,0 +1,200 @@
+//! An inserted chip card end to end: the contact kernel over a virtual card with real keys, the
+//! acquirer simulator playing issuer (ARQC checked, ARPC answered), and the journal. A host
+//! approval the card refuses at its second GENERATE AC, or a card pulled out before it, is
+//! reversed with reason 96 and the ledger ends unchanged.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartpos_core::codec::iso8583::Frame;
+use smartpos_core::ports::testing::{RecordingPrinter, SoftwarePinPad};
+use smartpos_core::ports::SystemClock;
+use smartpos_core::store::{ReversalState, TxnState};
+use smartpos_core::txn::{Outcome, Ports, SaleRequest, Terminal, TerminalConfig};
+use smartpos_tools::card_sim::{Tear, VirtualCard, catalogue};
+use smartpos_tools::demo_setup;
+use smartpos_tools::sim::ledger::Ledger;
+use smartpos_tools::sim::{Acquirer, OnPathProxy, SimServer};
+
+struct ChipDay {
+    acquirer: Arc<Acquirer>,
+    _sim: SimServer,
+    proxy: OnPathProxy,
+    card: Arc<VirtualCard>,
+    terminal: Terminal,
+    _dir: tempfile::TempDir,
+}
+
+impl ChipDay {
+    /// A signed-on terminal whose reader holds the catalogue card `name`.
+    fn with_card(card: VirtualCard) -> ChipDay {
+        let mut ledger = Ledger::with_demo_accounts();
+        catalogue::add_ledger_accounts(&mut ledger);
+        let acquirer = Arc::new(Acquirer::new(ledger, demo_setup::demo_tmk()));
+        let sim = SimServer::start(acquirer.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
+        let proxy = OnPathProxy::start(sim.addr()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(demo_setup::demo_vault());
+        let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
+        pin_pad.set_pin(Some(catalogue::TEST_PIN));
+        let card = Arc::new(card);
+        let ports = Ports {
+            card_reader: card.clone(),
+            pin_pad,
+            printer: Arc::new(RecordingPrinter::default()),
+            vault,
+            clock: Arc::new(SystemClock),
+            scanner: None,
+            network: None,
+            location: None,
+            prompt: None,
+        };
+        let key = demo_setup::fresh_storage_key().unwrap();
+        let config = TerminalConfig {
+            journal_path: dir.path().join("journal.db"),
+            endpoints: vec![proxy.addr()],
+            response_timeout: Duration::from_millis(800),
+            ..demo_setup::demo_terminal_config(key)
+        };
+        let terminal = Terminal::open(config, ports).unwrap();
+        terminal.sign_on().unwrap();
+        ChipDay {
+            acquirer,
+            _sim: sim,
+            proxy,
+            card,
+            terminal,
+            _dir: dir,
+        }
+    }
+
+    fn sale(&self, attempt: &str, fen: u64) -> Outcome {
+        self.card.insert();
+        self.terminal.sale(
+            &SaleRequest {
+                attempt_id: attempt.into(),
+                amount_fen: fen,
+            },
+            &smartpos_core::host::CancelToken::new(),
+        )
+    }
+
+    fn net_fen(&self) -> i64 {
+        self.acquirer.ledger().net_fen()
+    }
+
+    /// The financial requests the terminal sent, decoded.
+    fn sent(&self, mti: &str) -> Vec<smartpos_core::codec::iso8583::Message> {
+        self.proxy
+            .captured()
+            .iter()
+            .filter_map(|b| Frame::decode_body(b).ok())
+            .map(|f| f.message)
+            .filter(|m| m.mti() == mti)
+            .collect()
+    }
+}
+
+fn code(outcome: &Outcome) -> String {
+    outcome
+        .termination()
+        .map(|t| t.code.to_string())
+        .unwrap_or_else(|| "APPROVED".into())
+}
+
+#[test]
+fn an_inserted_card_is_approved_online_with_its_cryptogram() {
+    let day = ChipDay::with_card(VirtualCard::named("unionpay-debit-sda").unwrap());
+    let outcome = day.sale("c1", 12_34);
+    assert_eq!(code(&outcome), "APPROVED", "{outcome:?}");
+    assert_eq!(day.net_fen(), 12_34);
+    let request = day.sent("0200").pop().unwrap();
+    assert_eq!(&request.text(22).unwrap()[..2], "05", "chip entry");
+    assert!(request.text(23).is_some(), "PAN sequence number");
+    let field55 = request.bytes(55).expect("field 55");
+    let objects = smartpos_core::codec::tlv::parse(field55).unwrap();
+    for tag in [0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x82] {
+        assert!(
+            smartpos_core::codec::tlv::find(&objects, tag).is_some(),
+            "field 55 lacks {tag:X}"
+        );
+    }
+    // The card finished with the issuer's ARPC: it answered two GENERATE ACs.
+    let gen_acs = day.card.instructions().iter().filter(|&&i| i == 0xAE).count();
+    assert_eq!(gen_acs, 2);
+    let record = day.terminal.transactions().unwrap().pop().unwrap();
+    assert_eq!(record.state, TxnState::Approved);
+}
+
+#[test]
+fn a_card_that_refuses_the_hosts_approval_is_reversed_with_96() {
+    let day = ChipDay::with_card(VirtualCard::named("unionpay-declines-second-ac").unwrap());
+    let outcome = day.sale("c1", 50_00);
+    assert_eq!(code(&outcome), "ACC_CARD_DECLINED_AFTER_APPROVAL");
+    let reversal = day.sent("0400").pop().expect("a reversal was sent");
+    assert_eq!(reversal.field_text(39).as_deref(), Some("96"));
+    assert_eq!(day.net_fen(), 0, "the ledger is unchanged");
+    assert!(
+        day.terminal
+            .pending_reversals()
+            .unwrap()
+            .iter()
+            .all(|r| r.state == ReversalState::Cleared)
+    );
+}
+
+#[test]
+fn a_card_pulled_out_before_the_second_generate_ac_is_reversed() {
+    let profile = catalogue::card("unionpay-debit-sda")
+        .unwrap()
+        .with_tear(Tear {
+            ins: 0xAE,
+            occurrence: 2,
+            after_processing: false,
+        });
+    // Freshly made, the card is in the slot; `insert` would clear the planned tear.
+    let day = ChipDay::with_card(VirtualCard::new(profile));
+    let outcome = day.terminal.sale(
+        &SaleRequest {
+            attempt_id: "c1".into(),
+            amount_fen: 8_00,
+        },
+        &smartpos_core::host::CancelToken::new(),
+    );
+    assert_eq!(code(&outcome), "ACC_CARD_DECLINED_AFTER_APPROVAL");
+    assert_eq!(day.sent("0400").len(), 1);
+    assert_eq!(day.net_fen(), 0);
+}
+
+#[test]
+fn a_blocked_card_ends_before_anything_is_sent() {
+    let day = ChipDay::with_card(VirtualCard::named("unionpay-blocked").unwrap());
+    let before = day.proxy.captured().len();
+    let outcome = day.sale("c1", 1_00);
+    assert_eq!(code(&outcome), "ACC_CHIP_BLOCKED");
+    assert_eq!(day.proxy.captured().len(), before, "nothing left the terminal");
+}
+
+/// The chip that cannot be used (no application the terminal shares, here every SELECT answered
+/// 6A82) is a fact the kernel reports: the merchant is asked to swipe, and the swipe of that chip
+/// card goes as a fallback (field 22 = 80x), which no shell flag could claim before.
+#[test]
+fn a_chip_without_a_mutual_application_falls_back_to_the_swipe() {
+    use smartpos_core::ports::CardPresentation;
+    use smartpos_e2e::Harness;
+    let (h, proxy) = Harness::behind_proxy();
+    h.reader.present(CardPresentation::ContactChip);
+    h.reader.set_responder(|_| Ok(vec![0x6A, 0x82]));
+    let outcome = h.sale("f1", "chip", Some("123456"), 3_00);
+    assert_eq!(code(&outcome), "APPROVED", "{outcome:?}");
+    let sent: Vec<_> = proxy
+        .captured()
+        .iter()
+        .filter_map(|b| Frame::decode_body(b).ok())
+        .filter(|f| f.message.mti() == "0200")
+        .collect();
+    assert_eq!(&sent[0].message.text(22).unwrap()[..2], "80");
+    assert!(sent[0].message.bytes(55).is_none());
+}
