@@ -61,7 +61,6 @@ impl Terminal {
     }
 }
 
-
 fn follow_up(attempt_id: String, original_stan: u32, amount_fen: u64) -> txn::FollowUpRequest {
     txn::FollowUpRequest {
         attempt_id,
@@ -189,9 +188,7 @@ impl Terminal {
         cancel: Arc<CancelHandle>,
     ) -> Result<Outcome, SmartPosError> {
         guard("Terminal.balance", || {
-            let req = txn::BalanceRequest {
-                attempt_id,
-            };
+            let req = txn::BalanceRequest { attempt_id };
             Ok(self.core()?.balance(&req, &cancel.inner).into())
         })
     }

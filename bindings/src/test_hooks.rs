@@ -27,6 +27,54 @@ pub fn debug_panic_probe() -> Result<(), SmartPosError> {
     })
 }
 
+/// A virtual contact chip card with real keys (the tools crate's card simulator), for a Kotlin
+/// `CardReader` that exchanges APDUs with it as a vendor contact reader does with a real card.
+#[derive(Debug, uniffi::Object)]
+pub struct TestChipCard {
+    card: smartpos_tools::card_sim::VirtualCard,
+}
+
+/// The catalogue card `name` (e.g. "unionpay-debit-sda", "unionpay-declines-second-ac"),
+/// inserted.
+#[uniffi::export]
+pub fn test_chip_card(name: String) -> Result<Arc<TestChipCard>, SmartPosError> {
+    guard("test_chip_card", || {
+        let card = smartpos_tools::card_sim::VirtualCard::named(&name).map_err(|e| {
+            SmartPosError::InvalidInput {
+                what: "chip card".into(),
+                detail: format!("{name}: {e}"),
+            }
+        })?;
+        Ok(Arc::new(TestChipCard { card }))
+    })
+}
+
+#[uniffi::export]
+impl TestChipCard {
+    /// Puts the card (back) in the slot.
+    pub fn insert(&self) {
+        self.card.insert();
+    }
+
+    /// One C-APDU to the card, its R-APDU back (data and status word); a card no longer in the
+    /// slot is an I/O error, as a vendor reader reports it.
+    pub fn transceive(&self, apdu: Vec<u8>) -> Result<Vec<u8>, SmartPosError> {
+        use smartpos_core::ports::CardReader;
+        self.card
+            .transceive(&apdu)
+            .map(|r| r.to_vec())
+            .map_err(|f| SmartPosError::Io {
+                detail: f.to_string(),
+            })
+    }
+
+    /// Takes the card out.
+    pub fn remove(&self) {
+        use smartpos_core::ports::CardReader;
+        let _ = self.card.remove_card();
+    }
+}
+
 /// The tools crate's acquirer simulator (demo ledger, demo TMK) on a loopback port.
 #[derive(Debug, uniffi::Object)]
 pub struct TestAcquirer {
@@ -55,10 +103,10 @@ fn test_ca() -> Result<&'static smartpos_tools::sim::pki::TestCa, SmartPosError>
 #[uniffi::export]
 pub fn start_test_acquirer() -> Result<Arc<TestAcquirer>, SmartPosError> {
     guard("start_test_acquirer", || {
-        let acquirer = Arc::new(Acquirer::new(
-            Ledger::with_demo_accounts(),
-            demo_setup::demo_tmk(),
-        ));
+        let mut ledger = Ledger::with_demo_accounts();
+        // Accounts for the virtual chip cards (`test_chip_card`), PIN 123456.
+        smartpos_tools::card_sim::catalogue::add_ledger_accounts(&mut ledger);
+        let acquirer = Arc::new(Acquirer::new(ledger, demo_setup::demo_tmk()));
         let io = |e: String| SmartPosError::Io {
             detail: format!("simulator: {e}"),
         };

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smartpos_core::codec::iso8583::Frame;
-use smartpos_core::ports::testing::{RecordingPrinter, SoftwarePinPad};
 use smartpos_core::ports::SystemClock;
+use smartpos_core::ports::testing::{RecordingPrinter, SoftwarePinPad};
 use smartpos_core::store::{ReversalState, TxnState};
 use smartpos_core::txn::{Outcome, Ports, SaleRequest, Terminal, TerminalConfig};
 use smartpos_tools::card_sim::{Tear, VirtualCard, catalogue};
@@ -59,6 +59,10 @@ impl ChipDay {
             ..demo_setup::demo_terminal_config(key)
         };
         let terminal = Terminal::open(config, ports).unwrap();
+        // The virtual cards' certificates chain to the simulator's test CA, not to a scheme's.
+        let mut chip = terminal.chip_config();
+        chip.ca_keys = smartpos_tools::card_sim::test_ca_keys().unwrap();
+        terminal.configure_chip(chip);
         terminal.sign_on().unwrap();
         ChipDay {
             acquirer,
@@ -115,17 +119,53 @@ fn an_inserted_card_is_approved_online_with_its_cryptogram() {
     assert!(request.text(23).is_some(), "PAN sequence number");
     let field55 = request.bytes(55).expect("field 55");
     let objects = smartpos_core::codec::tlv::parse(field55).unwrap();
-    for tag in [0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x82] {
+    for tag in [
+        0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x82,
+    ] {
         assert!(
             smartpos_core::codec::tlv::find(&objects, tag).is_some(),
             "field 55 lacks {tag:X}"
         );
     }
     // The card finished with the issuer's ARPC: it answered two GENERATE ACs.
-    let gen_acs = day.card.instructions().iter().filter(|&&i| i == 0xAE).count();
+    let gen_acs = day
+        .card
+        .instructions()
+        .iter()
+        .filter(|&&i| i == 0xAE)
+        .count();
     assert_eq!(gen_acs, 2);
     let record = day.terminal.transactions().unwrap().pop().unwrap();
     assert_eq!(record.state, TxnState::Approved);
+}
+
+/// Every scheme's card, each with its offline data authentication (SDA, DDA, CDA, SM2), goes
+/// online and is approved; the TVR in field 55 shows the authentication performed and passed.
+#[test]
+fn every_catalogue_card_authenticates_offline_and_is_approved_online() {
+    for name in [
+        "unionpay-debit-sda",
+        "unionpay-debit-dda",
+        "unionpay-debit-cda",
+        "unionpay-credit",
+        "pboc-sm",
+        "visa",
+        "mastercard",
+    ] {
+        let day = ChipDay::with_card(VirtualCard::named(name).unwrap());
+        let outcome = day.sale("c1", 99_00);
+        assert_eq!(code(&outcome), "APPROVED", "{name}: {outcome:?}");
+        assert_eq!(day.net_fen(), 99_00, "{name}");
+        let request = day.sent("0200").pop().unwrap();
+        let objects = smartpos_core::codec::tlv::parse(request.bytes(55).unwrap()).unwrap();
+        let tvr = smartpos_core::codec::tlv::find(&objects, 0x95)
+            .and_then(|t| t.bytes())
+            .unwrap()
+            .to_vec();
+        // TVR byte 1: ODA not performed (80), SDA failed (40), ICC data missing (20), DDA
+        // failed (08), CDA failed (04) — EMV 4.4 Book 3 Annex C5.
+        assert_eq!(tvr[0] & 0xEC, 0, "{name}: TVR {}", hex::encode_upper(&tvr));
+    }
 }
 
 #[test]
@@ -174,7 +214,11 @@ fn a_blocked_card_ends_before_anything_is_sent() {
     let before = day.proxy.captured().len();
     let outcome = day.sale("c1", 1_00);
     assert_eq!(code(&outcome), "ACC_CHIP_BLOCKED");
-    assert_eq!(day.proxy.captured().len(), before, "nothing left the terminal");
+    assert_eq!(
+        day.proxy.captured().len(),
+        before,
+        "nothing left the terminal"
+    );
 }
 
 /// The chip that cannot be used (no application the terminal shares, here every SELECT answered

@@ -5,8 +5,7 @@
 
 use smartpos_core::diag::Cause;
 use smartpos_core::txn::{
-    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
-    VoidRequest,
+    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest, VoidRequest,
 };
 use smartpos_e2e::Harness;
 

@@ -36,6 +36,10 @@ fn every_scripted_ending_is_the_one_its_line_announces() {
         ("sale with a failing card reader", "DEV_READER"),
         ("sale during the acquirer's cutover", "HOST_DECLINED_90"),
         ("sale answered with garbled bytes", "NET_BAD_RESPONSE"),
+        (
+            "chip sale the card refuses after the host approved",
+            "ACC_CARD_DECLINED_AFTER_APPROVAL",
+        ),
     ] {
         let (line, detail) = ending_of(&text, step);
         assert!(line.contains("terminated"), "{step}: {line}");
@@ -44,6 +48,12 @@ fn every_scripted_ending_is_the_one_its_line_announces() {
             "{step}: {detail}"
         );
     }
+    let (line, detail) = ending_of(&text, "chip sale (UnionPay debit, DDA)");
+    assert!(line.contains("approved"), "{line}");
+    assert!(detail.contains("GENERATE AC 1: ARQC"), "{detail}");
+    assert!(text.contains("card's EXTERNAL AUTHENTICATE: verified"));
+    assert!(text.contains("GENERATE AC 2: TC"));
+    assert!(text.contains("GENERATE AC 2: AAC"));
     let (line, detail) = ending_of(&text, "sale while the printer is out of paper");
     assert!(line.contains("approved"), "{line}");
     assert!(detail.contains("receipt not printed"), "{detail}");
@@ -65,6 +75,22 @@ fn every_scripted_ending_is_the_one_its_line_announces() {
         .parse()
         .unwrap();
     assert_eq!(approved, stats_approved, "{summary} vs {stats}");
+    // And its terminations are the statistics' terminations.
+    let terminated: u32 = summary
+        .split("terminated (explained):")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let stats_terminated: u32 = stats
+        .split("终止 terminated:")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(terminated, stats_terminated, "{summary} vs {stats}");
 }
 
 /// `smartpos demo | head`: the reader going away ends the demo quietly, never exit 101.

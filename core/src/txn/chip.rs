@@ -9,10 +9,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::card::emv::{
-    ApplicationChooser, CaKeyVerifier, Candidate, Completion, ContactKernel, CvmHandler, FallbackReason,
-    FirstAcDecision, HostAnswer, IccRequest, KernelConfig, KernelPorts,
-    OnlinePinEntry, ReaderChannel, RiskSource, TerminalParams, TerminationReason,
-    TransactionData, default_aids,
+    ApplicationChooser, CaKeyVerifier, Candidate, Completion, ContactKernel, CvmHandler,
+    FallbackReason, FirstAcDecision, HostAnswer, IccRequest, KernelConfig, KernelPorts,
+    OnlinePinEntry, ReaderChannel, RiskSource, TerminalParams, TerminationReason, TransactionData,
+    default_aids,
 };
 use crate::card::oda::{CaKeyTable, RevocationList};
 use crate::card::{EntryConditions, EntryMode, Pan, PinCapability};
@@ -103,7 +103,11 @@ impl Terminal {
     }
 
     /// Runs the kernel on the inserted card up to its first GENERATE AC.
-    pub(crate) fn read_inserted(&self, kind: TxnKind, amount_fen: u64) -> Result<Inserted, ChipEnd> {
+    pub(crate) fn read_inserted(
+        &self,
+        kind: TxnKind,
+        amount_fen: u64,
+    ) -> Result<Inserted, ChipEnd> {
         let chip = self.chip_config();
         let mut config = chip.kernel.clone();
         self.fill_terminal_params(&mut config.terminal);
@@ -174,7 +178,11 @@ impl Terminal {
 
     /// Finishes the card after the host: `None` when no answer came (the kernel then decides
     /// by default action analysis, ARC Z3).
-    pub(crate) fn complete_inserted(&self, inserted: &Inserted, response: Option<&Message>) -> Completion {
+    pub(crate) fn complete_inserted(
+        &self,
+        inserted: &Inserted,
+        response: Option<&Message>,
+    ) -> Completion {
         let host = match response {
             Some(r) => host_answer(r),
             None => HostAnswer::default(),
@@ -209,12 +217,12 @@ impl Terminal {
             &crate::crypto::SystemRandomSource::new(),
             &mut unpredictable_number,
         )
-            .unwrap_or_else(|_| {
-                // Without randomness the cryptogram would be replayable; the clock's
-                // milliseconds are a poor but varying stand-in, and the log says so.
-                log::error!("chip: no random unpredictable number; using the clock");
-                unpredictable_number = (self.now_ms() as u32).to_be_bytes();
-            });
+        .unwrap_or_else(|_| {
+            // Without randomness the cryptogram would be replayable; the clock's
+            // milliseconds are a poor but varying stand-in, and the log says so.
+            log::error!("chip: no random unpredictable number; using the clock");
+            unpredictable_number = (self.now_ms() as u32).to_be_bytes();
+        });
         TransactionData {
             amount_fen,
             other_amount_fen: 0,
@@ -273,7 +281,10 @@ fn transaction_type(kind: TxnKind) -> u8 {
 }
 
 fn copy_ascii<const N: usize>(to: &mut [u8; N], from: &str) {
-    for (slot, b) in to.iter_mut().zip(from.bytes().chain(std::iter::repeat(b' '))) {
+    for (slot, b) in to
+        .iter_mut()
+        .zip(from.bytes().chain(std::iter::repeat(b' ')))
+    {
         *slot = b;
     }
 }

@@ -8,16 +8,16 @@ use crate::card::{Pan, Track2};
 use crate::diag::Termination;
 use crate::host::CancelToken;
 use crate::ports::{Audience, CardPresentation, PromptText};
-use crate::txn::chip::{ChipEnd, Inserted};
 use crate::risk::StepUp;
 use crate::store::{Stan, TransactionRecord, TxnState};
+use crate::txn::chip::{ChipEnd, Inserted};
 use crate::txn::endings;
 use crate::txn::kind::TxnKind;
 use crate::txn::online::Prepared;
 use crate::txn::outcome::Outcome;
 use crate::txn::request::{
-    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
-    SaleRequest, VoidRequest,
+    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest, SaleRequest,
+    VoidRequest,
 };
 use crate::txn::terminal::Terminal;
 
@@ -45,24 +45,13 @@ macro_rules! step {
 
 impl Terminal {
     pub fn sale(&self, req: &SaleRequest, cancel: &CancelToken) -> Outcome {
-        let outcome = self.card_present(
-            TxnKind::Sale,
-            &req.attempt_id,
-            req.amount_fen,
-            None,
-            cancel,
-        );
+        let outcome =
+            self.card_present(TxnKind::Sale, &req.attempt_id, req.amount_fen, None, cancel);
         self.tally(TxnKind::Sale, &req.attempt_id, outcome)
     }
 
     pub fn balance(&self, req: &BalanceRequest, cancel: &CancelToken) -> Outcome {
-        let outcome = self.card_present(
-            TxnKind::Balance,
-            &req.attempt_id,
-            0,
-            None,
-            cancel,
-        );
+        let outcome = self.card_present(TxnKind::Balance, &req.attempt_id, 0, None, cancel);
         self.tally(TxnKind::Balance, &req.attempt_id, outcome)
     }
 
@@ -348,11 +337,7 @@ impl Terminal {
     /// Waits for a card. A swipe of a chip card is sent to the chip; an inserted card runs the
     /// contact kernel, and when the kernel reports that the chip cannot be used here, the
     /// merchant is asked to swipe the same card, which then goes as a fallback.
-    fn read_card(
-        &self,
-        kind: TxnKind,
-        amount_fen: u64,
-    ) -> Result<ReadCard, Termination> {
+    fn read_card(&self, kind: TxnKind, amount_fen: u64) -> Result<ReadCard, Termination> {
         match self.detect_card()? {
             CardPresentation::Magstripe { track2 } => self.swiped(track2, ChipAttempt::NotTried),
             CardPresentation::ContactChip => match self.read_inserted(kind, amount_fen) {

@@ -36,8 +36,8 @@ pub use outcome::{Approval, Outcome};
 pub use recovery::RecoveryReport;
 pub use reprint::{ReprintError, UnprintedReceipt};
 pub use request::{
-    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest,
-    SaleRequest, VoidRequest,
+    BalanceRequest, FollowUpRequest, Original, PreAuthRequest, RefundRequest, SaleRequest,
+    VoidRequest,
 };
 pub use reversal::OwedReversal;
 pub use risk_check::{RiskSetup, RiskStatus, RiskUpdateError};

@@ -5,6 +5,7 @@
 use std::time::UNIX_EPOCH;
 
 use crate::card::Pan;
+use crate::card::emv::Completion;
 use crate::card::{EntryConditions, EntryMode};
 use crate::codec::iso8583::Message;
 use crate::crypto::EncryptedPinBlock;
@@ -15,7 +16,6 @@ use crate::store::{
     EntryMode as JournalEntry, HostOutcome, NewTransaction, OnlineTxn, OpaqueBlob, ReversalAction,
     ReversalReason, TransactionRecord, TxnState,
 };
-use crate::card::emv::Completion;
 use crate::txn::chip::Inserted;
 use crate::txn::endings;
 use crate::txn::fields::{self, CardFields, OriginalFields, RequestFacts};
@@ -100,9 +100,7 @@ impl Terminal {
             pan_sealed: Some(sealed),
             entry_mode: journal_entry(p.entry.mode),
             original_id: p.original.map(|o| o.id),
-            icc_data: p
-                .icc
-                .map(|i| OpaqueBlob::new(i.request.field55.clone())),
+            icc_data: p.icc.map(|i| OpaqueBlob::new(i.request.field55.clone())),
             needs_reversal: spec.reversible,
             at_ms: self.now_ms(),
         };

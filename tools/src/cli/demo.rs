@@ -73,6 +73,9 @@ struct Day {
     cancel: CancelToken,
     approved: u32,
     terminated: u32,
+    /// Endings before any payment existed (a scan that is no payment code): explained, but not
+    /// journaled, so outside the statistics.
+    refused_unrecorded: u32,
 }
 
 impl Day {
@@ -165,10 +168,9 @@ fn demo_tls() -> Result<(Arc<rustls::ServerConfig>, AcquirerTls), CliError> {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let acquirer = Arc::new(Acquirer::new(
-        Ledger::with_demo_accounts(),
-        demo_setup::demo_tmk(),
-    ));
+    let mut ledger = Ledger::with_demo_accounts();
+    crate::card_sim::catalogue::add_ledger_accounts(&mut ledger);
+    let acquirer = Arc::new(Acquirer::new(ledger, demo_setup::demo_tmk()));
     let (server_tls, terminal_tls) = demo_tls()?;
     let server = SimServer::start_tls(
         acquirer,
@@ -219,6 +221,11 @@ pub fn run(args: Args) -> CliResult {
     config.response_timeout = Duration::from_millis(800);
     let terminal = Terminal::open_with_security(config, AcquirerSecurity::Tls(terminal_tls), ports)
         .map_err(|e| CliError::new(format!("terminal: {e}")))?;
+    // The virtual chip cards' certificates chain to the simulator's test CA.
+    let mut chip = terminal.chip_config();
+    chip.ca_keys =
+        crate::card_sim::test_ca_keys().map_err(|e| CliError::new(format!("test CA keys: {e}")))?;
+    terminal.configure_chip(chip);
 
     println!(
         "SmartPOS demo — acquirer simulator on tls://{}, journal in {}",
@@ -243,14 +250,15 @@ pub fn run(args: Args) -> CliResult {
         cancel: CancelToken::new(),
         approved: 0,
         terminated: 0,
+        refused_unrecorded: 0,
     };
     script(&mut day)?;
 
     let ledger = day.server.acquirer().ledger();
     println!("\nSummary");
     println!(
-        "  approved: {}   terminated (explained): {}",
-        day.approved, day.terminated
+        "  approved: {}   terminated (explained): {}   refused before any record: {}",
+        day.approved, day.terminated, day.refused_unrecorded
     );
     println!(
         "  receipts printed: {}",
@@ -282,6 +290,25 @@ fn sale(
     );
     day.show(step, &outcome);
     Ok(outcome)
+}
+
+/// A sale with a chip card in the slot; prints the cryptograms and the ARPC after the ending.
+fn chip_sale(day: &mut Day, step: &str, attempt: &str, card: &str, fen: u64) -> CliResult {
+    let exchanges = super::demo_chip::insert(&day.reader, card)?;
+    day.pin_pad
+        .set_pin(Some(crate::card_sim::catalogue::TEST_PIN));
+    let outcome = day.terminal.sale(
+        &SaleRequest {
+            attempt_id: attempt.into(),
+            amount_fen: fen,
+        },
+        &day.cancel,
+    );
+    day.show(step, &outcome);
+    for line in exchanges.lines() {
+        println!("      {line}");
+    }
+    Ok(())
 }
 
 fn script(day: &mut Day) -> CliResult {
@@ -414,7 +441,24 @@ fn script(day: &mut Day) -> CliResult {
         day.show("completion", &done);
     }
 
-    println!("\n8. Devices and maintenance: more endings, each explained");
+    println!("\n8. Chip cards: the EMV contact kernel against virtual cards with real keys");
+    chip_sale(
+        day,
+        "chip sale (UnionPay debit, DDA)",
+        "demo-chip-1",
+        "unionpay-debit-dda",
+        8_800,
+    )?;
+    chip_sale(
+        day,
+        "chip sale the card refuses after the host approved",
+        "demo-chip-2",
+        "unionpay-declines-second-ac",
+        6_600,
+    )?;
+    println!("      (the acquirer had approved it; the 0400 reversal with reason 96 undid it)");
+
+    println!("\n9. Devices and maintenance: more endings, each explained");
     day.reader.fail_detect(DeviceFault::ReaderFailure {
         message: "magnetic head not responding".into(),
     });
@@ -462,18 +506,19 @@ fn script(day: &mut Day) -> CliResult {
     println!("      (a printer fault never undoes a payment; what the merchant is told:)");
     explain(&DeviceFault::PrinterOutOfPaper.termination());
 
-    println!("\n9. QR payments (simulated gateway in simulated time, same journal)");
-    let (paid, ended) = super::demo_qr::run(&day.terminal, &explain)?;
+    println!("\n10. QR payments (simulated gateway in simulated time, same journal)");
+    let (paid, ended, refused) = super::demo_qr::run(&day.terminal, &explain)?;
     day.approved += paid;
     day.terminated += ended;
+    day.refused_unrecorded += refused;
 
-    println!("\n10. Health self-check");
+    println!("\n11. Health self-check");
     println!(
         "{}",
         indent(&super::health::render(&day.terminal.health(), false))
     );
 
-    println!("\n11. Settlement");
+    println!("\n12. Settlement");
     match day.terminal.settle() {
         Ok(r) => println!(
             "  ✔ batch {:06} settled {}: {} debits RMB {}, {} credits RMB {}; batch {:06} is open",
@@ -495,7 +540,7 @@ fn script(day: &mut Day) -> CliResult {
         }
     }
 
-    println!("\n12. Today's statistics (smartpos report)");
+    println!("\n13. Today's statistics (smartpos report)");
     match day.terminal.report(std::time::SystemTime::now()) {
         Ok(report) => {
             if let Some(today) = report.window(Window::Today) {

@@ -62,7 +62,10 @@ fn outcome_name(outcome: &QrOutcome) -> &'static str {
 
 /// Runs the QR part on `terminal`'s journal (one file and one owner hold both).
 /// Returns (payments, explained endings).
-pub fn run(terminal: &Terminal, explain: &dyn Fn(&Termination)) -> Result<(u32, u32), CliError> {
+pub fn run(
+    terminal: &Terminal,
+    explain: &dyn Fn(&Termination),
+) -> Result<(u32, u32, u32), CliError> {
     // Simulated time starts a few minutes back so the orders it ends (75 s of polling in all)
     // are in the past when today's statistics are read on the real clock.
     let start = SystemTime::now()
@@ -84,7 +87,7 @@ pub fn run(terminal: &Terminal, explain: &dyn Fn(&Termination)) -> Result<(u32, 
         .qr_session(settings, clock.clone())
         .map_err(failed("QR session"))?;
     let cancel = CancelToken::new();
-    let (mut paid, mut ended) = (0, 0);
+    let (mut paid, mut ended, mut refused) = (0, 0, 0);
     let mut count = |was_paid: bool| {
         if was_paid {
             paid += 1;
@@ -116,7 +119,8 @@ pub fn run(terminal: &Terminal, explain: &dyn Fn(&Termination)) -> Result<(u32, 
     match session.pay_code("QR-3", fen(500)?, "6212345678", &cancel) {
         Err(QrError::NotAPaymentCode(why)) => {
             println!("  ✘ a scan that is no payment code, refused before anything is sent: {why}");
-            count(false);
+            // Not a payment: nothing is journaled, so the statistics do not count it either.
+            refused += 1;
         }
         other => return Err(CliError::new(format!("QR-3: unexpected {other:?}"))),
     }
@@ -158,5 +162,5 @@ pub fn run(terminal: &Terminal, explain: &dyn Fn(&Termination)) -> Result<(u32, 
         Amount::from_fen(ledger.orders().map(|o| o.charged_fen).sum()).unwrap_or(Amount::ZERO),
         Amount::from_fen(ledger.orders().map(|o| o.refunded_fen).sum()).unwrap_or(Amount::ZERO),
     );
-    Ok((paid, ended))
+    Ok((paid, ended, refused))
 }

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod decode;
 pub mod decode_wire;
 pub mod demo;
+mod demo_chip;
 mod demo_qr;
 pub mod emv;
 pub mod explain;
