@@ -198,6 +198,38 @@ impl HostTerminal {
         })
     }
 
+    /// Inserts the catalogue chip card `name` (`card_sim::catalogue`) with its PIN ready: the
+    /// next transaction runs the contact kernel against it. The terminal trusts the simulator's
+    /// test CA keys for it (its certificates chain to them).
+    pub fn insert_chip_card(&self, name: &str) -> Result<(), CliError> {
+        let card = crate::card_sim::VirtualCard::named(name)
+            .map_err(|e| CliError::new(format!("--card {name}: {e}")))?;
+        let mut chip = self.terminal.chip_config();
+        let test_keys = crate::card_sim::test_ca_keys()
+            .map_err(|e| CliError::new(format!("test CA keys: {e}")))?;
+        let missing: Vec<_> = test_keys
+            .iter()
+            .filter(|k| chip.ca_keys.get(k.rid, k.index).is_none())
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            for key in missing {
+                chip.ca_keys
+                    .insert(key)
+                    .map_err(|e| CliError::new(format!("test CA key: {e}")))?;
+            }
+            self.terminal.configure_chip(chip);
+        }
+        self.reader.present(CardPresentation::ContactChip);
+        self.reader.set_responder(move |apdu| {
+            use smartpos_core::ports::CardReader;
+            card.transceive(apdu).map(|r| r.to_vec())
+        });
+        self.pin_pad
+            .set_pin(Some(crate::card_sim::catalogue::TEST_PIN));
+        Ok(())
+    }
+
     /// Puts the demo card in the reader with its PIN ready on the PIN pad.
     pub fn present_demo_card(&self) -> Result<(), CliError> {
         let t2 = demo_setup::demo_track2(PAY_CARD)

@@ -586,6 +586,55 @@ fn crashes_at_every_named_durability_point_are_recovered() {
     eprintln!("named durability points: {summary}");
 }
 
+/// Chip sales (the EMV contact kernel against a virtual card, the simulator as issuer) killed
+/// at every named durability point, including the one right after the card refused the host's
+/// approval and the 96 reversal was armed: recovery leaves nothing owed, and the audit finds
+/// journal and ledger agreeing with no message charged twice.
+#[cfg(feature = "crash-points")]
+#[test]
+fn chip_sales_survive_a_crash_at_every_named_durability_point() {
+    let lab = Lab::start();
+    let chip = lab.args(&[
+        "pay",
+        "--count",
+        "2",
+        "--no-risk-checks",
+        "--card",
+        "unionpay-debit-dda",
+    ]);
+    let refusing = lab.args(&[
+        "pay",
+        "--count",
+        "1",
+        "--no-risk-checks",
+        "--card",
+        "unionpay-declines-second-ac",
+    ]);
+    let recover = lab.args(&["recover", "--json"]);
+    for point in ["online.journaled", "online.answered", "online.recorded"] {
+        crash_at(point, &strs(&chip));
+        let report = run_json(&strs(&recover));
+        assert_eq!(report["reversals_pending"], 0, "after {point}: {report}");
+    }
+    crash_at("online.card_declined", &strs(&refusing));
+    let report = run_json(&strs(&recover));
+    assert_eq!(report["reversals_pending"], 0, "{report}");
+    // And chip sales that run to their end.
+    let clean = lab.args(&[
+        "pay",
+        "--count",
+        "2",
+        "--json",
+        "--no-risk-checks",
+        "--card",
+        "unionpay-debit-cda",
+    ]);
+    let done = run_json(&strs(&clean));
+    assert_eq!(done["approved"], 2, "{done}");
+    let summary = audit(&lab.db, &lab.sim.addr, &lab.ledger_file);
+    eprintln!("chip sales at the named durability points: {summary}");
+}
+
 /// The audit for mixed transaction kinds: recovery leaves nothing pending and no reversal owed,
 /// journal and ledger agree on the net, and no message moved money twice.
 #[cfg(feature = "crash-points")]

@@ -96,6 +96,11 @@ pub struct Args {
     /// card would in a shop; load and crash runs opt out with this flag.
     #[arg(long)]
     pub no_risk_checks: bool,
+    /// Insert this virtual chip card instead of swiping the demo card: a card_sim catalogue
+    /// name such as unionpay-debit-dda or unionpay-declines-second-ac. Each transaction runs
+    /// the EMV contact kernel against it, and the simulator plays its issuer.
+    #[arg(long, value_name = "NAME")]
+    pub card: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -115,13 +120,18 @@ pub enum PayKind {
 /// One cycle of `kind`; the outcome of its last message.
 fn cycle(
     host: &HostTerminal,
+    card: Option<&str>,
     kind: PayKind,
     id: &str,
     fen: u64,
     cancel: &CancelToken,
 ) -> Result<Outcome, CliError> {
+    let present = |host: &HostTerminal| match card {
+        Some(name) => host.insert_chip_card(name),
+        None => host.present_demo_card(),
+    };
     let sale = |attempt_id: String| -> Result<Outcome, CliError> {
-        host.present_demo_card()?;
+        present(host)?;
         Ok(host.terminal.sale(
             &SaleRequest {
                 attempt_id,
@@ -131,7 +141,7 @@ fn cycle(
         ))
     };
     let pre_auth = |attempt_id: String| -> Result<Outcome, CliError> {
-        host.present_demo_card()?;
+        present(host)?;
         Ok(host.terminal.pre_auth(
             &PreAuthRequest {
                 attempt_id,
@@ -158,7 +168,7 @@ fn cycle(
                     cancel,
                 )
             } else {
-                host.present_demo_card()?;
+                present(host)?;
                 host.terminal.refund(
                     &RefundRequest {
                         attempt_id: id.to_string(),
@@ -285,7 +295,14 @@ pub fn run(args: Args) -> CliResult {
                 // outcome.
                 let attempt_id = format!("pay-{pid}-{now_ms}-{i}");
                 let amount_fen = rng.in_range(args.amount_range.lo, args.amount_range.hi);
-                let outcome = cycle(&host, args.kind, &attempt_id, amount_fen, &cancel)?;
+                let outcome = cycle(
+                    &host,
+                    args.card.as_deref(),
+                    args.kind,
+                    &attempt_id,
+                    amount_fen,
+                    &cancel,
+                )?;
                 let ending = match &outcome {
                     Outcome::Approved(a) => {
                         Ok((a.amount_fen, format!("STAN {:06} {}", a.stan, a.pan_masked)))

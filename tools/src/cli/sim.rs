@@ -72,11 +72,13 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let ledger = match &args.ledger {
+    let mut ledger = match &args.ledger {
         Some(path) if path.exists() => Ledger::load(path)
             .map_err(|e| CliError::new(format!("ledger {}: {e}", path.display())))?,
         _ => Ledger::with_demo_accounts(),
     };
+    // The virtual chip cards' accounts (`pay --card`); after a load this binds them again.
+    crate::card_sim::catalogue::add_ledger_accounts(&mut ledger);
     let mut acquirer = Acquirer::new(ledger, demo_setup::demo_tmk())
         .with_mac(args.mac)
         .with_track_encryption(args.track_encryption);
