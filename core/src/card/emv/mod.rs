@@ -5,7 +5,6 @@
 //! data, shared with the contactless kernels to come.
 
 pub mod action;
-pub mod adapters;
 pub mod bits;
 pub mod channel;
 mod complete;
