@@ -142,3 +142,22 @@ fn emv_tools_mastercard_card_verifies_cda_with_the_published_cryptogram() {
     assert_eq!(v["tvr"], "0400000000");
     assert_eq!(v["outcome"], "terminated");
 }
+
+/// The same published card through DDA (dda_test.c: the SDAD over DDOL data 00000000) when
+/// the terminal does not offer CDA; no GENERATE AC answer was published with it, so the replay
+/// ends there. A flipped ICC certificate byte sets DDA failed (TVR byte 1 bit 4).
+#[test]
+fn emv_tools_mastercard_card_verifies_dda() {
+    let v = replay(&data("emv_tools_mastercard_dda.json"));
+    assert_eq!(v["aid"], "A0000000041010");
+    assert_eq!(
+        (v["oda"]["method"].as_str(), v["oda"]["result"].as_str()),
+        (Some("dda"), Some("ok"))
+    );
+    assert_eq!(v["tvr"], "0000000000");
+    let cmds = v["commands"].as_array().unwrap();
+    assert!(cmds.iter().any(|c| c == "00880000040000000000"));
+    let v = replay(&data("emv_tools_mastercard_dda_flipped.json"));
+    assert_eq!(v["oda"]["result"], "failed");
+    assert_eq!(v["tvr"], "0800000000");
+}
