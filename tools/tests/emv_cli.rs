@@ -161,3 +161,20 @@ fn emv_tools_mastercard_card_verifies_dda() {
     assert_eq!(v["oda"]["result"], "failed");
     assert_eq!(v["tvr"], "0800000000");
 }
+
+/// emv-tools' Visa card (sda_test.c) under Visa's retired CA key [01], carried in the file:
+/// SDA verifies over the signed record and the AIP (9F4A = 82); "ICC data missing" is the
+/// absent CVM list of the reconstructed records. A flipped issuer certificate byte: SDA failed.
+#[test]
+fn emv_tools_visa_card_verifies_sda() {
+    let v = replay(&data("emv_tools_visa_sda.json"));
+    assert_eq!(v["aid"], "A0000000031010");
+    assert_eq!(
+        (v["oda"]["method"].as_str(), v["oda"]["result"].as_str()),
+        (Some("sda"), Some("ok"))
+    );
+    assert_eq!(v["tvr"], "2200000000");
+    let v = replay(&data("emv_tools_visa_sda_flipped.json"));
+    assert_eq!(v["oda"]["result"], "failed");
+    assert_eq!(v["tvr"], "6200000000");
+}
