@@ -113,3 +113,68 @@ fn oda_verdicts_and_flipped_certificates() {
         assert_eq!(ac["atc"], "002A", "{file}");
     }
 }
+
+/// Published card data: the Mastercard card of emv-tools' ODA tests (as kept in
+/// RfidResearchGroup/proxmark3 client/src/emv/test/cda_test.c), its signed record, certificates
+/// under the shipped production CA key [05] and its GENERATE AC answer with CDA. The kernel must
+/// build the same CDOL1 values the card signed (TVR 0, CVM results 1E0300, UN 12345779) for the
+/// signature to verify, and recovers the published cryptogram 16AFBA13C52FB173. A flipped byte
+/// of the ICC certificate fails CDA (TVR byte 1 bit 3), after which the terminal asks for an
+/// AAC the recording does not hold: the replay terminates.
+#[test]
+fn emv_tools_mastercard_card_verifies_cda_with_the_published_cryptogram() {
+    let v = replay(&data("emv_tools_mastercard_cda.json"));
+    assert_eq!(v["aid"], "A0000000041010");
+    assert_eq!(v["oda"]["method"], "cda");
+    assert_eq!(v["oda"]["result"], "ok");
+    assert_eq!(v["tvr"], "0000000000");
+    assert_eq!(v["cvm_results"], "1E0300");
+    assert_eq!(v["outcome"], "approved_offline");
+    let ac = &v["ac"][0];
+    assert_eq!(ac["requested"], "tc");
+    assert_eq!(ac["cid"], "40");
+    assert_eq!(ac["cryptogram"], "16AFBA13C52FB173");
+    assert_eq!(ac["atc"], "0010");
+    assert_eq!(v["unmatched"].as_array().unwrap().len(), 0);
+
+    let v = replay(&data("emv_tools_mastercard_cda_flipped.json"));
+    assert_eq!(v["oda"]["result"], "failed");
+    assert_eq!(v["tvr"], "0400000000");
+    assert_eq!(v["outcome"], "terminated");
+}
+
+/// The same published card through DDA (dda_test.c: the SDAD over DDOL data 00000000) when
+/// the terminal does not offer CDA; no GENERATE AC answer was published with it, so the replay
+/// ends there. A flipped ICC certificate byte sets DDA failed (TVR byte 1 bit 4).
+#[test]
+fn emv_tools_mastercard_card_verifies_dda() {
+    let v = replay(&data("emv_tools_mastercard_dda.json"));
+    assert_eq!(v["aid"], "A0000000041010");
+    assert_eq!(
+        (v["oda"]["method"].as_str(), v["oda"]["result"].as_str()),
+        (Some("dda"), Some("ok"))
+    );
+    assert_eq!(v["tvr"], "0000000000");
+    let cmds = v["commands"].as_array().unwrap();
+    assert!(cmds.iter().any(|c| c == "00880000040000000000"));
+    let v = replay(&data("emv_tools_mastercard_dda_flipped.json"));
+    assert_eq!(v["oda"]["result"], "failed");
+    assert_eq!(v["tvr"], "0800000000");
+}
+
+/// emv-tools' Visa card (sda_test.c) under Visa's retired CA key [01], carried in the file:
+/// SDA verifies over the signed record and the AIP (9F4A = 82); "ICC data missing" is the
+/// absent CVM list of the reconstructed records. A flipped issuer certificate byte: SDA failed.
+#[test]
+fn emv_tools_visa_card_verifies_sda() {
+    let v = replay(&data("emv_tools_visa_sda.json"));
+    assert_eq!(v["aid"], "A0000000031010");
+    assert_eq!(
+        (v["oda"]["method"].as_str(), v["oda"]["result"].as_str()),
+        (Some("sda"), Some("ok"))
+    );
+    assert_eq!(v["tvr"], "2200000000");
+    let v = replay(&data("emv_tools_visa_sda_flipped.json"));
+    assert_eq!(v["oda"]["result"], "failed");
+    assert_eq!(v["tvr"], "6200000000");
+}

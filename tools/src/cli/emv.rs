@@ -4,6 +4,11 @@
 //! starts with the same CLA INS P1 P2, and 6A82 when none is left. The file's unpredictable
 //! number is the one the kernel uses for the whole transaction, so a capture's cryptograms come
 //! out the same.
+//!
+//! Beyond the keys: `unmatched` lists the commands the recording had no answer for
+//! (answered 6A82); `outcome` is `online` when the card asked for an ARQC and the file has no
+//! `host`; a fallback is `terminated` with `fallback_<reason>`; an optional `ca_keys` array adds
+//! CA keys (test CAs, retired keys) to the production table.
 
 use std::cell::RefCell;
 use std::path::PathBuf;

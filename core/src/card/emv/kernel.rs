@@ -294,11 +294,12 @@ impl ContactKernel {
             terminal: &self.terminal,
             txn: &self.txn,
             pan: Some(&pan),
-            pin_key: self
+            // Book 2 §7.1: the separate PIN key when the card has one, else the ICC key.
+            pin_key: ports
                 .oda
-                .icc_key
-                .as_ref()
-                .map(|k| (k.modulus.clone(), k.exponent.clone())),
+                .recover_pin_key(&self.store)
+                .or_else(|| self.oda.icc_key.clone())
+                .map(|k| (k.modulus, k.exponent)),
         };
         self.cvm = cvm::perform(card, &ctx, ports.cvm, &mut self.tvr, &mut self.tsi)?;
         if gpo.aip[0] & 0x08 != 0 {

@@ -411,3 +411,48 @@ proptest! {
         prop_assert!(chaos.sent <= 2 * channel::MAX_COMMANDS);
     }
 }
+
+/// PSE with two applications; the preferred one (priority 1) fails its final SELECT, so the
+/// kernel goes on with the next candidate (Book 1 §12.4).
+#[test]
+fn failed_final_select_moves_to_the_next_candidate() {
+    let mut sc = card("1C00", vec![], &[("80AE8000", gen_ac("80", "0006"))]);
+    // Drop the list-of-AIDs answers (PSE 6A82 and the two SELECTs of the debit AID).
+    for _ in 0..3 {
+        sc.pairs.pop_front();
+    }
+    let pse = enc(Tlv::constructed(
+        0x6F,
+        vec![
+            p(0x84, "315041592E5359532E4444463031"),
+            Tlv::constructed(0xA5, vec![p(0x88, "01")]),
+        ],
+    )) + "9000";
+    let entry = |aid: &str, prio: &str| Tlv::constructed(0x61, vec![p(0x4F, aid), p(0x87, prio)]);
+    let dir = enc(Tlv::constructed(
+        0x70,
+        vec![entry(AID, "02"), entry("A000000333010102", "01")],
+    )) + "9000";
+    let head = [
+        ("00A404000E".to_owned(), pse),
+        ("00B2010C".to_owned(), dir),
+        ("00B2020C".to_owned(), "6A83".to_owned()),
+        ("00A4040008A000000333010102".to_owned(), "6A82".to_owned()),
+        (format!("00A4040008{AID}"), fci()),
+    ];
+    for (c, r) in head.into_iter().rev() {
+        sc.pairs
+            .push_front((hex::decode(c).unwrap(), hex::decode(r).unwrap()));
+    }
+    let (k, d) = start(&mut sc, 10_000, 0);
+    assert!(matches!(d, FirstAcDecision::Online(_)), "{d:?}");
+    assert_eq!(hex::encode_upper(k.snapshot().aid), AID);
+    let selects: Vec<String> = sc
+        .sent
+        .iter()
+        .filter(|c| c.starts_with(&[0x00, 0xA4]))
+        .map(hex::encode_upper)
+        .collect();
+    assert_eq!(selects.len(), 3, "{selects:?}");
+    assert!(selects[1].contains("A000000333010102"));
+}

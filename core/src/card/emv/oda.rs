@@ -83,6 +83,10 @@ pub trait OdaVerifier {
         cid: u8,
         hash_input: &[u8],
     ) -> Result<[u8; 8], OdaError>;
+    /// The ICC PIN encipherment key (9F2D, Book 2 §7.1) when the card has a separate one.
+    fn recover_pin_key(&self, _store: &TagStore) -> Option<IccPublicKey> {
+        None
+    }
     /// Whether the card's CA key is SM2 (PBOC 3.0): reported as method `sm2`.
     fn is_sm2(&self, _store: &TagStore) -> bool {
         false

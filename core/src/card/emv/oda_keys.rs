@@ -144,6 +144,19 @@ impl OdaVerifier for CaKeyVerifier {
             .map_err(map)
     }
 
+    fn recover_pin_key(&self, store: &TagStore) -> Option<IccPublicKey> {
+        if store.card(0x9F2D).is_none() || self.is_sm2(store) {
+            return None;
+        }
+        let t = self.terminal(store);
+        let issuer = oda::recover_issuer_key(&t, rid(store), store).ok()?;
+        let key = oda::recover_icc_pin_key(&t, &issuer, store).ok()?;
+        Some(IccPublicKey {
+            modulus: key.modulus.clone(),
+            exponent: key.exponent.clone(),
+        })
+    }
+
     fn is_sm2(&self, store: &TagStore) -> bool {
         let Some([index]) = store.card(0x8F) else {
             return false;

@@ -51,10 +51,10 @@ impl TerminalParams {
         }
     }
 
-    /// Terminal types 11–13 and 21–23 can go online (Book 4 Annex A1); 14–16, 24–26 cannot
-    /// except for 14/24 (online only).
+    /// Book 4 Annex A1: x1 attended online only, x2 attended offline with online capability,
+    /// x3 attended offline only, x4–x6 the same unattended; x3 and x6 cannot go online.
     pub fn online_capable(&self) -> bool {
-        matches!(self.terminal_type & 0x0F, 1..=4)
+        matches!(self.terminal_type & 0x0F, 1 | 2 | 4 | 5)
     }
 
     /// Terminal types x4..x6 with cash are ATMs (Book 3 §10.4.2).
@@ -264,5 +264,10 @@ mod tests {
         assert_eq!(back, t[0]);
         let term = TerminalParams::unionpay_attended();
         assert!(term.online_capable() && term.supports_cda() && !term.is_atm());
+        let offline_only = TerminalParams {
+            terminal_type: 0x23,
+            ..term.clone()
+        };
+        assert!(!offline_only.online_capable());
     }
 }
