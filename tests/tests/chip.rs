@@ -242,3 +242,20 @@ fn a_chip_without_a_mutual_application_falls_back_to_the_swipe() {
     assert_eq!(&sent[0].message.text(22).unwrap()[..2], "80");
     assert!(sent[0].message.bytes(55).is_none());
 }
+
+/// Until offline approvals are uploaded before settlement, the engine sends every chip sale
+/// online, whatever floor limit the AID table says: a card that would approve offline under it
+/// is approved by the host instead, and the money is in the ledger.
+#[test]
+fn a_floor_limit_does_not_yet_approve_offline() {
+    let day = ChipDay::with_card(VirtualCard::named("unionpay-offline").unwrap());
+    let mut chip = day.terminal.chip_config();
+    for aid in &mut chip.kernel.aids {
+        aid.floor_limit_fen = 1_000_00;
+    }
+    day.terminal.configure_chip(chip);
+    let outcome = day.sale("c1", 10_00);
+    assert_eq!(code(&outcome), "APPROVED", "{outcome:?}");
+    assert_eq!(day.net_fen(), 10_00, "approved by the host, not offline");
+    assert_eq!(day.sent("0200").len(), 1);
+}

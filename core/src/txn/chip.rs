@@ -111,6 +111,12 @@ impl Terminal {
         let chip = self.chip_config();
         let mut config = chip.kernel.clone();
         self.fill_terminal_params(&mut config.terminal);
+        // Offline approvals need their upload before settlement, which the engine does not
+        // have yet: every transaction goes online (floor limit zero, so TVR "exceeds floor
+        // limit" sends it there), whatever the configured AID says.
+        for aid in &mut config.aids {
+            aid.floor_limit_fen = 0;
+        }
         let txn = self.chip_transaction(kind, amount_fen);
         let oda = oda_verifier(&chip);
         let mut cvm = PinPadCvm {
@@ -159,10 +165,9 @@ impl Terminal {
             FirstAcDecision::DeclinedOffline(_) => {
                 Err(ChipEnd::Terminated(endings::chip_declined()))
             }
-            // Offline approvals need the advice upload before settlement; until that path is
-            // built the terminal keeps every floor limit at zero, so the card is never asked
-            // for a TC first. A card that approves offline anyway is not charged for it: no
-            // money moves without the upload, and the merchant is told to take the payment again.
+            // With every floor limit at zero the kernel does not ask for a TC first; a card
+            // that approves offline anyway is not charged for it (no money moves without the
+            // upload), and the merchant is told to take the payment again.
             FirstAcDecision::ApprovedOffline(_) => {
                 log::warn!("chip: offline approval not taken (no offline upload yet)");
                 Err(ChipEnd::Terminated(endings::chip_error()))
