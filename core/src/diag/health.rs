@@ -204,6 +204,9 @@ pub struct HealthFacts {
     pub batch_size: Option<usize>,
     /// `None` when nothing waits to be settled.
     pub since_settlement: Option<Duration>,
+    /// No settlement is on record: `since_settlement` then runs from the open batch's oldest
+    /// transaction, and the check says "never settled" rather than "since the last settlement".
+    pub never_settled: bool,
     /// How the transport protects the link to the acquirer.
     pub link: LinkSecurity,
 }
@@ -272,7 +275,7 @@ pub fn evaluate(facts: &HealthFacts, limits: &HealthThresholds) -> HealthReport 
         (CheckKind::Batch, batch(facts.batch_size, limits)),
         (
             CheckKind::Settlement,
-            settlement(facts.since_settlement, limits),
+            settlement(facts.since_settlement, facts.never_settled, limits),
         ),
         (CheckKind::LinkSecurity, link(&facts.link)),
     ];
@@ -589,15 +592,22 @@ fn batch(size: Option<usize>, limits: &HealthThresholds) -> Verdict {
     }
 }
 
-fn settlement(since: Option<Duration>, limits: &HealthThresholds) -> Verdict {
+fn settlement(since: Option<Duration>, never_settled: bool, limits: &HealthThresholds) -> Verdict {
     let Some(age) = since else {
         return ok("无待结算交易", "nothing to settle");
     };
     let hours = age.as_secs() / HOUR;
-    let text = (
-        format!("距上次结算 {hours} 小时"),
-        format!("{hours} h since the last settlement"),
-    );
+    let text = if never_settled {
+        (
+            format!("从未结算；当前批次始于 {hours} 小时前"),
+            format!("never settled; the open batch began {hours} h ago"),
+        )
+    } else {
+        (
+            format!("距上次结算 {hours} 小时"),
+            format!("{hours} h since the last settlement"),
+        )
+    };
     if age > limits.settlement_failing {
         bad(Failing, text.0, text.1, &[Remedy::SettleNow])
     } else if age > limits.settlement_warning {
@@ -637,6 +647,7 @@ mod tests {
             pending_advices: Some(0),
             batch_size: Some(10),
             since_settlement: Some(Duration::from_secs(3 * HOUR)),
+            never_settled: false,
             link: LinkSecurity::Tls {
                 configured_ca: true,
                 mutual: true,
@@ -839,6 +850,18 @@ mod tests {
                 .detail_en
                 .contains("no scanner")
         );
+    }
+
+    #[test]
+    fn a_journal_that_never_settled_says_so() {
+        let mut f = healthy();
+        f.never_settled = true;
+        let check = judge(&f).check(CheckKind::Settlement).unwrap().clone();
+        assert_eq!(check.detail_en, "never settled; the open batch began 3 h ago");
+        assert!(check.detail_zh.starts_with("从未结算"));
+        f.never_settled = false;
+        let check = judge(&f).check(CheckKind::Settlement).unwrap().clone();
+        assert_eq!(check.detail_en, "3 h since the last settlement");
     }
 
     #[test]

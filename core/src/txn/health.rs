@@ -58,7 +58,9 @@ impl Terminal {
         let pending_reversals = journal.unresolved_reversals().ok().map(|r| r.len());
         let pending_advices = journal.pending_advices().ok().map(|a| a.len());
         let fill = journal.batch_no().and_then(|b| journal.batch_fill(b)).ok();
-        let since_settlement = match (fill, journal.last_settlement_ms()) {
+        let last_settlement = journal.last_settlement_ms();
+        let never_settled = matches!(last_settlement, Ok(None));
+        let since_settlement = match (fill, last_settlement) {
             (Some((0, _)), _) => None,
             (Some((_, oldest)), Ok(last)) => last
                 .or(oldest)
@@ -87,6 +89,7 @@ impl Terminal {
             pending_advices,
             batch_size: fill.map(|(n, _)| n),
             since_settlement,
+            never_settled,
             link: self.transport.security(),
         };
         health::evaluate(&facts, limits)

@@ -9,8 +9,7 @@
 use std::path::PathBuf;
 
 use serde_json::json;
-use smartpos_core::diag::{CheckKind, CheckStatus, HealthReport};
-use smartpos_core::store::Journal;
+use smartpos_core::diag::{CheckStatus, HealthReport};
 
 use super::{CliError, CliResult};
 use crate::terminal_setup::HostTerminal;
@@ -34,36 +33,13 @@ pub fn run(args: Args) -> CliResult {
     // A self-check of a journal that is not there would make one and report it healthy.
     super::existing_journal(&args.journal, Some(args.create))?;
     let host = HostTerminal::open(&args.journal, &args.acquirer.link()?)?;
-    let mut report = host.terminal.health();
+    let report = host.terminal.health();
     drop(host);
-    name_a_journal_never_settled(&mut report, &args.journal);
     println!("{}", render(&report, args.json));
     if report.overall() == CheckStatus::Failing {
         return Err(CliError::reported("health check failing"));
     }
     Ok(())
-}
-
-/// The core dates an open batch from its oldest transaction when there was no settlement, and
-/// words it "N h since the last settlement"; for a journal that never settled, say so.
-fn name_a_journal_never_settled(report: &mut HealthReport, db: &std::path::Path) {
-    let never = Journal::open_read_only(db)
-        .and_then(|mut j| j.last_settlement_ms())
-        .is_ok_and(|last| last.is_none());
-    if !never {
-        return;
-    }
-    for c in &mut report.checks {
-        if c.kind == CheckKind::Settlement && c.detail_en.contains("since the last settlement") {
-            let hours: String = c
-                .detail_en
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            c.detail_en = format!("never settled; the open batch began {hours} h ago");
-            c.detail_zh = format!("从未结算；当前批次始于 {hours} 小时前");
-        }
-    }
 }
 
 fn mark(status: CheckStatus) -> &'static str {
