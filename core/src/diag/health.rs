@@ -857,7 +857,10 @@ mod tests {
         let mut f = healthy();
         f.never_settled = true;
         let check = judge(&f).check(CheckKind::Settlement).unwrap().clone();
-        assert_eq!(check.detail_en, "never settled; the open batch began 3 h ago");
+        assert_eq!(
+            check.detail_en,
+            "never settled; the open batch began 3 h ago"
+        );
         assert!(check.detail_zh.starts_with("从未结算"));
         f.never_settled = false;
         let check = judge(&f).check(CheckKind::Settlement).unwrap().clone();

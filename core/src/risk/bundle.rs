@@ -235,7 +235,47 @@ impl Bundle {
                 "relocation radius must be a finite, non-negative number".into(),
             ));
         }
+        if let Some(why) = self.contradiction() {
+            return Err(BundleError::Invalid(format!("inconsistent limits: {why}")));
+        }
         Ok(())
+    }
+
+    /// The first contradiction among the limits: a method's minimum above its maximum, a card's
+    /// daily limit above the terminal's, a terminal daily limit no card payment fits. `None`
+    /// when they agree. (A maximum of zero means none, so it never contradicts a minimum.)
+    fn contradiction(&self) -> Option<String> {
+        for (method, r) in [
+            ("card", &self.limits.card),
+            ("qr_static", &self.limits.qr_static),
+            ("qr_dynamic", &self.limits.qr_dynamic),
+        ] {
+            if r.max_fen != 0 && r.min_fen > r.max_fen {
+                return Some(format!(
+                    "limits.{method}: min_fen {} is above max_fen {}",
+                    r.min_fen, r.max_fen
+                ));
+            }
+        }
+        let d = &self.daily;
+        if d.terminal_max_fen != 0 && d.per_card_max_fen > d.terminal_max_fen {
+            return Some(format!(
+                "daily.per_card_max_fen {} is above daily.terminal_max_fen {}",
+                d.per_card_max_fen, d.terminal_max_fen
+            ));
+        }
+        let card = &self.limits.card;
+        if card.max_fen != 0
+            && card.min_fen > 0
+            && d.terminal_max_fen != 0
+            && d.terminal_max_fen < card.min_fen
+        {
+            return Some(format!(
+                "daily.terminal_max_fen {} is below limits.card.min_fen {}: no card payment fits",
+                d.terminal_max_fen, card.min_fen
+            ));
+        }
+        None
     }
 
     /// Hand-written fallback: everything online, small limits. Only used if the built-in JSON
@@ -339,5 +379,29 @@ mod tests {
         assert!(e.to_string().contains("maximum target"), "{e}");
         let e = Bundle::from_json(br#"{"version":1}"#).unwrap_err();
         assert!(matches!(e, BundleError::Body(_)), "{e}");
+    }
+
+    /// Limits that contradict each other would decline every payment of a method: refused
+    /// wherever a bundle is parsed (signing tool, terminal, journal restore), not only at signing.
+    #[test]
+    fn contradictory_limits_are_refused_by_every_reader() {
+        let mut b = Bundle::built_in();
+        b.limits.card.min_fen = 5_000;
+        b.limits.card.max_fen = 1_000;
+        let e = Bundle::from_json(b.to_json().as_bytes()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("limits.card: min_fen 5000 is above max_fen 1000"),
+            "{e}"
+        );
+        let mut b = Bundle::built_in();
+        b.daily.per_card_max_fen = b.daily.terminal_max_fen + 1;
+        let e = Bundle::from_json(b.to_json().as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("daily.per_card_max_fen"), "{e}");
+        // No maximum (zero) never contradicts a minimum.
+        let mut b = Bundle::built_in();
+        b.limits.qr_static.max_fen = 0;
+        b.limits.qr_static.min_fen = 1;
+        assert!(Bundle::from_json(b.to_json().as_bytes()).is_ok());
     }
 }

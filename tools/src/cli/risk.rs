@@ -265,15 +265,11 @@ fn bundle(command: BundleCommand) -> CliResult {
             json,
         } => {
             let body = read_input(&input)?;
-            let bundle = Bundle::from_json(&body).map_err(|e| err(&input, e))?;
-            // A signature makes a bundle law on every terminal: refuse to sign one whose limits
-            // contradict each other, which would decline every payment of a method.
-            inconsistent_limits(&bundle).map_or(Ok(()), |why| {
-                Err(err(
-                    &input,
-                    format!("inconsistent limits, not signed: {why}"),
-                ))
-            })?;
+            // A signature makes a bundle law on every terminal: one whose limits contradict each
+            // other (which would decline every payment of a method) is refused by the core's
+            // validation, here as on every terminal that would load it.
+            let bundle =
+                Bundle::from_json(&body).map_err(|e| err(&input, format!("not signed: {e}")))?;
             let key_id = key_id
                 .map(|id| KeyId::new(&id).map_err(|e| err("--key-id", e)))
                 .transpose()?;
@@ -456,42 +452,6 @@ pub fn check(a: &CheckArgs) -> Result<String, CliError> {
         return serde_json::to_string_pretty(&value).map_err(|e| err("json", e));
     }
     Ok(text(&decision))
-}
-
-/// The first contradiction among a bundle's limits: a method's minimum above its maximum, a
-/// card's daily limit above the terminal's, a step-up threshold out of order. `None` when they
-/// agree. (A maximum of zero means none, so it never contradicts a minimum.)
-pub fn inconsistent_limits(b: &Bundle) -> Option<String> {
-    for (method, r) in [
-        ("card", &b.limits.card),
-        ("qr_static", &b.limits.qr_static),
-        ("qr_dynamic", &b.limits.qr_dynamic),
-    ] {
-        if r.max_fen != 0 && r.min_fen > r.max_fen {
-            return Some(format!(
-                "limits.{method}: min_fen {} is above max_fen {}",
-                r.min_fen, r.max_fen
-            ));
-        }
-    }
-    let d = &b.daily;
-    if d.terminal_max_fen != 0 && d.per_card_max_fen > d.terminal_max_fen {
-        return Some(format!(
-            "daily.per_card_max_fen {} is above daily.terminal_max_fen {}",
-            d.per_card_max_fen, d.terminal_max_fen
-        ));
-    }
-    if b.limits.card.max_fen != 0
-        && b.limits.card.min_fen > 0
-        && d.terminal_max_fen != 0
-        && d.terminal_max_fen < b.limits.card.min_fen
-    {
-        return Some(format!(
-            "daily.terminal_max_fen {} is below limits.card.min_fen {}: no card payment fits",
-            d.terminal_max_fen, b.limits.card.min_fen
-        ));
-    }
-    None
 }
 
 /// A step-up in words, as the merchant reads it.
