@@ -118,7 +118,14 @@ impl Terminal {
                 location,
                 prompt,
             };
-            let core = txn::Terminal::open_with_security(core_config, security, ports)?;
+            // One debug line per message through `log` (logcat on Android), never card data;
+            // the line is formatted only when debug logging is on.
+            let core = txn::Terminal::open_observed(
+                core_config,
+                security,
+                ports,
+                Arc::new(smartpos_core::host::LogTap),
+            )?;
             Ok(Arc::new(Terminal {
                 inner: Mutex::new(Some(Arc::new(core))),
             }))

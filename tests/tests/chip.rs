@@ -251,7 +251,7 @@ fn a_floor_limit_does_not_yet_approve_offline() {
     let day = ChipDay::with_card(VirtualCard::named("unionpay-offline").unwrap());
     let mut chip = day.terminal.chip_config();
     for aid in &mut chip.kernel.aids {
-        aid.floor_limit_fen = 1_000_00;
+        aid.floor_limit_fen = 100_000; // 1,000 yuan
     }
     day.terminal.configure_chip(chip);
     let outcome = day.sale("c1", 10_00);

@@ -14,12 +14,10 @@ use std::sync::Arc;
 
 use smartpos_core::card::Track2;
 use smartpos_core::crypto::{KeyAlgorithm, SecretKey};
-use smartpos_core::host::{
-    LogTap, MessageTap, TappedTransport, TcpTransport, TlsTransport, Transport,
-};
+use smartpos_core::host::{LogTap, MessageTap};
 use smartpos_core::ports::testing::{RecordingPrinter, ScriptedCardReader, SoftwarePinPad};
 use smartpos_core::ports::{CardPresentation, SystemClock};
-use smartpos_core::txn::{AcquirerSecurity, OpenError, Ports, RiskConfig, Terminal};
+use smartpos_core::txn::{OpenError, Ports, RiskConfig, Terminal};
 use zeroize::Zeroizing;
 
 use crate::cli::CliError;
@@ -168,23 +166,7 @@ impl HostTerminal {
         };
         let opened = match tap {
             None => Terminal::open_with_security(config, host.security.clone(), ports),
-            // The same transport the terminal would make, behind the tap.
-            Some(tap) => {
-                let transport: Arc<dyn Transport> = match &host.security {
-                    AcquirerSecurity::PlainTcp => {
-                        Arc::new(TcpTransport::new(host.endpoints.clone()))
-                    }
-                    AcquirerSecurity::Tls(tls) => Arc::new(
-                        TlsTransport::new(host.endpoints.clone(), tls)
-                            .map_err(|e| CliError::new(format!("acquirer TLS: {e}")))?,
-                    ),
-                };
-                Terminal::with_transport(
-                    config,
-                    ports,
-                    Arc::new(TappedTransport::new(transport, tap)),
-                )
-            }
+            Some(tap) => Terminal::open_observed(config, host.security.clone(), ports, tap),
         };
         let terminal = opened.map_err(|e| match e {
             OpenError::Journal(e) => CliError::journal(db, &e),

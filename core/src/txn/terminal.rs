@@ -110,6 +110,23 @@ impl std::fmt::Debug for Terminal {
     }
 }
 
+/// The transport `security` asks for, to the configured endpoints.
+fn acquirer_transport(
+    config: &TerminalConfig,
+    security: &AcquirerSecurity,
+) -> Result<Arc<dyn Transport>, OpenError> {
+    if config.endpoints.is_empty() {
+        return Err(OpenError::Config("no acquirer endpoint configured".into()));
+    }
+    Ok(match security {
+        AcquirerSecurity::PlainTcp => Arc::new(TcpTransport::new(config.endpoints.clone())),
+        AcquirerSecurity::Tls(tls) => Arc::new(
+            TlsTransport::new(config.endpoints.clone(), tls)
+                .map_err(|e| OpenError::Config(format!("acquirer TLS: {e}")))?,
+        ),
+    })
+}
+
 /// Label under which the sealed working keys are kept in the journal.
 pub(crate) const WORKING_KEYS_LABEL: &str = "working-keys";
 /// When a PED (which keeps its own keys) last loaded working keys: an empty blob, for its date.
@@ -130,17 +147,23 @@ impl Terminal {
         security: AcquirerSecurity,
         ports: Ports,
     ) -> Result<Terminal, OpenError> {
-        if config.endpoints.is_empty() {
-            return Err(OpenError::Config("no acquirer endpoint configured".into()));
-        }
-        let transport: Arc<dyn Transport> = match &security {
-            AcquirerSecurity::PlainTcp => Arc::new(TcpTransport::new(config.endpoints.clone())),
-            AcquirerSecurity::Tls(tls) => Arc::new(
-                TlsTransport::new(config.endpoints.clone(), tls)
-                    .map_err(|e| OpenError::Config(format!("acquirer TLS: {e}")))?,
-            ),
-        };
+        let transport = acquirer_transport(&config, &security)?;
         Terminal::with_transport(config, ports, transport)
+    }
+
+    /// As [`Terminal::open_with_security`], with every frame to and from the acquirer shown to
+    /// `tap` as well: a message log (`host::LogTap` writes one debug line per message, logcat on
+    /// Android; the CLI's `--trace` a field dump). What a tap sees is the frame; the taps this
+    /// crate provides never print card data.
+    pub fn open_observed(
+        config: TerminalConfig,
+        security: AcquirerSecurity,
+        ports: Ports,
+        tap: Arc<dyn crate::host::MessageTap>,
+    ) -> Result<Terminal, OpenError> {
+        let transport = acquirer_transport(&config, &security)?;
+        let tapped = Arc::new(crate::host::TappedTransport::new(transport, tap));
+        Terminal::with_transport(config, ports, tapped)
     }
 
     /// Opens the journal with a transport of the caller's choosing (tests, TLS, a vendor stack).
