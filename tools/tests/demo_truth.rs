@@ -112,3 +112,56 @@ fn a_reader_that_goes_away_ends_the_demo_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Every step of the day, in order, with the ending it is scripted to have (✔ done as asked,
+/// ✘ an explained ending): a rule that changes any ending must change the demo and this list.
+#[test]
+fn every_step_of_the_day_ends_as_scripted() {
+    let out = smartpos(&["demo"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let steps: Vec<(char, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let l = l.strip_prefix("  ")?;
+            let mark = l.chars().next().filter(|c| *c == '✔' || *c == '✘')?;
+            let label = l[mark.len_utf8()..].trim_start();
+            let label = label.split(':').next().unwrap_or(label).to_owned();
+            Some((mark, label))
+        })
+        .collect();
+    let expected: &[(char, &str)] = &[
+        ('✔', "signed on, batch 000001"),
+        ('✔', "sale"),
+        ('✔', "sale"),
+        ('✔', "void"),
+        ('✔', "refund"),
+        ('✘', "sale on a low-balance card"),
+        ('✘', "sale with a wrong PIN"),
+        ('✘', "sale on a card reported lost"),
+        ('✘', "sale over the terminal's per-sale maximum"),
+        ('✘', "sale whose response never arrives"),
+        ('✔', "balance"),
+        ('✔', "pre-authorisation"),
+        ('✔', "completion"),
+        ('✔', "chip sale (UnionPay debit, DDA)"),
+        ('✘', "chip sale the card refuses after the host approved"),
+        ('✘', "sale with a failing card reader"),
+        ('✘', "sale during the acquirer's cutover"),
+        ('✘', "sale answered with garbled bytes"),
+        ('✔', "sale while the printer is out of paper"),
+        (
+            '✔',
+            "WeChat Pay code 1345**********6789, customer confirms for 20 s (queried every 5 s)",
+        ),
+        ('✘', "Alipay code, never confirmed"),
+        (
+            '✘',
+            "a scan that is no payment code, refused before anything is sent",
+        ),
+        ('✔', "merchant-presented order, scanned and paid after 10 s"),
+        ('✔', "batch 000001 settled balanced"),
+    ];
+    let got: Vec<(char, &str)> = steps.iter().map(|(m, l)| (*m, l.as_str())).collect();
+    assert_eq!(got, expected);
+}
