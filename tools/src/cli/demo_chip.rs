@@ -133,7 +133,7 @@ mod tests {
         );
         // Format 2: 77 with 9F27, 9F36, 9F26.
         let f2 =
-            hex::decode("77119F2701409F360200069F260811223344556677889000").unwrap_or_default();
+            hex::decode("77149F2701409F360200069F260811223344556677889000").unwrap_or_default();
         assert_eq!(cryptogram(&f2).map(|c| c.0), Some(0x40));
         assert_eq!(cryptogram_name(0x40), "TC");
         assert_eq!(cryptogram(&[0x90, 0x00]), None);

@@ -41,7 +41,10 @@ pub struct Args {
 enum Command {
     /// Run the kernel against a recorded card (JSON: terminal, apdus, optional host).
     Replay {
+        /// The recording: {"interface", "terminal", "apdus": [[C-APDU, R-APDU], …], "host"}.
         file: PathBuf,
+        /// Print the run as JSON (commands, AID, ODA, TVR, TSI, CVM results, ACs, field 55,
+        /// outcome, termination).
         #[arg(long)]
         json: bool,
     },
