@@ -3,6 +3,7 @@
 //! Arrows go one way: `txn` uses everything below it; `codec` and `crypto` know nothing of the
 //! rest. See `docs/architecture.md`.
 
+pub mod calendar;
 pub mod card;
 pub mod codec;
 pub mod crashpoint;

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::calendar::{civil_from_days, days_from_civil};
+
 use crate::codec::iso8583::Message;
 use crate::diag::HealthReport;
 use crate::diag::health::{self, HealthFacts, HealthThresholds, HostProbe, KeysFact};
@@ -171,31 +173,6 @@ pub(crate) fn local_date_yymmdd(at: SystemTime) -> String {
     format!("{:02}{m:02}{d:02}", y.rem_euclid(100))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-Compatible Low-Level
-/// Date Algorithms", days_from_civil).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The inverse (same source): the year is all the offset needs.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// Free bytes for an unprivileged writer on the file system holding the journal.
 fn free_bytes(journal: &Path) -> Result<u64, String> {
     let dir = match journal.parent() {
@@ -220,16 +197,6 @@ mod tests {
 
     /// 2026-11-26 10:00:00 China time (date -d '2026-11-26T10:00:00+08:00' +%s%3N).
     const T: i64 = 1_795_658_400_000;
-
-    #[test]
-    fn civil_dates_match_the_unix_calendar() {
-        // day counts 0, 11017, 20783 (Python datetime.date subtraction).
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(2026, 11, 26), 20_783);
-        assert_eq!(civil_from_days(20_783), (2026, 11, 26));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 
     #[test]
     fn offset_from_fields_12_and_13() {
