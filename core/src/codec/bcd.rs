@@ -71,21 +71,26 @@ pub fn encode_into(
     out: &mut Vec<u8>,
 ) -> Result<(), BcdError> {
     let bytes = digits.as_bytes();
-    let odd = bytes.len() % 2 == 1;
-    let mut nibbles = bytes.iter().enumerate().map(|(index, &c)| {
+    let nibble = |index: usize| {
+        let c = bytes.get(index).copied().unwrap_or(b'0');
         nibble_of(c, charset).ok_or(BcdError::BadCharacter {
             index,
             found: char::from(c),
         })
-    });
+    };
     let pad = pad & 0x0F;
-    if odd && align == Align::Right {
-        let first = nibbles.next().transpose()?.unwrap_or(0);
-        out.push((pad << 4) | first);
+    out.reserve(byte_len(bytes.len()));
+    let mut i = 0;
+    if bytes.len() % 2 == 1 && align == Align::Right {
+        out.push((pad << 4) | nibble(0)?);
+        i = 1;
     }
-    while let Some(hi) = nibbles.next().transpose()? {
-        let lo = nibbles.next().transpose()?.unwrap_or(pad);
-        out.push((hi << 4) | lo);
+    while i + 1 < bytes.len() {
+        out.push((nibble(i)? << 4) | nibble(i + 1)?);
+        i += 2;
+    }
+    if i < bytes.len() {
+        out.push((nibble(i)? << 4) | pad);
     }
     Ok(())
 }
