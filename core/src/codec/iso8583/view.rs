@@ -360,7 +360,7 @@ impl<'a> MessageView<'a> {
 
     /// The owned message, for code that keeps or edits it.
     pub fn to_message(&self) -> Message {
-        let mut m = Message::new(self.mti());
+        let mut m = Message::with_capacity(self.mti(), self.present.count_ones() as usize);
         for n in self.field_numbers() {
             if let Some(v) = self.value(n) {
                 m.set(n, v);
