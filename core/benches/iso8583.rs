@@ -74,11 +74,16 @@ fn bench(c: &mut Criterion) {
     else {
         return;
     };
+    // The peers (scripts/bench-peers) unpack and pack these very bytes.
+    assert_eq!(
+        hex::encode_upper(&packed),
+        include_str!("../../bench/peers/ic_sale.hex").trim(),
+        "bench/peers/ic_sale.hex is the body this bench packs"
+    );
     eprintln!(
-        "IC sale: {} bytes packed, field 55 {} bytes: {}",
+        "IC sale: {} bytes packed, field 55 {} bytes",
         packed.len(),
         sale.bytes(55).map_or(0, <[u8]>::len),
-        hex::encode_upper(&packed)
     );
     c.bench_function("pack_ic_sale", |b| b.iter(|| CUPS.pack(black_box(&sale))));
     // The receive path: fields located in place, nothing allocated.
