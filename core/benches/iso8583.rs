@@ -74,13 +74,24 @@ fn bench(c: &mut Criterion) {
     else {
         return;
     };
+    // The peers (scripts/bench-peers) unpack and pack these very bytes.
+    assert_eq!(
+        hex::encode_upper(&packed),
+        include_str!("../../bench/peers/ic_sale.hex").trim(),
+        "bench/peers/ic_sale.hex is the body this bench packs"
+    );
     eprintln!(
         "IC sale: {} bytes packed, field 55 {} bytes",
         packed.len(),
-        sale.bytes(55).map_or(0, <[u8]>::len)
+        sale.bytes(55).map_or(0, <[u8]>::len),
     );
     c.bench_function("pack_ic_sale", |b| b.iter(|| CUPS.pack(black_box(&sale))));
+    // The receive path: fields located in place, nothing allocated.
     c.bench_function("unpack_ic_sale", |b| {
+        b.iter(|| CUPS.view(black_box(&packed)).map(|v| v.has(55)))
+    });
+    // An owned message for code that keeps or edits what it received (one allocation per field).
+    c.bench_function("unpack_owned_ic_sale", |b| {
         b.iter(|| CUPS.unpack(black_box(&packed)))
     });
     c.bench_function("mac_ic_sale", |b| {
@@ -88,6 +99,15 @@ fn bench(c: &mut Criterion) {
             mac_input(black_box(&sale))
                 .ok()
                 .map(|input| compute_mac(MacAlgorithm::CupEcb, &mak, &input))
+        })
+    });
+    // The answer's check: read in place, MAC over the bytes as received (no re-encoding).
+    c.bench_function("view_and_mac_received_ic_sale", |b| {
+        b.iter(|| {
+            CUPS.view(black_box(&packed)).ok().and_then(|v| {
+                v.mac_scope()
+                    .map(|(input, _tag)| compute_mac(MacAlgorithm::CupEcb, &mak, input))
+            })
         })
     });
 }

@@ -44,12 +44,12 @@ pub const fn byte_len(digits: usize) -> usize {
     digits.div_ceil(2)
 }
 
-fn nibble_of(c: u8, charset: Charset) -> Option<u8> {
+const fn nibble_of(c: u8, charset: Charset) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
-        b'=' if charset == Charset::Track => Some(0xD),
-        b'A'..=b'F' if charset == Charset::Track => Some(c - b'A' + 10),
-        b'a'..=b'f' if charset == Charset::Track => Some(c - b'a' + 10),
+        b'=' if matches!(charset, Charset::Track) => Some(0xD),
+        b'A'..=b'F' if matches!(charset, Charset::Track) => Some(c - b'A' + 10),
+        b'a'..=b'f' if matches!(charset, Charset::Track) => Some(c - b'a' + 10),
         _ => None,
     }
 }
@@ -62,7 +62,27 @@ fn char_of(n: u8, charset: Charset) -> Option<char> {
     }
 }
 
-/// Encodes `digits` into `out`. `pad` is the pad nibble (0x0 or 0xF).
+/// Nibble of each character for a charset, `INVALID` where the charset has none: one load per
+/// character on the packing path of every message.
+const INVALID: u8 = 0xFF;
+
+const fn nibble_table(charset: Charset) -> [u8; 256] {
+    let mut table = [INVALID; 256];
+    let mut c = 0;
+    while c < 256 {
+        if let Some(n) = nibble_of(c as u8, charset) {
+            table[c] = n;
+        }
+        c += 1;
+    }
+    table
+}
+
+static NUMERIC_NIBBLES: [u8; 256] = nibble_table(Charset::Numeric);
+static TRACK_NIBBLES: [u8; 256] = nibble_table(Charset::Track);
+
+/// Encodes `digits` into `out`. `pad` is the pad nibble (0x0 or 0xF). On error `out` is left as
+/// it was.
 pub fn encode_into(
     digits: &str,
     align: Align,
@@ -70,22 +90,31 @@ pub fn encode_into(
     charset: Charset,
     out: &mut Vec<u8>,
 ) -> Result<(), BcdError> {
+    let table = match charset {
+        Charset::Numeric => &NUMERIC_NIBBLES,
+        Charset::Track => &TRACK_NIBBLES,
+    };
     let bytes = digits.as_bytes();
-    let odd = bytes.len() % 2 == 1;
-    let mut nibbles = bytes.iter().enumerate().map(|(index, &c)| {
-        nibble_of(c, charset).ok_or(BcdError::BadCharacter {
+    if let Some(index) = bytes.iter().position(|&c| table[usize::from(c)] == INVALID) {
+        return Err(BcdError::BadCharacter {
             index,
-            found: char::from(c),
-        })
-    });
-    let pad = pad & 0x0F;
-    if odd && align == Align::Right {
-        let first = nibbles.next().transpose()?.unwrap_or(0);
-        out.push((pad << 4) | first);
+            found: char::from(bytes[index]),
+        });
     }
-    while let Some(hi) = nibbles.next().transpose()? {
-        let lo = nibbles.next().transpose()?.unwrap_or(pad);
-        out.push((hi << 4) | lo);
+    let nibble = |c: u8| table[usize::from(c)];
+    let pad = pad & 0x0F;
+    let body = match bytes.split_first() {
+        Some((&first, rest)) if bytes.len() % 2 == 1 && align == Align::Right => {
+            out.push((pad << 4) | nibble(first));
+            rest
+        }
+        _ => bytes,
+    };
+    let pairs = body.chunks_exact(2);
+    let tail = pairs.remainder().first().copied();
+    out.extend(pairs.map(|p| (nibble(p[0]) << 4) | nibble(p[1])));
+    if let Some(last) = tail {
+        out.push((nibble(last) << 4) | pad);
     }
     Ok(())
 }

@@ -12,7 +12,7 @@
 use thiserror::Error;
 use zeroize::Zeroizing;
 
-use crate::codec::iso8583::{self, Frame, Message, Tpdu, response_mti};
+use crate::codec::iso8583::{self, Frame, FrameView, Message, MessageView, Tpdu, response_mti};
 use crate::crypto::{KeyVault, MacAlgorithm, VaultError};
 use crate::host::transport::{CancelToken, Timeouts, Transport, TransportError};
 
@@ -102,18 +102,20 @@ impl AcquirerLink {
         };
         let bytes = Zeroizing::new(frame.encode_body()?);
         let reply = Zeroizing::new(transport.exchange(&bytes, &self.timeouts, cancel)?);
+        // Read in place: the answer is matched and its MAC checked over the received bytes before
+        // anything is copied out of them.
         let answer =
-            Frame::decode_body(&reply).map_err(|e| ExchangeError::Malformed(e.to_string()))?;
+            FrameView::decode_body(&reply).map_err(|e| ExchangeError::Malformed(e.to_string()))?;
         let response = answer.message;
         check_matches(&frame.message, &response)?;
         if mac {
-            verify_received_mac(vault, self.mac, &reply, &response)?;
+            verify_received_mac(vault, self.mac, &response)?;
         }
-        Ok(response)
+        Ok(response.to_message())
     }
 }
 
-fn check_matches(request: &Message, response: &Message) -> Result<(), ExchangeError> {
+fn check_matches(request: &Message, response: &MessageView<'_>) -> Result<(), ExchangeError> {
     let expected_mti = response_mti(request.mti()).unwrap_or_default();
     if response.mti() != expected_mti {
         return Err(ExchangeError::Mismatch {
@@ -131,12 +133,11 @@ fn check_matches(request: &Message, response: &Message) -> Result<(), ExchangeEr
         let Some(sent) = request.text(n) else {
             continue;
         };
-        let got = response.text(n);
-        if got != Some(sent) {
+        if !response.text_is(n, sent) {
             return Err(ExchangeError::Mismatch {
                 field: name,
                 expected: sent.to_string(),
-                got: got.unwrap_or_default().to_string(),
+                got: response.field_text(n).unwrap_or_default(),
             });
         }
     }
@@ -146,10 +147,9 @@ fn check_matches(request: &Message, response: &Message) -> Result<(), ExchangeEr
 fn verify_received_mac(
     vault: &dyn KeyVault,
     alg: MacAlgorithm,
-    body: &[u8],
-    response: &Message,
+    response: &MessageView<'_>,
 ) -> Result<(), ExchangeError> {
-    let Some((input, tag)) = iso8583::cups::received_mac_scope(body) else {
+    let Some((input, tag)) = response.mac_scope() else {
         return Err(ExchangeError::MacMissing {
             claimed: response.field_text(39),
         });

@@ -6,6 +6,7 @@
 use super::error::{PackError, UnpackError, UnpackErrorKind};
 use super::message::Message;
 use super::spec::{Dialect, FieldSpec as F, Framing, Kind::*, Length::*};
+use super::view::MessageView;
 
 pub use super::subfields::{
     Field48Totals, Field60, Field61, Field63, KeyBlock, SideTotals, SignOnKeys, SubfieldError,
@@ -110,28 +111,33 @@ impl Frame {
     /// TPDU, header and message, without the 2-byte length (what a length-framed transport
     /// carries as its payload).
     pub fn encode_body(&self) -> Result<Vec<u8>, PackError> {
-        let msg = CUPS.pack(&self.message)?;
-        let mut out = Vec::with_capacity(BODY_PREFIX_LEN + msg.len());
-        out.extend_from_slice(&self.tpdu.to_bytes());
-        out.extend_from_slice(&self.header);
-        out.extend_from_slice(&msg);
+        let mut out = Vec::with_capacity(BODY_PREFIX_LEN + CUPS.packed_len(&self.message, false));
+        self.write_body(&mut out)?;
         Ok(out)
     }
 
-    /// The complete wire frame with its 2-byte big-endian length.
+    fn write_body(&self, out: &mut Vec<u8>) -> Result<(), PackError> {
+        out.extend_from_slice(&self.tpdu.to_bytes());
+        out.extend_from_slice(&self.header);
+        CUPS.pack_into(&self.message, out)
+    }
+
+    /// The complete wire frame with its 2-byte big-endian length, written in one buffer.
     pub fn encode(&self) -> Result<Vec<u8>, PackError> {
-        let body = self.encode_body()?;
-        let len = u16::try_from(body.len()).map_err(|_| PackError {
+        let mut out =
+            Vec::with_capacity(2 + BODY_PREFIX_LEN + CUPS.packed_len(&self.message, false));
+        out.extend_from_slice(&[0, 0]);
+        self.write_body(&mut out)?;
+        let body = out.len() - 2;
+        let len = u16::try_from(body).map_err(|_| PackError {
             field: 0,
             name: "frame",
             kind: super::error::PackErrorKind::TooLong {
-                len: body.len(),
+                len: body,
                 max: usize::from(u16::MAX),
             },
         })?;
-        let mut out = Vec::with_capacity(2 + body.len());
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&body);
+        out[..2].copy_from_slice(&len.to_be_bytes());
         Ok(out)
     }
 
@@ -187,6 +193,41 @@ impl Frame {
             }),
             FrameStatus::Complete(_) => Frame::decode_body_at(&bytes[2..], 2),
         }
+    }
+}
+
+/// A received frame body read in place: TPDU, header, and the message as a [`MessageView`].
+#[derive(Debug, Clone)]
+pub struct FrameView<'a> {
+    pub tpdu: Tpdu,
+    pub header: [u8; HEADER_LEN],
+    pub message: MessageView<'a>,
+}
+
+impl<'a> FrameView<'a> {
+    /// Reads a frame body (from the TPDU on); the same checks and errors as
+    /// [`Frame::decode_body`], nothing allocated.
+    pub fn decode_body(body: &'a [u8]) -> Result<FrameView<'a>, UnpackError> {
+        let (Some(tpdu), Some(header), Some(message)) = (
+            body.get(..TPDU_LEN),
+            body.get(TPDU_LEN..BODY_PREFIX_LEN),
+            body.get(BODY_PREFIX_LEN..),
+        ) else {
+            return Err(UnpackError {
+                field: None,
+                name: "TPDU and header",
+                offset: 0,
+                kind: UnpackErrorKind::Truncated {
+                    needed: BODY_PREFIX_LEN,
+                    available: body.len(),
+                },
+            });
+        };
+        Ok(FrameView {
+            tpdu: Tpdu::from_bytes(tpdu.try_into().unwrap_or_default()),
+            header: header.try_into().unwrap_or_default(),
+            message: CUPS.view_at(message, BODY_PREFIX_LEN)?,
+        })
     }
 }
 

@@ -1,26 +1,62 @@
 //! The table-driven packer and unpacker. Nothing here knows a particular dialect.
 
-use super::error::{PackError, PackErrorKind, UnpackError, UnpackErrorKind};
+use super::error::{PackError, PackErrorKind, UnpackError};
 use super::message::{Message, Value};
 use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
+use super::view::prefix_width;
 use crate::codec::bcd::{self, Align, BcdError, Charset};
 
 const MAC_FIELD: u8 = 64;
 
 impl Dialect {
-    /// MTI, bitmap(s) and fields.
+    /// MTI, bitmap(s) and fields, in one buffer sized once.
     pub fn pack(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
-        self.pack_inner(msg, false)
+        let mut out = Vec::with_capacity(self.packed_len(msg, false));
+        self.pack_inner(msg, false, &mut out)?;
+        Ok(out)
+    }
+
+    /// As `pack`, appending to `out` (a frame writes its TPDU and header first, then the message,
+    /// into the same buffer).
+    pub fn pack_into(&self, msg: &Message, out: &mut Vec<u8>) -> Result<(), PackError> {
+        out.reserve(self.packed_len(msg, false));
+        self.pack_inner(msg, false, out)
     }
 
     /// What a MAC over `msg` covers: the packed message from the MTI to the end of the last field
     /// before 64, with bit 64 set in the bitmap, whether or not field 64 is present yet.
     pub fn pack_for_mac(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
-        self.pack_inner(msg, true)
+        let mut out = Vec::with_capacity(self.packed_len(msg, true));
+        self.pack_inner(msg, true, &mut out)?;
+        Ok(out)
     }
 
-    fn pack_inner(&self, msg: &Message, for_mac: bool) -> Result<Vec<u8>, PackError> {
-        let mut out = Vec::with_capacity(256);
+    /// The packed length of a valid `msg` (an estimate for an invalid one, which fails anyway):
+    /// the capacity that lets the packer write without growing its buffer.
+    pub fn packed_len(&self, msg: &Message, for_mac: bool) -> usize {
+        let mut len = 2 + 8;
+        for (n, value) in msg.fields() {
+            if for_mac && n >= MAC_FIELD {
+                break;
+            }
+            let Some(spec) = self.field(n.into()) else {
+                continue;
+            };
+            len += usize::from(n > 64) * 8;
+            len += match spec.length {
+                Length::Fixed(_) => 0,
+                Length::LlVar(_) => prefix_width(spec.prefix, 2),
+                Length::LllVar(_) => prefix_width(spec.prefix, 3),
+            };
+            len += match (spec.kind, value) {
+                (Kind::N | Kind::Z, Value::Text(s)) => bcd::byte_len(s.len()),
+                (_, v) => v.as_bytes().len(),
+            };
+        }
+        len
+    }
+
+    fn pack_inner(&self, msg: &Message, for_mac: bool, out: &mut Vec<u8>) -> Result<(), PackError> {
         let mti = msg.mti();
         if mti.len() != 4 {
             return Err(PackError {
@@ -29,12 +65,10 @@ impl Dialect {
                 kind: PackErrorKind::BadMti(mti.to_string()),
             });
         }
-        bcd::encode_into(mti, Align::Right, 0, Charset::Numeric, &mut out).map_err(|_| {
-            PackError {
-                field: 0,
-                name: "MTI",
-                kind: PackErrorKind::BadMti(mti.to_string()),
-            }
+        bcd::encode_into(mti, Align::Right, 0, Charset::Numeric, out).map_err(|_| PackError {
+            field: 0,
+            name: "MTI",
+            kind: PackErrorKind::BadMti(mti.to_string()),
         })?;
         let mut bitmap = [0u8; 16];
         let mut secondary = false;
@@ -72,72 +106,24 @@ impl Dialect {
                 name: "undefined",
                 kind: PackErrorKind::Undefined,
             })?;
-            pack_field(spec, value, &mut out).map_err(|kind| PackError {
+            pack_field(spec, value, out).map_err(|kind| PackError {
                 field: n,
                 name: spec.name,
                 kind,
             })?;
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// Unpacks a whole message; bytes after the last field are an error.
+    /// Unpacks a whole message into an owned `Message`; bytes after the last field are an error.
+    /// Receivers that only read the message use [`Dialect::view`], which allocates nothing.
     pub fn unpack(&self, bytes: &[u8]) -> Result<Message, UnpackError> {
         self.unpack_at(bytes, 0)
     }
 
     /// As `unpack`, with offsets in errors counted from `base` (the message's place in a frame).
     pub fn unpack_at(&self, bytes: &[u8], base: usize) -> Result<Message, UnpackError> {
-        let mut r = Reader {
-            bytes,
-            pos: 0,
-            base,
-        };
-        let mti_bytes = r.take(2, None, "MTI")?;
-        let mti =
-            bcd::decode(mti_bytes, 4, Align::Right, Charset::Numeric, base).map_err(|_| {
-                UnpackError {
-                    field: None,
-                    name: "MTI",
-                    offset: base,
-                    kind: UnpackErrorKind::BadMti,
-                }
-            })?;
-        let mut msg = Message::new(&mti);
-        let mut bitmap = [0u8; 16];
-        bitmap[..8].copy_from_slice(r.take(8, None, "primary bitmap")?);
-        let fields = if bitmap[0] & 0x80 != 0 {
-            bitmap[8..].copy_from_slice(r.take(8, None, "secondary bitmap")?);
-            128
-        } else {
-            64
-        };
-        for n in 2..=fields {
-            let bit = n - 1;
-            if bitmap[bit / 8] & (0x80 >> (bit % 8)) == 0 {
-                continue;
-            }
-            let number = n as u8;
-            let spec = self.field(n).ok_or(UnpackError {
-                field: Some(number),
-                name: "undefined",
-                offset: r.offset(),
-                kind: UnpackErrorKind::UndefinedField,
-            })?;
-            let value = unpack_field(spec, number, &mut r)?;
-            msg.set(number, value);
-        }
-        if r.pos != bytes.len() {
-            return Err(UnpackError {
-                field: None,
-                name: "message",
-                offset: r.offset(),
-                kind: UnpackErrorKind::TrailingBytes {
-                    count: bytes.len() - r.pos,
-                },
-            });
-        }
-        Ok(msg)
+        self.view_at(bytes, base).map(|view| view.to_message())
     }
 }
 
@@ -147,6 +133,7 @@ fn units(spec: &FieldSpec, value: &Value) -> Result<usize, PackErrorKind> {
         // ans may carry GBK text (issuer names in field 63): kept as bytes.
         (Kind::B | Kind::Ans, Value::Binary(b)) => Ok(b.len()),
         (Kind::B, Value::Text(_)) | (_, Value::Binary(_)) => Err(PackErrorKind::WrongValueType),
+        (_, Value::Text(s)) if s.is_ascii() => Ok(s.len()),
         (_, Value::Text(s)) => Ok(s.chars().count()),
     }
 }
@@ -186,6 +173,11 @@ fn pack_field(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> Result<(), 
                 Kind::An => c.is_ascii_alphanumeric() || c == ' ',
                 _ => !c.is_control(),
             };
+            // The common case, ASCII text the field allows, checked byte by byte.
+            if s.bytes().all(|b| b.is_ascii() && allowed(char::from(b))) {
+                out.extend_from_slice(s.as_bytes());
+                return Ok(());
+            }
             if let Some((index, found)) = s.chars().enumerate().find(|(_, c)| !allowed(*c)) {
                 return Err(PackErrorKind::BadCharacter { index, found });
             }
@@ -218,7 +210,15 @@ fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
             }
             out.push(bcd_pair(len));
         }
-        Prefix::Ascii => out.extend_from_slice(format!("{len:0digits$}").as_bytes()),
+        Prefix::Ascii => {
+            let mut text = [b'0'; 3];
+            let mut rest = len;
+            for d in text[..digits].iter_mut().rev() {
+                *d = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            out.extend_from_slice(&text[..digits]);
+        }
         Prefix::Binary => {
             if digits == 2 {
                 out.push(len as u8);
@@ -226,144 +226,5 @@ fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
                 out.extend_from_slice(&(len as u16).to_be_bytes());
             }
         }
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    base: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn offset(&self) -> usize {
-        self.base + self.pos
-    }
-
-    fn take(
-        &mut self,
-        n: usize,
-        field: Option<u8>,
-        name: &'static str,
-    ) -> Result<&'a [u8], UnpackError> {
-        let available = self.bytes.len() - self.pos;
-        if n > available {
-            return Err(UnpackError {
-                field,
-                name,
-                offset: self.offset(),
-                kind: UnpackErrorKind::Truncated {
-                    needed: n,
-                    available,
-                },
-            });
-        }
-        let s = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-}
-
-fn read_prefix(
-    spec: &FieldSpec,
-    n: u8,
-    digits: usize,
-    r: &mut Reader<'_>,
-) -> Result<usize, UnpackError> {
-    let at = r.offset();
-    let err = |kind| UnpackError {
-        field: Some(n),
-        name: spec.name,
-        offset: at,
-        kind,
-    };
-    match spec.prefix {
-        Prefix::Bcd => {
-            let width = digits + digits % 2;
-            let b = r.take(width / 2, Some(n), spec.name)?;
-            let text = bcd::decode(b, width, Align::Right, Charset::Numeric, at)
-                .map_err(|_| err(UnpackErrorKind::BadLengthPrefix))?;
-            text.parse()
-                .map_err(|_| err(UnpackErrorKind::BadLengthPrefix))
-        }
-        Prefix::Ascii => {
-            let b = r.take(digits, Some(n), spec.name)?;
-            std::str::from_utf8(b)
-                .ok()
-                .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| err(UnpackErrorKind::BadLengthPrefix))
-        }
-        Prefix::Binary => {
-            let b = r.take(if digits == 2 { 1 } else { 2 }, Some(n), spec.name)?;
-            Ok(b.iter().fold(0usize, |acc, &x| (acc << 8) | usize::from(x)))
-        }
-    }
-}
-
-fn unpack_field(spec: &FieldSpec, n: u8, r: &mut Reader<'_>) -> Result<Value, UnpackError> {
-    let prefix_at = r.offset();
-    let len = match spec.length {
-        Length::Fixed(len) => len,
-        Length::LlVar(_) => read_prefix(spec, n, 2, r)?,
-        Length::LllVar(_) => read_prefix(spec, n, 3, r)?,
-    };
-    if len > spec.length.max() {
-        return Err(UnpackError {
-            field: Some(n),
-            name: spec.name,
-            offset: prefix_at,
-            kind: UnpackErrorKind::LengthOverMax {
-                len,
-                max: spec.length.max(),
-            },
-        });
-    }
-    let at = r.offset();
-    match spec.kind {
-        Kind::N | Kind::Z => {
-            let b = r.take(bcd::byte_len(len), Some(n), spec.name)?;
-            let charset = if spec.kind == Kind::Z {
-                Charset::Track
-            } else {
-                Charset::Numeric
-            };
-            bcd::decode(b, len, spec.align, charset, at)
-                .map(Value::Text)
-                .map_err(|e| {
-                    let (offset, nibble) = match e {
-                        BcdError::BadNibble { offset, nibble } => (offset, nibble),
-                        _ => (at, 0),
-                    };
-                    UnpackError {
-                        field: Some(n),
-                        name: spec.name,
-                        offset,
-                        kind: UnpackErrorKind::BadNibble { nibble },
-                    }
-                })
-        }
-        Kind::An | Kind::Ans => {
-            let b = r.take(len, Some(n), spec.name)?;
-            // Text only when `pack_field` would accept it back, so every decoded message
-            // re-encodes (the fuzz round trip needs it: `an` with punctuation, `ans` with controls).
-            let text_ok = |c: u8| match spec.kind {
-                Kind::An => c.is_ascii_alphanumeric() || c == b' ',
-                _ => c.is_ascii() && !c.is_ascii_control(),
-            };
-            match b {
-                b if b.iter().all(|&c| text_ok(c)) => {
-                    Ok(Value::Text(b.iter().map(|&c| char::from(c)).collect()))
-                }
-                _ if spec.kind == Kind::Ans => Ok(Value::Binary(b.to_vec())),
-                _ => Err(UnpackError {
-                    field: Some(n),
-                    name: spec.name,
-                    offset: at,
-                    kind: UnpackErrorKind::BadText,
-                }),
-            }
-        }
-        Kind::B => Ok(Value::Binary(r.take(len, Some(n), spec.name)?.to_vec())),
     }
 }

@@ -1,7 +1,6 @@
 //! An ISO 8583 message: an MTI and typed field values. Card data inside is zeroized on drop and
 //! masked in `Debug`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use zeroize::Zeroize;
@@ -53,7 +52,9 @@ impl Value {
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Message {
     mti: String,
-    fields: BTreeMap<u8, Value>,
+    /// Ascending by field number, one entry per field: a message has a few dozen fields at most,
+    /// and packing walks them in order.
+    fields: Vec<(u8, Value)>,
 }
 
 impl Message {
@@ -61,7 +62,26 @@ impl Message {
     pub fn new(mti: &str) -> Message {
         Message {
             mti: mti.to_string(),
-            fields: BTreeMap::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// As `new`, with room for `fields` fields.
+    pub(super) fn with_capacity(mti: &str, fields: usize) -> Message {
+        Message {
+            mti: mti.to_string(),
+            fields: Vec::with_capacity(fields),
+        }
+    }
+
+    fn slot(&self, n: u8) -> Result<usize, usize> {
+        self.fields.binary_search_by_key(&n, |(k, _)| *k)
+    }
+
+    fn insert(&mut self, n: u8, value: Value) {
+        match self.slot(n) {
+            Ok(i) => self.fields[i].1 = value,
+            Err(i) => self.fields.insert(i, (n, value)),
         }
     }
 
@@ -75,38 +95,38 @@ impl Message {
 
     /// Sets an n or z field (validated when packed).
     pub fn set_digits(&mut self, n: u8, digits: &str) {
-        self.fields.insert(n, Value::Text(digits.to_string()));
+        self.insert(n, Value::Text(digits.to_string()));
     }
 
     /// Sets an an or ans field.
     pub fn set_text(&mut self, n: u8, text: &str) {
-        self.fields.insert(n, Value::Text(text.to_string()));
+        self.insert(n, Value::Text(text.to_string()));
     }
 
     /// Sets a b field.
     pub fn set_bytes(&mut self, n: u8, bytes: Vec<u8>) {
-        self.fields.insert(n, Value::Binary(bytes));
+        self.insert(n, Value::Binary(bytes));
     }
 
     pub fn set(&mut self, n: u8, value: Value) {
-        self.fields.insert(n, value);
+        self.insert(n, value);
     }
 
     pub fn remove(&mut self, n: u8) -> Option<Value> {
-        self.fields.remove(&n)
+        self.slot(n).ok().map(|i| self.fields.remove(i).1)
     }
 
     pub fn has(&self, n: u8) -> bool {
-        self.fields.contains_key(&n)
+        self.slot(n).is_ok()
     }
 
     pub fn get(&self, n: u8) -> Option<&Value> {
-        self.fields.get(&n)
+        self.slot(n).ok().map(|i| &self.fields[i].1)
     }
 
     /// The text of an n/z/an/ans field.
     pub fn text(&self, n: u8) -> Option<&str> {
-        self.fields.get(&n).and_then(Value::as_text)
+        self.get(n).and_then(Value::as_text)
     }
 
     /// The text of a field, owned; `None` when absent or binary.
@@ -116,7 +136,7 @@ impl Message {
 
     /// The bytes of a b field.
     pub fn bytes(&self, n: u8) -> Option<&[u8]> {
-        match self.fields.get(&n) {
+        match self.get(n) {
             Some(Value::Binary(b)) => Some(b),
             _ => None,
         }
@@ -124,14 +144,14 @@ impl Message {
 
     /// Copies field `n` from `other` if it has one (responses echo request fields).
     pub fn copy_field_from(&mut self, other: &Message, n: u8) {
-        if let Some(v) = other.fields.get(&n) {
-            self.fields.insert(n, v.clone());
+        if let Some(v) = other.get(n) {
+            self.insert(n, v.clone());
         }
     }
 
     /// Field numbers present, ascending.
     pub fn field_numbers(&self) -> impl Iterator<Item = u8> + '_ {
-        self.fields.keys().copied()
+        self.fields.iter().map(|(n, _)| *n)
     }
 
     pub fn fields(&self) -> impl Iterator<Item = (u8, &Value)> + '_ {

@@ -331,3 +331,108 @@ fn response_mti_adds_ten() {
     assert_eq!(response_mti("02x0"), None);
     assert_eq!(response_mti("200"), None);
 }
+
+#[test]
+fn a_view_reads_fields_in_place() {
+    let packed = CUPS.pack(&sale()).unwrap();
+    let view = CUPS.view(&packed).unwrap();
+    assert_eq!(view.mti(), "0200");
+    assert_eq!(view.text(22).as_deref(), Some("021"));
+    assert_eq!(
+        view.text(35).as_deref(),
+        Some("6222021234567890123D25122010000000000")
+    );
+    assert!(matches!(
+        view.text(41),
+        Some(std::borrow::Cow::Borrowed("10000001"))
+    ));
+    assert_eq!(view.bytes(52), Some(&hex("1122334455667788")[..]));
+    assert_eq!(view.raw(22), Some(&[0x02, 0x10][..]));
+    assert!(view.text_is(4, "000000012345") && !view.text_is(4, "000000012346"));
+    assert!(view.text_is(41, "10000001") && !view.text_is(41, "1000000"));
+    assert!(!view.text_is(52, "") && !view.text_is(2, ""));
+    assert_eq!((view.text(2), view.bytes(41)), (None, None));
+    assert!(view == sale());
+    let debug = format!("{view:?}");
+    assert!(!debug.contains("62220212345"), "{debug}");
+    assert!(debug.contains("[redacted"), "{debug}");
+}
+
+/// The view's MAC scope is the received bytes up to field 64 and the tag, found in the same pass
+/// that located the fields; none without field 64 or with a secondary bitmap.
+#[test]
+fn the_view_gives_the_mac_scope_as_received() {
+    let packed = CUPS.pack(&sale()).unwrap();
+    let (input, tag) = CUPS.view(&packed).unwrap().mac_scope().unwrap();
+    assert_eq!(tag, hex("AABBCCDDEEFF0011"));
+    assert_eq!(input, &packed[..packed.len() - 8]);
+    assert_eq!(input, mac_input(&sale()).unwrap());
+    let mut unmaced = sale();
+    unmaced.remove(64);
+    let packed = CUPS.pack(&unmaced).unwrap();
+    assert!(CUPS.view(&packed).unwrap().mac_scope().is_none());
+    let mut secondary = sale();
+    secondary.set_text(70, "x");
+    assert!(CUPS.pack(&secondary).is_err(), "no field 70 in the table");
+}
+
+#[test]
+fn a_frame_view_reads_what_frame_decodes() {
+    let frame = Frame {
+        tpdu: Tpdu::new(0x0001, 0x0000),
+        header: [0x60, 0x22, 0, 0, 0, 0],
+        message: sale(),
+    };
+    let wire = frame.encode().unwrap();
+    let view = FrameView::decode_body(&wire[2..]).unwrap();
+    assert_eq!((view.tpdu, view.header), (frame.tpdu, frame.header));
+    assert!(view.message == sale());
+    let e = FrameView::decode_body(&wire[2..30]).unwrap_err();
+    assert_eq!(e, Frame::decode_body(&wire[2..30]).unwrap_err());
+    assert_eq!(
+        (e.field, e.offset),
+        (Some(4), 24),
+        "field 4 starts at body byte 24"
+    );
+    assert_eq!(
+        FrameView::decode_body(&wire[2..9]).unwrap_err(),
+        Frame::decode_body(&wire[2..9]).unwrap_err()
+    );
+}
+
+fn assert_view_matches(view: &MessageView<'_>, m: &Message) {
+    assert_eq!(view.mti(), m.mti());
+    assert!(view.field_numbers().eq(m.field_numbers()));
+    for n in 2..=128u8 {
+        assert_eq!(view.has(n), m.has(n), "field {n}");
+        assert_eq!(view.text(n).as_deref(), m.text(n), "field {n}");
+        assert_eq!(view.bytes(n), m.bytes(n), "field {n}");
+        if let Some(t) = m.text(n) {
+            assert!(view.text_is(n, t), "field {n}");
+        }
+    }
+    assert_eq!(&view.to_message(), m);
+}
+
+proptest! {
+    /// View ⇔ owned: every accessor of the view answers what the owned message holds.
+    #[test]
+    fn a_view_of_a_packed_message_reads_what_was_packed(m in arb_message()) {
+        let bytes = CUPS.pack(&m).unwrap();
+        assert_view_matches(&CUPS.view(&bytes).unwrap(), &m);
+    }
+
+    /// On any bytes (mutations of valid messages), the view and the owned unpacker agree: the
+    /// same error, or the same message.
+    #[test]
+    fn view_and_owned_unpack_agree_on_mutated_bytes(m in arb_message(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let mut bytes = CUPS.pack(&m).unwrap();
+        let i = at.index(bytes.len());
+        bytes[i] = byte;
+        match (CUPS.view_at(&bytes, 11), CUPS.unpack_at(&bytes, 11)) {
+            (Ok(view), Ok(owned)) => assert_view_matches(&view, &owned),
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "view {:?}, owned {:?}", a.err(), b.err()),
+        }
+    }
+}
