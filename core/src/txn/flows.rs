@@ -211,13 +211,12 @@ impl Terminal {
         let pin = match inserted {
             // The card's CVM list decided, and the PIN pad was asked during the kernel's
             // cardholder verification; a risk step-up or a balance inquiry still insists.
-            Some(i) => {
+            Some(_) => {
                 let must = kind == TxnKind::Balance || pin_forced;
                 if must && chip_pin.is_none() {
                     self.risk_done(attempt_id);
                     return endings::pin_required().into();
                 }
-                log::debug!("chip {:?}: PIN from the kernel's CVM", i.entry.mode);
                 chip_pin
             }
             None => step!(
