@@ -175,6 +175,7 @@ fn a_card_that_refuses_the_hosts_approval_is_reversed_with_96() {
     assert_eq!(code(&outcome), "ACC_CARD_DECLINED_AFTER_APPROVAL");
     let reversal = day.sent("0400").pop().expect("a reversal was sent");
     assert_eq!(reversal.field_text(39).as_deref(), Some("96"));
+    assert_reversal_icc_data(&reversal);
     assert_eq!(day.net_fen(), 0, "the ledger is unchanged");
     assert!(
         day.terminal
@@ -183,6 +184,34 @@ fn a_card_that_refuses_the_hosts_approval_is_reversed_with_96() {
             .iter()
             .all(|r| r.state == ReversalState::Cleared)
     );
+}
+
+/// A chip reversal's field 55 holds what the issuer needs to undo the card's side (TVR, IAD,
+/// ATC) and never the cryptogram.
+fn assert_reversal_icc_data(reversal: &smartpos_core::codec::iso8583::Message) {
+    let objects = smartpos_core::codec::tlv::parse(reversal.bytes(55).expect("field 55")).unwrap();
+    for tag in [0x95, 0x9F10, 0x9F36] {
+        assert!(
+            smartpos_core::codec::tlv::find(&objects, tag).is_some(),
+            "reversal field 55 lacks {tag:X}"
+        );
+    }
+    assert!(smartpos_core::codec::tlv::find(&objects, 0x9F26).is_none());
+}
+
+/// The host's answer to a chip sale is lost: the card ends by its default action, and the
+/// terminal reverses (98) with the card's data the issuer needs; the ledger is unchanged.
+#[test]
+fn a_lost_answer_to_a_chip_sale_is_reversed_with_its_chip_data() {
+    let day = ChipDay::with_card(VirtualCard::named("unionpay-debit-dda").unwrap());
+    day.proxy
+        .next("0200", smartpos_tools::sim::Tamper::DropAnswer);
+    let outcome = day.sale("c1", 30_00);
+    assert_eq!(code(&outcome), "NET_TIMEOUT");
+    let reversal = day.sent("0400").pop().expect("a reversal was sent");
+    assert_eq!(reversal.field_text(39).as_deref(), Some("98"));
+    assert_reversal_icc_data(&reversal);
+    assert_eq!(day.net_fen(), 0);
 }
 
 #[test]

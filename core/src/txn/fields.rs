@@ -82,11 +82,33 @@ pub(crate) fn advice_repeat(f: &RequestFacts<'_>) -> Message {
 }
 
 /// The reversal of a request: the same identifying elements and STAN as the original, MTI 0400,
-/// and the reason in field 39. No track or PIN data: they were never stored.
+/// and the reason in field 39. No track or PIN data: they were never stored. For a chip card,
+/// field 55 carries the objects the issuer needs to undo the card's side (TVR, IFD serial, IAD,
+/// ATC and the script results) and never the cryptogram.
 pub(crate) fn reversal_request(f: &RequestFacts<'_>, reason: &str) -> Message {
     let mut m = financial_message(f, "0400");
     m.set_text(39, reason);
+    match f.card.icc_data.map(reversal_icc_data) {
+        Some(icc) if !icc.is_empty() => m.set_bytes(55, icc),
+        _ => {
+            m.remove(55);
+        }
+    }
     m
+}
+
+/// The field-55 objects of a reversal (UnionPay POS specification, IC card reversal: 95, 9F1E,
+/// 9F10, 9F36, DF31), in the order the request carried them.
+fn reversal_icc_data(field55: &[u8]) -> Vec<u8> {
+    const REVERSAL_TAGS: [u32; 5] = [0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31];
+    let Ok(objects) = crate::codec::tlv::parse(field55) else {
+        return Vec::new();
+    };
+    let kept: Vec<_> = objects
+        .into_iter()
+        .filter(|o| REVERSAL_TAGS.contains(&o.tag))
+        .collect();
+    crate::codec::tlv::encode(&kept)
 }
 
 fn financial_message(f: &RequestFacts<'_>, mti: &str) -> Message {

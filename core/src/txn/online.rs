@@ -309,6 +309,8 @@ impl Terminal {
         let outcome = HostOutcome {
             termination_code: Some(termination.code.to_string()),
             advice_expires_at: advice,
+            // A chip transaction's reversal carries part of its field 55.
+            keep_icc_data: p.icc.is_some() && matches!(reversal, ReversalAction::Require(_)),
             ..HostOutcome::new(state, reversal, self.now_ms())
         };
         if let Err(se) = self.journal().record_outcome(started.id, &outcome) {
@@ -473,6 +475,8 @@ pub(crate) struct Rebuilt {
     entry: EntryConditions,
     entry_mode: String,
     original: Option<TransactionRecord>,
+    /// Field 55 as the request carried it, while a reversal still needs it.
+    icc_data: Option<Vec<u8>>,
 }
 
 impl Terminal {
@@ -505,6 +509,7 @@ impl Terminal {
             entry_mode: entry.field22(),
             entry,
             original,
+            icc_data: record.icc_data.as_ref().map(|b| b.as_bytes().to_vec()),
         })
     }
 }
@@ -531,7 +536,7 @@ impl Rebuilt {
                 pin_block: None,
                 track_enciphered: false,
                 card_sequence: None,
-                icc_data: None,
+                icc_data: self.icc_data.as_deref(),
             },
             original: self.original.as_ref().map(original_fields),
             security_control: terminal.config.dialect.security_control(),
