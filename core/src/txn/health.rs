@@ -149,11 +149,7 @@ pub(crate) fn host_clock_offset(m: &Message, terminal_ms: i64) -> Option<i64> {
 /// Fields 12 (hhmmss) and 13 (MMDD) for `at`, in China local time: what a host puts in its
 /// answers and [`host_clock_offset`] reads back.
 pub fn local_time_fields(at: SystemTime) -> (String, String) {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-        + CHINA_OFFSET_MS;
+    let ms = china_local_ms(at);
     let (_, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
     let secs = ms.rem_euclid(DAY_MS) / 1000;
     (
@@ -164,13 +160,16 @@ pub fn local_time_fields(at: SystemTime) -> (String, String) {
 
 /// The China local date of `at` as YYMMDD: the transaction date (9A) the chip kernel signs.
 pub(crate) fn local_date_yymmdd(at: SystemTime) -> String {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
+    let (y, m, d) = civil_from_days(china_local_ms(at).div_euclid(DAY_MS));
+    format!("{:02}{m:02}{d:02}", y.rem_euclid(100))
+}
+
+/// Milliseconds since the epoch, shifted to China local time (UTC+8).
+fn china_local_ms(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-        + CHINA_OFFSET_MS;
-    let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
-    format!("{:02}{m:02}{d:02}", y.rem_euclid(100))
+        + CHINA_OFFSET_MS
 }
 
 /// Free bytes for an unprivileged writer on the file system holding the journal.

@@ -94,16 +94,11 @@ impl Scheme {
     }
 
     fn cdol1(self) -> Vec<u8> {
-        let mut pairs = vec![
-            (0x9F02, 6),
-            (0x9F03, 6),
-            (0x9F1A, 2),
-            (0x95, 5),
-            (0x5F2A, 2),
-            (0x9A, 3),
-            (0x9C, 1),
-            (0x9F37, 4),
-        ];
+        // CDOL1 asks first for what the cryptogram covers, so card and issuer agree by design.
+        let mut pairs: Vec<(u32, u8)> = super::keys::AC_TERMINAL_TAGS
+            .iter()
+            .map(|&(tag, len)| (tag, len as u8))
+            .collect();
         if self.unionpay() {
             pairs.extend([(0x9F21, 3), (0x9F4E, 20)]);
         } else {
