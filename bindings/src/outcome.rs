@@ -189,6 +189,8 @@ pub enum TransactionKind {
     PreAuthVoid,
     Completion,
     CompletionVoid,
+    /// A chip sale the card approved offline; its upload to the acquirer is queued.
+    OfflineSale,
     /// A kind this version of the bindings does not know by name.
     Other,
 }
@@ -204,6 +206,7 @@ impl From<TxnKind> for TransactionKind {
             TxnKind::PreAuthVoid => TransactionKind::PreAuthVoid,
             TxnKind::Completion => TransactionKind::Completion,
             TxnKind::CompletionVoid => TransactionKind::CompletionVoid,
+            TxnKind::OfflineSale => TransactionKind::OfflineSale,
             _ => TransactionKind::Other,
         }
     }

@@ -1,6 +1,8 @@
 //! Shared harness for the end-to-end tests: an acquirer simulator on a loopback port chosen by
 //! the OS, and a terminal with scripted ports and a journal in a temporary folder.
 
+pub mod chip_day;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,101 +5,11 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use smartpos_core::codec::iso8583::Frame;
-use smartpos_core::ports::SystemClock;
-use smartpos_core::ports::testing::{RecordingPrinter, SoftwarePinPad};
 use smartpos_core::store::{ReversalState, TxnState};
-use smartpos_core::txn::{Outcome, Ports, SaleRequest, Terminal, TerminalConfig};
+use smartpos_core::txn::{Outcome, SaleRequest};
+use smartpos_e2e::chip_day::ChipDay;
 use smartpos_tools::card_sim::{Tear, VirtualCard, catalogue};
-use smartpos_tools::demo_setup;
-use smartpos_tools::sim::ledger::Ledger;
-use smartpos_tools::sim::{Acquirer, OnPathProxy, SimServer};
-
-struct ChipDay {
-    acquirer: Arc<Acquirer>,
-    _sim: SimServer,
-    proxy: OnPathProxy,
-    card: Arc<VirtualCard>,
-    terminal: Terminal,
-    _dir: tempfile::TempDir,
-}
-
-impl ChipDay {
-    /// A signed-on terminal whose reader holds the catalogue card `name`.
-    fn with_card(card: VirtualCard) -> ChipDay {
-        let mut ledger = Ledger::with_demo_accounts();
-        catalogue::add_ledger_accounts(&mut ledger);
-        let acquirer = Arc::new(Acquirer::new(ledger, demo_setup::demo_tmk()));
-        let sim = SimServer::start(acquirer.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
-        let proxy = OnPathProxy::start(sim.addr()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Arc::new(demo_setup::demo_vault());
-        let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
-        pin_pad.set_pin(Some(catalogue::TEST_PIN));
-        let card = Arc::new(card);
-        let ports = Ports {
-            card_reader: card.clone(),
-            pin_pad,
-            printer: Arc::new(RecordingPrinter::default()),
-            vault,
-            clock: Arc::new(SystemClock),
-            scanner: None,
-            network: None,
-            location: None,
-            prompt: None,
-        };
-        let key = demo_setup::fresh_storage_key().unwrap();
-        let config = TerminalConfig {
-            journal_path: dir.path().join("journal.db"),
-            endpoints: vec![proxy.addr()],
-            response_timeout: Duration::from_millis(800),
-            ..demo_setup::demo_terminal_config(key)
-        };
-        let terminal = Terminal::open(config, ports).unwrap();
-        // The virtual cards' certificates chain to the simulator's test CA, not to a scheme's.
-        let mut chip = terminal.chip_config();
-        chip.ca_keys = smartpos_tools::card_sim::test_ca_keys().unwrap();
-        terminal.configure_chip(chip);
-        terminal.sign_on().unwrap();
-        ChipDay {
-            acquirer,
-            _sim: sim,
-            proxy,
-            card,
-            terminal,
-            _dir: dir,
-        }
-    }
-
-    fn sale(&self, attempt: &str, fen: u64) -> Outcome {
-        self.card.insert();
-        self.terminal.sale(
-            &SaleRequest {
-                attempt_id: attempt.into(),
-                amount_fen: fen,
-            },
-            &smartpos_core::host::CancelToken::new(),
-        )
-    }
-
-    fn net_fen(&self) -> i64 {
-        self.acquirer.ledger().net_fen()
-    }
-
-    /// The financial requests the terminal sent, decoded.
-    fn sent(&self, mti: &str) -> Vec<smartpos_core::codec::iso8583::Message> {
-        self.proxy
-            .captured()
-            .iter()
-            .filter_map(|b| Frame::decode_body(b).ok())
-            .map(|f| f.message)
-            .filter(|m| m.mti() == mti)
-            .collect()
-    }
-}
 
 fn code(outcome: &Outcome) -> String {
     outcome
@@ -270,21 +180,4 @@ fn a_chip_without_a_mutual_application_falls_back_to_the_swipe() {
         .collect();
     assert_eq!(&sent[0].message.text(22).unwrap()[..2], "80");
     assert!(sent[0].message.bytes(55).is_none());
-}
-
-/// Until offline approvals are uploaded before settlement, the engine sends every chip sale
-/// online, whatever floor limit the AID table says: a card that would approve offline under it
-/// is approved by the host instead, and the money is in the ledger.
-#[test]
-fn a_floor_limit_does_not_yet_approve_offline() {
-    let day = ChipDay::with_card(VirtualCard::named("unionpay-offline").unwrap());
-    let mut chip = day.terminal.chip_config();
-    for aid in &mut chip.kernel.aids {
-        aid.floor_limit_fen = 100_000; // 1,000 yuan
-    }
-    day.terminal.configure_chip(chip);
-    let outcome = day.sale("c1", 10_00);
-    assert_eq!(code(&outcome), "APPROVED", "{outcome:?}");
-    assert_eq!(day.net_fen(), 10_00, "approved by the host, not offline");
-    assert_eq!(day.sent("0200").len(), 1);
 }

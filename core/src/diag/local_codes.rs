@@ -77,6 +77,7 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "ACC_CHIP_BLOCKED" Account false UseOtherPayment [UseAnotherCard, CallIssuer] QR "卡片已锁定或无本终端受理的应用" "Card blocked, or no application on it that this terminal accepts";
     "NET_REVERSAL_PENDING" Network true TryAgainLater [RetryLater, CheckNetwork, UseQr] QR "上笔交易冲正未完成，暂不能交易" "An earlier reversal has not reached the host; try again when it is reachable";
     "MNT_REVERSAL_BLOCKS_SETTLEMENT" Maintenance false TerminalUnavailable [CheckNetwork, ReleaseParkedReversal, ContactSupport] NONE "有冲正未被主机确认，暂不能结算" "Settlement blocked: a reversal is not yet confirmed by the host";
+    "MNT_UPLOADS_BLOCK_SETTLEMENT" Maintenance true TerminalUnavailable [CheckNetwork, RetryLater, ContactSupport] NONE "有脱机交易或IC卡交易证书（TC）未上送，暂不能结算" "Settlement waits: offline chip sales or TCs not yet uploaded to the host";
     "NET_REVERSAL_PARKED" Network false TerminalUnavailable [ReleaseParkedReversal, ContactSupport] NONE "冲正多次未获主机确认，已挂起待操作员处理（阻止结算）" "Reversal not confirmed after its attempts; parked for the operator (blocks settlement)";
     "MNT_HOST_MAINTENANCE" Maintenance true TryAgainLater [RetryLater, UseQr] QR "收单主机维护中" "Acquirer host under maintenance";
     "MNT_CUTOVER" Maintenance true TryAgainLater [RetryLater, UseQr] QR "日切处理中" "Cutover in progress";

@@ -76,6 +76,7 @@ local_codes! {
     NetReversalParked = "NET_REVERSAL_PARKED",
     SwJournalInUse = "SW_JOURNAL_IN_USE",
     MntReversalBlocksSettlement = "MNT_REVERSAL_BLOCKS_SETTLEMENT",
+    MntUploadsBlockSettlement = "MNT_UPLOADS_BLOCK_SETTLEMENT",
     MntHostMaintenance = "MNT_HOST_MAINTENANCE",
     MntCutover = "MNT_CUTOVER",
     MntSignOnRequired = "MNT_SIGN_ON_REQUIRED",

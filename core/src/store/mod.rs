@@ -27,13 +27,15 @@ mod write_txn;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upload_tests;
 
 pub use error::StoreError;
 pub use journal::{Journal, SharedJournal};
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
 pub use owner::{JournalOwner, lock_path};
 pub use qr_orders::{NewQrOrder, QrMode, QrOrder, QrOrderState, QrOrderUpdate};
-pub use queue::{Advice, AdviceState};
+pub use queue::{Advice, AdvicePurpose, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
 pub use risk_counters::StagedRiskEvent;
 pub use salvage::RecordedStorageFault;

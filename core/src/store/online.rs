@@ -8,8 +8,8 @@ use super::write_txn::WriteTxn;
 use super::journal::{batch_from_db, consume_stan};
 use super::queue;
 use super::{
-    BatchNo, EntryMode, Journal, OpaqueBlob, ReversalReason, ReversalState, Stan, StoreError,
-    TxnKind, TxnState,
+    AdvicePurpose, BatchNo, EntryMode, Journal, OpaqueBlob, ReversalReason, ReversalState, Stan,
+    StoreError, TxnKind, TxnState,
 };
 
 /// What the engine knows before sending. The PAN arrives already masked (6+4) and sealed
@@ -68,6 +68,12 @@ pub struct HostOutcome {
     pub keep_icc_data: bool,
     /// Queue a store-and-forward advice (expiring at this Unix ms) in the same commit.
     pub advice_expires_at: Option<i64>,
+    /// Chip uploads to queue in the same commit (a TC upload, a script result advice), each
+    /// expiring at the Unix ms given.
+    pub uploads: Vec<(AdvicePurpose, i64)>,
+    /// Replaces the stored field 55 (the card's data after completion, for the uploads); kept
+    /// whatever `keep_icc_data` says.
+    pub icc_data: Option<OpaqueBlob>,
     /// Store the receipt to print in the same commit, so a printer fault cannot lose it.
     pub receipt: Option<String>,
     pub at_ms: i64,
@@ -85,6 +91,8 @@ impl HostOutcome {
             reversal,
             keep_icc_data: false,
             advice_expires_at: None,
+            uploads: Vec::new(),
+            icc_data: None,
             receipt: None,
             at_ms,
         }
@@ -115,54 +123,33 @@ impl Journal {
             what: "amount_fen",
             detail: format!("{} exceeds the journal's range", new.amount_fen),
         })?;
+        self.write_with_statistics(|tx| insert_transaction(tx, new, amount, TxnState::Sending))
+    }
+
+    /// An offline approval (the card's TC, Y1/Y3) in one commit: the next STAN, the transaction
+    /// already `approved`, field 55 kept for its upload, and the upload queued (expiring at
+    /// `upload_expires_at`). Nothing left the terminal, so there is no reversal to arm; a crash
+    /// before this commit leaves no trace and charges nothing.
+    pub fn record_offline_approval(
+        &mut self,
+        new: &NewTransaction,
+        upload_expires_at: i64,
+    ) -> Result<OnlineTxn, StoreError> {
+        if new.needs_reversal || new.icc_data.is_none() {
+            return Err(StoreError::InvalidInput {
+                what: "offline approval",
+                detail: "needs the card's field 55 and no reversal".to_owned(),
+            });
+        }
+        check_masked(&new.pan_masked)?;
+        let amount = i64::try_from(new.amount_fen).map_err(|_| StoreError::InvalidInput {
+            what: "amount_fen",
+            detail: format!("{} exceeds the journal's range", new.amount_fen),
+        })?;
         self.write_with_statistics(|tx| {
-            let taken: Option<i64> = tx
-                .prepare_cached("SELECT id FROM transactions WHERE attempt_id = ?1")?
-                .query_row([&new.attempt_id], |row| row.get(0))
-                .optional()?;
-            if taken.is_some() {
-                return Err(StoreError::DuplicateAttempt {
-                    attempt_id: new.attempt_id.clone(),
-                });
-            }
-            let stan = consume_stan(tx)?;
-            let batch_value: i64 = tx
-                .prepare_cached("SELECT value FROM counters WHERE name = 'batch_no'")?
-                .query_row([], |row| row.get(0))?;
-            let batch_no = batch_from_db(batch_value)?;
-            tx.prepare_cached(
-                "INSERT INTO transactions (attempt_id, kind, state, amount_fen, currency, stan, \
-                 batch_no, pan_masked, pan_sealed, entry_mode, original_id, icc_data, \
-                 created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-            )?
-            .execute(params![
-                new.attempt_id,
-                new.kind.as_str(),
-                TxnState::Sending.as_str(),
-                amount,
-                new.currency,
-                stan.value(),
-                batch_no.value(),
-                new.pan_masked,
-                new.pan_sealed.as_ref().map(OpaqueBlob::as_bytes),
-                new.entry_mode.as_str(),
-                new.original_id,
-                new.icc_data.as_ref().map(OpaqueBlob::as_bytes),
-                new.at_ms,
-            ])?;
-            let id = tx.last_insert_rowid();
-            if new.needs_reversal {
-                tx.prepare_cached(
-                    "INSERT INTO reversals (transaction_id, reason, state) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![
-                    id,
-                    ReversalReason::NoResponse.as_str(),
-                    ReversalState::Armed.as_str()
-                ])?;
-            }
-            Ok(OnlineTxn { id, stan, batch_no })
+            let started = insert_transaction(tx, new, amount, TxnState::Approved)?;
+            queue::enqueue_advice(tx, started.id, upload_expires_at)?;
+            Ok(started)
         })
     }
 
@@ -180,7 +167,7 @@ impl Journal {
                 .prepare_cached(
                     "UPDATE transactions SET state = ?2, response_code = ?3, rrn = ?4, \
                  auth_code = ?5, termination_code = ?6, updated_at = ?7, \
-                 icc_data = CASE WHEN ?8 THEN icc_data ELSE NULL END \
+                 icc_data = CASE WHEN ?9 IS NOT NULL THEN ?9 WHEN ?8 THEN icc_data ELSE NULL END \
                  WHERE id = ?1",
                 )?
                 .execute(params![
@@ -192,6 +179,7 @@ impl Journal {
                     outcome.termination_code,
                     outcome.at_ms,
                     outcome.keep_icc_data,
+                    outcome.icc_data.as_ref().map(OpaqueBlob::as_bytes),
                 ])?;
             if changed == 0 {
                 return Err(StoreError::NotFound { id });
@@ -224,6 +212,9 @@ impl Journal {
             }
             if let Some(expires_at) = outcome.advice_expires_at {
                 queue::enqueue_advice(tx, id, expires_at)?;
+            }
+            for (purpose, expires_at) in &outcome.uploads {
+                queue::enqueue_upload(tx, id, *purpose, *expires_at)?;
             }
             if let Some(body) = &outcome.receipt {
                 queue::put_receipt(tx, id, body)?;
@@ -351,4 +342,61 @@ fn restore_original(tx: &WriteTxn<'_>, id: i64, at_ms: i64) -> Result<(), StoreE
         ])?;
     }
     Ok(())
+}
+
+/// Inserts a new transaction in `state` with the next STAN in the open batch, arming its
+/// reason-98 reversal when `needs_reversal`, inside the caller's commit.
+fn insert_transaction(
+    tx: &WriteTxn<'_>,
+    new: &NewTransaction,
+    amount: i64,
+    state: TxnState,
+) -> Result<OnlineTxn, StoreError> {
+    let taken: Option<i64> = tx
+        .prepare_cached("SELECT id FROM transactions WHERE attempt_id = ?1")?
+        .query_row([&new.attempt_id], |row| row.get(0))
+        .optional()?;
+    if taken.is_some() {
+        return Err(StoreError::DuplicateAttempt {
+            attempt_id: new.attempt_id.clone(),
+        });
+    }
+    let stan = consume_stan(tx)?;
+    let batch_value: i64 = tx
+        .prepare_cached("SELECT value FROM counters WHERE name = 'batch_no'")?
+        .query_row([], |row| row.get(0))?;
+    let batch_no = batch_from_db(batch_value)?;
+    tx.prepare_cached(
+        "INSERT INTO transactions (attempt_id, kind, state, amount_fen, currency, stan, \
+         batch_no, pan_masked, pan_sealed, entry_mode, original_id, icc_data, \
+         created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    )?
+    .execute(params![
+        new.attempt_id,
+        new.kind.as_str(),
+        state.as_str(),
+        amount,
+        new.currency,
+        stan.value(),
+        batch_no.value(),
+        new.pan_masked,
+        new.pan_sealed.as_ref().map(OpaqueBlob::as_bytes),
+        new.entry_mode.as_str(),
+        new.original_id,
+        new.icc_data.as_ref().map(OpaqueBlob::as_bytes),
+        new.at_ms,
+    ])?;
+    let id = tx.last_insert_rowid();
+    if new.needs_reversal {
+        tx.prepare_cached(
+            "INSERT INTO reversals (transaction_id, reason, state) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![
+            id,
+            ReversalReason::NoResponse.as_str(),
+            ReversalState::Armed.as_str()
+        ])?;
+    }
+    Ok(OnlineTxn { id, stan, batch_no })
 }

@@ -14,6 +14,10 @@ use super::{Journal, OpaqueBlob, StoreError};
 pub struct Advice {
     pub seq: i64,
     pub transaction_id: i64,
+    pub purpose: AdvicePurpose,
+    /// The upload's own STAN (a TC upload or script advice); `None` when it repeats its
+    /// transaction's request under that request's STAN.
+    pub stan: Option<super::Stan>,
     pub state: AdviceState,
     pub attempts: u32,
     pub expires_at: i64,
@@ -26,6 +30,39 @@ pub enum AdviceState {
     Pending,
     Sent,
     Expired,
+}
+
+/// What a queued advice uploads (see schema step 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdvicePurpose {
+    /// The transaction's own request again: a refund (0221) or an offline chip sale (0220).
+    Advice,
+    /// The card's TC after an online approval (0320, 60.3 = 203).
+    TcUpload,
+    /// The results of the issuer scripts the card ran (0620, 60.3 = 951).
+    ScriptResult,
+}
+
+impl AdvicePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdvicePurpose::Advice => "advice",
+            AdvicePurpose::TcUpload => "tc_upload",
+            AdvicePurpose::ScriptResult => "script_result",
+        }
+    }
+    fn parse(text: &str) -> Result<AdvicePurpose, StoreError> {
+        match text {
+            "advice" => Ok(AdvicePurpose::Advice),
+            "tc_upload" => Ok(AdvicePurpose::TcUpload),
+            "script_result" => Ok(AdvicePurpose::ScriptResult),
+            other => Err(StoreError::InvalidValue {
+                column: "saf_queue.purpose",
+                value: other.to_owned(),
+            }),
+        }
+    }
 }
 
 impl AdviceState {
@@ -55,10 +92,25 @@ pub(crate) fn enqueue_advice(
     transaction_id: i64,
     expires_at: i64,
 ) -> Result<i64, StoreError> {
+    enqueue_upload(tx, transaction_id, AdvicePurpose::Advice, expires_at)
+}
+
+/// Queues an upload of `purpose`; one that is a message of its own consumes its STAN now.
+pub(crate) fn enqueue_upload(
+    tx: &WriteTxn<'_>,
+    transaction_id: i64,
+    purpose: AdvicePurpose,
+    expires_at: i64,
+) -> Result<i64, StoreError> {
+    let stan = match purpose {
+        AdvicePurpose::ScriptResult => Some(super::journal::consume_stan(tx)?.value()),
+        AdvicePurpose::Advice | AdvicePurpose::TcUpload => None,
+    };
     tx.prepare_cached(
-        "INSERT INTO saf_queue (transaction_id, state, expires_at) VALUES (?1, 'pending', ?2)",
+        "INSERT INTO saf_queue (transaction_id, state, expires_at, purpose, stan) \
+         VALUES (?1, 'pending', ?2, ?3, ?4)",
     )?
-    .execute(params![transaction_id, expires_at])?;
+    .execute(params![transaction_id, expires_at, purpose.as_str(), stan])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -80,9 +132,9 @@ pub(crate) fn put_receipt(
 /// marks the statement to be recompiled whenever the parameter is bound, so the cached statement
 /// was parsed afresh before every sale (asked before each online message).
 pub(super) const PENDING_ADVICES: &str = "SELECT seq, transaction_id, state, attempts, expires_at, \
-     last_error FROM saf_queue WHERE state = 'pending' ORDER BY seq";
+     last_error, purpose, stan FROM saf_queue WHERE state = 'pending' ORDER BY seq";
 const EXPIRED_ADVICES: &str = "SELECT seq, transaction_id, state, attempts, expires_at, \
-     last_error FROM saf_queue WHERE state = 'expired' ORDER BY seq";
+     last_error, purpose, stan FROM saf_queue WHERE state = 'expired' ORDER BY seq";
 
 impl Journal {
     /// Queues an advice on its own (one commit); prefer `HostOutcome::advice_expires_at`.
@@ -114,14 +166,19 @@ impl Journal {
                 row.get::<_, i64>(3)?,
                 row.get::<_, i64>(4)?,
                 row.get::<_, Option<String>>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, Option<i64>>(7)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, transaction_id, state, attempts, expires_at, last_error) = row?;
+            let (seq, transaction_id, state, attempts, expires_at, last_error, purpose, stan) =
+                row?;
             out.push(Advice {
                 seq,
                 transaction_id,
+                purpose: AdvicePurpose::parse(&purpose)?,
+                stan: stan.map(super::journal::stan_from_db).transpose()?,
                 state: AdviceState::parse(&state)?,
                 attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                 expires_at,
@@ -131,7 +188,8 @@ impl Journal {
         Ok(out)
     }
 
-    /// The host acknowledged the advice; field 55 of its transaction is no longer needed.
+    /// The host acknowledged the advice; field 55 of its transaction is no longer needed once
+    /// no other upload or reversal of the same transaction still needs it.
     pub fn advice_sent(&mut self, seq: i64) -> Result<(), StoreError> {
         self.write(|tx| {
             let transaction_id: Option<i64> = tx
@@ -142,11 +200,11 @@ impl Journal {
                 .query_row(params![seq, AdviceState::Sent.as_str()], |row| row.get(0))
                 .optional()?;
             let transaction_id = transaction_id.ok_or(StoreError::NotFound { id: seq })?;
-            // Keep field 55 while a reversal for the same transaction is still owed.
             tx.prepare_cached(
                 "UPDATE transactions SET icc_data = NULL WHERE id = ?1 AND NOT EXISTS \
                  (SELECT 1 FROM reversals WHERE transaction_id = ?1 \
-                  AND state IN ('armed', 'pending', 'sent'))",
+                  AND state IN ('armed', 'pending', 'sent')) AND NOT EXISTS \
+                 (SELECT 1 FROM saf_queue WHERE transaction_id = ?1 AND state = 'pending')",
             )?
             .execute([transaction_id])?;
             Ok(())

@@ -80,7 +80,7 @@ impl TransactionRecord {
         }
         let amount = i64::try_from(self.amount_fen).unwrap_or(i64::MAX);
         match self.kind {
-            TxnKind::Sale | TxnKind::Completion => amount,
+            TxnKind::Sale | TxnKind::Completion | TxnKind::OfflineSale => amount,
             TxnKind::Refund => -amount,
             _ => 0,
         }
@@ -320,8 +320,9 @@ impl Journal {
             .conn
             .prepare_cached(
                 "SELECT \
-                   COUNT(*) FILTER (WHERE kind IN ('sale', 'completion')), \
-                   COALESCE(SUM(amount_fen) FILTER (WHERE kind IN ('sale', 'completion')), 0), \
+                   COUNT(*) FILTER (WHERE kind IN ('sale', 'completion', 'offline_sale')), \
+                   COALESCE(SUM(amount_fen) FILTER \
+                     (WHERE kind IN ('sale', 'completion', 'offline_sale')), 0), \
                    COUNT(*) FILTER (WHERE kind = 'refund'), \
                    COALESCE(SUM(amount_fen) FILTER (WHERE kind = 'refund'), 0) \
                  FROM transactions WHERE batch_no = ?1 AND state = 'approved'",

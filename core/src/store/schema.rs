@@ -184,6 +184,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         applied_at INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 9: what a queued advice uploads. 'advice' repeats its transaction's own request (a refund,
+    // an offline chip sale); 'tc_upload' sends the card's TC of an online approval; 'script_result'
+    // reports the issuer scripts the card ran. An upload that is a message of its own takes its
+    // STAN when it is queued, so every repeat carries the same one.
+    r#"
+    ALTER TABLE saf_queue ADD COLUMN purpose TEXT NOT NULL DEFAULT 'advice';
+    ALTER TABLE saf_queue ADD COLUMN stan INTEGER;
+    CREATE INDEX saf_queue_state ON saf_queue (state, transaction_id);
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

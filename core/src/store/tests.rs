@@ -32,6 +32,8 @@ fn approved(rrn: &str) -> HostOutcome {
         reversal: ReversalAction::Disarm,
         keep_icc_data: false,
         advice_expires_at: None,
+        uploads: Vec::new(),
+        icc_data: None,
         receipt: None,
         at_ms: 1_700_000_001_000,
     }

@@ -136,6 +136,8 @@ text_enum!(
         PreAuthVoid => "preauth_void",
         Completion => "completion",
         CompletionVoid => "completion_void",
+        /// A chip sale approved offline by the card (Y1/Y3), uploaded later as an advice.
+        OfflineSale => "offline_sale",
         SignOn => "sign_on",
     }
 );

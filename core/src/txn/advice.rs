@@ -1,10 +1,13 @@
-//! Store-and-forward: advices the host has not acknowledged (today, refunds whose 0220 went
-//! unanswered) are re-sent in order as 0221 repeats with their original STAN, before the next
-//! online message and at recovery. One that keeps failing past its expiry becomes `expired`:
-//! kept and listed for the merchant, never dropped.
+//! Store-and-forward: advices the host has not acknowledged are sent in order before the next
+//! online message, at recovery and before settlement: refunds whose 0220 went unanswered (as
+//! 0221 repeats with their original STAN), offline chip sales (0220, then 0221), and a chip
+//! card's TC uploads and script results (`chip_uploads`). One that keeps failing past its
+//! expiry becomes `expired`: kept and listed for the merchant, never dropped.
 
 use crate::host::CancelToken;
-use crate::store::{Advice, HostOutcome, ReversalAction, TransactionRecord, TxnState};
+use crate::store::{
+    Advice, AdvicePurpose, HostOutcome, ReversalAction, TransactionRecord, TxnKind, TxnState,
+};
 use crate::txn::endings;
 use crate::txn::fields;
 use crate::txn::online::demands_sign_on;
@@ -40,6 +43,9 @@ impl Terminal {
         if !self.keys_in_step(&record.attempt_id, record.kind.as_str()) {
             return false;
         }
+        if advice.purpose != AdvicePurpose::Advice {
+            return self.forward_chip_upload(advice, &record);
+        }
         let rebuilt = match self.rebuild(&record) {
             Ok(rebuilt) if rebuilt.has_pan() => rebuilt,
             // A refund without its card number cannot be credited: it stays queued (and
@@ -48,7 +54,13 @@ impl Terminal {
             Err(why) => return self.advice_not_sent(advice, &record, &why),
         };
         let facts = rebuilt.facts(self, &record);
-        let request = fields::advice_repeat(&facts);
+        // An offline sale's first upload is the advice itself; every later try (and every
+        // refund, whose 0220 went out online) is a repeat the host answers once.
+        let request = if record.kind == TxnKind::OfflineSale && advice.attempts == 0 {
+            fields::financial_request(&facts)
+        } else {
+            fields::advice_repeat(&facts)
+        };
         let response = match self.exchange(request, true, &CancelToken::new()) {
             Ok(r) => r,
             Err(e) => {
@@ -67,12 +79,16 @@ impl Terminal {
                 response_code: Some(code),
                 rrn: response.field_text(37),
                 auth_code: response.field_text(38),
+                // `advice_sent` below drops it once nothing else needs it; until that commit a
+                // repeat must still carry it.
+                keep_icc_data: true,
                 ..HostOutcome::new(TxnState::Approved, ReversalAction::Disarm, self.now_ms())
             }
         } else {
             HostOutcome {
                 termination_code: Some(endings::from_response(&code).code.to_string()),
                 response_code: Some(code),
+                keep_icc_data: true,
                 ..HostOutcome::new(TxnState::Declined, ReversalAction::Disarm, self.now_ms())
             }
         };

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::card::emv::{
-    ApplicationChooser, CaKeyVerifier, Candidate, Completion, ContactKernel, CvmHandler,
+    ApplicationChooser, CaKeyVerifier, Candidate, CompletionReport, ContactKernel, CvmHandler,
     FallbackReason, FirstAcDecision, HostAnswer, IccRequest, KernelConfig, KernelPorts,
     OnlinePinEntry, ReaderChannel, RiskSource, TerminalParams, TerminationReason, TransactionData,
     default_aids,
@@ -65,6 +65,9 @@ pub(crate) struct Inserted {
     pub request: IccRequest,
     pub pin: Option<EncryptedPinBlock>,
     pub entry: EntryConditions,
+    /// The card approved offline (TC at the first GENERATE AC, Y1): nothing goes online; the
+    /// sale is journaled approved and uploaded as an advice.
+    pub approved_offline: bool,
 }
 
 impl std::fmt::Debug for Inserted {
@@ -111,11 +114,12 @@ impl Terminal {
         let chip = self.chip_config();
         let mut config = chip.kernel.clone();
         self.fill_terminal_params(&mut config.terminal);
-        // Offline approvals need their upload before settlement, which the engine does not
-        // have yet: every transaction goes online (floor limit zero, so TVR "exceeds floor
-        // limit" sends it there), whatever the configured AID says.
-        for aid in &mut config.aids {
-            aid.floor_limit_fen = 0;
+        // Only a sale may be approved offline (its upload is an offline-sale advice); every
+        // other kind goes online whatever the AID's floor limit says.
+        if kind != TxnKind::Sale {
+            for aid in &mut config.aids {
+                aid.floor_limit_fen = 0;
+            }
         }
         let txn = self.chip_transaction(kind, amount_fen);
         let oda = oda_verifier(&chip);
@@ -160,16 +164,24 @@ impl Terminal {
                 request,
                 pin: cvm.block.take(),
                 entry,
+                approved_offline: false,
+            }),
+            FirstAcDecision::ApprovedOffline(request) if kind == TxnKind::Sale => Ok(Inserted {
+                kernel: Mutex::new(kernel),
+                request,
+                pin: cvm.block.take(),
+                entry,
+                approved_offline: true,
             }),
             FirstAcDecision::FallbackToMagstripe(reason) => Err(ChipEnd::Fallback(reason)),
             FirstAcDecision::DeclinedOffline(_) => {
                 Err(ChipEnd::Terminated(endings::chip_declined()))
             }
-            // With every floor limit at zero the kernel does not ask for a TC first; a card
-            // that approves offline anyway is not charged for it (no money moves without the
-            // upload), and the merchant is told to take the payment again.
+            // Other kinds run with a zero floor limit, so the kernel does not ask for a TC; a
+            // card that approves offline anyway is not charged for it (nothing is uploaded),
+            // and the merchant is told to take the payment again.
             FirstAcDecision::ApprovedOffline(_) => {
-                log::warn!("chip: offline approval not taken (no offline upload yet)");
+                log::warn!("chip: offline approval of a {} not taken", kind.name());
                 Err(ChipEnd::Terminated(endings::chip_error()))
             }
             FirstAcDecision::TryAnotherInterface => {
@@ -182,12 +194,13 @@ impl Terminal {
     }
 
     /// Finishes the card after the host: `None` when no answer came (the kernel then decides
-    /// by default action analysis, ARC Z3).
+    /// by default action analysis, ARC Z3). The report carries the card's final data (the TC
+    /// for its upload) and the results of the issuer scripts it ran.
     pub(crate) fn complete_inserted(
         &self,
         inserted: &Inserted,
         response: Option<&Message>,
-    ) -> Completion {
+    ) -> CompletionReport {
         let host = match response {
             Some(r) => host_answer(r),
             None => HostAnswer::default(),
@@ -204,7 +217,7 @@ impl Terminal {
             report.completion,
             report.script_results.len()
         );
-        report.completion
+        report
     }
 
     fn fill_terminal_params(&self, t: &mut TerminalParams) {

@@ -177,6 +177,21 @@ pub(crate) fn reversal_blocks_settlement(
     ))
 }
 
+/// Settlement waits for chip uploads the host has not taken: the STANs of the transactions.
+pub(crate) fn uploads_block_settlement(stans: &[u32]) -> Termination {
+    let list = stans
+        .iter()
+        .map(|s| format!("{s:06}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    Termination::new(Code::MntUploadsBlockSettlement).with_detail(&format!(
+        "待上送 {} 笔（流水号 {list}），主机可达后自动上送再结算 / {} pending (STAN {list}), \
+         uploaded automatically once the host answers; settle again then",
+        stans.len(),
+        stans.len()
+    ))
+}
+
 /// A journaled termination code rebuilt into its full explanation.
 pub(crate) fn recorded(code: Option<&str>) -> Termination {
     code.and_then(|c| c.parse::<Code>().ok())

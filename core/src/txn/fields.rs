@@ -81,6 +81,58 @@ pub(crate) fn advice_repeat(f: &RequestFacts<'_>) -> Message {
     financial_message(f, "0221")
 }
 
+/// 60.3 of a TC upload: UnionPay's IC card batch upload of an online transaction's TC (203 when
+/// the batch balanced; the terminal sends it as soon as it has the TC, so 203 always).
+const NET_TC_UPLOAD: &str = "203";
+/// 60.3 of a script result advice (脚本处理结果通知).
+const NET_SCRIPT_RESULT: &str = "951";
+
+/// Field 55 of a script result advice: UnionPay's tag list for 脚本处理结果通知 (the issuer
+/// needs the script results DF31 and enough of the transaction to find it), as open-source
+/// UnionPay terminal applications send it (e.g. CaoEnXin/LiaoYang_POS, emvtranproc.c).
+const SCRIPT_RESULT_TAGS: [u32; 11] = [
+    0x9F33, 0x95, 0x9F37, 0x9F1E, 0x9F10, 0x9F26, 0x9F36, 0x82, 0xDF31, 0x9F1A, 0x9A,
+];
+
+/// The TC upload of an approved chip transaction (0320, 60.3 = 203): the request's own
+/// elements and STAN, so the acquirer matches it to the authorisation it belongs to, and the
+/// card's data after the second GENERATE AC in field 55 (9F26 is the TC).
+pub(crate) fn tc_upload(f: &RequestFacts<'_>) -> Message {
+    let mut m = financial_message(f, "0320");
+    m.remove(37);
+    m.remove(38);
+    m.remove(61);
+    set_net_code(&mut m, f, NET_TC_UPLOAD);
+    m
+}
+
+/// The script result advice (0620, 60.3 = 951) of a chip transaction whose card ran issuer
+/// scripts: its own STAN (`f.stan`), the transaction it reports on in 37, 38 and 61, and the
+/// script results (DF31) with the tags UnionPay lists in field 55.
+pub(crate) fn script_result_advice(f: &RequestFacts<'_>) -> Message {
+    let mut m = financial_message(f, "0620");
+    set_net_code(&mut m, f, NET_SCRIPT_RESULT);
+    match f.card.icc_data.map(|d| icc_subset(d, &SCRIPT_RESULT_TAGS)) {
+        Some(icc) if !icc.is_empty() => m.set_bytes(55, icc),
+        _ => {
+            m.remove(55);
+        }
+    }
+    m
+}
+
+fn set_net_code(m: &mut Message, f: &RequestFacts<'_>, net_code: &str) {
+    let f60 = Field60 {
+        type_code: "00".into(),
+        batch_no: f.batch_no,
+        net_mgmt: net_code.into(),
+        read_capability: Some(f.card.read_capability),
+        ic_condition: Some(f.card.ic_condition),
+        tail: String::new(),
+    };
+    m.set_digits(60, &f60.to_digits());
+}
+
 /// The reversal of a request: the same identifying elements and STAN as the original, MTI 0400,
 /// and the reason in field 39. No track or PIN data: they were never stored. For a chip card,
 /// field 55 carries the objects the issuer needs to undo the card's side (TVR, IFD serial, IAD,
@@ -100,13 +152,17 @@ pub(crate) fn reversal_request(f: &RequestFacts<'_>, reason: &str) -> Message {
 /// The field-55 objects of a reversal (UnionPay POS specification, IC card reversal: 95, 9F1E,
 /// 9F10, 9F36, DF31), in the order the request carried them.
 fn reversal_icc_data(field55: &[u8]) -> Vec<u8> {
-    const REVERSAL_TAGS: [u32; 5] = [0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31];
+    icc_subset(field55, &[0x95, 0x9F1E, 0x9F10, 0x9F36, 0xDF31])
+}
+
+/// The objects of `field55` whose tag is in `tags`, in the order field 55 has them.
+fn icc_subset(field55: &[u8], tags: &[u32]) -> Vec<u8> {
     let Ok(objects) = crate::codec::tlv::parse(field55) else {
         return Vec::new();
     };
     let kept: Vec<_> = objects
         .into_iter()
-        .filter(|o| REVERSAL_TAGS.contains(&o.tag))
+        .filter(|o| tags.contains(&o.tag))
         .collect();
     crate::codec::tlv::encode(&kept)
 }

@@ -234,20 +234,22 @@ impl Terminal {
                 r.staged.fallback
             );
         }
-        let outcome = self.online(
-            Prepared {
-                kind,
-                attempt_id,
-                amount_fen,
-                pan,
-                track2_digits: Some(&track2_digits),
-                entry,
-                pin,
-                original,
-                icc: inserted,
-            },
-            cancel,
-        );
+        let prepared = Prepared {
+            kind,
+            attempt_id,
+            amount_fen,
+            pan,
+            track2_digits: Some(&track2_digits),
+            entry,
+            pin,
+            original,
+            icc: inserted,
+        };
+        let outcome = if inserted.is_some_and(|i| i.approved_offline) {
+            self.offline_approval(prepared)
+        } else {
+            self.online(prepared, cancel)
+        };
         if risk.is_some() {
             self.risk_done(attempt_id);
         }

@@ -40,6 +40,8 @@ pub enum TxnKind {
     PreAuthVoid,
     Completion,
     CompletionVoid,
+    /// A chip sale the card approved offline (Y1/Y3), uploaded afterwards as an advice.
+    OfflineSale,
 }
 
 /// The row of the table for one kind.
@@ -181,6 +183,24 @@ pub static KINDS: &[KindSpec] = &[
         original: Some(TxnKind::Sale),
         journal: JournalKind::Refund,
     },
+    // IC卡脱机消费: the card approved offline (TC); the terminal uploads it as an advice with
+    // 60.1 = 36 (the type code UnionPay gives the offline IC sale and EC purchase) before
+    // settlement. Some acquirers take the first upload as a 0200; this one, like the refund,
+    // treats it as an advice de-duplicated by STAN, re-sent as 0221.
+    KindSpec {
+        kind: TxnKind::OfflineSale,
+        name: "offline_sale",
+        zh: "脱机消费",
+        en: "Offline chip sale",
+        mti: "0220",
+        processing_code: "000000",
+        condition_code: "00",
+        type_code: "36",
+        reversible: false,
+        effect: MoneyEffect::Debit,
+        original: None,
+        journal: JournalKind::OfflineSale,
+    },
 ];
 
 impl TxnKind {
@@ -220,7 +240,7 @@ impl TxnKind {
 mod tests {
     use super::*;
 
-    const ALL: [TxnKind; 8] = [
+    const ALL: [TxnKind; 9] = [
         TxnKind::Balance,
         TxnKind::Sale,
         TxnKind::Void,
@@ -229,6 +249,7 @@ mod tests {
         TxnKind::PreAuthVoid,
         TxnKind::Completion,
         TxnKind::CompletionVoid,
+        TxnKind::OfflineSale,
     ];
 
     #[test]

@@ -8,12 +8,14 @@
 
 mod advice;
 mod chip;
+mod chip_uploads;
 mod config;
 mod endings;
 mod fields;
 mod flows;
 mod health;
 pub mod kind;
+mod offline;
 mod online;
 mod outcome;
 mod receipt;

@@ -187,19 +187,30 @@ impl Terminal {
         }
         // The chip has the last word before anything is recorded: a crash before this point
         // leaves the reversal armed, so money never stays taken without the card's TC.
-        let completion = p.icc.map(|i| self.complete_inserted(i, Some(response)));
+        let report = p.icc.map(|i| self.complete_inserted(i, Some(response)));
         if code == "00"
-            && let Some(completion) = &completion
-            && *completion != Completion::ApprovedOnline
+            && let Some(report) = &report
+            && report.completion != Completion::ApprovedOnline
         {
-            return self.card_refused_approval(p, started, response, completion);
+            return self.card_refused_approval(p, started, response, &report.completion);
         }
+        // The TC and the script results the card leaves owing, queued with the outcome.
+        let (uploads, icc_data) = match (&report, p.icc) {
+            (Some(report), Some(inserted)) => crate::txn::chip_uploads::after_completion(
+                report,
+                inserted.request.card.pan_sequence,
+                self.now_ms(),
+            ),
+            _ => (Vec::new(), None),
+        };
         if code != "00" {
             let termination = endings::from_response(&code);
             let outcome = HostOutcome {
                 response_code: Some(code.clone()),
                 rrn: response.field_text(37),
                 termination_code: Some(termination.code.to_string()),
+                uploads,
+                icc_data,
                 ..HostOutcome::new(TxnState::Declined, ReversalAction::Disarm, self.now_ms())
             };
             if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
@@ -214,6 +225,8 @@ impl Terminal {
             response_code: Some(code),
             rrn: Some(rrn.clone()),
             auth_code: Some(auth_code.clone()),
+            uploads,
+            icc_data,
             ..HostOutcome::new(TxnState::Approved, ReversalAction::Disarm, self.now_ms())
         };
         if let Err(e) = self.journal().record_outcome(started.id, &outcome) {
@@ -324,7 +337,7 @@ impl Terminal {
         termination.into()
     }
 
-    fn print(&self, txn_id: i64, receipt: &crate::ports::Receipt) -> bool {
+    pub(crate) fn print(&self, txn_id: i64, receipt: &crate::ports::Receipt) -> bool {
         match self.ports.printer.print(receipt) {
             Ok(()) => true,
             Err(fault) => {
@@ -535,7 +548,10 @@ impl Rebuilt {
                 ic_condition: self.entry.field60_5(),
                 pin_block: None,
                 track_enciphered: false,
-                card_sequence: None,
+                card_sequence: self
+                    .icc_data
+                    .as_deref()
+                    .and_then(crate::txn::chip_uploads::stored_psn),
                 icc_data: self.icc_data.as_deref(),
             },
             original: self.original.as_ref().map(original_fields),

@@ -5,7 +5,7 @@ use crate::codec::iso8583::Message;
 use crate::codec::iso8583::cups::{Field48Totals, SideTotals};
 use crate::diag::Termination;
 use crate::host::CancelToken;
-use crate::store::TransactionRecord;
+use crate::store::{AdvicePurpose, TransactionRecord, TxnKind as JournalKind};
 use crate::txn::endings;
 use crate::txn::fields::{self, CURRENCY_CNY};
 use crate::txn::kind::TxnKind;
@@ -76,6 +76,15 @@ impl Terminal {
         let owed = self.owed_reversals().map_err(|e| self.storage_fault(&e))?;
         if !owed.is_empty() {
             return Err(endings::reversal_blocks_settlement(&owed));
+        }
+        // The acquirer collects an offline sale only from its upload, and UnionPay wants every
+        // chip approval's TC: the batch is not closed before the host has them.
+        self.forward_advices_locked();
+        let waiting = self
+            .uploads_owed_for_settlement()
+            .map_err(|e| self.storage_fault(&e))?;
+        if !waiting.is_empty() {
+            return Err(endings::uploads_block_settlement(&waiting));
         }
         let (batch_no, totals) = {
             let journal = self.journal();
@@ -169,6 +178,27 @@ impl Terminal {
             resigned = true;
             self.sign_on_locked()?;
         }
+    }
+
+    /// STANs of the transactions whose offline-sale upload or TC upload is still pending
+    /// (expired ones are the operator's list and do not hold the batch).
+    fn uploads_owed_for_settlement(&self) -> Result<Vec<u32>, crate::store::StoreError> {
+        let journal = self.journal();
+        let mut stans = Vec::new();
+        for advice in journal.pending_advices()? {
+            let Some(record) = journal.transaction(advice.transaction_id)? else {
+                continue;
+            };
+            let blocks = match advice.purpose {
+                AdvicePurpose::TcUpload => true,
+                AdvicePurpose::Advice => record.kind == JournalKind::OfflineSale,
+                _ => false,
+            };
+            if blocks && !stans.contains(&record.stan.value()) {
+                stans.push(record.stan.value());
+            }
+        }
+        Ok(stans)
     }
 
     fn batch_upload(&self, batch_no: u32) -> Result<usize, Termination> {

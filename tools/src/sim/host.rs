@@ -15,6 +15,8 @@ use smartpos_core::crypto::{
 use smartpos_core::txn::TxnKind;
 use smartpos_core::txn::track_cipher::decipher_track;
 
+mod chip_uploads;
+
 use super::faults::{Fault, FaultPlan, Matcher};
 use super::issuer::Issuer;
 use super::ledger::{CardInput, Ledger, MsgRef, OriginalRef, Reply, Totals, UploadLine};
@@ -243,6 +245,7 @@ impl Acquirer {
             "0400" => self.reversal(req),
             "0500" => self.settlement(req),
             "0320" => self.batch_upload(req),
+            "0620" => self.script_result(req),
             _ => return None,
         };
         if let Some(Err(e)) = self.ledger_path.as_ref().map(|p| self.ledger().save(p)) {
@@ -407,6 +410,9 @@ impl Acquirer {
             };
             Ok(CardInput { pan, pin })
         };
+        if kind == TxnKind::OfflineSale {
+            return self.offline_sale(tid, req, &key, amount);
+        }
         let mut ledger = self.ledger();
         let reply = match kind {
             TxnKind::Sale => ledger.sale(&key, &card()?, amount),
@@ -529,6 +535,11 @@ impl Acquirer {
         }
         let f60 = req.text(60).and_then(|d| Field60::parse(d).ok());
         match f60 {
+            Some(f60) if f60.net_mgmt == "203" => {
+                let code = self.tc_upload(&tid, req, &f60);
+                resp.set_text(39, code);
+                return self.mac_response(&tid, resp);
+            }
             Some(f60) if f60.net_mgmt == "202" => {
                 // The end of the batch upload: the terminal's lines are the record the
                 // acquirer settles by.

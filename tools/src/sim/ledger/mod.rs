@@ -155,6 +155,8 @@ enum Kind {
     PreAuthVoid,
     Completion,
     CompletionVoid,
+    /// The upload of a chip sale the card approved offline.
+    OfflineSale,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +189,12 @@ struct Record {
     /// Why it was declined, so a repeated advice (0221) gets the same answer.
     #[serde(default)]
     decline: Option<Decline>,
+    /// A chip transaction's TC upload: whether its cryptogram verified (`None`: none came).
+    #[serde(default)]
+    tc_verified: Option<bool>,
+    /// The script results (DF31, hex) a script result advice reported for it.
+    #[serde(default)]
+    script_results: Option<String>,
 }
 
 /// The simulated acquirer/issuer state. Not internally synchronised: share it behind a `Mutex`.
@@ -337,6 +345,38 @@ impl Ledger {
                 balance_fen: None,
             }),
         })
+    }
+
+    /// Notes a TC upload for the message `key`; false when the host has no such message.
+    pub fn record_tc(&mut self, key: &MsgRef, verified: bool) -> bool {
+        match self.record(key) {
+            Some(i) => {
+                self.records[i].tc_verified = Some(verified);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the message `key` has had its TC uploaded, and whether it verified.
+    pub fn tc_of(&self, key: &MsgRef) -> Option<bool> {
+        self.records[self.record(key)?].tc_verified
+    }
+
+    /// Notes the script results (DF31, hex) reported for the message `key`.
+    pub fn record_script_results(&mut self, key: &MsgRef, results_hex: &str) -> bool {
+        match self.record(key) {
+            Some(i) => {
+                self.records[i].script_results = Some(results_hex.to_owned());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The script results reported for the message `key`, if any.
+    pub fn script_results_of(&self, key: &MsgRef) -> Option<String> {
+        self.records[self.record(key)?].script_results.clone()
     }
 
     fn record(&self, key: &MsgRef) -> Option<usize> {

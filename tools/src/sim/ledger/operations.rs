@@ -81,6 +81,8 @@ impl Ledger {
                     hold_fen: if kind == Kind::PreAuth { amount_fen } else { 0 },
                     reversal_reply: None,
                     decline: None,
+                    tc_verified: None,
+                    script_results: None,
                 });
                 Reply::Approved(Approval {
                     rrn,
@@ -102,6 +104,8 @@ impl Ledger {
                     hold_fen: 0,
                     reversal_reply: None,
                     decline: Some(decline),
+                    tc_verified: None,
+                    script_results: None,
                 });
                 Reply::Declined(decline)
             }
@@ -117,7 +121,17 @@ impl Ledger {
 
     /// Purchase: debits the account.
     pub fn sale(&mut self, key: &MsgRef, card: &CardInput, amount_fen: u64) -> Reply {
-        let reply = self.process(key, Kind::Sale, amount_fen, |ledger| {
+        self.debit(Kind::Sale, key, card, amount_fen)
+    }
+
+    /// The upload of a sale the card approved offline: the issuer debits it now (it may still
+    /// decline, e.g. for insufficient funds; the card's approval was the acquirer's risk).
+    pub fn offline_sale(&mut self, key: &MsgRef, card: &CardInput, amount_fen: u64) -> Reply {
+        self.debit(Kind::OfflineSale, key, card, amount_fen)
+    }
+
+    fn debit(&mut self, kind: Kind, key: &MsgRef, card: &CardInput, amount_fen: u64) -> Reply {
+        let reply = self.process(key, kind, amount_fen, |ledger| {
             let id = ledger.charge(card, amount_fen)?;
             Ok(Decided {
                 account_id: Some(id),

@@ -32,7 +32,7 @@ impl Ledger {
         self.records[index].status = Status::Reversed;
         let amount = record.amount_fen;
         match record.kind {
-            Kind::Sale => {
+            Kind::Sale | Kind::OfflineSale => {
                 self.adjust(&account, i128::from(amount));
                 self.post(&posting_key, &account, amount, Effect::Reversal, &rrn);
             }

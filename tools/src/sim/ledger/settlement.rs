@@ -14,7 +14,7 @@ impl Ledger {
                 && r.status == Status::Approved
         }) {
             match r.kind {
-                Kind::Sale | Kind::Completion => {
+                Kind::Sale | Kind::Completion | Kind::OfflineSale => {
                     totals.debit_count += 1;
                     totals.debit_fen += r.amount_fen;
                 }
@@ -54,7 +54,10 @@ impl Ledger {
                     && r.key.stan == line.stan
                     && r.amount_fen == line.amount_fen
                     && r.status == Status::Approved
-                    && matches!(r.kind, Kind::Sale | Kind::Completion | Kind::Refund)
+                    && matches!(
+                        r.kind,
+                        Kind::Sale | Kind::Completion | Kind::OfflineSale | Kind::Refund
+                    )
             });
             if !matched {
                 report.mismatched.push(line.stan);
