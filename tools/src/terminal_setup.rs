@@ -183,6 +183,18 @@ impl HostTerminal {
     /// Inserts the catalogue chip card `name` (`card_sim::catalogue`) with its PIN ready: the
     /// next transaction runs the contact kernel against it. The terminal trusts the simulator's
     /// test CA keys for it (its certificates chain to them).
+    /// Lets the chip approve sales offline below `fen`: every AID's floor limit, with random
+    /// online selection off so the outcome depends on the amount alone.
+    pub fn allow_offline_below(&self, fen: u64) {
+        let mut chip = self.terminal.chip_config();
+        for aid in &mut chip.kernel.aids {
+            aid.floor_limit_fen = fen;
+            aid.target_percent = 0;
+            aid.max_target_percent = 0;
+        }
+        self.terminal.configure_chip(chip);
+    }
+
     pub fn insert_chip_card(&self, name: &str) -> Result<(), CliError> {
         let card = crate::card_sim::VirtualCard::named(name)
             .map_err(|e| CliError::new(format!("--card {name}: {e}")))?;

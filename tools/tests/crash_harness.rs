@@ -382,11 +382,16 @@ fn audit(db_arg: &str, sim_addr: &str, ledger_file: &Path) -> String {
     let last = run_json(&["recover", "--journal", db_arg, "--host", sim_addr, "--json"]);
     assert_eq!(last["reversals_pending"], 0, "{last}");
     assert_eq!(last["in_flight_found"], 0, "{last}");
+    assert_eq!(last["advices_pending"], 0, "uploads left: {last}");
     let listing = run_json(&["journal", db_arg, "--json"]);
     let ledger: Value = serde_json::from_slice(&std::fs::read(ledger_file).unwrap()).unwrap();
 
     let txns = listing["transactions"].as_array().unwrap();
-    let sales: Vec<&Value> = txns.iter().filter(|t| t["kind"] == "sale").collect();
+    // An offline chip sale is a sale the acquirer books from its upload.
+    let sales: Vec<&Value> = txns
+        .iter()
+        .filter(|t| t["kind"] == "sale" || t["kind"] == "offline_sale")
+        .collect();
     let in_state = |s: &str| sales.iter().filter(|t| t["state"] == s).count();
     let summary = format!(
         "{} sales attempted, {} approved, {} reversed, {} declined",
@@ -633,6 +638,57 @@ fn chip_sales_survive_a_crash_at_every_named_durability_point() {
     assert_eq!(done["approved"], 2, "{done}");
     let summary = audit(&lab.db, &lab.sim.addr, &lab.ledger_file);
     eprintln!("chip sales at the named durability points: {summary}");
+}
+
+/// Sales the chip approved offline, killed right after the approval was journaled, and their
+/// uploads (and an online approval's TC upload) killed after the host answered and before the
+/// journal knew: recovery uploads what is owed, the host books each offline sale once, and the
+/// audit finds journal and ledger agreeing.
+#[cfg(feature = "crash-points")]
+#[test]
+fn offline_chip_sales_and_uploads_survive_a_crash_at_every_named_point() {
+    let lab = Lab::start();
+    let offline = lab.args(&[
+        "pay",
+        "--count",
+        "2",
+        "--no-risk-checks",
+        "--card",
+        "unionpay-offline",
+        "--offline-floor-limit",
+        "100000",
+        "--amount-range",
+        "100..5000",
+    ]);
+    let online = lab.args(&[
+        "pay",
+        "--count",
+        "1",
+        "--json",
+        "--no-risk-checks",
+        "--card",
+        "unionpay-debit-dda",
+    ]);
+    let recover = lab.args(&["recover", "--json"]);
+    crash_at("offline.recorded", &strs(&offline));
+    crash_at("advice.answered", &strs(&recover));
+    let report = run_json(&strs(&recover));
+    assert_eq!(report["advices_pending"], 0, "{report}");
+    crash_at("offline.recorded", &strs(&offline));
+    run_json(&strs(&online));
+    crash_at("upload.answered", &strs(&recover));
+    let report = run_json(&strs(&recover));
+    assert_eq!(report["advices_pending"], 0, "{report}");
+    let summary = audit(&lab.db, &lab.sim.addr, &lab.ledger_file);
+    let listing = run_json(&["journal", &lab.db, "--json"]);
+    let offline_sales = listing["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "offline_sale" && t["state"] == "approved")
+        .count();
+    assert!(offline_sales >= 2, "{listing}");
+    eprintln!("offline chip sales and uploads at the named points: {summary}");
 }
 
 /// The audit for mixed transaction kinds: recovery leaves nothing pending and no reversal owed,

@@ -54,6 +54,14 @@ fn every_scripted_ending_is_the_one_its_line_announces() {
     assert!(text.contains("card's EXTERNAL AUTHENTICATE: verified"));
     assert!(text.contains("GENERATE AC 2: TC"));
     assert!(text.contains("GENERATE AC 2: AAC"));
+    // The offline approval: the card's TC at the first GENERATE AC, nothing online, and its
+    // upload sent (and taken) before the batch closed.
+    let (line, detail) = ending_of(&text, "chip sale approved offline under the floor limit");
+    assert!(line.contains("Offline chip sale"), "{line}");
+    assert!(detail.contains("GENERATE AC 1: TC"), "{detail}");
+    assert!(text.contains("1 upload(s) queued"));
+    assert!(text.contains("uploads before the batch closed: 1 "));
+    assert!(text.contains("still owed: 0"));
     let (line, detail) = ending_of(&text, "sale while the printer is out of paper");
     assert!(line.contains("approved"), "{line}");
     assert!(detail.contains("receipt not printed"), "{detail}");
@@ -160,6 +168,7 @@ fn every_step_of_the_day_ends_as_scripted() {
             "a scan that is no payment code, refused before anything is sent",
         ),
         ('✔', "merchant-presented order, scanned and paid after 10 s"),
+        ('✔', "chip sale approved offline under the floor limit"),
         ('✔', "batch 000001 settled balanced"),
     ];
     let got: Vec<(char, &str)> = steps.iter().map(|(m, l)| (*m, l.as_str())).collect();

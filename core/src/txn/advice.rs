@@ -68,6 +68,7 @@ impl Terminal {
                 return self.advice_not_sent(advice, &record, &e.to_string());
             }
         };
+        crate::crashpoint::reached("advice.answered", record.kind.as_str());
         let code = response.field_text(39).unwrap_or_default();
         if demands_sign_on(&code) {
             // The host did not take it (its keys are not ours): it stays queued, and goes again

@@ -112,6 +112,7 @@ impl Terminal {
                 return self.upload_not_sent(advice, record, &e.to_string());
             }
         };
+        crate::crashpoint::reached("upload.answered", advice.purpose.as_str());
         let code = response.field_text(39).unwrap_or_default();
         if demands_sign_on(&code) {
             return self.upload_not_sent(advice, record, &format!("host answered {code}"));
@@ -127,7 +128,6 @@ impl Terminal {
             log::error!("txn {}: upload answer not recorded: {e}", record.attempt_id);
             return false;
         }
-        crate::crashpoint::reached("upload.acknowledged", advice.purpose.as_str());
         log::info!(
             "txn {}: {} acknowledged ({code})",
             record.attempt_id,

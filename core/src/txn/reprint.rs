@@ -32,7 +32,8 @@ pub enum ReprintError {
 }
 
 impl Terminal {
-    /// Refund advices queued for resending, oldest first.
+    /// Advices and chip uploads queued for sending (refunds, offline chip sales, TCs, script
+    /// results), oldest first.
     pub fn pending_advices(&self) -> Result<Vec<Advice>, StoreError> {
         self.journal().pending_advices()
     }

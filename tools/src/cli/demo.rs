@@ -99,14 +99,18 @@ impl Day {
                     .balance_fen
                     .map(|b| format!(", balance {}", yuan(b)))
                     .unwrap_or_default();
+                // An offline approval has no host references yet: its upload brings them.
+                let refs = if a.rrn.is_empty() {
+                    "no host reference until its upload".to_string()
+                } else {
+                    format!("auth {}, ref {}", a.auth_code, a.rrn)
+                };
                 println!(
-                    "  ✔ {step}: approved — {} {} RMB {}, voucher {:06}, auth {}, ref {}{extra}",
+                    "  ✔ {step}: approved — {} {} RMB {}, voucher {:06}, {refs}{extra}",
                     a.kind.spec().en,
                     a.pan_masked,
                     yuan(a.amount_fen as i64),
                     a.stan,
-                    a.auth_code,
-                    a.rrn
                 );
                 if !a.receipt_printed {
                     println!("      receipt not printed: it waits in the journal for a reprint");
@@ -308,6 +312,30 @@ fn chip_sale(day: &mut Day, step: &str, attempt: &str, card: &str, fen: u64) -> 
     for line in exchanges.lines() {
         println!("      {line}");
     }
+    Ok(())
+}
+
+/// A sale the chip approves offline: the AIDs allow it below 100 yuan (random online selection
+/// off, so the amount alone decides), and the card asks for no PIN (signature CVM).
+fn offline_chip_sale(day: &mut Day) -> CliResult {
+    let mut chip = day.terminal.chip_config();
+    for aid in &mut chip.kernel.aids {
+        aid.floor_limit_fen = 10_000;
+        aid.target_percent = 0;
+        aid.max_target_percent = 0;
+    }
+    day.terminal.configure_chip(chip);
+    chip_sale(
+        day,
+        "chip sale approved offline under the floor limit",
+        "demo-chip-3",
+        "unionpay-offline",
+        4_500,
+    )?;
+    let queued = day.terminal.pending_advices().map_or(0, |a| a.len());
+    println!(
+        "      approved by the card offline (Y1): nothing went online; {queued} upload(s) queued"
+    );
     Ok(())
 }
 
@@ -518,8 +546,17 @@ fn script(day: &mut Day) -> CliResult {
         indent(&super::health::render(&day.terminal.health(), false))
     );
 
-    println!("\n12. Settlement");
-    match day.terminal.settle() {
+    println!("\n12. Settlement: what the terminal owes the acquirer goes first");
+    offline_chip_sale(day)?;
+    let owed = day.terminal.pending_advices().map_or(0, |a| a.len());
+    let settled = day.terminal.settle();
+    let still = day.terminal.pending_advices().map_or(0, |a| a.len());
+    println!(
+        "      uploads before the batch closed: {} (the offline sale's 0220 with the card's TC, \
+         verified by the issuer); still owed: {still}",
+        owed.saturating_sub(still)
+    );
+    match settled {
         Ok(r) => println!(
             "  ✔ batch {:06} settled {}: {} debits RMB {}, {} credits RMB {}; batch {:06} is open",
             r.batch_no,

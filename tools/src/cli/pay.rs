@@ -101,6 +101,11 @@ pub struct Args {
     /// the EMV contact kernel against it, and the simulator plays its issuer.
     #[arg(long, value_name = "NAME")]
     pub card: Option<String>,
+    /// With --card: let the chip approve sales offline below FEN (the AIDs' floor limit,
+    /// random online selection off). Offline approvals are uploaded to the acquirer before
+    /// the next online message, at recovery or before settlement.
+    #[arg(long, value_name = "FEN", requires = "card")]
+    pub offline_floor_limit: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -290,6 +295,9 @@ pub fn run(args: Args) -> CliResult {
     match args.method {
         Method::Card => {
             let host = HostTerminal::open_with_risk(&args.journal, &args.acquirer.link()?, risk)?;
+            if let Some(fen) = args.offline_floor_limit {
+                host.allow_offline_below(fen);
+            }
             for i in 1..=args.count {
                 // Unique across runs and processes: a replayed attempt id would return the old
                 // outcome.
