@@ -17,7 +17,8 @@ use smartpos_tools::sim::{Acquirer, OnPathProxy, SimServer};
 
 pub struct ChipDay {
     pub acquirer: Arc<Acquirer>,
-    _sim: SimServer,
+    /// The simulator itself (`set_refusing` plays a network that is down).
+    pub sim: SimServer,
     pub proxy: OnPathProxy,
     pub card: Arc<VirtualCard>,
     pub terminal: Terminal,
@@ -33,6 +34,16 @@ impl std::fmt::Debug for ChipDay {
 impl ChipDay {
     /// A signed-on terminal whose reader holds the catalogue card `name`.
     pub fn with_card(card: VirtualCard) -> ChipDay {
+        ChipDay::build(card, true)
+    }
+
+    /// As [`ChipDay::with_card`], the terminal talking to the simulator directly (so a refused
+    /// connection is refused to the terminal, not to the proxy).
+    pub fn direct(card: VirtualCard) -> ChipDay {
+        ChipDay::build(card, false)
+    }
+
+    fn build(card: VirtualCard, via_proxy: bool) -> ChipDay {
         let mut ledger = Ledger::with_demo_accounts();
         catalogue::add_ledger_accounts(&mut ledger);
         let acquirer = Arc::new(Acquirer::new(ledger, demo_setup::demo_tmk()));
@@ -57,7 +68,7 @@ impl ChipDay {
         let key = demo_setup::fresh_storage_key().unwrap();
         let config = TerminalConfig {
             journal_path: dir.path().join("journal.db"),
-            endpoints: vec![proxy.addr()],
+            endpoints: vec![if via_proxy { proxy.addr() } else { sim.addr() }],
             response_timeout: Duration::from_millis(800),
             ..demo_setup::demo_terminal_config(key)
         };
@@ -69,7 +80,7 @@ impl ChipDay {
         terminal.sign_on().unwrap();
         ChipDay {
             acquirer,
-            _sim: sim,
+            sim,
             proxy,
             card,
             terminal,

@@ -185,3 +185,47 @@ fn scripts_the_card_ran_are_reported_in_a_script_result_advice() {
         Some(hex::encode_upper(&results))
     );
 }
+
+/// A sale under the floor limit that random selection sends online (the AIDs' target
+/// percentage at 99), while the acquirer cannot be reached at all (connection refused: the
+/// request certainly never left). Default action analysis finds nothing against it, so the
+/// terminal asks for a TC "unable to go online", and the card approves (Y3): the sale is an
+/// offline approval under its own STAN, nothing is reversed, and its upload goes once the host
+/// is back; the ledger holds it once. Over the floor limit the same card is declined (Z3):
+/// the UnionPay TAC default denies an unable-online transaction that exceeds it.
+#[test]
+fn a_sale_the_host_cannot_be_reached_for_is_approved_offline_by_the_card() {
+    let day = ChipDay::direct(VirtualCard::named("unionpay-debit-dda").unwrap());
+    let mut chip = day.terminal.chip_config();
+    for aid in &mut chip.kernel.aids {
+        aid.floor_limit_fen = 100_000;
+        aid.target_percent = 99;
+        aid.max_target_percent = 99;
+    }
+    day.terminal.configure_chip(chip);
+    day.sim.set_refusing(true);
+    let over = day.sale("c0", 2_000_00);
+    assert_eq!(
+        over.termination().map(|t| t.code.to_string()).as_deref(),
+        Some("NET_HOST_UNREACHABLE"),
+        "{over:?}"
+    );
+    let outcome = day.sale("c1", 18_00);
+    let a = offline_approval(&outcome).clone();
+    assert!(day.terminal.pending_reversals().unwrap().is_empty());
+    day.sim.set_refusing(false);
+    assert_eq!(day.net_fen(), 0);
+    let report = day.terminal.settle().unwrap();
+    assert!(report.balanced, "{report:?}");
+    assert_eq!((report.debit_count, report.debit_fen), (1, 18_00));
+    assert_eq!(day.net_fen(), 18_00);
+    let db = rusqlite::Connection::open(day.journal_path()).unwrap();
+    let (kind, stan): (String, i64) = db
+        .query_row(
+            "SELECT kind, stan FROM transactions WHERE attempt_id = 'c1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((kind.as_str(), stan), ("offline_sale", i64::from(a.stan)));
+}

@@ -153,6 +153,48 @@ impl Journal {
         })
     }
 
+    /// A sale whose request certainly never reached the host (the connection failed) and
+    /// which the card then approved offline (Y3): in one commit the row becomes an approved
+    /// offline sale under the same STAN (the host never saw it), its armed reversal is
+    /// cleared, the card's final data kept and its upload queued.
+    pub fn approve_unable_online(
+        &mut self,
+        id: i64,
+        icc_data: &OpaqueBlob,
+        upload_expires_at: i64,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE transactions SET kind = ?2, state = ?3, icc_data = ?4, \
+                     updated_at = ?5 WHERE id = ?1 AND state = ?6 AND kind = ?7",
+                )?
+                .execute(params![
+                    id,
+                    TxnKind::OfflineSale.as_str(),
+                    TxnState::Approved.as_str(),
+                    icc_data.as_bytes(),
+                    at_ms,
+                    TxnState::Sending.as_str(),
+                    TxnKind::Sale.as_str(),
+                ])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound { id });
+            }
+            tx.prepare_cached(
+                "UPDATE reversals SET state = ?2 WHERE transaction_id = ?1 AND state = ?3",
+            )?
+            .execute(params![
+                id,
+                ReversalState::Cleared.as_str(),
+                ReversalState::Armed.as_str()
+            ])?;
+            queue::enqueue_advice(tx, id, upload_expires_at)?;
+            Ok(())
+        })
+    }
+
     /// Commit #2: the outcome, the reversal's fate, the chip data's deletion and (for an
     /// approved void) the original marked `voided` — one SQLite transaction.
     pub fn record_outcome(&mut self, id: i64, outcome: &HostOutcome) -> Result<(), StoreError> {

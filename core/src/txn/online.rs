@@ -296,13 +296,20 @@ impl Terminal {
 
     fn exchange_failed(&self, p: &Prepared<'_>, started: &OnlineTxn, e: ExchangeError) -> Outcome {
         log::warn!("txn {}: exchange failed: {e}", p.attempt_id);
+        let reached = e.may_have_reached_host();
         if let Some(inserted) = p.icc {
-            // No usable answer: the card ends by its default action (ARC Z3); the reversal
-            // stays armed whatever it says, since the host may have approved.
-            let _ = self.complete_inserted(inserted, None);
+            // No usable answer: the card ends by its default action (ARC Z3). When the request
+            // may have reached the host, the reversal stays armed whatever the card says; when
+            // it certainly did not, a sale the card approves (Y3) is an offline approval.
+            let report = self.complete_inserted(inserted, None);
+            if !reached
+                && p.kind == TxnKind::Sale
+                && report.completion == Completion::ApprovedUnableOnline
+            {
+                return self.approved_unable_online(&p, started, inserted, &report);
+            }
         }
         let termination = endings::from_exchange(&e);
-        let reached = e.may_have_reached_host();
         let reversible = p.kind.spec().reversible;
         let (state, reversal, advice) = match (reached, reversible) {
             (false, _) => (TxnState::NotSent, ReversalAction::Disarm, None),
