@@ -204,7 +204,7 @@ fn a_sale_the_host_cannot_be_reached_for_is_approved_offline_by_the_card() {
     }
     day.terminal.configure_chip(chip);
     day.sim.set_refusing(true);
-    let over = day.sale("c0", 2_000_00);
+    let over = day.sale("c0", 200_000);
     assert_eq!(
         over.termination().map(|t| t.code.to_string()).as_deref(),
         Some("NET_HOST_UNREACHABLE"),

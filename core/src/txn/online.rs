@@ -306,7 +306,7 @@ impl Terminal {
                 && p.kind == TxnKind::Sale
                 && report.completion == Completion::ApprovedUnableOnline
             {
-                return self.approved_unable_online(&p, started, inserted, &report);
+                return self.approved_unable_online(p, started, inserted, &report);
             }
         }
         let termination = endings::from_exchange(&e);
