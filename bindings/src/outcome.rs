@@ -328,6 +328,40 @@ impl From<Result<SignOnResult, Termination>> for SignOnOutcome {
     }
 }
 
+/// The electronic cash balance a chip card holds (PBOC 3.0 EC, read offline from the chip).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EcBalanceRecord {
+    /// The application read, hex.
+    pub aid: String,
+    pub balance_fen: u64,
+    /// The card's EC reset threshold (9F6D), where it has one.
+    pub reset_threshold_fen: Option<u64>,
+}
+
+/// How an EC balance inquiry ended.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum EcBalanceOutcome {
+    Read { balance: EcBalanceRecord },
+    Terminated { termination: TerminationRecord },
+}
+
+impl From<Result<smartpos_core::card::emv::EcBalance, Termination>> for EcBalanceOutcome {
+    fn from(r: Result<smartpos_core::card::emv::EcBalance, Termination>) -> Self {
+        match r {
+            Ok(b) => EcBalanceOutcome::Read {
+                balance: EcBalanceRecord {
+                    aid: b.aid.iter().map(|x| format!("{x:02X}")).collect(),
+                    balance_fen: b.balance_fen,
+                    reset_threshold_fen: b.reset_threshold_fen,
+                },
+            },
+            Err(t) => EcBalanceOutcome::Terminated {
+                termination: t.into(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SettlementRecord {
     pub batch_no: u32,

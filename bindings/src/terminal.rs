@@ -11,7 +11,9 @@ use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
 use crate::history::{PendingWorkRecord, StorageFaultRecord, TransactionSummaryRecord};
 use crate::optional_ports::TerminalPorts;
-use crate::outcome::{Outcome, RecoveryRecord, ReprintOutcome, SettlementOutcome, SignOnOutcome};
+use crate::outcome::{
+    EcBalanceOutcome, Outcome, RecoveryRecord, ReprintOutcome, SettlementOutcome, SignOnOutcome,
+};
 use crate::ped::{Ped, PedPinPad, PedVault};
 use crate::ports::{CardReader, CardReaderAdapter, Printer, PrinterAdapter};
 
@@ -135,6 +137,13 @@ impl Terminal {
     /// Signs on for working keys (the engine also does it by itself when needed).
     pub fn sign_on(&self) -> Result<SignOnOutcome, SmartPosError> {
         guard("Terminal.sign_on", || Ok(self.core()?.sign_on().into()))
+    }
+
+    /// The electronic cash balance of the inserted chip card, read offline from the chip.
+    pub fn ec_balance(&self) -> Result<EcBalanceOutcome, SmartPosError> {
+        guard("Terminal.ec_balance", || {
+            Ok(self.core()?.ec_balance().into())
+        })
     }
 
     pub fn sale(

@@ -181,3 +181,21 @@ fn a_chip_without_a_mutual_application_falls_back_to_the_swipe() {
     assert_eq!(&sent[0].message.text(22).unwrap()[..2], "80");
     assert!(sent[0].message.bytes(55).is_none());
 }
+
+/// The electronic cash balance comes from the card (GET DATA 9F79), offline: nothing is sent
+/// and nothing journaled.
+#[test]
+fn the_electronic_cash_balance_is_read_from_the_chip_offline() {
+    let day = ChipDay::with_card(VirtualCard::named("unionpay-debit-dda").unwrap());
+    let before = day.proxy.captured().len();
+    day.card.insert();
+    let ec = day.terminal.ec_balance().unwrap();
+    assert_eq!(ec.balance_fen, 50_000, "the catalogue card's EC balance");
+    assert_eq!(hex::encode_upper(&ec.aid), "A000000333010101");
+    assert_eq!(day.proxy.captured().len(), before, "nothing sent");
+    let sales_before = day.terminal.transactions().unwrap().len();
+    assert_eq!(sales_before, 0, "nothing journaled");
+    // The inquiry gave the card back; with the slot empty it ends explained.
+    let empty = day.terminal.ec_balance().unwrap_err();
+    assert_eq!(empty.code.to_string(), "OP_NO_CARD");
+}

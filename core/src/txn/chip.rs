@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use crate::card::emv::{
     ApplicationChooser, CaKeyVerifier, Candidate, CompletionReport, ContactKernel, CvmHandler,
-    FallbackReason, FirstAcDecision, HostAnswer, IccRequest, KernelConfig, KernelPorts,
+    EcBalance, FallbackReason, FirstAcDecision, HostAnswer, IccRequest, KernelConfig, KernelPorts,
     OnlinePinEntry, ReaderChannel, RiskSource, TerminalParams, TerminationReason, TransactionData,
-    default_aids,
+    default_aids, ec_balance,
 };
 use crate::card::oda::{CaKeyTable, RevocationList};
 use crate::card::{EntryConditions, EntryMode, Pan, PinCapability};
@@ -103,6 +103,32 @@ impl Terminal {
             .chip
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = config;
+    }
+
+    /// The electronic cash (EC) balance of the inserted card, read from the chip (GET DATA 9F79
+    /// after SELECT): offline, nothing journaled, nothing sent. A swiped card, or a chip with no
+    /// EC application, ends with an explained termination.
+    pub fn ec_balance(&self) -> Result<EcBalance, Termination> {
+        let _one = self.exclusive();
+        let presented = self
+            .ports
+            .card_reader
+            .detect(self.config.card_timeout)
+            .map_err(|f| endings::from_device(&f))?;
+        if presented != crate::ports::CardPresentation::ContactChip {
+            return Err(endings::entry_not_supported());
+        }
+        let mut config = self.chip_config().kernel;
+        self.fill_terminal_params(&mut config.terminal);
+        let mut chooser = PromptChooser {
+            prompt: self.ports.prompt.as_deref(),
+        };
+        let mut channel = ReaderChannel(&*self.ports.card_reader);
+        let read = ec_balance(&config, &mut channel, &mut chooser);
+        if let Err(f) = self.ports.card_reader.remove_card() {
+            log::warn!("card reader: card not released: {f}");
+        }
+        read.map_err(chip_termination)
     }
 
     /// Runs the kernel on the inserted card up to its first GENERATE AC.

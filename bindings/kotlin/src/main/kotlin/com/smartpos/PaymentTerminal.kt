@@ -2,6 +2,7 @@ package com.smartpos
 
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardReader
+import com.smartpos.core.EcBalanceOutcome
 import com.smartpos.core.HealthReportRecord
 import com.smartpos.core.Outcome
 import com.smartpos.core.PendingWorkRecord
@@ -65,6 +66,9 @@ class PaymentTerminal(
     }
 
     suspend fun signOn(): SignOnOutcome = withContext(Dispatchers.IO) { terminal.signOn() }
+
+    /** The electronic cash (EC) balance of the inserted chip card, read offline from the chip. */
+    suspend fun ecBalance(): EcBalanceOutcome = withContext(Dispatchers.IO) { terminal.ecBalance() }
 
     suspend fun sale(attemptId: String, amountFen: ULong): Outcome =
         cancellable { terminal.sale(attemptId, amountFen, it) }

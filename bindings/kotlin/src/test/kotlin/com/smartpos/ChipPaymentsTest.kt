@@ -2,6 +2,7 @@ package com.smartpos
 
 import com.smartpos.core.CardPresentationRecord
 import com.smartpos.core.CardReader
+import com.smartpos.core.EcBalanceOutcome
 import com.smartpos.core.Outcome
 import com.smartpos.core.PortException
 import com.smartpos.core.SignOnOutcome
@@ -74,6 +75,18 @@ class ChipPaymentsTest {
             val outcome = pos.sale("chip-2", 5_000UL)
             val end = (outcome as? Outcome.Terminated)?.termination ?: error("not terminated: $outcome")
             assertEquals("ACC_CARD_DECLINED_AFTER_APPROVAL", end.code)
+            assertEquals(0L, acquirer.netFen())
+        }
+    }
+
+    @Test
+    fun `the electronic cash balance is read from the chip`() = runBlocking<Unit> {
+        val card = testChipCard("unionpay-debit-dda")
+        terminalWith(card).use { pos ->
+            card.insert()
+            val read = pos.ecBalance() as? EcBalanceOutcome.Read ?: error("not read")
+            assertEquals(50_000UL, read.balance.balanceFen)
+            assertEquals("A000000333010101", read.balance.aid)
             assertEquals(0L, acquirer.netFen())
         }
     }
