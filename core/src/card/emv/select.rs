@@ -12,6 +12,9 @@ const PSE: &[u8] = b"1PAY.SYS.DDF01";
 /// Bounds directory walking on a misbehaving card.
 const MAX_DIRECTORY_RECORDS: u8 = 32;
 const MAX_SELECT_NEXT: usize = 16;
+/// DDFs below the PSE that are followed (Book 1 leaves the depth to the card; real cards use
+/// one level, if any).
+const MAX_DDF_DEPTH: u8 = 3;
 
 /// One mutually supported application.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,44 +103,90 @@ fn from_pse(card: &mut Card, aids: &[AidParams]) -> Result<Option<Vec<Candidate>
     if !r.ok() {
         return Ok(None);
     }
-    let Ok(fci) = tlv::parse(&r.data) else {
+    let Some(sfi) = directory_sfi(&r.data) else {
         return Ok(None);
     };
-    let Some(sfi) = tlv::find(&fci, 0x88)
-        .and_then(Tlv::bytes)
-        .and_then(|v| v.first())
-    else {
-        return Ok(None);
-    };
-    if !(1..=30).contains(sfi) {
+    let mut out = Vec::new();
+    let mut budget = MAX_DIRECTORY_RECORDS;
+    if read_directory(card, sfi, aids, 0, &mut budget, &mut out)? == Walk::Broken {
         return Ok(None);
     }
-    let mut out = Vec::new();
+    Ok((!out.is_empty()).then_some(out))
+}
+
+/// The SFI of the directory (tag 88 in the FCI), when it is a valid one.
+fn directory_sfi(fci: &[u8]) -> Option<u8> {
+    let fci = tlv::parse(fci).ok()?;
+    let sfi = *tlv::find(&fci, 0x88).and_then(Tlv::bytes)?.first()?;
+    (1..=30).contains(&sfi).then_some(sfi)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Walk {
+    Read,
+    /// The card answered out of the rules: Book 1 says to fall back to the list of AIDs.
+    Broken,
+}
+
+/// Reads the directory in `sfi`: ADF entries (4F) become candidates; a DDF entry (9D) is
+/// selected and its own directory read before the walk resumes (Book 1 §12.3.2 step 3), up to
+/// `MAX_DDF_DEPTH` levels and `budget` records in all, so a card cannot keep the terminal
+/// reading.
+fn read_directory(
+    card: &mut Card,
+    sfi: u8,
+    aids: &[AidParams],
+    depth: u8,
+    budget: &mut u8,
+    out: &mut Vec<Candidate>,
+) -> Result<Walk, SelectionEnd> {
     for rec in 1..=MAX_DIRECTORY_RECORDS {
-        let r = card.send(&cmd::read_record(*sfi, rec))?;
+        if *budget == 0 {
+            break;
+        }
+        *budget -= 1;
+        let r = card.send(&cmd::read_record(sfi, rec))?;
         if r.sw == 0x6A83 {
             break;
         }
         if !r.ok() {
-            return Ok(None);
+            return Ok(Walk::Broken);
         }
         let Ok(objs) = tlv::parse(&r.data) else {
-            return Ok(None);
+            return Ok(Walk::Broken);
         };
         let Some(record) = objs.iter().find(|o| o.tag == 0x70) else {
-            return Ok(None);
+            return Ok(Walk::Broken);
         };
         for entry in record.children().iter().filter(|o| o.tag == 0x61) {
-            let Some(adf) = tlv::find(entry.children(), 0x4F).and_then(Tlv::bytes) else {
+            if let Some(adf) = tlv::find(entry.children(), 0x4F).and_then(Tlv::bytes) {
+                if let Some(p) = match_aid(aids, adf) {
+                    let idx = aids.iter().position(|a| std::ptr::eq(a, p)).unwrap_or(0);
+                    out.push(candidate_from(entry.children(), adf.to_vec(), idx, aids));
+                }
+                continue;
+            }
+            let Some(ddf) = tlv::find(entry.children(), 0x9D).and_then(Tlv::bytes) else {
                 continue;
             };
-            if let Some(p) = match_aid(aids, adf) {
-                let idx = aids.iter().position(|a| std::ptr::eq(a, p)).unwrap_or(0);
-                out.push(candidate_from(entry.children(), adf.to_vec(), idx, aids));
+            if depth >= MAX_DDF_DEPTH {
+                continue;
+            }
+            let selected = card.send(&cmd::select(ddf, false))?;
+            // A DDF that cannot be selected or has no directory is skipped, not fatal.
+            let Some(inner) = selected
+                .ok()
+                .then(|| directory_sfi(&selected.data))
+                .flatten()
+            else {
+                continue;
+            };
+            if read_directory(card, inner, aids, depth + 1, budget, out)? == Walk::Broken {
+                return Ok(Walk::Broken);
             }
         }
     }
-    Ok((!out.is_empty()).then_some(out))
+    Ok(Walk::Read)
 }
 
 /// Book 1 §12.3.3: SELECT each terminal AID, with SELECT NEXT for partial matches.
@@ -275,6 +324,36 @@ mod tests {
         assert_eq!(hex::encode_upper(&l[0].adf), "A000000333010102");
         assert_eq!(l[0].priority, Some(1));
         assert_eq!(l[1].label, "VISA");
+    }
+
+    /// Book 1 §12.3.2 step 3: a directory entry naming a DDF (9D) is selected and its own
+    /// directory read, then the PSE's walk goes on; a DDF the card refuses is skipped.
+    #[test]
+    fn pse_directory_follows_a_nested_ddf() {
+        let ddf_entry = tlv_hex("61", "9D0AA0000003330101DDF001");
+        let missing_ddf = tlv_hex("61", "9D05A0000003FF");
+        let visa = tlv_hex("61", "4F07A0000000031010500456495341870102");
+        let pse_rec = format!("{}9000", tlv_hex("70", &(ddf_entry + &missing_ddf + &visa)));
+        let debit = tlv_hex("61", "4F08A000000333010101500444454249870101");
+        let ddf_rec = format!("{}9000", tlv_hex("70", &debit));
+        let l = run(&[
+            (
+                SEL_PSE,
+                "6F1A840E315041592E5359532E4444463031A5088801015F2D027A689000",
+            ),
+            ("00B2010C00", &pse_rec),
+            (
+                "00A404000AA0000003330101DDF00100",
+                "6F14840AA0000003330101DDF001A506880102BF0C009000",
+            ),
+            ("00B2011400", &ddf_rec),
+            ("00B2021400", "6A83"),
+            ("00A4040005A0000003FF00", "6A82"),
+            ("00B2020C00", "6A83"),
+        ])
+        .unwrap();
+        let adfs: Vec<_> = l.iter().map(|c| hex::encode_upper(&c.adf)).collect();
+        assert_eq!(adfs, ["A000000333010101", "A0000000031010"]);
     }
 
     #[test]
