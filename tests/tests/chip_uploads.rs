@@ -229,3 +229,32 @@ fn a_sale_the_host_cannot_be_reached_for_is_approved_offline_by_the_card() {
         .unwrap();
     assert_eq!((kind.as_str(), stan), ("offline_sale", i64::from(a.stan)));
 }
+
+/// A sale the card approved offline is voided like any sale: the void's readiness check sends
+/// the queued upload first, so the acquirer knows the sale it cancels; nothing stays charged.
+#[test]
+fn an_offline_sale_is_voided_after_its_upload_goes_first() {
+    let day = offline_day();
+    let a = offline_approval(&day.sale("c1", 12_00)).clone();
+    let void = day.terminal.void(
+        &smartpos_core::txn::VoidRequest {
+            attempt_id: "v1".into(),
+            original: smartpos_core::txn::Original { stan: a.stan },
+        },
+        &smartpos_core::host::CancelToken::new(),
+    );
+    approval(&void);
+    let sent: Vec<String> = day
+        .proxy
+        .captured()
+        .iter()
+        .filter_map(|b| smartpos_core::codec::iso8583::Frame::decode_body(b).ok())
+        .map(|f| f.message.mti().to_owned())
+        .filter(|m| m == "0220" || m == "0200")
+        .collect();
+    assert_eq!(sent, ["0220", "0200"], "the upload, then the void");
+    assert_eq!(day.net_fen(), 0);
+    let report = day.terminal.settle().unwrap();
+    assert!(report.balanced, "{report:?}");
+    assert_eq!(report.debit_count, 0);
+}

@@ -9,7 +9,7 @@ use crate::diag::Termination;
 use crate::host::CancelToken;
 use crate::ports::{Audience, CardPresentation, PromptText};
 use crate::risk::StepUp;
-use crate::store::{Stan, TransactionRecord, TxnState};
+use crate::store::{Stan, TransactionRecord, TxnKind as JournalKind, TxnState};
 use crate::txn::chip::{ChipEnd, Inserted};
 use crate::txn::endings;
 use crate::txn::kind::TxnKind;
@@ -279,6 +279,14 @@ impl Terminal {
         };
         step!(self.batch_has_room(kind));
         step!(self.ready_for_online());
+        // Read again: what readiness sent (an offline sale's upload) may have given the
+        // original the host's references, or refused it.
+        let original = step!(self.find_original(
+            kind,
+            Original {
+                stan: original.stan.value()
+            }
+        ));
         step!(check_cancel(cancel));
         let pan = step!(self.unseal_pan(&original));
         self.online(
@@ -328,9 +336,14 @@ impl Terminal {
                 .and_then(|batch| journal.by_stan(batch, stan))
                 .map_err(|e| self.storage_fault(&e))?
         };
+        // A sale the card approved offline is voided or refunded like any sale (its upload
+        // goes first: the void's `ready_for_online` sends what is queued).
+        let is_wanted = |k: JournalKind| {
+            k == want || (want == JournalKind::Sale && k == JournalKind::OfflineSale)
+        };
         match found {
-            Some(r) if r.kind == want && r.state == TxnState::Approved => Ok(r),
-            Some(r) if r.kind == want => Err(endings::original_not_usable()),
+            Some(r) if is_wanted(r.kind) && r.state == TxnState::Approved => Ok(r),
+            Some(r) if is_wanted(r.kind) => Err(endings::original_not_usable()),
             _ => Err(endings::original_not_found()),
         }
     }

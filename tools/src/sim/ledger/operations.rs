@@ -221,9 +221,15 @@ impl Ledger {
         kind: Kind,
         original_kind: Kind,
     ) -> Reply {
+        // A sale the card approved offline is voided like any sale once it was uploaded.
+        let originals: &[Kind] = match original_kind {
+            Kind::Sale => &[Kind::Sale, Kind::OfflineSale],
+            Kind::Completion => &[Kind::Completion],
+            _ => &[],
+        };
         let reply = self.process(key, kind, amount_fen, |ledger| {
             let index = ledger
-                .find_original(key, original, &[original_kind])
+                .find_original(key, original, originals)
                 .map_err(|d| (d, None))?;
             let record = &ledger.records[index];
             let account_id = record.account_id.clone();
