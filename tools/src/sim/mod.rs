@@ -7,6 +7,7 @@
 pub mod faults;
 pub mod gateway;
 pub mod host;
+pub mod ic_params;
 pub mod issuer;
 pub mod ledger;
 mod listener;

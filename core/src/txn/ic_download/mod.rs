@@ -14,13 +14,13 @@ mod wire;
 use thiserror::Error;
 
 pub use records::{
-    DOWNLOAD_SOURCE, IcParameters, RecordError, decode_ca_key, decode_ic_parameters,
-    encode_ca_key, encode_ic_parameters,
+    DOWNLOAD_SOURCE, IcParameters, RecordError, decode_ca_key, decode_ic_parameters, encode_ca_key,
+    encode_ic_parameters,
 };
 pub use wire::{
     ChipSet, Listed, StatusPage, Step, WireError, download_request, download_response,
-    parse_download_request, parse_download_response, parse_status_request,
-    parse_status_response, status_request, status_response,
+    parse_download_request, parse_download_response, parse_status_request, parse_status_response,
+    status_request, status_response,
 };
 
 use crate::card::oda::CaKeyTable;
@@ -122,7 +122,8 @@ impl DownloadedTable {
             ChipSet::CaKeys => {
                 let mut table = CaKeyTable::new();
                 for (i, record) in records.iter().enumerate() {
-                    let key = decode_ca_key(record, today.unwrap_or("000000")).map_err(|e| (i, e))?;
+                    let key =
+                        decode_ca_key(record, today.unwrap_or("000000")).map_err(|e| (i, e))?;
                     table.insert(key).map_err(|e| (i, RecordError::Key(e)))?;
                 }
                 Ok(DownloadedTable::CaKeys(table))
@@ -201,11 +202,18 @@ impl Terminal {
                 self.config.terminal_id,
                 set.name(),
                 done.entries,
-                if done.applied { "" } else { " (nothing listed, kept)" }
+                if done.applied {
+                    ""
+                } else {
+                    " (nothing listed, kept)"
+                }
             ),
             Err(e) => log::warn!("terminal {}: {e}", self.config.terminal_id),
         }
-        self.tally_ending("ic_download", result.as_ref().err().and_then(|e| e.termination()));
+        self.tally_ending(
+            "ic_download",
+            result.as_ref().err().and_then(|e| e.termination()),
+        );
         result
     }
 
@@ -248,13 +256,14 @@ impl Terminal {
             }
             records.push(record.to_vec());
         }
-        let table = DownloadedTable::decode(set, &records, Some(&today)).map_err(|(i, source)| {
-            ChipDownloadError::Refused {
-                set,
-                entry: listed.get(i).map(ToString::to_string).unwrap_or_default(),
-                source,
-            }
-        })?;
+        let table =
+            DownloadedTable::decode(set, &records, Some(&today)).map_err(|(i, source)| {
+                ChipDownloadError::Refused {
+                    set,
+                    entry: listed.get(i).map(ToString::to_string).unwrap_or_default(),
+                    source,
+                }
+            })?;
         self.chip_message(set, "0800", set.end_code(), None)?;
         crate::crashpoint::reached("ic_download.received", set.name());
         let at = self.now_ms();
@@ -378,7 +387,11 @@ impl Terminal {
         };
         for s in stored {
             let Some(set) = ChipSet::from_name(&s.name) else {
-                log::warn!("terminal {}: unknown chip set {:?}", self.config.terminal_id, s.name);
+                log::warn!(
+                    "terminal {}: unknown chip set {:?}",
+                    self.config.terminal_id,
+                    s.name
+                );
                 continue;
             };
             if !s.is_complete() {

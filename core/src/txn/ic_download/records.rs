@@ -259,7 +259,10 @@ pub fn decode_ic_parameters(record: &[u8]) -> Result<IcParameters, RecordError> 
     let o = Objects::parse(record)?;
     let aid = o.need(0x9F06)?;
     if !(5..=16).contains(&aid.len()) {
-        return Err(bad(0x9F06, format!("{} bytes, expected 5 to 16", aid.len())));
+        return Err(bad(
+            0x9F06,
+            format!("{} bytes, expected 5 to 16", aid.len()),
+        ));
     }
     let partial_selection = match o.get(0xDF01) {
         None | Some([0x00]) => true,
@@ -285,7 +288,10 @@ pub fn decode_ic_parameters(record: &[u8]) -> Result<IcParameters, RecordError> 
         ));
     }
     if random_threshold_fen > floor_limit_fen {
-        return Err(bad(0xDF15, "random-selection threshold above the floor limit"));
+        return Err(bad(
+            0xDF15,
+            "random-selection threshold above the floor limit",
+        ));
     }
     let default_ddol = o.get(0xDF14).unwrap_or(&[0x9F, 0x37, 0x04]).to_vec();
     if default_ddol.len() > 252 {
@@ -321,7 +327,10 @@ fn percent(o: &Objects<'_>, tag: u32) -> Result<u8, RecordError> {
     match o.get(tag) {
         None => Ok(0),
         Some([b]) if b >> 4 <= 9 && b & 0x0F <= 9 => Ok((b >> 4) * 10 + (b & 0x0F)),
-        Some(v) => Err(bad(tag, format!("{} is not two BCD digits", hex::encode(v)))),
+        Some(v) => Err(bad(
+            tag,
+            format!("{} is not two BCD digits", hex::encode(v)),
+        )),
     }
 }
 
@@ -341,7 +350,7 @@ fn amount(o: &Objects<'_>, tag: u32) -> Result<Option<u64>, RecordError> {
 
 fn bcd_percent(p: u8) -> u8 {
     let p = p.min(99);
-    (p / 10) << 4 | p % 10
+    ((p / 10) << 4) | (p % 10)
 }
 
 fn n12(fen: u64) -> Vec<u8> {
@@ -463,9 +472,16 @@ mod tests {
             Err(RecordError::Value { tag: 0xDF03, .. })
         ));
         // Expiry as four BCD bytes, and a date that is none.
-        let bcd = [without(0xDF05), encode_object(0xDF05, &[0x20, 0x30, 0x12, 0x31])].concat();
+        let bcd = [
+            without(0xDF05),
+            encode_object(0xDF05, &[0x20, 0x30, 0x12, 0x31]),
+        ]
+        .concat();
         assert_eq!(
-            decode_ca_key(&bcd, "261204").unwrap().expiry_yymmdd.as_deref(),
+            decode_ca_key(&bcd, "261204")
+                .unwrap()
+                .expiry_yymmdd
+                .as_deref(),
             Some("301231")
         );
         let nonsense = [without(0xDF05), encode_object(0xDF05, b"20301399")].concat();

@@ -376,10 +376,7 @@ mod tests {
         ];
         let field = status_response(&keys, true);
         assert_eq!(field[0], b'2');
-        assert_eq!(
-            hex::encode_upper(&field[1..13]),
-            "9F0605A0000003339F22010B"
-        );
+        assert_eq!(hex::encode_upper(&field[1..13]), "9F0605A0000003339F22010B");
         let page = parse_status_response(&field).unwrap();
         assert!(page.more);
         assert_eq!(page.entries, keys);
@@ -422,7 +419,10 @@ mod tests {
         let objects = parse_flat(&encoded).unwrap();
         assert_eq!(objects, vec![(0xDF02, modulus.as_slice())]);
         let big = vec![1u8; 300];
-        assert_eq!(parse_flat(&encode_object(0x9F06, &big)).unwrap()[0].1.len(), 300);
+        assert_eq!(
+            parse_flat(&encode_object(0x9F06, &big)).unwrap()[0].1.len(),
+            300
+        );
     }
 
     #[test]
