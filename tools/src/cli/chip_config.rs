@@ -26,6 +26,8 @@ pub struct Args {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Download the acquirer's IC parameters and CA public keys and put them in force.
