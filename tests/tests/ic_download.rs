@@ -303,3 +303,29 @@ fn terminal_sets(path: &Path) -> Vec<String> {
         .map(|s| s.name)
         .collect()
 }
+
+#[test]
+fn a_host_that_breaks_the_protocol_changes_nothing_and_never_loops() {
+    use smartpos_tools::sim::ProtocolFault;
+    for fault in [
+        ProtocolFault::WrongRecord,
+        ProtocolFault::EndlessPages,
+        ProtocolFault::ListedButMissing,
+    ] {
+        let lab = Lab::new("unionpay-debit-sda");
+        let terminal = lab.terminal();
+        let before = terminal.chip_config();
+        lab.acquirer.ic_params().break_protocol(fault);
+        for set in ChipSet::ALL {
+            let error = terminal.download_chip_set(set).unwrap_err();
+            assert!(
+                matches!(error, ChipDownloadError::Protocol { .. }),
+                "{fault:?} {set:?}: {error}"
+            );
+        }
+        let after = terminal.chip_config();
+        assert_eq!(after.kernel.aids, before.kernel.aids, "{fault:?}");
+        assert_eq!(after.ca_keys.len(), before.ca_keys.len(), "{fault:?}");
+        assert!(terminal_sets(&lab.journal_path()).is_empty(), "{fault:?}");
+    }
+}

@@ -23,8 +23,21 @@ struct Tables {
     parameters: Vec<IcParameters>,
     /// Keys whose checksum is sent with one bit flipped.
     corrupt: Vec<(Rid, u8)>,
+    /// Protocol faults in force.
+    faults: Vec<ProtocolFault>,
     /// Completed sessions (end messages answered), per set.
     ends: [u32; 2],
+}
+
+/// A host that breaks the download protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolFault {
+    /// Every download answer carries the first entry's record, whatever was asked.
+    WrongRecord,
+    /// Every status answer says more entries follow, listing the same entries round again.
+    EndlessPages,
+    /// Download answers say '0': the listed entry is not there.
+    ListedButMissing,
 }
 
 /// The tables the acquirer serves to terminals.
@@ -94,8 +107,15 @@ impl IcParamServer {
         self.tables().corrupt.push((rid, index));
     }
 
+    /// From now on the host breaks the protocol as `fault` says.
+    pub fn break_protocol(&self, fault: ProtocolFault) {
+        self.tables().faults.push(fault);
+    }
+
     pub fn clear_faults(&self) {
-        self.tables().corrupt.clear();
+        let mut t = self.tables();
+        t.corrupt.clear();
+        t.faults.clear();
     }
 
     /// Download sessions of `set` the host saw through to their end message.
@@ -163,13 +183,32 @@ impl IcParamServer {
     fn status(&self, set: ChipSet, field62: &[u8]) -> Result<Option<Vec<u8>>, String> {
         let from = parse_status_request(field62).map_err(|e| e.to_string())?;
         let all = self.listed(set);
+        let endless = self.tables().faults.contains(&ProtocolFault::EndlessPages);
+        if endless {
+            // The same entries again and again, always "more follow".
+            let page: Vec<Listed> = all.iter().cycle().skip(from).take(PAGE).cloned().collect();
+            return Ok(Some(status_response(&page, true)));
+        }
         let page: Vec<Listed> = all.iter().skip(from).take(PAGE).cloned().collect();
         let more = from + page.len() < all.len();
         Ok(Some(status_response(&page, more)))
     }
 
     fn download(&self, set: ChipSet, field62: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        let wanted = parse_download_request(field62).map_err(|e| e.to_string())?;
+        let asked = parse_download_request(field62).map_err(|e| e.to_string())?;
+        let faults = self.tables().faults.clone();
+        if faults.contains(&ProtocolFault::ListedButMissing) {
+            return Ok(Some(download_response(None)));
+        }
+        let wanted = if faults.contains(&ProtocolFault::WrongRecord) {
+            self.listed(set).into_iter().next().unwrap_or(asked)
+        } else {
+            asked
+        };
+        self.record_for(set, &wanted)
+    }
+
+    fn record_for(&self, set: ChipSet, wanted: &Listed) -> Result<Option<Vec<u8>>, String> {
         let t = self.tables();
         let record = match set {
             ChipSet::CaKeys => t

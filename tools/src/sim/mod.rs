@@ -18,5 +18,6 @@ pub mod tls;
 
 pub use faults::{Fault, Matcher};
 pub use host::Acquirer;
+pub use ic_params::ProtocolFault;
 pub use proxy::{OnPathProxy, Tamper};
 pub use server::SimServer;
