@@ -234,6 +234,18 @@ impl IcParamServer {
     }
 }
 
+/// A CA key named as RID:INDEX in hex (`A000000333:F9`), as the command line gives it.
+pub fn parse_key_id(text: &str) -> Result<(Rid, u8), String> {
+    let bad = || format!("{text:?} is not RID:INDEX in hex (e.g. A000000333:F9)");
+    let (rid, index) = text.split_once(':').ok_or_else(bad)?;
+    let rid: Rid = hex::decode(rid)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
+    let index = u8::from_str_radix(index, 16).map_err(|_| bad())?;
+    Ok((rid, index))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +262,17 @@ mod tests {
             m.set_bytes(62, f);
         }
         m
+    }
+
+    #[test]
+    fn key_ids_parse_from_the_command_line() {
+        assert_eq!(
+            parse_key_id("A000000333:F9"),
+            Ok(([0xA0, 0, 0, 3, 0x33], 0xF9))
+        );
+        assert!(parse_key_id("A000000333").is_err());
+        assert!(parse_key_id("A0000003:F9").is_err());
+        assert!(parse_key_id("A000000333:XYZ").is_err());
     }
 
     #[test]
