@@ -329,3 +329,36 @@ fn a_host_that_breaks_the_protocol_changes_nothing_and_never_loops() {
         assert!(terminal_sets(&lab.journal_path()).is_empty(), "{fault:?}");
     }
 }
+
+#[test]
+fn an_expired_key_refuses_the_download_and_a_failure_is_not_a_payment_in_the_report() {
+    let lab = Lab::new("unionpay-debit-sda");
+    let terminal = lab.terminal();
+    let mut keys = lab.acquirer.ic_params().ca_keys();
+    // The checksum does not cover the expiry: only the date check can catch this one.
+    keys[2].expiry_yymmdd = Some("200101".into());
+    lab.acquirer.ic_params().set_ca_keys(keys);
+    let refused = terminal.download_ca_keys().unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            ChipDownloadError::Refused {
+                source: RecordError::Expired { .. },
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert_eq!(test_keys_in(&terminal.chip_config().ca_keys), 0);
+    // A download the host could not complete is counted by cause, not as a declined payment.
+    lab.acquirer.inject(
+        Matcher::Mti("0820".into()),
+        Fault::Decline { code: "96".into() },
+    );
+    assert!(terminal.download_ic_parameters().is_err());
+    let report = terminal.report(std::time::SystemTime::now()).unwrap();
+    let today = &report.windows[0];
+    assert_eq!(today.total, 0, "no payment ended: {today:?}");
+    assert_eq!(today.approval_rate, None);
+    assert!(today.by_code.values().sum::<u64>() >= 1, "{today:?}");
+}
