@@ -5,6 +5,7 @@ uniffi::setup_scaffolding!();
 
 #[cfg(target_os = "android")]
 mod android;
+mod chip_config;
 mod config;
 mod diagnostics;
 mod error;
@@ -26,6 +27,10 @@ mod test_hooks;
 #[cfg(all(test, feature = "software-ped"))]
 mod test_ports;
 
+pub use chip_config::{
+    CaKeySummaryRecord, ChipConfigRecord, ChipDownloadProblem, ChipDownloadRecord, ChipTable,
+    ChipUpdateOutcome,
+};
 pub use config::{AcquirerTlsRecord, TerminalConfigRecord};
 pub use diagnostics::{
     CauseCountRecord, CodeCountRecord, HealthCheckKind, HealthCheckRecord, HealthReportRecord,

@@ -158,6 +158,28 @@ impl TestAcquirer {
         })
     }
 
+    /// From now on the CA key `rid` (10 hex digits) / `index` is served by the chip-table
+    /// download with a wrong checksum: the terminal must refuse the whole download.
+    pub fn corrupt_ca_key_checksum(&self, rid: String, index: u8) -> Result<(), SmartPosError> {
+        guard("TestAcquirer.corrupt_ca_key_checksum", || {
+            let bytes: Option<Vec<u8>> = (0..rid.len())
+                .step_by(2)
+                .map(|i| {
+                    rid.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect();
+            let rid: [u8; 5] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+                SmartPosError::InvalidInput {
+                    what: "RID".into(),
+                    detail: format!("{rid:?} is not 10 hex digits"),
+                }
+            })?;
+            self.acquirer.ic_params().corrupt_checksum(rid, index);
+            Ok(())
+        })
+    }
+
     pub fn stop(&self) -> Result<(), SmartPosError> {
         guard("TestAcquirer.stop", || {
             let server = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();

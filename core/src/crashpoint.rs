@@ -9,7 +9,9 @@
 //! `reversal.answered` (host reversed, acknowledgement not recorded), `reversal.sign_on` (an
 //! answer asked for a new sign-on, not sent yet), `reversal.signed_on` (new keys stored, the
 //! reversal not resent), `settlement.answered`
-//! (host settled, batch not closed locally).
+//! (host settled, batch not closed locally), `ic_download.received` (every record of an IC
+//! parameter or CA key download checked, the new set not journaled), `ic_download.journaled`
+//! (the new set committed, not yet in force in memory).
 
 /// `SMARTPOS_CRASH_AT` may name a point alone (`online.answered`) or a point of one transaction
 /// kind (`online.answered@void`), so a void can be killed rather than the sale before it.

@@ -16,7 +16,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Ending kinds that are not payments (their terminations count by cause and code, but not in
 /// the approval rate).
-pub const NON_PAYMENT_KINDS: [&str; 2] = ["sign_on", "settlement"];
+pub const NON_PAYMENT_KINDS: [&str; 3] = ["sign_on", "settlement", "ic_download"];
 
 /// How many top causes a window lists.
 const TOP_CAUSES: usize = 3;

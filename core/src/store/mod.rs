@@ -9,6 +9,7 @@
 //! Sensitive columns hold only what the caller already protected: `pan_masked` (6+4, checked),
 //! `pan_sealed` (AES-GCM blob), `icc_data` (deleted once no reversal/advice needs it).
 
+mod chip_params;
 mod error;
 mod integrity;
 mod journal;
@@ -30,6 +31,7 @@ mod tests;
 #[cfg(test)]
 mod upload_tests;
 
+pub use chip_params::StoredChipSet;
 pub use error::StoreError;
 pub use journal::{Journal, SharedJournal};
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};

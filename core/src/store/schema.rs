@@ -193,6 +193,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE saf_queue ADD COLUMN stan INTEGER;
     CREATE INDEX saf_queue_state ON saf_queue (state, transaction_id);
     "#,
+    // 10: the chip tables the acquirer downloaded (store/chip_params.rs): per set (CA keys, IC
+    // parameters) its records as received, replaced whole in one commit and checked again at
+    // open. `entries` lets that check see a set that lost rows.
+    r#"
+    CREATE TABLE chip_sets (
+        name       TEXT PRIMARY KEY,
+        entries    INTEGER NOT NULL CHECK (entries >= 0),
+        applied_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE chip_set_records (
+        name   TEXT NOT NULL REFERENCES chip_sets(name) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL CHECK (seq >= 0),
+        record BLOB NOT NULL,
+        PRIMARY KEY (name, seq)
+    ) STRICT;
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

@@ -207,6 +207,7 @@ impl Terminal {
             terminal.enable_risk(setup);
         }
         terminal.restore_working_keys();
+        terminal.restore_chip_config();
         terminal.bind_sealed_pans();
         if terminal.session().storage_fault.is_none() {
             // Not `recover()`: that would wait for the journal's background integrity check,

@@ -2,6 +2,7 @@
 
 pub mod acquirer;
 pub mod app;
+pub mod chip_config;
 pub mod crypto;
 pub mod decode;
 pub mod decode_wire;

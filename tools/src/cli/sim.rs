@@ -55,6 +55,10 @@ pub struct Args {
     /// connection, peer and round trip.
     #[arg(long, value_name = "FILE|-")]
     pub log: Option<PathBuf>,
+    /// Serve this CA key (RID:INDEX in hex, e.g. A000000333:F9) to the chip-table download with
+    /// a wrong checksum: a scripted fault the terminal must refuse. Repeatable.
+    #[arg(long, value_name = "RID:INDEX", value_parser = crate::sim::ic_params::parse_key_id)]
+    pub corrupt_ca_key: Vec<([u8; 5], u8)>,
 }
 
 /// The MAC as `--mac` names it.
@@ -98,6 +102,9 @@ pub fn run(args: Args) -> CliResult {
         }
         _ => None,
     };
+    for (rid, index) in &args.corrupt_ca_key {
+        acquirer.ic_params().corrupt_checksum(*rid, *index);
+    }
     let acquirer = Arc::new(acquirer);
     let log = args
         .log

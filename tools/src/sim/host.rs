@@ -65,6 +65,8 @@ pub struct Acquirer {
     frames_received: AtomicU64,
     /// Checks chip cards' ARQCs and answers ARPCs and scripts (field 55).
     issuer: Issuer,
+    /// The chip tables terminals download (IC parameters, CA keys).
+    ic_params: super::ic_params::IcParamServer,
 }
 
 impl std::fmt::Debug for Acquirer {
@@ -94,6 +96,7 @@ impl Acquirer {
             track_encryption: false,
             frames_received: AtomicU64::new(0),
             issuer: Issuer::new(),
+            ic_params: super::ic_params::IcParamServer::new(),
         }
     }
 
@@ -142,6 +145,11 @@ impl Acquirer {
     /// The issuer side: queue scripts for a chip card here.
     pub fn issuer(&self) -> &Issuer {
         &self.issuer
+    }
+
+    /// The IC parameters and CA keys terminals download; scripted faults for them here.
+    pub fn ic_params(&self) -> &super::ic_params::IcParamServer {
+        &self.ic_params
     }
 
     pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
@@ -237,6 +245,9 @@ impl Acquirer {
 
     /// Acts on a request; `None` when it cannot even be answered.
     pub fn process(&self, req: &Message) -> Option<Message> {
+        if let Some(resp) = self.ic_params.answer(req) {
+            return Some(resp);
+        }
         let resp = match req.mti() {
             "0800" => self.sign_on(req),
             "0820" => self.network(req),

@@ -7,6 +7,7 @@
 pub mod faults;
 pub mod gateway;
 pub mod host;
+pub mod ic_params;
 pub mod issuer;
 pub mod ledger;
 mod listener;
@@ -17,5 +18,6 @@ pub mod tls;
 
 pub use faults::{Fault, Matcher};
 pub use host::Acquirer;
+pub use ic_params::ProtocolFault;
 pub use proxy::{OnPathProxy, Tamper};
 pub use server::SimServer;

@@ -2,6 +2,8 @@ package com.smartpos
 
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardReader
+import com.smartpos.core.ChipConfigRecord
+import com.smartpos.core.ChipUpdateOutcome
 import com.smartpos.core.EcBalanceOutcome
 import com.smartpos.core.HealthReportRecord
 import com.smartpos.core.Outcome
@@ -167,6 +169,18 @@ class PaymentTerminal(
      * run instead, and say so); null while risk checks are off.
      */
     suspend fun riskStatus(): RiskStatusRecord? = withContext(Dispatchers.IO) { terminal.riskStatus() }
+
+    /**
+     * Downloads the acquirer's IC parameters, then its CA public keys (UnionPay network
+     * management), each checked whole, journaled and put in force; they stay in force across
+     * restarts. A key with a bad checksum or an expired one is [ChipUpdateOutcome.Refused]
+     * and a host that cannot be reached [ChipUpdateOutcome.Terminated]: the table concerned
+     * stays as it was.
+     */
+    suspend fun updateChipConfig(): ChipUpdateOutcome = withContext(Dispatchers.IO) { terminal.updateChipConfig() }
+
+    /** The AIDs and CA public keys the chip kernel uses now. */
+    suspend fun chipConfig(): ChipConfigRecord = withContext(Dispatchers.IO) { terminal.chipConfig() }
 
     suspend fun settle(): SettlementOutcome = withContext(Dispatchers.IO) { terminal.settle() }
 
