@@ -1,0 +1,21 @@
+//! 电签: electronic signatures. The cardholder's strokes from the [`SignaturePad`] port become a
+//! 1-bit raster of the acquirer's size, compressed as JBIG1 (ITU-T T.82) for the e-slip upload
+//! and as PNG for receipts and screens, and bound to their transaction by a digest.
+//!
+//! [`SignaturePad`]: crate::ports::SignaturePad
+
+mod jbig;
+mod jbig_decode;
+mod qm;
+mod raster;
+mod render;
+mod strokes;
+
+pub use jbig::{JbigOptions, encode as encode_jbig};
+pub use jbig_decode::{JbigError, decode as decode_jbig};
+pub use raster::{Bitmap, MAX_SIDE, RasterError};
+pub use render::{DEFAULT_HEIGHT, DEFAULT_PEN, DEFAULT_WIDTH, MAX_PEN, render};
+pub use strokes::{MAX_PAD_SIDE, MAX_POINTS, Point, Strokes, StrokesError};
+
+#[cfg(test)]
+mod jbig_tests;
