@@ -6,6 +6,7 @@
 
 mod jbig;
 mod jbig_decode;
+mod png;
 mod qm;
 mod raster;
 mod render;
@@ -13,6 +14,7 @@ mod strokes;
 
 pub use jbig::{JbigOptions, encode as encode_jbig};
 pub use jbig_decode::{JbigError, decode as decode_jbig};
+pub use png::{PngError, to_png};
 pub use raster::{Bitmap, MAX_SIDE, RasterError};
 pub use render::{DEFAULT_HEIGHT, DEFAULT_PEN, DEFAULT_WIDTH, MAX_PEN, render};
 pub use strokes::{MAX_PAD_SIDE, MAX_POINTS, Point, Strokes, StrokesError};
