@@ -4,6 +4,7 @@
 //!
 //! [`SignaturePad`]: crate::ports::SignaturePad
 
+mod binding;
 mod jbig;
 mod jbig_decode;
 mod png;
@@ -12,6 +13,7 @@ mod raster;
 mod render;
 mod strokes;
 
+pub use binding::{BindingError, SignatureDigest, SlipFields, SlipIdentity};
 pub use jbig::{JbigOptions, encode as encode_jbig};
 pub use jbig_decode::{JbigError, decode as decode_jbig};
 pub use png::{PngError, to_png};
