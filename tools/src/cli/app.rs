@@ -64,6 +64,9 @@ pub enum Command {
     /// The EMV contact kernel against a recorded card (`emv replay FILE`).
     #[command(arg_required_else_help = true)]
     Emv(super::emv::Args),
+    /// Electronic signatures (电签): render strokes to the JBIG or PNG image.
+    #[command(arg_required_else_help = true)]
+    Esign(super::esign::Args),
 }
 
 /// Runs one command.
@@ -86,6 +89,7 @@ pub fn run(command: Command) -> CliResult {
         Command::Qr(args) => super::qr::run(args),
         Command::Paycode(args) => super::paycode::run(args),
         Command::Emv(args) => super::emv::run(args),
+        Command::Esign(args) => super::esign::run(args),
     }
 }
 
