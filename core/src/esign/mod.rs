@@ -7,7 +7,9 @@
 mod binding;
 mod jbig;
 mod jbig_decode;
+mod missing;
 mod png;
+mod policy;
 mod qm;
 mod raster;
 mod render;
@@ -16,7 +18,12 @@ mod strokes;
 pub use binding::{BindingError, SignatureDigest, SlipFields, SlipIdentity};
 pub use jbig::{JbigOptions, encode as encode_jbig};
 pub use jbig_decode::{JbigError, decode as decode_jbig};
+pub use missing::MissingSignature;
 pub use png::{PngError, to_png};
+pub use policy::{
+    CardKind, SignatureContext, SignatureDecision, SignaturePolicy, SignatureReason, SignatureRule,
+    cvm_says_signature, decide,
+};
 pub use raster::{Bitmap, MAX_SIDE, RasterError};
 pub use render::{DEFAULT_HEIGHT, DEFAULT_PEN, DEFAULT_WIDTH, MAX_PEN, render};
 pub use strokes::{MAX_PAD_SIDE, MAX_POINTS, Point, Strokes, StrokesError};
