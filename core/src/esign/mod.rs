@@ -13,7 +13,10 @@ mod policy;
 mod qm;
 mod raster;
 mod render;
+mod sealing;
+mod slip;
 mod strokes;
+mod upload;
 
 pub use binding::{BindingError, SignatureDigest, SlipFields, SlipIdentity};
 pub use jbig::{JbigOptions, encode as encode_jbig};
@@ -26,7 +29,13 @@ pub use policy::{
 };
 pub use raster::{Bitmap, MAX_SIDE, RasterError};
 pub use render::{DEFAULT_HEIGHT, DEFAULT_PEN, DEFAULT_WIDTH, MAX_PEN, render};
+pub use sealing::{open_image, seal_image};
+pub use slip::{ESlip, SlipSignature, mask_phone};
 pub use strokes::{MAX_PAD_SIDE, MAX_POINTS, Point, Strokes, StrokesError};
+pub use upload::{
+    DEFAULT_SEGMENT_BYTES, MAX_SEGMENTS, Reassembly, Segment, SettlementGate, UploadError,
+    UploadState, settlement_gate, split,
+};
 
 #[cfg(test)]
 mod jbig_tests;
