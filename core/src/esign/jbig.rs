@@ -89,6 +89,7 @@ pub(crate) struct Template {
 impl Template {
     /// The 10-bit context of pixel (`x`, `y`), bit for bit as T.82 Figures 8 and 9 number
     /// the template pixels (three-line: rows y-2, y-1, y; two-line: rows y-1, y).
+    #[cfg(test)]
     pub(crate) fn context(&self, img: &Bitmap, x: i64, y: i64) -> usize {
         let px = |dx: i64, dy: i64| -> usize {
             let row = y - dy;
@@ -130,6 +131,95 @@ impl Template {
         } else {
             TPB_CX_THREE_LINE
         }
+    }
+}
+
+/// Pixel `x` of a packed row; past the width (or the row) is white.
+fn bit(row: &[u8], x: usize, width: usize) -> usize {
+    if x >= width {
+        return 0;
+    }
+    row.get(x / 8)
+        .map_or(0, |b| usize::from(b >> (7 - x % 8) & 1))
+}
+
+/// The template contexts of one row, coded left to right: windows over the rows above and the
+/// pixels already coded slide one pixel per step, so a context costs a few shifts instead of
+/// ten lookups. [`Template::context`] is the definition it is tested against.
+pub(crate) struct RowCursor {
+    up2: Vec<u8>,
+    up1: Vec<u8>,
+    current: Vec<u8>,
+    width: usize,
+    two_line: bool,
+    at_x: usize,
+    /// Row y-2, pixels x-1, x, x+1 (least significant last).
+    w2: usize,
+    /// Row y-1, pixels up to x+2.
+    w1: usize,
+    /// Row y, pixels up to x-1.
+    w0: usize,
+}
+
+impl RowCursor {
+    pub(crate) fn new(img: &Bitmap, y: usize, template: &Template) -> RowCursor {
+        let floor = template.floor.max(0) as usize;
+        let above = |dy: usize| {
+            if y >= floor + dy {
+                img.row(y - dy).to_vec()
+            } else {
+                vec![0; img.stride()]
+            }
+        };
+        let (up2, up1) = (above(2), above(1));
+        let width = img.width() as usize;
+        let w2 = bit(&up2, 0, width) << 1 | bit(&up2, 1, width);
+        let w1 = bit(&up1, 0, width) << 2 | bit(&up1, 1, width) << 1 | bit(&up1, 2, width);
+        RowCursor {
+            up2,
+            up1,
+            current: vec![0; img.stride()],
+            width,
+            two_line: template.two_line,
+            at_x: usize::from(template.at_x),
+            w2,
+            w1,
+            w0: 0,
+        }
+    }
+
+    pub(crate) fn context(&self, x: usize) -> usize {
+        let (cx, at_bit) = if self.two_line {
+            ((self.w1 & 0x3f) << 4 | (self.w0 & 0xf), 4)
+        } else {
+            (
+                (self.w2 & 0x7) << 7 | (self.w1 & 0x1f) << 2 | (self.w0 & 0x3),
+                2,
+            )
+        };
+        if self.at_x == 0 {
+            return cx;
+        }
+        let at = if x >= self.at_x {
+            bit(&self.current, x - self.at_x, self.width)
+        } else {
+            0
+        };
+        (cx & !(1 << at_bit)) | at << at_bit
+    }
+
+    pub(crate) fn advance(&mut self, x: usize, pixel: bool) {
+        if pixel && let Some(b) = self.current.get_mut(x / 8) {
+            *b |= 0x80 >> (x % 8);
+        }
+        self.w0 = (self.w0 << 1 | usize::from(pixel)) & 0xff;
+        self.w1 = (self.w1 << 1 | bit(&self.up1, x + 3, self.width)) & 0xff;
+        self.w2 = (self.w2 << 1 | bit(&self.up2, x + 2, self.width)) & 0xff;
+    }
+
+    /// The row as coded.
+    pub(crate) fn row(&self) -> &[u8] {
+        &self.current
     }
 }
 
@@ -180,9 +270,11 @@ pub fn encode(img: &Bitmap, options: &JbigOptions) -> Vec<u8> {
                     continue;
                 }
             }
+            let mut cursor = RowCursor::new(img, y, &template);
             for x in 0..width {
-                let cx = template.context(img, x, y as i64);
-                coder.encode(&mut contexts, cx, img.get(x, y as i64));
+                let pixel = img.get(x, y as i64);
+                coder.encode(&mut contexts, cursor.context(x as usize), pixel);
+                cursor.advance(x as usize, pixel);
             }
         }
         let mut pscd = coder.finish();

@@ -4,8 +4,8 @@
 use thiserror::Error;
 
 use super::jbig::{
-    BIH_LEN, DPLAST, DPON, DPPRIV, LRLTWO, MARKER_ESC, MARKER_SDNORM, MARKER_STUFF, TPBON,
-    Template, VLENGTH,
+    BIH_LEN, DPLAST, DPON, DPPRIV, LRLTWO, MARKER_ESC, MARKER_SDNORM, MARKER_STUFF, RowCursor,
+    TPBON, Template, VLENGTH,
 };
 use super::qm::{Contexts, QmDecoder};
 use super::raster::{Bitmap, MAX_SIDE, RasterError};
@@ -253,16 +253,17 @@ pub fn decode(bie: &[u8]) -> Result<Bitmap, JbigError> {
                 if typical {
                     if y > floor {
                         let above = img.row(y - 1).to_vec();
-                        img.row_mut(y).copy_from_slice(&above);
+                        copy_row(img.row_mut(y), &above);
                     }
                     continue;
                 }
             }
-            for x in 0..i64::from(h.width) {
-                let cx = template.context(&img, x, y as i64);
-                let pixel = coder.decode(&mut contexts, cx);
-                img.set(x, y as i64, pixel);
+            let mut cursor = RowCursor::new(&img, y, &template);
+            for x in 0..h.width as usize {
+                let pixel = coder.decode(&mut contexts, cursor.context(x));
+                cursor.advance(x, pixel);
             }
+            copy_row(img.row_mut(y), cursor.row());
         }
         match r.peek_marker() {
             Some(MARKER_SDNORM) => reset = false,
@@ -284,7 +285,15 @@ pub fn decode(bie: &[u8]) -> Result<Bitmap, JbigError> {
 fn truncate(img: &Bitmap, height: usize) -> Result<Bitmap, JbigError> {
     let mut out = Bitmap::new(img.width(), height as u32)?;
     for y in 0..height {
-        out.row_mut(y).copy_from_slice(img.row(y));
+        copy_row(out.row_mut(y), img.row(y));
     }
     Ok(out)
+}
+
+/// Rows of one raster have one length; zip instead of `copy_from_slice` so a slip is a wrong
+/// pixel, never a panic.
+fn copy_row(to: &mut [u8], from: &[u8]) {
+    for (t, f) in to.iter_mut().zip(from) {
+        *t = *f;
+    }
 }

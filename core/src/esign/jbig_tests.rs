@@ -21,7 +21,7 @@
 
 use proptest::prelude::*;
 
-use super::jbig::{JbigOptions, encode};
+use super::jbig::{JbigOptions, RowCursor, Template, encode};
 use super::jbig_decode::{JbigError, decode};
 use super::raster::Bitmap;
 use super::render::render;
@@ -152,6 +152,21 @@ proptest! {
     fn random_signatures_round_trip(strokes in arb_strokes(), pen in 1u32..6, w in 8u32..400, h in 8u32..160) {
         let img = render(&strokes, w, h, pen).expect("render");
         prop_assert_eq!(decode(&encode(&img, &JbigOptions::default())), Ok(img));
+    }
+
+    /// The sliding contexts the codec uses equal the template as T.82 draws it, pixel by pixel,
+    /// for both templates, AT offsets and a stripe floor.
+    #[test]
+    fn sliding_contexts_match_the_template(strokes in arb_strokes(), w in 1u32..70, h in 1u32..12, two_line in any::<bool>(), at_x in prop::sample::select(vec![0u8, 3, 5, 8, 40]), floor in 0i64..4) {
+        let img = render(&strokes, w, h, 2).expect("render");
+        let template = Template { two_line, at_x, floor: floor.min(i64::from(h) - 1) };
+        for y in template.floor as usize..h as usize {
+            let mut cursor = RowCursor::new(&img, y, &template);
+            for x in 0..w as usize {
+                prop_assert_eq!(cursor.context(x), template.context(&img, x as i64, y as i64), "({}, {})", x, y);
+                cursor.advance(x, img.get(x as i64, y as i64));
+            }
+        }
     }
 
     #[test]
