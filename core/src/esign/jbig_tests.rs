@@ -90,6 +90,17 @@ fn decoder_reads_what_jbigkit_writes() {
     }
 }
 
+/// A blank first stripe codes to no bytes at all (its trailing zeros are implied), so its
+/// SDNORM follows the header directly; the decoder once took that for a floating marker.
+#[test]
+fn a_stripe_with_no_coded_data_round_trips() {
+    let mut img = Bitmap::new(8, 129).expect("size");
+    img.set(0, 128, true);
+    let bie = encode(&img, &JbigOptions::default());
+    assert_eq!(&bie[20..22], &[0xff, 0x02]);
+    assert_eq!(decode(&bie), Ok(img));
+}
+
 #[test]
 fn other_encoder_options_round_trip() {
     let img = signature(1000, 400);
