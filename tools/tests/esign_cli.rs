@@ -120,3 +120,29 @@ fn bad_strokes_files_exit_2_with_a_json_error() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn show_reads_jbigkit_files_and_refuses_junk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("sig.pbm");
+    // jbigkit's defaults (3-line stripes, TPDON, DPON): the same raster as our own file.
+    let jbg = fixtures().join("signature-384x128-default.jbg");
+    let doc = ok_json(&smartpos(&[
+        "esign",
+        "show",
+        path(&jbg),
+        "--out",
+        path(&out),
+        "--json",
+    ]));
+    assert_eq!(
+        (doc["width"].as_u64(), doc["height"].as_u64()),
+        (Some(384), Some(128))
+    );
+    let pbm = std::fs::read(fixtures().join("signature-384x128.pbm")).expect("fixture");
+    assert_eq!(std::fs::read(&out).expect("output"), pbm);
+    let junk = dir.path().join("junk.jbg");
+    std::fs::write(&junk, b"not jbig").expect("write");
+    let o = smartpos(&["esign", "show", path(&junk), "--out", path(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
 //! `smartpos esign`: electronic signatures (电签). `render` turns the contract strokes JSON into
-//! the image an acquirer receives (JBIG1) or a receipt shows (PNG).
+//! the image an acquirer receives (JBIG1) or a receipt shows (PNG); `show` turns a JBIG file
+//! back into a picture.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -20,6 +21,20 @@ pub struct Args {
 enum Command {
     /// Render a strokes JSON file to a JBIG (upload) or PNG (receipt, screen) image.
     Render(RenderArgs),
+    /// Decode a JBIG signature (what `sim --esign-dir` keeps) to PNG or PBM to look at it.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ShowArgs {
+    /// The JBIG (T.82 BIE) file.
+    jbig: PathBuf,
+    /// Where to write the image: PBM when OUT ends in .pbm, PNG otherwise.
+    #[arg(long, value_name = "OUT")]
+    out: PathBuf,
+    /// Print what was read as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,7 +73,48 @@ struct RenderArgs {
 pub fn run(args: Args) -> CliResult {
     match args.command {
         Command::Render(a) => render(a),
+        Command::Show(a) => show(a),
     }
+}
+
+fn show(a: ShowArgs) -> CliResult {
+    let data =
+        std::fs::read(&a.jbig).map_err(|e| CliError::new(format!("{}: {e}", a.jbig.display())))?;
+    let img = esign::decode_jbig(&data)
+        .map_err(|e| CliError::new(format!("{}: {e}", a.jbig.display())))?;
+    let pbm = a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pbm"));
+    let bytes = if pbm {
+        img.to_pbm()
+    } else {
+        esign::to_png(&img).map_err(|e| CliError::not_done(e.to_string()))?
+    };
+    std::fs::write(&a.out, &bytes)
+        .map_err(|e| CliError::new(format!("writing {}: {e}", a.out.display())))?;
+    let report = if a.json {
+        json!({
+            "jbig_bytes": data.len(),
+            "width": img.width(),
+            "height": img.height(),
+            "ink_pixels": img.ink_count(),
+            "out": a.out.display().to_string(),
+            "format": if pbm { "pbm" } else { "png" },
+        })
+        .to_string()
+    } else {
+        format!(
+            "{}: {}x{}, {} ink pixels, {} JBIG bytes -> {}",
+            a.jbig.display(),
+            img.width(),
+            img.height(),
+            img.ink_count(),
+            data.len(),
+            a.out.display()
+        )
+    };
+    print_output(&report)
 }
 
 fn render(a: RenderArgs) -> CliResult {
