@@ -9,6 +9,7 @@ pub mod codec;
 pub mod crashpoint;
 pub mod crypto;
 pub mod diag;
+pub mod esign;
 pub mod host;
 pub mod money;
 pub mod ports;

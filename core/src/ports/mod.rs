@@ -5,6 +5,7 @@
 mod clock;
 mod fault;
 mod receipt;
+mod signature_pad;
 pub mod testing;
 
 use std::time::Duration;
@@ -17,6 +18,7 @@ use crate::crypto::EncryptedPinBlock;
 pub use clock::{Clock, SimulatedClock, SystemClock};
 pub use fault::DeviceFault;
 pub use receipt::{Receipt, ReceiptLine};
+pub use signature_pad::{ScriptedSignaturePad, SignatureCapture, SignaturePad, SignatureRequest};
 
 /// What the reader found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -67,6 +67,9 @@ pub enum Command {
     /// IC parameters and CA public keys: download them from the acquirer, show those in force.
     #[command(arg_required_else_help = true)]
     ChipConfig(super::chip_config::Args),
+    /// Electronic signatures (电签): render strokes to the JBIG or PNG image.
+    #[command(arg_required_else_help = true)]
+    Esign(super::esign::Args),
 }
 
 /// Runs one command.
@@ -90,6 +93,7 @@ pub fn run(command: Command) -> CliResult {
         Command::Paycode(args) => super::paycode::run(args),
         Command::Emv(args) => super::emv::run(args),
         Command::ChipConfig(args) => super::chip_config::run(args),
+        Command::Esign(args) => super::esign::run(args),
     }
 }
 

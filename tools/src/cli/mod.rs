@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_chip;
 mod demo_qr;
 pub mod emv;
+pub mod esign;
 pub mod explain;
 pub mod health;
 pub mod journal;

@@ -4,6 +4,7 @@
 //! The simulator plays acquirer and issuer at once: [`ledger::Ledger`] holds the accounts,
 //! authorises, and keeps every money movement as a posting operators can audit.
 
+pub mod esign;
 pub mod faults;
 pub mod gateway;
 pub mod host;
