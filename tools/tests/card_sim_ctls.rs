@@ -342,3 +342,35 @@ fn tearing_at_every_command_is_try_again_then_a_new_tap_completes() {
         }
     }
 }
+
+/// Prints a fresh recording of a mastercard-contactless tap in the replay format, as
+/// `tests/data/emv/ctls_sim_mastercard_cda.json` was made (the card's dynamic numbers are
+/// random, so each run differs). `cargo test --test card_sim_ctls -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn record_mastercard_replay() {
+    struct Rec<'a>(ReaderChannel<'a, VirtualCard>, Vec<(String, String)>);
+    impl IccChannel for Rec<'_> {
+        fn exchange(&mut self, c: &[u8]) -> Result<Zeroizing<Vec<u8>>, DeviceFault> {
+            let r = self.0.exchange(c)?;
+            self.1.push((hex::encode_upper(c), hex::encode_upper(&*r)));
+            Ok(r)
+        }
+    }
+    let card = VirtualCard::named("mastercard-contactless").expect("card");
+    let mut rec = Rec(ReaderChannel(&card), Vec::new());
+    let (tap1, outcome, _) = tap_on(&mut rec, &config(0), 8_800);
+    let ca = test_ca_keys().unwrap();
+    let key = ca.get([0xA0, 0, 0, 0, 0x04], 0xF9).unwrap();
+    println!(
+        "OUTCOME {} AC {}",
+        outcome.code(),
+        hex::encode_upper(tap1.snapshot().acs[0].cryptogram)
+    );
+    println!(
+        "CA {} {}",
+        hex::encode_upper(&key.modulus),
+        hex::encode_upper(&key.exponent)
+    );
+    println!("APDUS {}", serde_json::to_string(&rec.1).unwrap());
+}

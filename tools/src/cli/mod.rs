@@ -9,6 +9,7 @@ pub mod demo;
 mod demo_chip;
 mod demo_qr;
 pub mod emv;
+mod emv_ctls;
 pub mod explain;
 pub mod health;
 pub mod journal;

@@ -86,9 +86,9 @@ mod hex4 {
 pub const DEFAULT_NO_CVM_LIMIT_FEN: u64 = 100_000;
 
 /// TTQ byte 1: qVSDC/qPBOC supported (0x20), contact chip supported (0x10), online PIN (0x04),
-/// signature (0x02); MSD (0x80) not supported. Byte 3: consumer device CVM supported (0x40).
+/// signature (0x02), ODA for online authorisations (0x01); MSD (0x80) not supported. Byte 3: consumer device CVM supported (0x40).
 /// Byte 4: fDDA version 01 supported (0x80). Visa VCPS 2.2 / JR/T 0025.12 Table A.1.
-pub const DEFAULT_TTQ: [u8; 4] = [0x36, 0x00, 0x40, 0x80];
+pub const DEFAULT_TTQ: [u8; 4] = [0x37, 0x00, 0x40, 0x80];
 
 /// The default combinations: UnionPay debit, credit and quasi-credit on kernel 7, Visa on
 /// kernel 3, Mastercard on kernel 2, each with the contact row of the same AID.
@@ -129,7 +129,7 @@ mod tests {
         assert_eq!(t.len(), 5);
         assert!(t.iter().all(|a| a.cvm_required_limit_fen == 100_000));
         let json = serde_json::to_string(&t[0]).unwrap();
-        assert!(json.contains("\"36004080\""), "{json}");
+        assert!(json.contains("\"37004080\""), "{json}");
         let back: CtlsAid = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t[0]);
         for k in [KernelId::Mastercard, KernelId::Visa, KernelId::UnionPay] {

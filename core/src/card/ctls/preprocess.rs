@@ -11,6 +11,8 @@ pub const TTQ_CVM_REQUIRED: u8 = 0x40;
 pub const TTQ_OFFLINE_ONLY: u8 = 0x08;
 pub const TTQ_ONLINE_PIN: u8 = 0x04;
 pub const TTQ_SIGNATURE: u8 = 0x02;
+/// TTQ byte 1 bit 1: offline data authentication for online authorisations supported.
+pub const TTQ_ODA_FOR_ONLINE: u8 = 0x01;
 /// TTQ byte 3 bit 7: consumer device CVM supported.
 pub const TTQ_CDCVM: u8 = 0x40;
 
@@ -89,7 +91,7 @@ mod tests {
         let a = quickpass();
         let i = indicators(&a, 50_000, true);
         assert!(!i.online_required() && !i.cvm_required() && !i.not_allowed);
-        assert_eq!(i.ttq, [0x36, 0x00, 0x40, 0x80]);
+        assert_eq!(i.ttq, [0x37, 0x00, 0x40, 0x80]);
         let i = indicators(&a, 50_001, true);
         assert!(i.online_required() && !i.cvm_required());
         let i = indicators(&a, 99_999, true);

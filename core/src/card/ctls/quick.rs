@@ -12,7 +12,7 @@ use crate::card::emv::{AcRecord, AcType, OdaError, OdaMethod, OdaResult, OdaVeri
 use crate::card::emv::{TerminationReason, data::bcd_u64};
 
 use super::outcome::{CtlsCvm, CtlsOutcome, InsertReason, UiRequest, UiSink};
-use super::preprocess::{TTQ_CDCVM, TTQ_ONLINE_PIN, TTQ_SIGNATURE};
+use super::preprocess::{TTQ_CDCVM, TTQ_ODA_FOR_ONLINE, TTQ_ONLINE_PIN, TTQ_SIGNATURE};
 use super::tap::{GpoAnswer, KernelResult, TapState};
 
 /// Card transaction qualifiers (9F6C) byte 1: online PIN required, signature required, go
@@ -95,18 +95,43 @@ fn decide(st: &mut TapState, sd: &StaticData, oda: &dyn OdaVerifier) -> KernelRe
             let cvm = cvm(st, kind).unwrap_or(CtlsCvm::NoCvm);
             Ok(CtlsOutcome::Declined(st.result(cvm)?))
         }
-        AcType::Arqc => online(st, kind),
+        AcType::Arqc => online(st, sd, oda),
         AcType::Tc => offline(st, sd, oda),
     }
 }
 
-fn online(st: &mut TapState, kind: AcType) -> KernelResult {
+/// An ARQC goes online. When the reader supports ODA for online authorisations (TTQ byte 1
+/// bit 1) and the card signed its answer, fDDA is verified first (VCPS 2.2 §5.3.2); a failure
+/// follows the card's qualifiers: online anyway only if the CTQ says so.
+fn online(st: &mut TapState, sd: &StaticData, oda: &dyn OdaVerifier) -> KernelResult {
     if !st.terminal.online_capable() {
         return Ok(CtlsOutcome::Declined(st.result(CtlsCvm::NoCvm)?));
     }
-    match cvm(st, kind) {
-        Ok(c) => Ok(CtlsOutcome::OnlineRequest(st.result(c)?)),
-        Err(r) => Ok(CtlsOutcome::TryAnotherInterface(r)),
+    let cvm = match cvm(st, AcType::Arqc) {
+        Ok(c) => c,
+        Err(r) => return Ok(CtlsOutcome::TryAnotherInterface(r)),
+    };
+    if st.ind.ttq[0] & TTQ_ODA_FOR_ONLINE != 0
+        && st.store.has_card(0x9F4B)
+        && fdda(st, sd, oda).is_err()
+    {
+        return oda_failed(st, cvm);
+    }
+    Ok(CtlsOutcome::OnlineRequest(st.result(cvm)?))
+}
+
+/// fDDA failed: online if the card allows it and the reader can, insert if the card asks for
+/// that, else declined (VCPS 2.2 §5.3.3, CTQ byte 1 bits 6-5).
+fn oda_failed(st: &mut TapState, cvm: CtlsCvm) -> KernelResult {
+    let ctq = ctq(st);
+    if ctq[0] & CTQ_ONLINE_IF_ODA_FAILS != 0 && st.terminal.online_capable() {
+        Ok(CtlsOutcome::OnlineRequest(st.result(cvm)?))
+    } else if ctq[0] & CTQ_SWITCH_IF_ODA_FAILS != 0 {
+        Ok(CtlsOutcome::TryAnotherInterface(
+            InsertReason::CardRequested,
+        ))
+    } else {
+        Ok(CtlsOutcome::Declined(st.result(cvm)?))
     }
 }
 
@@ -136,18 +161,7 @@ fn offline(st: &mut TapState, sd: &StaticData, oda: &dyn OdaVerifier) -> KernelR
     }
     match fdda(st, sd, oda) {
         Ok(()) => Ok(CtlsOutcome::Approved(st.result(cvm)?)),
-        Err(_) => {
-            let ctq = ctq(st);
-            if ctq[0] & CTQ_ONLINE_IF_ODA_FAILS != 0 && st.terminal.online_capable() {
-                Ok(CtlsOutcome::OnlineRequest(st.result(cvm)?))
-            } else if ctq[0] & CTQ_SWITCH_IF_ODA_FAILS != 0 {
-                Ok(CtlsOutcome::TryAnotherInterface(
-                    InsertReason::CardRequested,
-                ))
-            } else {
-                Ok(CtlsOutcome::Declined(st.result(cvm)?))
-            }
-        }
+        Err(_) => oda_failed(st, cvm),
     }
 }
 
@@ -193,7 +207,7 @@ fn fdda_verify(st: &TapState, sd: &StaticData, oda: &dyn OdaVerifier) -> Result<
         data.extend_from_slice(get(0x5F2A)?);
         data.extend_from_slice(auth);
     }
-    oda.verify_dda(&key, sdad, &data)
+    oda.verify_fdda(&key, sdad, &data)
 }
 
 /// The CVM (VCPS 2.2 §5.4, JR/T 0025.12 §7.7). Under the CVM required limit none (QuickPass

@@ -208,7 +208,7 @@ fn quickpass_under_the_cvm_limit_goes_online_without_cvm() {
     assert_eq!(r.request.card.pan.masked().to_string(), "622202******0205");
     let gpo = hex::encode_upper(&sc.sent[2]);
     assert!(
-        gpo.starts_with("80A8000023832136804080000000050000"),
+        gpo.starts_with("80A8000023832137804080000000050000"),
         "{gpo}"
     );
     assert_eq!(
@@ -245,7 +245,7 @@ fn quickpass_at_the_cvm_limit_asks_for_online_pin() {
     assert_eq!(r.cvm, CtlsCvm::OnlinePin);
     assert_eq!(tap.snapshot().cvm_results, [0x02, 0, 0]);
     assert_eq!(ui.last(), Some(&UiRequest::EnterPin));
-    assert_eq!(&hex::encode_upper(&sc.sent[2])[14..22], "36C04080");
+    assert_eq!(&hex::encode_upper(&sc.sent[2])[14..22], "37C04080");
 }
 
 /// Over the contactless transaction limit nothing is sent to the card: insert instead.
