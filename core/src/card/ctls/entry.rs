@@ -85,6 +85,25 @@ pub fn pre_process(config: &CtlsConfig, amount_fen: u64) -> Result<Vec<Indicator
     Ok(ind)
 }
 
+/// Before the card is in the field: "present card" when the amount can be tapped, "insert
+/// card" (and the reason) when it cannot. The engine calls this, then waits for the tap.
+pub fn ready(
+    config: &CtlsConfig,
+    amount_fen: u64,
+    ui: &mut dyn UiSink,
+) -> Result<(), InsertReason> {
+    match pre_process(config, amount_fen) {
+        Ok(_) => {
+            ui.ui(UiRequest::PresentCard);
+            Ok(())
+        }
+        Err(r) => {
+            ui.ui(UiRequest::InsertCard);
+            Err(r)
+        }
+    }
+}
+
 /// Runs one tap with the card in the field, from the PPSE to the kernel's outcome. UI requests
 /// go to `ports.ui` as they happen; "card read OK" comes the moment the card is no longer
 /// needed, before any host exchange.

@@ -13,7 +13,7 @@ pub mod preprocess;
 mod quick;
 mod tap;
 
-pub use entry::{CtlsConfig, CtlsPorts, CtlsTap, pre_process, start};
+pub use entry::{CtlsConfig, CtlsPorts, CtlsTap, pre_process, ready, start};
 pub use outcome::{CtlsCvm, CtlsOutcome, CtlsResult, InsertReason, UiRequest, UiSink};
 pub use params::{CtlsAid, DEFAULT_NO_CVM_LIMIT_FEN, KernelId, default_ctls_aids};
 

@@ -547,3 +547,16 @@ fn mastercard_cda() {
         outcome.code()
     );
 }
+
+/// Before the tap: "present card" when some combination allows the amount, "insert card" when
+/// none does.
+#[test]
+fn ready_asks_for_the_tap_or_the_insert() {
+    let mut ui = Vec::new();
+    assert_eq!(ready(&config(0, Some(200_000)), 199_999, &mut ui), Ok(()));
+    assert_eq!(
+        ready(&config(0, Some(200_000)), 200_000, &mut ui),
+        Err(InsertReason::OverContactlessLimit)
+    );
+    assert_eq!(ui, [UiRequest::PresentCard, UiRequest::InsertCard]);
+}
