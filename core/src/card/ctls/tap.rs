@@ -154,12 +154,13 @@ impl TapState {
 
     /// The PAN from 5A, else from the track 2 equivalent data 57.
     pub fn pan(&self) -> Option<Pan> {
-        let from_5a = self.store.card(0x5A).map(hex::encode_upper);
-        let from_57 = || {
-            let t2 = hex::encode_upper(self.store.card(0x57)?);
-            t2.split('D').next().map(str::to_owned)
+        let digits = match self.store.card(0x5A) {
+            Some(v) => zeroize::Zeroizing::new(hex::encode_upper(v)),
+            None => {
+                let t2 = zeroize::Zeroizing::new(hex::encode_upper(self.store.card(0x57)?));
+                zeroize::Zeroizing::new(t2.split('D').next()?.to_owned())
+            }
         };
-        let digits = zeroize::Zeroizing::new(from_5a.or_else(from_57)?);
         Pan::parse(digits.trim_end_matches('F')).ok()
     }
 
