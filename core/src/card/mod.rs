@@ -3,6 +3,7 @@
 //! Everything that can carry a full PAN or track data is a `Zeroize` type whose `Debug` and
 //! `Display` show only the masked PAN (first 6 + last 4).
 
+pub mod ctls;
 pub mod emv;
 mod entry;
 mod error;

@@ -225,7 +225,11 @@ impl CardReader for VirtualCard {
             slot.chip.session = Session::default();
             slot.powered = true;
         }
-        Ok(CardPresentation::ContactChip)
+        Ok(if slot.chip.profile.ppse {
+            CardPresentation::Contactless
+        } else {
+            CardPresentation::ContactChip
+        })
     }
 
     fn transceive(&self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, DeviceFault> {

@@ -24,6 +24,10 @@
 //! | `unionpay-scripts` | UnionPay debit | takes issuer scripts (APPLICATION BLOCK, PUT DATA) |
 //! | `unionpay-offline` | UnionPay debit, DDA | signature CVM: approves offline under the floor limit |
 //!
+//! The contactless cards (`quickpass-debit`, `quickpass-credit`, `quickpass-phone`,
+//! `visa-qvsdc`, `mastercard-contactless`) are described in `catalogue_ctls.rs`; they answer the
+//! PPSE and are tapped, not inserted.
+//!
 //! ODA: every card carries RSA certificates under the simulator's test CA (index F9 under its
 //! scheme's RID, [`super::test_ca_keys`]): issuer certificate and signed static data for the SDA
 //! cards, an ICC key and certificate as well for the DDA/CDA ones (AIP 7C00/7D00); the SM card
@@ -56,6 +60,11 @@ pub const NAMES: &[&str] = &[
     "unionpay-declines-second-ac",
     "unionpay-scripts",
     "unionpay-offline",
+    "quickpass-debit",
+    "quickpass-credit",
+    "quickpass-phone",
+    "visa-qvsdc",
+    "mastercard-contactless",
 ];
 
 /// The cards personalised to take issuer scripts: the simulated issuer sends each a PUT DATA
@@ -250,7 +259,7 @@ fn specs(name: &str) -> Option<Vec<CardSpec>> {
             s.behaviour.accepts_scripts = true;
             s
         }
-        _ => return None,
+        _ => return super::catalogue_ctls::specs(name).map(|s| vec![s]),
     };
     Some(vec![spec])
 }
@@ -265,13 +274,15 @@ pub fn card(name: &str) -> Result<CardProfile, CatalogueError> {
     for (i, spec) in specs.iter().enumerate() {
         let family = family_for(spec.pan).ok_or_else(unknown)?;
         let mut app = personalise::application(spec, &family.keys)?;
+        super::catalogue_ctls::apply(name, &mut app);
         // On the dual card the debit application comes first by priority.
         app.priority = u8::try_from(i + 1).unwrap_or(u8::MAX);
         applications.push(app);
     }
     Ok(CardProfile {
         name: name.to_string(),
-        pse: name != "mastercard",
+        pse: name != "mastercard" && !super::catalogue_ctls::is_contactless(name),
+        ppse: super::catalogue_ctls::is_contactless(name),
         applications,
         tear: None,
     })
@@ -302,7 +313,12 @@ pub fn add_ledger_accounts(ledger: &mut crate::sim::ledger::Ledger) {
             continue;
         }
         let kind = match name {
-            "unionpay-credit" | "visa" | "mastercard" => CardKind::Credit,
+            "unionpay-credit"
+            | "visa"
+            | "mastercard"
+            | "quickpass-credit"
+            | "visa-qvsdc"
+            | "mastercard-contactless" => CardKind::Credit,
             _ => CardKind::Debit,
         };
         ledger.add_account(

@@ -161,7 +161,7 @@ fn second(chip: &mut Chip, data: &[u8], requested: u8, first: FirstAc, cda: bool
     )
 }
 
-fn compute<'a>(
+pub(super) fn compute<'a>(
     app: &Application,
     atc: u16,
     iad: &[u8],

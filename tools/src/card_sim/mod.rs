@@ -21,6 +21,8 @@
 pub mod apdu;
 mod card;
 pub mod catalogue;
+mod catalogue_ctls;
+pub mod contactless;
 mod cryptogram;
 pub mod dol;
 mod issuer_cmds;
@@ -33,6 +35,7 @@ mod select;
 mod verify;
 
 pub use card::VirtualCard;
+pub use catalogue_ctls::CONTACTLESS_NAMES;
 pub use cryptogram::{CID_AAC, CID_ARQC, CID_TC};
 pub use issuer_cmds::SCRIPT_MAC_LEN;
 pub use oda::{IccKey, OdaKind, TEST_CA_INDEX, test_ca_keys};

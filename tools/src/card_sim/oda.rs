@@ -133,7 +133,7 @@ pub fn test_ca_keys() -> Result<CaKeyTable, PkiError> {
 }
 
 /// A fresh ICC dynamic number (9F4C): 8 bytes, the ATC then 6 random bytes.
-fn dynamic_number(atc: u16) -> Result<[u8; 8], u16> {
+pub(super) fn dynamic_number(atc: u16) -> Result<[u8; 8], u16> {
     let mut n = [0u8; 8];
     n[..2].copy_from_slice(&atc.to_be_bytes());
     SystemRandomSource::new()

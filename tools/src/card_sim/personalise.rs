@@ -287,6 +287,7 @@ pub fn application(
             .pin
             .map(|p| ReferencePin(Zeroizing::new(p.to_string()))),
         icc_key,
+        contactless: None,
     })
 }
 

@@ -46,6 +46,9 @@ pub(super) fn get_processing_options(chip: &mut Chip, cmd: &Command<'_>) -> Answ
     app.counters.atc = next;
     chip.session.gpo_done = true;
     chip.session.pdol_data = pdol_data;
+    if super::contactless::is_quick(chip) {
+        return super::contactless::quick_gpo(chip);
+    }
     ok(answer)
 }
 

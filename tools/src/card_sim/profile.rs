@@ -105,6 +105,8 @@ pub struct Application {
     pub pin: Option<ReferencePin>,
     /// The ICC private key for DDA/CDA (and enciphered PIN with RSA); `None` for an SDA card.
     pub icc_key: Option<IccKey>,
+    /// How the application answers a tap; `None` for a contact-only application.
+    pub contactless: Option<super::contactless::Contactless>,
 }
 
 impl Application {
@@ -162,6 +164,8 @@ pub struct CardProfile {
     pub name: String,
     /// Whether the card has the payment system environment 1PAY.SYS.DDF01.
     pub pse: bool,
+    /// Whether the card answers the contactless PPSE 2PAY.SYS.DDF01 (it is then tapped).
+    pub ppse: bool,
     pub applications: Vec<Application>,
     pub tear: Option<Tear>,
 }

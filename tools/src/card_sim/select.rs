@@ -25,6 +25,9 @@ pub(super) fn select(chip: &mut Chip, cmd: &Command<'_>) -> Answer {
     // Any SELECT ends the current application's transaction (Book 1 §11.3.1).
     let last = chip.session.last_select.take();
     chip.session = Session::default();
+    if name == super::contactless::PPSE_NAME && cmd.p2 == 0x00 {
+        return super::contactless::select_ppse(chip);
+    }
     if name == PSE_NAME {
         if !chip.profile.pse || cmd.p2 != 0x00 {
             return Err(sw::FILE_NOT_FOUND);

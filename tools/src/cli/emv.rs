@@ -1,4 +1,5 @@
-//! `smartpos emv replay FILE [--json]`: runs the contact kernel against a recorded card.
+//! `smartpos emv replay FILE [--json]`: runs the contact kernel against a recorded card (the
+//! contactless kernels for `"interface": "contactless"`, in `emv_ctls.rs`).
 //!
 //! The replaying card answers each command with the first unused recorded pair whose C-APDU
 //! starts with the same CLA INS P1 P2, and 6A82 when none is left. The file's unpredictable
@@ -20,8 +21,8 @@ use serde_json::{Value as Json, json};
 use smartpos_core::card::Pan;
 use smartpos_core::card::emv::{
     AcceptFirst, CaKeyVerifier, Completion, ContactKernel, CvmHandler, FirstAcDecision, HostAnswer,
-    IccChannel, KernelConfig, KernelPorts, OnlinePinEntry, RiskSource, TerminalParams,
-    TransactionData, default_aids,
+    IccChannel, KernelConfig, KernelPorts, KernelSnapshot, OnlinePinEntry, RiskSource,
+    TerminalParams, TransactionData, default_aids,
 };
 use smartpos_core::card::oda::{CaKeyAlgorithm, CaKeyTable, CaPublicKey};
 use smartpos_core::crypto::{OfflinePinRequest, OfflinePinResult};
@@ -140,7 +141,7 @@ enum Interface {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TerminalFields {
+pub(super) struct TerminalFields {
     amount_fen: u64,
     currency: String,
     country: String,
@@ -159,14 +160,11 @@ struct TerminalFields {
     #[serde(default)]
     floor_limit_fen: Option<u64>,
     #[serde(default)]
-    #[allow(dead_code)]
-    contactless_floor_limit_fen: Option<u64>,
+    pub(super) contactless_floor_limit_fen: Option<u64>,
     #[serde(default)]
-    #[allow(dead_code)]
-    contactless_limit_fen: Option<u64>,
+    pub(super) contactless_limit_fen: Option<u64>,
     #[serde(default)]
-    #[allow(dead_code)]
-    cvm_required_limit_fen: Option<u64>,
+    pub(super) cvm_required_limit_fen: Option<u64>,
     #[serde(default)]
     tac_default: Option<String>,
     #[serde(default)]
@@ -199,7 +197,9 @@ fn bcd_digits<const N: usize>(name: &str, text: &str) -> Result<[u8; N], String>
     fixed(name, text)
 }
 
-fn config_and_txn(t: &TerminalFields) -> Result<(KernelConfig, TransactionData), String> {
+pub(super) fn config_and_txn(
+    t: &TerminalFields,
+) -> Result<(KernelConfig, TransactionData), String> {
     let mut terminal = TerminalParams::unionpay_attended();
     terminal.currency_code = bcd_digits("currency", &t.currency)?;
     terminal.country_code = bcd_digits("country", &t.country)?;
@@ -243,7 +243,7 @@ fn config_and_txn(t: &TerminalFields) -> Result<(KernelConfig, TransactionData),
 }
 
 /// The recorded card.
-struct ReplayCard {
+pub(super) struct ReplayCard {
     pairs: Vec<(Vec<u8>, Vec<u8>, bool)>,
     commands: Vec<String>,
     unmatched: Vec<String>,
@@ -270,7 +270,7 @@ impl ReplayCard {
     }
 }
 
-struct Channel(Rc<RefCell<ReplayCard>>);
+pub(super) struct Channel(pub(super) Rc<RefCell<ReplayCard>>);
 
 impl IccChannel for Channel {
     fn exchange(&mut self, c: &[u8]) -> Result<Zeroizing<Vec<u8>>, DeviceFault> {
@@ -354,15 +354,6 @@ pub fn replay_text(text: &str) -> Result<Json, String> {
         commands: Vec::new(),
         unmatched: Vec::new(),
     }));
-    if file.interface == Interface::Contactless {
-        return Ok(report(
-            &card,
-            None,
-            Vec::new(),
-            "terminated",
-            Some("contactless_not_supported"),
-        ));
-    }
     // The published production CA keys plus the file's own (a production table that fails its
     // checksums is a build defect caught by card::oda's tests; here it would only mean ODA
     // fails).
@@ -370,6 +361,9 @@ pub fn replay_text(text: &str) -> Result<Json, String> {
         ca_keys: ca_table(&file.ca_keys)?,
         ..CaKeyVerifier::default()
     };
+    if file.interface == Interface::Contactless {
+        return super::emv_ctls::replay(&file.terminal, &card, host.as_ref(), &verifier);
+    }
     let mut channel = Channel(card.clone());
     let mut ped = ReplayPed(card.clone());
     let mut risk = NoRisk;
@@ -421,22 +415,21 @@ pub fn replay_text(text: &str) -> Result<Json, String> {
     };
     Ok(report(
         &card,
-        Some(&kernel),
+        Some(kernel.snapshot()),
         field55,
         outcome,
         termination.as_deref(),
     ))
 }
 
-fn report(
+pub(super) fn report(
     card: &Rc<RefCell<ReplayCard>>,
-    kernel: Option<&ContactKernel>,
+    snap: Option<KernelSnapshot>,
     field55: Vec<u8>,
     outcome: &str,
     termination: Option<&str>,
 ) -> Json {
     let card = card.borrow();
-    let snap = kernel.map(ContactKernel::snapshot);
     let ac: Vec<Json> = snap
         .iter()
         .flat_map(|s| s.acs.iter())

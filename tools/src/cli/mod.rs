@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_chip;
 mod demo_qr;
 pub mod emv;
+mod emv_ctls;
 pub mod esign;
 pub mod explain;
 pub mod health;

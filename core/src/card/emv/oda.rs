@@ -73,6 +73,16 @@ pub trait OdaVerifier {
     ) -> Result<IccPublicKey, OdaError>;
     fn verify_dda(&self, key: &IccPublicKey, sdad: &[u8], ddol_data: &[u8])
     -> Result<(), OdaError>;
+    /// fDDA of the contactless quick kernels: as DDA, with Visa's signed data format 95
+    /// accepted beside 05.
+    fn verify_fdda(
+        &self,
+        key: &IccPublicKey,
+        sdad: &[u8],
+        terminal_data: &[u8],
+    ) -> Result<(), OdaError> {
+        self.verify_dda(key, sdad, terminal_data)
+    }
     /// Verifies the GENERATE AC signature and returns the cryptogram it carries. The hash input
     /// is PDOL data ‖ CDOL data ‖ the response's objects other than 9F4B (Book 2 §6.6.1).
     fn verify_cda(

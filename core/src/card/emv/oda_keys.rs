@@ -121,6 +121,15 @@ impl OdaVerifier for CaKeyVerifier {
             .map_err(map)
     }
 
+    fn verify_fdda(&self, key: &IccPublicKey, sdad: &[u8], data: &[u8]) -> Result<(), OdaError> {
+        if key.exponent.is_empty() {
+            return self.verify_dda(key, sdad, data);
+        }
+        oda::verify_fdda(&rsa_key(key), sdad, data)
+            .map(|_| ())
+            .map_err(map)
+    }
+
     fn verify_cda(
         &self,
         key: &IccPublicKey,

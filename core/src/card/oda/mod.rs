@@ -34,7 +34,7 @@ pub use certs::{
 pub use error::{CaKeyError, OdaError, OdaMethod, Signed, tvr_byte1};
 pub use signed_data::{
     CdaInput, CdaOutcome, DdaOutcome, SdaOutcome, cda_transaction_data, verify_cda, verify_dda,
-    verify_sda,
+    verify_fdda, verify_sda,
 };
 pub use sm2::{
     DEFAULT_USER_ID, SM2_ALGORITHM, Sm2PublicKey, sm2_recover_icc_key, sm2_recover_issuer_key,
