@@ -182,14 +182,7 @@ impl Journal {
             if changed == 0 {
                 return Err(StoreError::NotFound { id });
             }
-            tx.prepare_cached(
-                "UPDATE reversals SET state = ?2 WHERE transaction_id = ?1 AND state = ?3",
-            )?
-            .execute(params![
-                id,
-                ReversalState::Cleared.as_str(),
-                ReversalState::Armed.as_str()
-            ])?;
+            disarm_reversal(tx, id)?;
             queue::enqueue_advice(tx, id, upload_expires_at)?;
             Ok(())
         })
@@ -227,16 +220,7 @@ impl Journal {
                 return Err(StoreError::NotFound { id });
             }
             match outcome.reversal {
-                ReversalAction::Disarm => {
-                    tx.prepare_cached(
-                        "UPDATE reversals SET state = ?2 WHERE transaction_id = ?1 AND state = ?3",
-                    )?
-                    .execute(params![
-                        id,
-                        ReversalState::Cleared.as_str(),
-                        ReversalState::Armed.as_str()
-                    ])?;
-                }
+                ReversalAction::Disarm => disarm_reversal(tx, id)?,
                 ReversalAction::Require(reason) => {
                     tx.prepare_cached(
                         "INSERT INTO reversals (transaction_id, reason, state) VALUES (?1, ?2, ?3) \
@@ -441,4 +425,15 @@ fn insert_transaction(
         ])?;
     }
     Ok(OnlineTxn { id, stan, batch_no })
+}
+
+/// Clears the reversal `begin_online` armed for transaction `id`, if it is still armed.
+fn disarm_reversal(tx: &WriteTxn<'_>, id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE reversals SET state = ?2 WHERE transaction_id = ?1 AND state = ?3")?
+        .execute(params![
+            id,
+            ReversalState::Cleared.as_str(),
+            ReversalState::Armed.as_str()
+        ])?;
+    Ok(())
 }
