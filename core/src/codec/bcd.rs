@@ -95,13 +95,15 @@ pub fn encode_into(
         Charset::Track => &TRACK_NIBBLES,
     };
     let bytes = digits.as_bytes();
-    if let Some(index) = bytes.iter().position(|&c| table[usize::from(c)] == INVALID) {
-        return Err(BcdError::BadCharacter {
-            index,
-            found: char::from(bytes[index]),
-        });
-    }
-    let nibble = |c: u8| table[usize::from(c)];
+    let start = out.len();
+    // One pass: encode as if every character were valid and collect the table's INVALID marks;
+    // valid nibbles never set the high bits. Every message packed goes through here.
+    let mut marks = 0u8;
+    let mut nibble = |c: u8| {
+        let n = table[usize::from(c)];
+        marks |= n;
+        n & 0x0F
+    };
     let pad = pad & 0x0F;
     let body = match bytes.split_first() {
         Some((&first, rest)) if bytes.len() % 2 == 1 && align == Align::Right => {
@@ -110,11 +112,21 @@ pub fn encode_into(
         }
         _ => bytes,
     };
-    let pairs = body.chunks_exact(2);
-    let tail = pairs.remainder().first().copied();
-    out.extend(pairs.map(|p| (nibble(p[0]) << 4) | nibble(p[1])));
-    if let Some(last) = tail {
+    let (pairs, tail) = body.as_chunks::<2>();
+    out.extend(pairs.iter().map(|&[hi, lo]| (nibble(hi) << 4) | nibble(lo)));
+    if let Some(&last) = tail.first() {
         out.push((nibble(last) << 4) | pad);
+    }
+    if marks & 0xF0 != 0 {
+        out.truncate(start);
+        let index = bytes
+            .iter()
+            .position(|&c| table[usize::from(c)] == INVALID)
+            .unwrap_or(0);
+        return Err(BcdError::BadCharacter {
+            index,
+            found: char::from(bytes.get(index).copied().unwrap_or(0)),
+        });
     }
     Ok(())
 }

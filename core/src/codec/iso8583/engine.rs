@@ -2,6 +2,7 @@
 
 use super::error::{PackError, PackErrorKind, UnpackError};
 use super::message::{Message, Value};
+use super::pack_fast;
 use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
 use super::view::prefix_width;
 use crate::codec::bcd::{self, Align, BcdError, Charset};
@@ -12,7 +13,7 @@ impl Dialect {
     /// MTI, bitmap(s) and fields, in one buffer sized once.
     pub fn pack(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
         let mut out = Vec::with_capacity(self.packed_len(msg, false));
-        self.pack_inner(msg, false, &mut out)?;
+        self.pack_either(msg, false, &mut out)?;
         Ok(out)
     }
 
@@ -20,14 +21,14 @@ impl Dialect {
     /// into the same buffer).
     pub fn pack_into(&self, msg: &Message, out: &mut Vec<u8>) -> Result<(), PackError> {
         out.reserve(self.packed_len(msg, false));
-        self.pack_inner(msg, false, out)
+        self.pack_either(msg, false, out)
     }
 
     /// What a MAC over `msg` covers: the packed message from the MTI to the end of the last field
     /// before 64, with bit 64 set in the bitmap, whether or not field 64 is present yet.
     pub fn pack_for_mac(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
         let mut out = Vec::with_capacity(self.packed_len(msg, true));
-        self.pack_inner(msg, true, &mut out)?;
+        self.pack_either(msg, true, &mut out)?;
         Ok(out)
     }
 
@@ -56,7 +57,29 @@ impl Dialect {
         len
     }
 
-    fn pack_inner(&self, msg: &Message, for_mac: bool, out: &mut Vec<u8>) -> Result<(), PackError> {
+    /// The straight path for a message that packs cleanly; anything else is packed again by the
+    /// checked packer, which names the field and the fault.
+    fn pack_either(
+        &self,
+        msg: &Message,
+        for_mac: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PackError> {
+        let start = out.len();
+        if pack_fast::pack(self, msg, for_mac, out) {
+            return Ok(());
+        }
+        out.truncate(start);
+        self.pack_checked(msg, for_mac, out)
+    }
+
+    /// The reference packer: checks everything in the order the errors are reported.
+    pub(super) fn pack_checked(
+        &self,
+        msg: &Message,
+        for_mac: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PackError> {
         let mti = msg.mti();
         if mti.len() != 4 {
             return Err(PackError {
@@ -199,7 +222,7 @@ fn pack_field(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> Result<(), 
     }
 }
 
-fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
+pub(super) fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
     match prefix {
         Prefix::Bcd => {
             // Right-aligned BCD: LL in one byte, LLL in two (leading nibble 0). `len` is at most
