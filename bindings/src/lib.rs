@@ -8,6 +8,8 @@ mod android;
 mod config;
 mod diagnostics;
 mod error;
+#[cfg(feature = "ffi-bench")]
+mod ffi_bench;
 mod history;
 mod logging;
 mod money;
