@@ -71,6 +71,19 @@ private class BenchPrinter : Printer {
     }
 }
 
+/**
+ * Each run gets its own simulator (same code, same process, fresh ledger): every run opens a new
+ * journal whose STANs start again at 1, which one simulator would refuse as duplicates.
+ */
+private fun <T> withAcquirer(run: (TestAcquirer) -> T): T {
+    val acquirer = startTestAcquirer()
+    try {
+        return run(acquirer)
+    } finally {
+        acquirer.stop()
+    }
+}
+
 private fun kotlinSales(acquirer: TestAcquirer, journal: Path, chip: Boolean, count: Int): FfiBenchReport {
     val card = if (chip) testChipCard(CHIP_CARD) else null
     val reader = BenchReader(if (chip) null else TRACK2, card)
@@ -110,7 +123,6 @@ fun main() {
     val count = System.getProperty("smartpos.sales")?.toIntOrNull() ?: 200
     val rounds = System.getProperty("smartpos.rounds")?.toIntOrNull() ?: 3
     val dir = Files.createTempDirectory("smartpos-ffi-bench")
-    val acquirer = startTestAcquirer()
     try {
         println("FFI cost: $count sales per run, $rounds rounds, load ${loadAverage()}")
         println("| sale | side | median µs | mean µs | reader calls/sale | printer calls/sale | approved |")
@@ -121,8 +133,8 @@ fun main() {
             val rustMedians = ArrayList<Double>()
             var callbacks = 0.0
             for (round in 0 until rounds) {
-                val k = kotlinSales(acquirer, dir.resolve("k-$kind-$round.db"), chip, count)
-                val r = rustSales(acquirer, dir.resolve("r-$kind-$round.db"), chip, count)
+                val k = withAcquirer { kotlinSales(it, dir.resolve("k-$kind-$round.db"), chip, count) }
+                val r = withAcquirer { rustSales(it, dir.resolve("r-$kind-$round.db"), chip, count) }
                 for ((side, rep) in listOf("kotlin" to k, "rust" to r)) {
                     println(
                         "| $kind | $side | %.0f | %.0f | %.1f | %.1f | %d/%d |".format(
@@ -130,6 +142,9 @@ fun main() {
                             rep.printerCalls.toDouble() / count, rep.approved.toInt(), count,
                         ),
                     )
+                }
+                if (k.approved.toInt() != count || r.approved.toInt() != count) {
+                    println("warning: not every $kind sale was approved; this round compares unlike sales")
                 }
                 kotlinMedians += median(k)
                 rustMedians += median(r)
@@ -145,7 +160,6 @@ fun main() {
         }
         println("load after: ${loadAverage()}")
     } finally {
-        acquirer.stop()
         dir.toFile().deleteRecursively()
     }
 }
