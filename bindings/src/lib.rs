@@ -9,6 +9,8 @@ mod chip_config;
 mod config;
 mod diagnostics;
 mod error;
+#[cfg(feature = "ffi-bench")]
+mod ffi_bench;
 mod history;
 mod logging;
 mod money;

@@ -95,26 +95,43 @@ pub fn encode_into(
         Charset::Track => &TRACK_NIBBLES,
     };
     let bytes = digits.as_bytes();
-    if let Some(index) = bytes.iter().position(|&c| table[usize::from(c)] == INVALID) {
+    let pad = pad & 0x0F;
+    let start = out.len();
+    out.resize(start + byte_len(bytes.len()), 0);
+    let dst = out.get_mut(start..).unwrap_or_default();
+    // One pass: encode as if every character were valid and collect the table's INVALID marks
+    // (valid nibbles never set the high bits) in a register; every message packed comes here.
+    let mut marks = 0u8;
+    let (dst, body) = match (bytes.split_first(), dst.split_first_mut()) {
+        (Some((&first, rest)), Some((d, dst))) if bytes.len() % 2 == 1 && align == Align::Right => {
+            let n = table[usize::from(first)];
+            marks |= n;
+            *d = (pad << 4) | (n & 0x0F);
+            (dst, rest)
+        }
+        _ => (out.get_mut(start..).unwrap_or_default(), bytes),
+    };
+    let (pairs, tail) = body.as_chunks::<2>();
+    for (d, &[hi, lo]) in dst.iter_mut().zip(pairs) {
+        let (h, l) = (table[usize::from(hi)], table[usize::from(lo)]);
+        marks |= h | l;
+        *d = (h << 4) | (l & 0x0F);
+    }
+    if let (Some(&last), Some(d)) = (tail.first(), dst.last_mut()) {
+        let n = table[usize::from(last)];
+        marks |= n;
+        *d = (n << 4) | pad;
+    }
+    if marks & 0xF0 != 0 {
+        out.truncate(start);
+        let index = bytes
+            .iter()
+            .position(|&c| table[usize::from(c)] == INVALID)
+            .unwrap_or(0);
         return Err(BcdError::BadCharacter {
             index,
-            found: char::from(bytes[index]),
+            found: char::from(bytes.get(index).copied().unwrap_or(0)),
         });
-    }
-    let nibble = |c: u8| table[usize::from(c)];
-    let pad = pad & 0x0F;
-    let body = match bytes.split_first() {
-        Some((&first, rest)) if bytes.len() % 2 == 1 && align == Align::Right => {
-            out.push((pad << 4) | nibble(first));
-            rest
-        }
-        _ => bytes,
-    };
-    let pairs = body.chunks_exact(2);
-    let tail = pairs.remainder().first().copied();
-    out.extend(pairs.map(|p| (nibble(p[0]) << 4) | nibble(p[1])));
-    if let Some(last) = tail {
-        out.push((nibble(last) << 4) | pad);
     }
     Ok(())
 }

@@ -20,8 +20,8 @@ pub use dialect::{AcquirerDialect, mac_by_name};
 pub use framing::MAX_FRAME_LEN;
 pub use tap::{LogTap, MessageTap, TapEvent, TappedTransport};
 pub use tcp::TcpTransport;
-pub(crate) use tls::certificates;
 pub use tls::{AcquirerTls, ClientIdentity, TlsSetupError, TlsTransport};
+pub(crate) use tls::{NO_BUNDLED_ROOTS, bundled_roots, certificates};
 pub use transport::{
     CancelToken, ConnectFailure, ConnectFailureKind, LinkSecurity, Timeouts, Transport,
     TransportError,

@@ -104,9 +104,9 @@ impl TlsTransport {
     ) -> Result<TlsTransport, TlsSetupError> {
         let roots = match &settings.ca_pem {
             Some(pem) => configured_roots(pem)?,
-            None => RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            },
+            None => bundled_roots().ok_or_else(|| TlsSetupError::Ca {
+                detail: NO_BUNDLED_ROOTS.into(),
+            })?,
         };
         let builder =
             ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -404,6 +404,20 @@ fn certificate_problem(err: &CertificateError) -> &'static str {
         CertificateError::Revoked => "host certificate revoked",
         _ => "host certificate refused",
     }
+}
+
+/// Why a link without a CA cannot be verified in a build without `bundled-roots`.
+pub(crate) const NO_BUNDLED_ROOTS: &str = "none configured, and this build has no bundled root \
+     set (feature bundled-roots): pass the platform's trust anchors (AndroidCAStore) as the CA PEM";
+
+/// Mozilla's root set, in builds that carry it (feature `bundled-roots`).
+pub(crate) fn bundled_roots() -> Option<RootCertStore> {
+    #[cfg(feature = "bundled-roots")]
+    return Some(RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    });
+    #[cfg(not(feature = "bundled-roots"))]
+    None
 }
 
 fn configured_roots(pem: &[u8]) -> Result<RootCertStore, TlsSetupError> {

@@ -2,6 +2,7 @@
 
 use super::error::{PackError, PackErrorKind, UnpackError};
 use super::message::{Message, Value};
+use super::pack_fast;
 use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
 use super::view::prefix_width;
 use crate::codec::bcd::{self, Align, BcdError, Charset};
@@ -11,23 +12,23 @@ const MAC_FIELD: u8 = 64;
 impl Dialect {
     /// MTI, bitmap(s) and fields, in one buffer sized once.
     pub fn pack(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
-        let mut out = Vec::with_capacity(self.packed_len(msg, false));
-        self.pack_inner(msg, false, &mut out)?;
+        let mut out = Vec::with_capacity(capacity_bound(msg));
+        self.pack_either(msg, false, &mut out)?;
         Ok(out)
     }
 
     /// As `pack`, appending to `out` (a frame writes its TPDU and header first, then the message,
     /// into the same buffer).
     pub fn pack_into(&self, msg: &Message, out: &mut Vec<u8>) -> Result<(), PackError> {
-        out.reserve(self.packed_len(msg, false));
-        self.pack_inner(msg, false, out)
+        out.reserve(capacity_bound(msg));
+        self.pack_either(msg, false, out)
     }
 
     /// What a MAC over `msg` covers: the packed message from the MTI to the end of the last field
     /// before 64, with bit 64 set in the bitmap, whether or not field 64 is present yet.
     pub fn pack_for_mac(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
-        let mut out = Vec::with_capacity(self.packed_len(msg, true));
-        self.pack_inner(msg, true, &mut out)?;
+        let mut out = Vec::with_capacity(capacity_bound(msg));
+        self.pack_either(msg, true, &mut out)?;
         Ok(out)
     }
 
@@ -56,7 +57,29 @@ impl Dialect {
         len
     }
 
-    fn pack_inner(&self, msg: &Message, for_mac: bool, out: &mut Vec<u8>) -> Result<(), PackError> {
+    /// The straight path for a message that packs cleanly; anything else is packed again by the
+    /// checked packer, which names the field and the fault.
+    fn pack_either(
+        &self,
+        msg: &Message,
+        for_mac: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PackError> {
+        let start = out.len();
+        if pack_fast::pack(self, msg, for_mac, out) {
+            return Ok(());
+        }
+        out.truncate(start);
+        self.pack_checked(msg, for_mac, out)
+    }
+
+    /// The reference packer: checks everything in the order the errors are reported.
+    pub(super) fn pack_checked(
+        &self,
+        msg: &Message,
+        for_mac: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PackError> {
         let mti = msg.mti();
         if mti.len() != 4 {
             return Err(PackError {
@@ -125,6 +148,17 @@ impl Dialect {
     pub fn unpack_at(&self, bytes: &[u8], base: usize) -> Result<Message, UnpackError> {
         self.view_at(bytes, base).map(|view| view.to_message())
     }
+}
+
+/// At least the packed length of any message with these values, without looking up their
+/// specs: MTI, both bitmaps, and per field its value's bytes (BCD only halves them) and the
+/// widest length prefix. A few dozen bytes too many cost less than a second pass.
+fn capacity_bound(msg: &Message) -> usize {
+    msg.fields()
+        .map(|(_, value)| value.as_bytes().len() + 3)
+        .sum::<usize>()
+        + 2
+        + 16
 }
 
 /// Units of a value as its length prefix counts them.
@@ -199,7 +233,7 @@ fn pack_field(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> Result<(), 
     }
 }
 
-fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
+pub(super) fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
     match prefix {
         Prefix::Bcd => {
             // Right-aligned BCD: LL in one byte, LLL in two (leading nibble 0). `len` is at most

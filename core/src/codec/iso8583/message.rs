@@ -157,6 +157,11 @@ impl Message {
     pub fn fields(&self) -> impl Iterator<Item = (u8, &Value)> + '_ {
         self.fields.iter().map(|(n, v)| (*n, v))
     }
+
+    /// The highest field number present.
+    pub(super) fn last_field_number(&self) -> Option<u8> {
+        self.fields.last().map(|(n, _)| *n)
+    }
 }
 
 /// The MTI of the response to a request: the request's MTI plus 10 (0200 → 0210).

@@ -6,6 +6,7 @@ pub mod cups;
 mod engine;
 mod error;
 mod message;
+mod pack_fast;
 pub mod spec;
 mod subfields;
 mod view;

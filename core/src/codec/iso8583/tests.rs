@@ -260,7 +260,7 @@ fn value_for(spec: &FieldSpec) -> BoxedStrategy<Value> {
     }
 }
 
-fn arb_message() -> impl Strategy<Value = Message> {
+pub(super) fn arb_message() -> impl Strategy<Value = Message> {
     let defined: Vec<u8> = (2..=128u8)
         .filter(|&n| CUPS.field(n.into()).is_some())
         .collect();

@@ -92,9 +92,9 @@ impl GatewayClient {
                 }
                 roots
             }
-            None => RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            },
+            None => crate::host::bundled_roots().ok_or_else(|| GatewayError::Config {
+                detail: format!("CA PEM: {}", crate::host::NO_BUNDLED_ROOTS),
+            })?,
         };
         let connector = ().chain(TcpConnector::default()).chain(TlsConnector {
             config: tls::client_config(roots, pins)?,
