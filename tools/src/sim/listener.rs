@@ -113,6 +113,12 @@ fn accept_loop(
         };
         match s.accept() {
             Ok((stream, _)) => {
+                // A simulator answers in whole messages. With Nagle on, a TLS server's answer
+                // written after its session tickets waited for the terminal's delayed ACK: 40 ms
+                // added to some exchanges on loopback, which the FFI bench showed as a bimodal
+                // sale time (issue #17). Real acquirers are not ours to tune; the terminal's own
+                // socket already has TCP_NODELAY.
+                let _ = stream.set_nodelay(true);
                 let (handle, stop) = (handle.clone(), stop.clone());
                 let _ = thread::Builder::new()
                     .name(conn_name.to_owned())
