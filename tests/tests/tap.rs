@@ -306,3 +306,21 @@ fn tearing_at_every_command_charges_nothing_or_pays_once() {
         assert_eq!(told_to_tap_again, tears, "{name}");
     }
 }
+
+/// The host's answer to a tap is lost after the request may have reached it: the card is long
+/// gone, so only the reversal can undo it — armed before the request left, sent at once, and
+/// the ledger holds nothing.
+#[test]
+fn a_tap_whose_answer_is_lost_is_reversed_and_nothing_is_charged() {
+    let (day, screen) = tap_day(named("quickpass-debit"));
+    day.proxy
+        .next("0200", smartpos_tools::sim::Tamper::DropAnswer);
+    let outcome = tap(&day, "t1", 20_000);
+    assert_eq!(ended(&outcome), "NET_TIMEOUT");
+    assert_eq!(screen.requests().last(), Some(&UiRequest::Declined));
+    let reversals = day.sent("0400");
+    assert_eq!(reversals.len(), 1);
+    assert_eq!(reversals[0].text(22).map(|s| &s[..2]), Some("07"));
+    assert!(day.terminal.owed_reversals().unwrap().is_empty());
+    assert_eq!(day.net_fen(), 0);
+}
