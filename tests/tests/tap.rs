@@ -236,9 +236,8 @@ fn an_offline_ec_approval_is_uploaded_at_settlement() {
     let report = day.terminal.settle().unwrap();
     let uploads = day.sent("0220");
     assert_eq!(uploads.len(), 1);
-    // The upload is rebuilt from the journal, which keeps the entry mode (07) but not whether
-    // a PIN was entered.
-    assert!(uploads[0].text(22).unwrap().starts_with("07"));
+    // Rebuilt from the journal: 07 from the entry mode, 2 from the CVM results it kept.
+    assert_eq!(uploads[0].text(22), Some("072"));
     assert_eq!(icc_value(&uploads[0], 0x8A), Some(b"Y1".to_vec()));
     assert_eq!(day.net_fen(), 30_000, "debited once, from the upload");
     assert!(report.balanced, "{report:?}");
@@ -320,7 +319,7 @@ fn a_tap_whose_answer_is_lost_is_reversed_and_nothing_is_charged() {
     assert_eq!(screen.requests().last(), Some(&UiRequest::Declined));
     let reversals = day.sent("0400");
     assert_eq!(reversals.len(), 1);
-    assert_eq!(reversals[0].text(22).map(|s| &s[..2]), Some("07"));
+    assert_eq!(reversals[0].text(22), Some("072"));
     assert!(day.terminal.owed_reversals().unwrap().is_empty());
     assert_eq!(day.net_fen(), 0);
 }

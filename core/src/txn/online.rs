@@ -521,9 +521,15 @@ impl Terminal {
             Some(oid) => self.journal().transaction(oid).ok().flatten(),
             None => None,
         };
+        let pin = match record.entry_mode {
+            JournalEntry::Contactless => crate::txn::tap::rebuilt_pin_capability(
+                record.icc_data.as_ref().map(|b| b.as_bytes()),
+            ),
+            _ => crate::card::PinCapability::CanAcceptPin,
+        };
         let entry = EntryConditions::new(
             entry_of(record.entry_mode),
-            crate::card::PinCapability::CanAcceptPin,
+            pin,
             self.config.read_capability,
         );
         Ok(Rebuilt {

@@ -244,6 +244,25 @@ fn entry(pin: PinCapability, read: ReadCapability) -> EntryConditions {
     EntryConditions::new(EntryMode::Contactless, pin, read)
 }
 
+/// Field 22's PIN digit for a journaled tap rebuilt for its reversal or upload, from the CVM
+/// results (9F34) its field 55 kept: online PIN (CVM code 02, EMV Book 3 Annex C3) gave 071,
+/// anything else 072.
+pub(crate) fn rebuilt_pin_capability(icc_data: Option<&[u8]>) -> PinCapability {
+    let online_pin = icc_data
+        .and_then(|d| crate::codec::tlv::parse(d).ok())
+        .and_then(|objects| {
+            crate::codec::tlv::find(&objects, 0x9F34)
+                .and_then(crate::codec::tlv::Tlv::bytes)
+                .and_then(|v| v.first().copied())
+        })
+        .is_some_and(|method| method & 0x3F == 0x02);
+    if online_pin {
+        PinCapability::CanAcceptPin
+    } else {
+        PinCapability::CannotAcceptPin
+    }
+}
+
 fn tap_insert(reason: InsertReason) -> Termination {
     let why = match reason {
         InsertReason::OverContactlessLimit => "金额超过非接交易限额 / over the contactless limit",
@@ -273,6 +292,26 @@ mod tests {
         assert_eq!(entry(PinCapability::CanAcceptPin, read).field22(), "071");
         assert_eq!(entry(PinCapability::CannotAcceptPin, read).field22(), "072");
         assert_eq!(entry(PinCapability::CannotAcceptPin, read).field60_4(), '6');
+    }
+
+    #[test]
+    fn a_rebuilt_tap_says_071_only_when_its_cvm_was_online_pin() {
+        // 9F34 as the kernels set it: 020000 online PIN, 1F0002 no CVM.
+        let pin = hex::decode("9F3403020000").unwrap();
+        let none = hex::decode("9F34031F0002").unwrap();
+        assert_eq!(
+            rebuilt_pin_capability(Some(&pin)),
+            PinCapability::CanAcceptPin
+        );
+        assert_eq!(
+            rebuilt_pin_capability(Some(&none)),
+            PinCapability::CannotAcceptPin
+        );
+        assert_eq!(rebuilt_pin_capability(None), PinCapability::CannotAcceptPin);
+        assert_eq!(
+            rebuilt_pin_capability(Some(&[0xFF])),
+            PinCapability::CannotAcceptPin
+        );
     }
 
     #[test]
