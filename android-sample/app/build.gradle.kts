@@ -101,7 +101,12 @@ val cargoNdk by tasks.registering(Exec::class) {
     group = "rust"
     description = "cargo ndk build --release -p smartpos-ffi for ${abis.joinToString()}"
     workingDir = repoRoot
-    environment("RUSTFLAGS", "-C link-arg=-Wl,-z,max-page-size=16384")
+    // Packed relocations (Android's APS2 format, read by the loader since API 23; RELR would need
+    // minSdk 28) shrink the relocation table of every ABI (issue #17's size budget).
+    environment(
+        "RUSTFLAGS",
+        "-C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,--pack-dyn-relocs=android",
+    )
     environment("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
     environment("CARGO_TARGET_DIR", File(repoRoot, "target/android").path)
     commandLine(

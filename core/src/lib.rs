@@ -5,7 +5,9 @@
 
 pub mod calendar;
 pub mod card;
-pub mod codec;
+/// The codecs live in their own crate (optimised for speed in release, issue #17); this path is
+/// where the rest of the core and its users have always found them.
+pub use smartpos_codec as codec;
 pub mod crashpoint;
 pub mod crypto;
 pub mod diag;

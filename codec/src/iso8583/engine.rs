@@ -5,7 +5,7 @@ use super::message::{Message, Value};
 use super::pack_fast;
 use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
 use super::view::prefix_width;
-use crate::codec::bcd::{self, Align, BcdError, Charset};
+use crate::bcd::{self, Align, BcdError, Charset};
 
 const MAC_FIELD: u8 = 64;
 

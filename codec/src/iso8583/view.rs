@@ -9,7 +9,7 @@ use std::fmt;
 use super::error::{UnpackError, UnpackErrorKind};
 use super::message::{Message, Value, display_value};
 use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
-use crate::codec::bcd::{self, Align, Charset};
+use crate::bcd::{self, Align, Charset};
 
 /// Where a field's value lies in the message bytes, and its length in the units its prefix
 /// counts (digits for n/z, bytes otherwise).

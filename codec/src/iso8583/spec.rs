@@ -1,6 +1,6 @@
 //! How a dialect describes its fields: one `FieldSpec` per field number, all data.
 
-use crate::codec::bcd::Align;
+use crate::bcd::Align;
 
 /// ISO 8583 data element types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

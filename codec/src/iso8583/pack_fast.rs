@@ -7,7 +7,7 @@
 use super::engine::write_prefix;
 use super::message::{Message, Value};
 use super::spec::{Dialect, FieldSpec, Kind, Length};
-use crate::codec::bcd::{self, Charset};
+use crate::bcd::{self, Charset};
 
 const MAC_FIELD: u8 = 64;
 
@@ -86,6 +86,7 @@ pub(super) fn pack(dialect: &Dialect, msg: &Message, for_mac: bool, out: &mut Ve
     true
 }
 
+#[inline(always)]
 fn pack_value(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> bool {
     let (bytes, is_text) = match value {
         Value::Text(s) => (s.as_bytes(), true),
@@ -106,7 +107,11 @@ fn pack_value(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> bool {
         (Kind::Z, true) => return encode_digits(value, spec, Charset::Track, out),
         (Kind::An, true) => AN,
         (Kind::Ans, true) => ANS,
-        (Kind::B | Kind::Ans, false) => 0,
+        // Bytes are bytes: nothing to check (field 55 is most of a chip message).
+        (Kind::B | Kind::Ans, false) => {
+            out.extend_from_slice(bytes);
+            return true;
+        }
         _ => return false,
     };
     let mut all = class;
@@ -117,6 +122,7 @@ fn pack_value(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> bool {
     all == class
 }
 
+#[inline(always)]
 fn encode_digits(value: &Value, spec: &FieldSpec, charset: Charset, out: &mut Vec<u8>) -> bool {
     let Value::Text(s) = value else {
         return false;
