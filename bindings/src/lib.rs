@@ -7,6 +7,7 @@ uniffi::setup_scaffolding!();
 mod android;
 mod chip_config;
 mod config;
+mod contactless;
 mod diagnostics;
 mod error;
 #[cfg(feature = "ffi-bench")]

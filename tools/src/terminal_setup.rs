@@ -180,9 +180,6 @@ impl HostTerminal {
         })
     }
 
-    /// Inserts the catalogue chip card `name` (`card_sim::catalogue`) with its PIN ready: the
-    /// next transaction runs the contact kernel against it. The terminal trusts the simulator's
-    /// test CA keys for it (its certificates chain to them).
     /// Lets the chip approve sales offline below `fen`: every AID's floor limit, with random
     /// online selection off so the outcome depends on the amount alone.
     pub fn allow_offline_below(&self, fen: u64) {
@@ -193,8 +190,18 @@ impl HostTerminal {
             aid.max_target_percent = 0;
         }
         self.terminal.configure_chip(chip);
+        let mut aids = self.terminal.contactless_aids();
+        for aid in &mut aids {
+            aid.floor_limit_fen = fen;
+        }
+        self.terminal.configure_contactless(aids);
     }
 
+    /// Inserts the catalogue chip card `name` (`card_sim::catalogue`) with its PIN ready: the
+    /// next transaction runs the contact kernel against it. The terminal trusts the simulator's
+    /// test CA keys for it (its certificates chain to them).
+    /// A contactless card of the catalogue (`quickpass-debit`, …) is tapped instead: the
+    /// contactless kernels run against it.
     pub fn insert_chip_card(&self, name: &str) -> Result<(), CliError> {
         let card = crate::card_sim::VirtualCard::named(name)
             .map_err(|e| CliError::new(format!("--card {name}: {e}")))?;
@@ -214,7 +221,15 @@ impl HostTerminal {
             }
             self.terminal.configure_chip(chip);
         }
-        self.reader.present(CardPresentation::ContactChip);
+        if crate::card_sim::CONTACTLESS_NAMES.contains(&name) {
+            // A phone answering "see phone" is tapped a second time; a tap that did not need
+            // it leaves nothing behind for the next transaction.
+            self.reader.withdraw();
+            self.reader.present(CardPresentation::Contactless);
+            self.reader.present(CardPresentation::Contactless);
+        } else {
+            self.reader.present(CardPresentation::ContactChip);
+        }
         self.reader.set_responder(move |apdu| {
             use smartpos_core::ports::CardReader;
             card.transceive(apdu).map(|r| r.to_vec())

@@ -772,3 +772,85 @@ fn every_kind_killed_at_every_durability_point_is_recovered() {
     let summary = audit_all_kinds(&lab.db, &lab.sim.addr, &lab.ledger_file);
     eprintln!("every kind at every durability point: {kills} kills; {summary}");
 }
+
+/// Taps (the contactless kernels against the catalogue's contactless cards, the simulator as
+/// issuer) killed at every named point a tap passes: online QuickPass, Visa and Mastercard taps
+/// at the online points (the card already gone, so the reversal alone undoes an unknown
+/// outcome), and a QuickPass tap approved offline against its EC balance right after its
+/// approval and upload were journaled, then its upload after the host answered. A tap adds no
+/// durable step of its own: it reuses the chip's. Recovery leaves nothing owed and the audit
+/// finds journal and ledger agreeing, no message charged twice.
+#[cfg(feature = "crash-points")]
+#[test]
+fn taps_survive_a_crash_at_every_named_point() {
+    let lab = Lab::start();
+    let tap = |card: &str| {
+        lab.args(&[
+            "pay",
+            "--count",
+            "2",
+            "--no-risk-checks",
+            "--card",
+            card,
+            "--amount-range",
+            "10000..200000",
+        ])
+    };
+    let recover = lab.args(&["recover", "--json"]);
+    for card in ["quickpass-credit", "visa-qvsdc", "mastercard-contactless"] {
+        for point in ["online.journaled", "online.answered", "online.recorded"] {
+            crash_at(point, &strs(&tap(card)));
+            let report = run_json(&strs(&recover));
+            assert_eq!(
+                report["reversals_pending"], 0,
+                "{card} after {point}: {report}"
+            );
+        }
+    }
+    let offline = lab.args(&[
+        "pay",
+        "--count",
+        "2",
+        "--no-risk-checks",
+        "--card",
+        "quickpass-debit",
+        "--offline-floor-limit",
+        "100000",
+        "--amount-range",
+        "100..5000",
+    ]);
+    crash_at("offline.recorded", &strs(&offline));
+    crash_at("advice.answered", &strs(&recover));
+    let report = run_json(&strs(&recover));
+    assert_eq!(report["advices_pending"], 0, "{report}");
+    let clean = lab.args(&[
+        "pay",
+        "--count",
+        "2",
+        "--json",
+        "--no-risk-checks",
+        "--card",
+        "quickpass-debit",
+    ]);
+    assert_eq!(run_json(&strs(&clean))["approved"], 2);
+    let summary = audit(&lab.db, &lab.sim.addr, &lab.ledger_file);
+    let listing = run_json(&["journal", &lab.db, "--json"]);
+    let taps = listing["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            // The contactless cards of the catalogue, by their masked PANs.
+            [
+                "622202******0338",
+                "622202******0346",
+                "476173******0029",
+                "541333******0027",
+            ]
+            .iter()
+            .any(|p| t["pan_masked"] == *p)
+        })
+        .count();
+    assert!(taps >= 10, "{listing}");
+    eprintln!("taps at the named points: {summary}");
+}

@@ -62,6 +62,45 @@ fn every_scripted_ending_is_the_one_its_line_announces() {
     assert!(text.contains("1 upload(s) queued"));
     assert!(text.contains("uploads before the batch closed: 1 "));
     assert!(text.contains("still owed: 0"));
+    // The taps: what each line says is what the engine did.
+    let tap = |step: &str| {
+        let mut lines = text
+            .lines()
+            .skip_while(|l| !l.contains(&format!(" {step}: ")));
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("no line for {step:?}"));
+        // Its own detail lines only: up to the next step or section.
+        let own = lines.take_while(|l| l.starts_with("      "));
+        (line, own.collect::<Vec<_>>().join("\n"))
+    };
+    let (line, after) = tap("QuickPass tap under RMB 1,000");
+    assert!(
+        line.contains("approved") && line.contains("RMB 128.00"),
+        "{line}"
+    );
+    assert!(
+        after.contains("screen: present_card → processing → card_read_ok"),
+        "{after}"
+    );
+    assert!(after.contains("→ approved"), "{after}");
+    assert!(after.contains("no PIN asked for"), "{after}");
+    assert!(!after.contains("enter_pin"), "{after}");
+    let (line, after) = tap("QuickPass tap over the RMB 1,000 CVM limit");
+    assert!(
+        line.contains("approved") && line.contains("RMB 1500.00"),
+        "{line}"
+    );
+    assert!(after.contains("card_read_ok → enter_pin"), "{after}");
+    assert!(after.contains("PIN asked for on the PIN pad after the card was removed"));
+    let (line, after) = tap("tap over the RMB 5,000 contactless limit");
+    assert!(line.contains("terminated"), "{line}");
+    assert!(after.contains("code: OP_TAP_INSERT_CARD"), "{after}");
+    assert!(after.contains("insert"), "{after}");
+    let (line, after) = tap("tap of a card pulled away too early");
+    assert!(line.contains("terminated"), "{line}");
+    assert!(after.contains("code: OP_TAP_AGAIN"), "{after}");
+    assert!(after.contains("try_again"), "{after}");
     let (line, detail) = ending_of(&text, "sale while the printer is out of paper");
     assert!(line.contains("approved"), "{line}");
     assert!(detail.contains("receipt not printed"), "{detail}");
@@ -170,6 +209,10 @@ fn every_step_of_the_day_ends_as_scripted() {
         ('✔', "merchant-presented order, scanned and paid after 10 s"),
         ('✔', "chip sale approved offline under the floor limit"),
         ('✔', "batch 000001 settled balanced"),
+        ('✔', "QuickPass tap under RMB 1,000"),
+        ('✔', "QuickPass tap over the RMB 1,000 CVM limit"),
+        ('✘', "tap over the RMB 5,000 contactless limit"),
+        ('✘', "tap of a card pulled away too early"),
     ];
     let got: Vec<(char, &str)> = steps.iter().map(|(m, l)| (*m, l.as_str())).collect();
     assert_eq!(got, expected);

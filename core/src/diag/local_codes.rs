@@ -71,6 +71,8 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "OP_ORIGINAL_NOT_USABLE" Operator false NotCompleted [CheckOriginalTransaction] NONE "原交易已撤销、已冲正或未成功，不能再操作" "Original transaction was voided, reversed or not approved";
     "OP_PIN_REQUIRED" Operator true NotCompleted [ReEnterPin] NONE "此交易必须输入密码" "This transaction requires the PIN";
     "OP_ENTRY_NOT_SUPPORTED" Operator true NotCompleted [PresentCardAgain, UseQr] QR "暂不支持此读卡方式，请刷卡" "This card entry is not supported yet; swipe the card";
+    "OP_TAP_INSERT_CARD" Operator true InsertChip [InsertCard] CHIP "此卡不能挥卡完成本交易（超过非接限额或卡片不支持），请插卡（未扣款）" "This tap cannot complete the payment (over the contactless limit, or the card cannot): insert the card (nothing charged)";
+    "OP_TAP_AGAIN" Operator true TapAgain [PresentCardAgain, InsertCard] CHIP "卡片过早离开感应区，请重新挥卡（未扣款）" "The card left the reader too early: tap it again and hold it still (nothing charged)";
     "DEV_CHIP" Device true NotCompleted [InsertCard, UseQr] QR "芯片卡应答异常，交易终止（未扣款）" "The chip answered out of the rules; the transaction ended (nothing charged)";
     "ACC_CHIP_DECLINED" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "卡片芯片拒绝交易" "Declined by the card's chip";
     "ACC_CARD_DECLINED_AFTER_APPROVAL" Account false UseOtherPayment [UseAnotherCard, UseQr] QR "主机已批准但卡片拒绝，交易已自动冲正（原因码96）" "The host approved but the card declined; the payment is reversed automatically (reason 96)";

@@ -68,6 +68,8 @@ local_codes! {
     OpOriginalNotUsable = "OP_ORIGINAL_NOT_USABLE",
     OpPinRequired = "OP_PIN_REQUIRED",
     OpEntryNotSupported = "OP_ENTRY_NOT_SUPPORTED",
+    OpTapInsertCard = "OP_TAP_INSERT_CARD",
+    OpTapAgain = "OP_TAP_AGAIN",
     DevChip = "DEV_CHIP",
     AccChipDeclined = "ACC_CHIP_DECLINED",
     AccCardDeclinedAfterApproval = "ACC_CARD_DECLINED_AFTER_APPROVAL",

@@ -263,6 +263,8 @@ pub enum CardholderNotice {
     NoCardPresented,
     CardRemoved,
     ReceiptDelayed,
+    /// A tapped card left the field before the reader was done.
+    TapAgain,
 }
 
 const NOTICE_TEXT: &[(CardholderNotice, &str, &str)] = &[
@@ -341,6 +343,11 @@ const NOTICE_TEXT: &[(CardholderNotice, &str, &str)] = &[
         CardholderNotice::CardRemoved,
         "卡片过早拔出，请重新插卡",
         "Card removed too early. Please insert it again.",
+    ),
+    (
+        CardholderNotice::TapAgain,
+        "卡片过早离开感应区，请重新挥卡",
+        "Card moved away too early. Please tap it again.",
     ),
 ];
 

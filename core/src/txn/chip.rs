@@ -61,7 +61,9 @@ impl ChipConfig {
 /// A card whose first GENERATE AC asked to go online: the kernel waits for the host's answer
 /// to finish (issuer authentication, scripts, second GENERATE AC).
 pub(crate) struct Inserted {
-    kernel: Mutex<ContactKernel>,
+    /// `None` for a tapped card: it left the field before the host was asked, so the host's
+    /// answer completes the transaction without a second GENERATE AC.
+    kernel: Option<Mutex<ContactKernel>>,
     pub request: IccRequest,
     pub pin: Option<EncryptedPinBlock>,
     pub entry: EntryConditions,
@@ -76,6 +78,24 @@ impl std::fmt::Debug for Inserted {
             .field("pan", &self.request.card.pan)
             .field("entry", &self.entry)
             .finish_non_exhaustive()
+    }
+}
+
+impl Inserted {
+    /// A tapped card's request: the kernel is done and the card is gone.
+    pub(crate) fn tapped(
+        request: IccRequest,
+        pin: Option<EncryptedPinBlock>,
+        entry: EntryConditions,
+        approved_offline: bool,
+    ) -> Inserted {
+        Inserted {
+            kernel: None,
+            request,
+            pin,
+            entry,
+            approved_offline,
+        }
     }
 }
 
@@ -186,14 +206,14 @@ impl Terminal {
         );
         match decision {
             FirstAcDecision::Online(request) => Ok(Inserted {
-                kernel: Mutex::new(kernel),
+                kernel: Some(Mutex::new(kernel)),
                 request,
                 pin: cvm.block.take(),
                 entry,
                 approved_offline: false,
             }),
             FirstAcDecision::ApprovedOffline(request) if kind == TxnKind::Sale => Ok(Inserted {
-                kernel: Mutex::new(kernel),
+                kernel: Some(Mutex::new(kernel)),
                 request,
                 pin: cvm.block.take(),
                 entry,
@@ -221,20 +241,21 @@ impl Terminal {
 
     /// Finishes the card after the host: `None` when no answer came (the kernel then decides
     /// by default action analysis, ARC Z3). The report carries the card's final data (the TC
-    /// for its upload) and the results of the issuer scripts it ran.
+    /// for its upload) and the results of the issuer scripts it ran. A tapped card has no
+    /// completion (`None`): the host's answer is the end of it.
     pub(crate) fn complete_inserted(
         &self,
         inserted: &Inserted,
         response: Option<&Message>,
-    ) -> CompletionReport {
+    ) -> Option<CompletionReport> {
+        let kernel = inserted.kernel.as_ref()?;
         let host = match response {
             Some(r) => host_answer(r),
             None => HostAnswer::default(),
         };
         let oda = oda_verifier(&self.chip_config());
         let mut channel = ReaderChannel(&*self.ports.card_reader);
-        let mut kernel = inserted
-            .kernel
+        let mut kernel = kernel
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let report = kernel.complete(&host, &mut channel, &oda);
@@ -243,16 +264,16 @@ impl Terminal {
             report.completion,
             report.script_results.len()
         );
-        report
+        Some(report)
     }
 
-    fn fill_terminal_params(&self, t: &mut TerminalParams) {
+    pub(crate) fn fill_terminal_params(&self, t: &mut TerminalParams) {
         copy_ascii(&mut t.terminal_id, &self.config.terminal_id);
         copy_ascii(&mut t.merchant_id, &self.config.merchant_id);
         t.supports_cardholder_confirmation = self.ports.prompt.is_some();
     }
 
-    fn chip_transaction(&self, kind: TxnKind, amount_fen: u64) -> TransactionData {
+    pub(crate) fn chip_transaction(&self, kind: TxnKind, amount_fen: u64) -> TransactionData {
         let now = self.ports.clock.now();
         let (time, _) = crate::txn::local_time_fields(now);
         let date = crate::txn::health::local_date_yymmdd(now);
@@ -302,7 +323,7 @@ fn host_answer(response: &Message) -> HostAnswer {
     answer
 }
 
-fn chip_termination(reason: TerminationReason) -> Termination {
+pub(crate) fn chip_termination(reason: TerminationReason) -> Termination {
     match reason {
         TerminationReason::CardBlocked | TerminationReason::NoApplicationAccepted => {
             endings::chip_blocked()
@@ -409,7 +430,7 @@ impl RiskSource for TerminalRisk<'_> {
 }
 
 /// The ODA verifier over this terminal's CA keys (the transaction date comes from 9A).
-fn oda_verifier(chip: &ChipConfig) -> CaKeyVerifier {
+pub(crate) fn oda_verifier(chip: &ChipConfig) -> CaKeyVerifier {
     CaKeyVerifier {
         ca_keys: chip.ca_keys.clone(),
         revocations: chip.revocations.clone(),

@@ -27,10 +27,12 @@ struct SwipedCard {
     entry: EntryConditions,
 }
 
-/// The card as read: a swipe, or a chip waiting for the host's answer to finish.
+/// The card as read: a swipe, a chip waiting for the host's answer to finish, or a tapped
+/// card already gone from the field (`txn/tap.rs`).
 enum ReadCard {
     Swiped(SwipedCard),
     Inserted(Box<Inserted>),
+    Tapped(Box<Inserted>),
 }
 
 /// Returns early with the recorded outcome or a termination.
@@ -165,8 +167,10 @@ impl Terminal {
         step!(check_cancel(cancel));
         let mut card = step!(self.read_card(kind, amount_fen));
         let outcome = self.card_read(kind, attempt_id, amount_fen, &mut card, original, cancel);
-        if let ReadCard::Inserted(_) = card {
-            self.release_card();
+        match card {
+            ReadCard::Inserted(_) => self.release_card(),
+            ReadCard::Tapped(_) => self.tap_finished(&outcome),
+            ReadCard::Swiped(_) => {}
         }
         outcome
     }
@@ -183,13 +187,13 @@ impl Terminal {
     ) -> Outcome {
         let risk_checked = matches!(kind, TxnKind::Sale | TxnKind::PreAuth);
         let chip_pin = match card {
-            ReadCard::Inserted(i) => i.pin.take(),
+            ReadCard::Inserted(i) | ReadCard::Tapped(i) => i.pin.take(),
             ReadCard::Swiped(_) => None,
         };
         let card = &*card;
         let (track2, entry, inserted) = match card {
             ReadCard::Swiped(s) => (&s.track2, s.entry, None),
-            ReadCard::Inserted(i) => match &i.request.card.track2 {
+            ReadCard::Inserted(i) | ReadCard::Tapped(i) => match &i.request.card.track2 {
                 Some(t) => (t, i.entry, Some(&**i)),
                 // PBOC 3.0 makes 57 mandatory; a card without it cannot fill field 35.
                 None => return endings::chip_error().into(),
@@ -352,6 +356,7 @@ impl Terminal {
     /// contact kernel, and when the kernel reports that the chip cannot be used here, the
     /// merchant is asked to swipe the same card, which then goes as a fallback.
     fn read_card(&self, kind: TxnKind, amount_fen: u64) -> Result<ReadCard, Termination> {
+        let tap_refused = self.tap_ready(kind, amount_fen);
         match self.detect_card()? {
             CardPresentation::Magstripe { track2 } => self.swiped(track2, ChipAttempt::NotTried),
             CardPresentation::ContactChip => match self.read_inserted(kind, amount_fen) {
@@ -375,12 +380,13 @@ impl Terminal {
                     }
                 }
             },
-            // The contactless kernels land with their own issue.
-            _ => Err(endings::entry_not_supported()),
+            CardPresentation::Contactless => self
+                .read_tapped(kind, amount_fen, tap_refused)
+                .map(|t| ReadCard::Tapped(Box::new(t))),
         }
     }
 
-    fn detect_card(&self) -> Result<CardPresentation, Termination> {
+    pub(crate) fn detect_card(&self) -> Result<CardPresentation, Termination> {
         self.ports
             .card_reader
             .detect(self.config.card_timeout)
@@ -400,13 +406,13 @@ impl Terminal {
     }
 
     /// Powers the chip off and asks for the card back; a reader that cannot is only logged.
-    fn release_card(&self) {
+    pub(crate) fn release_card(&self) {
         if let Err(f) = self.ports.card_reader.remove_card() {
             log::warn!("card reader: card not released: {f}");
         }
     }
 
-    fn show(&self, audience: Audience, text: &PromptText) {
+    pub(crate) fn show(&self, audience: Audience, text: &PromptText) {
         if let Some(prompt) = &self.ports.prompt
             && let Err(f) = prompt.show(audience, text)
         {

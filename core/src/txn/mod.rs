@@ -28,6 +28,7 @@ mod risk_check;
 mod settlement;
 mod sign_on;
 mod statistics;
+mod tap;
 mod terminal;
 pub mod track_cipher;
 
@@ -47,4 +48,5 @@ pub use reversal::OwedReversal;
 pub use risk_check::{RiskSetup, RiskStatus, RiskUpdateError};
 pub use settlement::{SettlementReport, TotalsDifference, upload_digits};
 pub use sign_on::SignOnResult;
+pub use tap::UiListener;
 pub use terminal::{OpenError, Ports, StorageFault, Terminal};

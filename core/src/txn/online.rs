@@ -187,7 +187,9 @@ impl Terminal {
         }
         // The chip has the last word before anything is recorded: a crash before this point
         // leaves the reversal armed, so money never stays taken without the card's TC.
-        let report = p.icc.map(|i| self.complete_inserted(i, Some(response)));
+        let report = p
+            .icc
+            .and_then(|i| self.complete_inserted(i, Some(response)));
         if code == "00"
             && let Some(report) = &report
             && report.completion != Completion::ApprovedOnline
@@ -297,11 +299,12 @@ impl Terminal {
     fn exchange_failed(&self, p: &Prepared<'_>, started: &OnlineTxn, e: ExchangeError) -> Outcome {
         log::warn!("txn {}: exchange failed: {e}", p.attempt_id);
         let reached = e.may_have_reached_host();
-        if let Some(inserted) = p.icc {
+        if let Some(inserted) = p.icc
+            && let Some(report) = self.complete_inserted(inserted, None)
+        {
             // No usable answer: the card ends by its default action (ARC Z3). When the request
             // may have reached the host, the reversal stays armed whatever the card says; when
             // it certainly did not, a sale the card approves (Y3) is an offline approval.
-            let report = self.complete_inserted(inserted, None);
             if !reached
                 && p.kind == TxnKind::Sale
                 && report.completion == Completion::ApprovedUnableOnline
@@ -518,9 +521,15 @@ impl Terminal {
             Some(oid) => self.journal().transaction(oid).ok().flatten(),
             None => None,
         };
+        let pin = match record.entry_mode {
+            JournalEntry::Contactless => crate::txn::tap::rebuilt_pin_capability(
+                record.icc_data.as_ref().map(|b| b.as_bytes()),
+            ),
+            _ => crate::card::PinCapability::CanAcceptPin,
+        };
         let entry = EntryConditions::new(
             entry_of(record.entry_mode),
-            crate::card::PinCapability::CanAcceptPin,
+            pin,
             self.config.read_capability,
         );
         Ok(Rebuilt {

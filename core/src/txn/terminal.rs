@@ -100,6 +100,8 @@ pub struct Terminal {
     pub(crate) risk: Mutex<Option<crate::txn::risk_check::RiskState>>,
     /// Chip parameters (kernel data, AIDs, CA keys): production values until configured.
     pub(crate) chip: Mutex<crate::txn::chip::ChipConfig>,
+    /// Contactless AIDs and the UI-request listener (`txn/tap.rs`).
+    pub(crate) tap: crate::txn::tap::TapSettings,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -202,6 +204,7 @@ impl Terminal {
             busy: Mutex::new(()),
             risk: Mutex::new(None),
             chip: Mutex::new(crate::txn::chip::ChipConfig::production()),
+            tap: crate::txn::tap::TapSettings::default(),
         };
         if let Some(setup) = terminal.config.risk.setup() {
             terminal.enable_risk(setup);

@@ -577,7 +577,16 @@ fn script(day: &mut Day) -> CliResult {
         }
     }
 
-    println!("\n13. Today's statistics (smartpos report)");
+    // Before the statistics, the day's last word, so they count the taps.
+    println!("\n13. Tap to pay: QuickPass (qPBOC) on the contactless kernels, 小额免密免签");
+    for tap in super::demo_tap::taps(&day.terminal, &day.reader, &day.pin_pad, &day.cancel)? {
+        day.show(tap.step, &tap.outcome);
+        for line in &tap.notes {
+            println!("      {line}");
+        }
+    }
+
+    println!("\n14. Today's statistics (smartpos report)");
     match day.terminal.report(std::time::SystemTime::now()) {
         Ok(report) => {
             if let Some(today) = report.window(Window::Today) {
@@ -586,6 +595,7 @@ fn script(day: &mut Day) -> CliResult {
         }
         Err(e) => println!("  statistics unavailable: {e}"),
     }
+
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod decode_wire;
 pub mod demo;
 mod demo_chip;
 mod demo_qr;
+mod demo_tap;
 pub mod emv;
 mod emv_ctls;
 pub mod esign;

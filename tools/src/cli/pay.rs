@@ -98,10 +98,13 @@ pub struct Args {
     pub no_risk_checks: bool,
     /// Insert this virtual chip card instead of swiping the demo card: a card_sim catalogue
     /// name such as unionpay-debit-dda or unionpay-declines-second-ac. Each transaction runs
-    /// the EMV contact kernel against it, and the simulator plays its issuer.
+    /// the EMV contact kernel against it, and the simulator plays its issuer. A contactless
+    /// card (quickpass-debit, quickpass-credit, quickpass-phone, visa-qvsdc,
+    /// mastercard-contactless) is tapped: the contactless kernels run (field 22 = 07x).
     #[arg(long, value_name = "NAME")]
     pub card: Option<String>,
-    /// With --card: let the chip approve sales offline below FEN (the AIDs' floor limit,
+    /// With --card: let the chip approve sales offline below FEN (the AIDs' and the
+    /// contactless AIDs' floor limit,
     /// random online selection off). Offline approvals are uploaded to the acquirer before
     /// the next online message, at recovery or before settlement.
     #[arg(long, value_name = "FEN", requires = "card")]

@@ -39,6 +39,8 @@ class IsoDepCardReader(private val nfc: NfcAdapter?) : CardReader {
 
     override fun detect(timeoutMs: ULong): CardPresentationRecord {
         if (nfc == null || !nfc.isEnabled) throw PortException.Reader("NFC is off or absent")
+        // A phone that said "see phone" is tapped again: the earlier tag is gone.
+        removeCard()
         tags.clear()
         val dep = tags.poll(timeoutMs.toLong(), TimeUnit.MILLISECONDS) ?: throw PortException.NoCardPresented()
         try {
@@ -56,8 +58,10 @@ class IsoDepCardReader(private val nfc: NfcAdapter?) : CardReader {
         return try {
             dep.transceive(apdu)
         } catch (e: TagLostException) {
+            // The card left the field: the core tells the cardholder to tap again.
             throw PortException.CardRemovedTooEarly()
         } catch (e: IOException) {
+            // A timeout (IsoDep.timeout) is an IOException too: the core ends the tap the same way.
             // The exception's text is not passed on: it could quote APDU data.
             throw PortException.Reader("contactless communication failed")
         }

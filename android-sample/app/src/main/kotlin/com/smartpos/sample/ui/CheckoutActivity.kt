@@ -11,6 +11,7 @@ import android.widget.TextView
 import androidx.activity.ComponentActivity
 import androidx.lifecycle.lifecycleScope
 import com.smartpos.Amounts
+import com.smartpos.uiRequests
 import com.smartpos.core.SmartPosException
 import com.smartpos.sample.SmartPosApp
 import com.smartpos.sample.shell.AmountKeypad
@@ -104,7 +105,17 @@ class CheckoutActivity : ComponentActivity() {
         payment = lifecycleScope.launch {
             val event = try {
                 when (p.method) {
-                    PayMethod.CARD, PayMethod.TAP -> CheckoutEvent.Finished(app.terminal().sale(p.attemptId, p.amount.fen))
+                    PayMethod.CARD, PayMethod.TAP -> {
+                        val terminal = app.terminal()
+                        // The core's contactless requests as they come: "remove card" the moment
+                        // the card is read (before the host is asked), "enter PIN", "see phone".
+                        val screen = launch { terminal.uiRequests().collect { status.text = presenter.text(it.zh, it.en) } }
+                        try {
+                            CheckoutEvent.Finished(terminal.sale(p.attemptId, p.amount.fen))
+                        } finally {
+                            screen.cancel()
+                        }
+                    }
                     PayMethod.QR -> {
                         val qr = app.qr()
                         QrCheckout(app.scanner).scanThenPay { code -> qr.pay(p.attemptId, p.amount.fen, code) }
