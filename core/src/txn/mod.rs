@@ -11,6 +11,8 @@ mod chip;
 mod chip_uploads;
 mod config;
 mod endings;
+mod esign_flow;
+mod esign_upload;
 mod fields;
 mod flows;
 mod health;
@@ -33,6 +35,8 @@ pub mod track_cipher;
 
 pub use chip::ChipConfig;
 pub use config::{AcquirerSecurity, RiskConfig, TerminalConfig};
+pub use esign_flow::{DEFAULT_SIGNING_TIMEOUT, SignatureNote, SignatureSetup};
+pub use esign_upload::ESIGN_ATTEMPTS;
 pub use health::local_time_fields;
 pub use ic_download::{ChipDownload, ChipDownloadError, ChipSet};
 pub use kind::{KindSpec, MoneyEffect, TxnKind};

@@ -100,6 +100,8 @@ pub struct Terminal {
     pub(crate) risk: Mutex<Option<crate::txn::risk_check::RiskState>>,
     /// Chip parameters (kernel data, AIDs, CA keys): production values until configured.
     pub(crate) chip: Mutex<crate::txn::chip::ChipConfig>,
+    /// The signature pad (电签) and its policy, once fitted; `None`: paper slips.
+    pub(crate) esign: Mutex<Option<crate::txn::esign_flow::SignatureSetup>>,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -202,6 +204,7 @@ impl Terminal {
             busy: Mutex::new(()),
             risk: Mutex::new(None),
             chip: Mutex::new(crate::txn::chip::ChipConfig::production()),
+            esign: Mutex::new(None),
         };
         if let Some(setup) = terminal.config.risk.setup() {
             terminal.enable_risk(setup);
