@@ -28,6 +28,19 @@ enum Sent {
     Refused(String),
 }
 
+/// Answers that sending the same upload again cannot change: the signature does not bind to
+/// the slip, the host has no such slip, the slip has another signature, or the message is
+/// malformed. Anything else (a host fault, maintenance) is tried again.
+fn is_refusal(code: &str) -> bool {
+    [
+        wire::REFUSED_BINDING,
+        wire::REFUSED_NO_ORIGINAL,
+        wire::REFUSED_ALREADY_SIGNED,
+        "30",
+    ]
+    .contains(&code)
+}
+
 impl Terminal {
     /// Forwards one e-signature upload; true when nothing more is owed on it (acknowledged or
     /// given up), so the queue behind it may go on.
@@ -137,10 +150,13 @@ impl Terminal {
             if demands_sign_on(&code) {
                 return Ok(Sent::Retry(format!("host answered {code}")));
             }
-            if code != "00" {
+            if is_refusal(&code) {
                 return Ok(Sent::Refused(format!(
                     "host refused the signature ({code})"
                 )));
+            }
+            if code != "00" {
+                return Ok(Sent::Retry(format!("host answered {code}")));
             }
             let index = u32::try_from(segment.index).unwrap_or(u32::MAX);
             self.journal().signature_segment_acked(record.id, index)?;
