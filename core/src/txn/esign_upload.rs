@@ -16,7 +16,9 @@ use crate::txn::terminal::Terminal;
 pub(crate) use crate::esign::wire::SEGMENT_BYTES;
 
 /// Sends of one upload before it is given up and the slip goes on paper.
-pub const ESIGN_ATTEMPTS: u32 = 3;
+/// (The readiness check before a settlement or a sale and the settlement itself each send
+/// what is queued, so one settlement call may use two.)
+pub const ESIGN_ATTEMPTS: u32 = 5;
 
 /// How one upload attempt ended.
 enum Sent {

@@ -144,7 +144,7 @@ mod tests {
             pin: Some("123456".into()),
         };
         for stan in [1, 2] {
-            let reply = ledger.sale(&MsgRef::new(TID, 1, stan), &card, 100_00);
+            let reply = ledger.sale(&MsgRef::new(TID, 1, stan), &card, 10_000);
             assert!(reply.approval().is_some());
         }
         Acquirer::new(ledger, demo_setup::demo_tmk()).with_esign_dir(dir.to_path_buf())
