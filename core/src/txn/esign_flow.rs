@@ -283,12 +283,17 @@ impl Terminal {
     }
 }
 
+/// OP_SIGNATURE_MISSING with why, in a few words (the code's text says what to do).
 fn missing_note(why: MissingSignature) -> Termination {
-    Termination::new(TerminationCode::OpSignatureMissing).with_detail(&format!(
-        "{} / {}",
-        why.merchant_zh(),
-        why.merchant_en()
-    ))
+    let (zh, en) = match why {
+        MissingSignature::Cancelled => ("持卡人未签名", "the cardholder did not sign"),
+        MissingSignature::TimedOut => ("签名超时", "signing timed out"),
+        _ => ("签名板故障", "the signature pad failed"),
+    };
+    let mut note = Termination::new(TerminationCode::OpSignatureMissing);
+    note.merchant_zh = format!("{}（{zh}）", note.merchant_zh);
+    note.merchant_en = format!("{} ({en})", note.merchant_en);
+    note
 }
 
 #[cfg(test)]
