@@ -9,6 +9,7 @@ mod chip_config;
 mod config;
 mod diagnostics;
 mod error;
+mod esign;
 #[cfg(feature = "ffi-bench")]
 mod ffi_bench;
 mod history;

@@ -24,6 +24,9 @@ pub struct SlipHeader<'a> {
 pub struct SlipWithImage {
     pub slip: ESlip,
     pub jbig: Option<Zeroizing<Vec<u8>>>,
+    /// For a signed slip: whether the acquirer has acknowledged the signature's upload
+    /// (`false` while it is queued, or after it was given up).
+    pub upload_sent: Option<bool>,
 }
 
 /// The slip of the newest transaction journaled with `stan` (any batch), `None` when there is
@@ -42,6 +45,10 @@ pub fn e_slip(
         return Ok(None);
     };
     let signature = journal.signature(record.id)?;
+    let upload_sent = signature
+        .as_ref()
+        .and_then(|s| s.upload.as_ref())
+        .map(|u| u.state == crate::store::AdviceState::Sent);
     let mut jbig = None;
     let (state, date_time, cvm) = match &signature {
         None => (
@@ -95,6 +102,7 @@ pub fn e_slip(
             phone: None,
         },
         jbig,
+        upload_sent,
     }))
 }
 
