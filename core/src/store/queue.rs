@@ -77,7 +77,7 @@ impl AdviceState {
             AdviceState::Expired => "expired",
         }
     }
-    fn parse(text: &str) -> Result<AdviceState, StoreError> {
+    pub(super) fn parse(text: &str) -> Result<AdviceState, StoreError> {
         match text {
             "pending" => Ok(AdviceState::Pending),
             "sent" => Ok(AdviceState::Sent),

@@ -115,12 +115,15 @@ fn a_given_up_upload_is_kept_expired_and_a_missing_signature_has_no_image() {
     j.advice_failed(seq, "host unreachable", 1_700_000_003_000)
         .unwrap();
     j.esign_given_up(seq, "attempts used up").unwrap();
-    let uploads = j.esign_uploads().unwrap();
+    let uploads = j.esign_uploads_in_batch(t.batch_no).unwrap();
     assert_eq!(uploads.len(), 1);
+    assert_eq!(uploads[0].0, t.stan);
     assert_eq!(
-        (uploads[0].state, uploads[0].attempts),
+        (uploads[0].1.state, uploads[0].1.attempts),
         (AdviceState::Expired, 2)
     );
+    let next_batch = BatchNo::new(t.batch_no.value() + 1).unwrap();
+    assert!(j.esign_uploads_in_batch(next_batch).unwrap().is_empty());
     assert_eq!(
         j.expired_advices().unwrap().len(),
         1,

@@ -160,10 +160,7 @@ impl Journal {
                     }
                 })?),
             };
-        let upload = self
-            .esign_uploads()?
-            .into_iter()
-            .find(|a| a.transaction_id == id);
+        let upload = self.esign_upload_of(id)?;
         Ok(Some(StoredSignature {
             transaction_id: id,
             state: SignatureState::parse(&state)?,
@@ -216,44 +213,66 @@ impl Journal {
         })
     }
 
-    /// Every e-signature upload in queue order, whatever its state.
-    pub fn esign_uploads(&self) -> Result<Vec<Advice>, StoreError> {
-        let mut all = self.pending_advices()?;
-        all.extend(self.expired_advices()?);
-        all.extend(self.sent_esign_uploads()?);
-        all.retain(|a| a.purpose == AdvicePurpose::ESign);
-        all.sort_by_key(|a| a.seq);
-        Ok(all)
+    /// The e-signature uploads of the transactions in `batch`, in queue order, whatever their
+    /// state, each with its transaction's STAN.
+    pub fn esign_uploads_in_batch(
+        &self,
+        batch: super::BatchNo,
+    ) -> Result<Vec<(super::Stan, Advice)>, StoreError> {
+        let mut out = Vec::new();
+        for (advice, stan) in self.esign_rows(
+            "SELECT q.seq, q.transaction_id, q.state, q.attempts, q.expires_at, q.last_error, \
+             q.stan, t.stan FROM saf_queue q JOIN transactions t ON t.id = q.transaction_id \
+             WHERE q.purpose = 'esign' AND t.batch_no = ?1 ORDER BY q.seq",
+            i64::from(batch.value()),
+        )? {
+            out.push((super::journal::stan_from_db(stan)?, advice));
+        }
+        Ok(out)
     }
 
-    fn sent_esign_uploads(&self) -> Result<Vec<Advice>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, transaction_id, attempts, expires_at, last_error, stan FROM saf_queue \
-             WHERE state = 'sent' AND purpose = 'esign' ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([], |row| {
+    fn esign_upload_of(&self, transaction_id: i64) -> Result<Option<Advice>, StoreError> {
+        Ok(self
+            .esign_rows(
+                "SELECT seq, transaction_id, state, attempts, expires_at, last_error, stan, 0 \
+                 FROM saf_queue WHERE purpose = 'esign' AND transaction_id = ?1 ORDER BY seq",
+                transaction_id,
+            )?
+            .pop()
+            .map(|(advice, _)| advice))
+    }
+
+    fn esign_rows(&self, sql: &str, key: i64) -> Result<Vec<(Advice, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([key], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, i64>(1)?,
-                row.get::<_, i64>(2)?,
+                row.get::<_, String>(2)?,
                 row.get::<_, i64>(3)?,
-                row.get::<_, Option<String>>(4)?,
-                row.get::<_, Option<i64>>(5)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, Option<i64>>(6)?,
+                row.get::<_, i64>(7)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, transaction_id, attempts, expires_at, last_error, stan) = row?;
-            out.push(Advice {
-                seq,
-                transaction_id,
-                purpose: AdvicePurpose::ESign,
-                stan: stan.map(super::journal::stan_from_db).transpose()?,
-                state: AdviceState::Sent,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                expires_at,
-                last_error,
-            });
+            let (seq, transaction_id, state, attempts, expires_at, last_error, stan, txn_stan) =
+                row?;
+            out.push((
+                Advice {
+                    seq,
+                    transaction_id,
+                    purpose: AdvicePurpose::ESign,
+                    stan: stan.map(super::journal::stan_from_db).transpose()?,
+                    state: AdviceState::parse(&state)?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    expires_at,
+                    last_error,
+                },
+                txn_stan,
+            ));
         }
         Ok(out)
     }

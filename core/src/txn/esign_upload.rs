@@ -173,23 +173,18 @@ impl Terminal {
         let journal = self.journal();
         let batch = journal.batch_no()?;
         let mut states = Vec::new();
-        for upload in journal.esign_uploads()? {
-            let Some(record) = journal.transaction(upload.transaction_id)? else {
-                continue;
-            };
-            if record.batch_no != batch {
-                continue;
-            }
+        for (stan, upload) in journal.esign_uploads_in_batch(batch)? {
             let state = match upload.state {
                 AdviceState::Sent => UploadState::Uploaded,
                 AdviceState::Pending => UploadState::Pending {
                     attempts: upload.attempts,
                 },
+                // Given up (attempts used, or refused): the slip needs paper.
                 _ => UploadState::Pending {
                     attempts: ESIGN_ATTEMPTS,
                 },
             };
-            states.push((record.stan.value(), state));
+            states.push((stan.value(), state));
         }
         Ok(esign::settlement_gate(&states, ESIGN_ATTEMPTS))
     }
