@@ -10,6 +10,7 @@ mod config;
 mod contactless;
 mod diagnostics;
 mod error;
+mod esign;
 #[cfg(feature = "ffi-bench")]
 mod ffi_bench;
 mod history;

@@ -261,6 +261,9 @@ pub struct ApprovalRecord {
     pub receipt: ReceiptRecord,
     /// False when the printer failed: the payment stands, the receipt waits for a reprint.
     pub receipt_printed: bool,
+    /// The e-signature the approval asked for (null when none was asked).
+    #[uniffi(default = None)]
+    pub signature: Option<crate::esign::SignatureNoteRecord>,
 }
 
 impl From<Approval> for ApprovalRecord {
@@ -277,12 +280,15 @@ impl From<Approval> for ApprovalRecord {
             pan_masked: a.pan_masked,
             balance_fen: a.balance_fen,
             receipt_printed: a.receipt_printed,
+            signature: a.signature.map(Into::into),
         }
     }
 }
 
 /// How a payment request ended. A decline is an outcome, never an exception.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+// Crosses the FFI by value once per request; boxing would buy nothing (as `txn::Outcome`).
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     Approved { approval: ApprovalRecord },
     Terminated { termination: TerminationRecord },
@@ -372,6 +378,9 @@ pub struct SettlementRecord {
     pub balanced: bool,
     pub uploaded: u64,
     pub next_batch_no: u32,
+    /// STANs of signed slips whose e-signature upload was given up: keep them on paper, signed.
+    #[uniffi(default = [])]
+    pub paper_slips: Vec<u32>,
 }
 
 /// How a settlement ended.
@@ -394,6 +403,7 @@ impl From<Result<SettlementReport, Termination>> for SettlementOutcome {
                     balanced: s.balanced,
                     uploaded: s.uploaded as u64,
                     next_batch_no: s.next_batch_no,
+                    paper_slips: s.paper_slips,
                 },
             },
             Err(t) => SettlementOutcome::Terminated {

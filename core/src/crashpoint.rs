@@ -11,7 +11,10 @@
 //! reversal not resent), `settlement.answered`
 //! (host settled, batch not closed locally), `ic_download.received` (every record of an IC
 //! parameter or CA key download checked, the new set not journaled), `ic_download.journaled`
-//! (the new set committed, not yet in force in memory).
+//! (the new set committed, not yet in force in memory), `esign.journaled` (the signature and
+//! its upload committed, nothing sent), `esign.segment_answered` (the host took a segment, the
+//! progress not journaled), `esign.segment_journaled` (the progress journaled, the next segment
+//! not sent), `esign.uploaded` (every segment acknowledged and the upload closed).
 
 /// `SMARTPOS_CRASH_AT` may name a point alone (`online.answered`) or a point of one transaction
 /// kind (`online.answered@void`), so a void can be killed rather than the sale before it.

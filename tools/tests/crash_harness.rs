@@ -35,19 +35,22 @@ struct Sim {
 
 impl Sim {
     fn start(ledger: &Path) -> Sim {
-        Sim::spawn(ledger, None)
+        Sim::spawn(ledger, None, None)
     }
 
     /// With the simulated QR gateway beside the acquirer, its orders written to `qr_ledger`.
     fn start_with_qr(ledger: &Path, qr_ledger: &Path) -> Sim {
-        Sim::spawn(ledger, Some(qr_ledger))
+        Sim::spawn(ledger, Some(qr_ledger), None)
     }
 
-    fn spawn(ledger: &Path, qr_ledger: Option<&Path>) -> Sim {
+    fn spawn(ledger: &Path, qr_ledger: Option<&Path>, esign_dir: Option<&Path>) -> Sim {
         let mut command = Command::new(BIN);
         command
             .args(["sim", "--listen", "127.0.0.1:0", "--ledger"])
             .arg(ledger);
+        if let Some(dir) = esign_dir {
+            command.arg("--esign-dir").arg(dir);
+        }
         if let Some(qr_ledger) = qr_ledger {
             command
                 .args(["--qr-listen", "127.0.0.1:0", "--qr-ledger"])
@@ -853,4 +856,116 @@ fn taps_survive_a_crash_at_every_named_point() {
         .count();
     assert!(taps >= 10, "{listing}");
     eprintln!("taps at the named points: {summary}");
+}
+
+/// A dense random scribble (a fixed linear congruential sequence) whose JBIG takes several
+/// upload messages, as strokes JSON.
+#[cfg(feature = "crash-points")]
+fn scribble_json() -> String {
+    let mut seed: u64 = 0x5EED;
+    let mut next = |range: f64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as f64 / f64::from(1u32 << 31) * range).floor()
+    };
+    let strokes: Vec<Value> = (0..4u64)
+        .map(|s| {
+            (0..30u64)
+                .map(|i| serde_json::json!([next(999.0), next(399.0), (s * 30 + i) * 16]))
+                .collect()
+        })
+        .collect();
+    serde_json::json!({"width": 1000, "height": 400, "strokes": strokes}).to_string()
+}
+
+/// Signed sales killed at every durability point of the e-signature: after the signature and
+/// its upload were journaled (nothing sent), after the host took a segment (progress not
+/// journaled), after the progress was journaled, after the upload was acknowledged. Recovery
+/// uploads what is owed; at the end every approved signed sale has exactly one signature at the
+/// simulator, bound to its slip, and nothing is owed.
+#[cfg(feature = "crash-points")]
+#[test]
+fn signed_sales_killed_around_the_upload_leave_exactly_one_signature_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger_file = dir.path().join("ledger.json");
+    let esign_dir = dir.path().join("esign");
+    let db = dir.path().join("journal.db").to_str().unwrap().to_owned();
+    let sim = Sim::spawn(&ledger_file, None, Some(&esign_dir));
+    let scribble = dir.path().join("scribble.json");
+    std::fs::write(&scribble, scribble_json()).unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/src/esign/fixtures/signature.json"
+    );
+    let with = |strokes: &str, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "pay",
+            "--count",
+            "1",
+            "--no-risk-checks",
+            "--signature",
+            strokes,
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect();
+        v.extend([
+            "--journal".into(),
+            db.clone(),
+            "--host".into(),
+            sim.addr.clone(),
+        ]);
+        v
+    };
+    let recover = |_: ()| run_json(&["recover", "--journal", &db, "--host", &sim.addr, "--json"]);
+    for strokes in [fixture, scribble.to_str().unwrap()] {
+        for point in [
+            "esign.journaled",
+            "esign.segment_answered",
+            "esign.segment_journaled",
+            "esign.uploaded",
+        ] {
+            crash_at(point, &strs(&with(strokes, &[])));
+            let report = recover(());
+            assert_eq!(report["reversals_pending"], 0, "after {point}: {report}");
+            assert_eq!(report["advices_pending"], 0, "after {point}: {report}");
+        }
+    }
+    // And signed sales that run to their end.
+    run_json(&strs(&with(fixture, &["--json"])));
+    let summary = audit(&db, &sim.addr, &ledger_file);
+
+    let journal = Journal::open_read_only(&db).unwrap();
+    let mut signed = 0;
+    let mut most_segments = 0;
+    for t in journal.list(u32::MAX, 0).unwrap() {
+        let Some(sig) = journal.signature(t.id).unwrap() else {
+            continue;
+        };
+        assert_eq!(t.state, smartpos_core::store::TxnState::Approved);
+        let upload = sig.upload.expect("queued with the signature");
+        assert_eq!(
+            upload.state,
+            smartpos_core::store::AdviceState::Sent,
+            "{t:?}"
+        );
+        let file = esign_dir.join(format!("{DEMO_TERMINAL_ID}-{}-{}.jbg", t.batch_no, t.stan));
+        let kept = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(kept.len(), sig.jbig_bytes, "{}", file.display());
+        most_segments = most_segments.max(sig.segments);
+        signed += 1;
+    }
+    let files = std::fs::read_dir(&esign_dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "jbg"))
+        })
+        .count();
+    assert_eq!(signed, 9, "eight killed signed sales and one clean one");
+    assert_eq!(files, signed, "one signature per signed sale, none twice");
+    assert!(most_segments > 1, "the scribble went in several messages");
+    eprintln!("signed sales killed around the upload: {signed} signatures; {summary}");
 }

@@ -213,7 +213,100 @@ fn every_step_of_the_day_ends_as_scripted() {
         ('✔', "QuickPass tap over the RMB 1,000 CVM limit"),
         ('✘', "tap over the RMB 5,000 contactless limit"),
         ('✘', "tap of a card pulled away too early"),
+        ('✔', "sale signed on screen"),
+        ('✔', "signed sale whose upload the acquirer fails once"),
+        ('✔', "sale the cardholder does not sign"),
+        (
+            '✔',
+            "batch 000002 settled once no e-signature upload was owed",
+        ),
     ];
     let got: Vec<(char, &str)> = steps.iter().map(|(m, l)| (*m, l.as_str())).collect();
     assert_eq!(got, expected);
+}
+
+/// Section 14 (电签), line by line: the signature's size and upload, the file the acquirer
+/// kept (a JBIG that decodes), the e-slip drawn as PNG and as text, the upload that failed once
+/// and went again, the cardholder who did not sign, and the settlement with no paper slip.
+#[test]
+fn the_esign_section_says_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = smartpos(&["demo", "--journal-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let section: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("14. 电签"))
+        .take_while(|l| !l.starts_with("15. "))
+        .collect();
+    let mut lines = section.iter().copied();
+    let mut next = || lines.next().unwrap_or_default();
+    assert!(next().starts_with("14. 电签"));
+    assert!(next().contains("a swiped card signs"));
+    let sale = next();
+    assert!(sale.contains("✔ sale signed on screen: approved"), "{sale}");
+    let stan = sale.split("voucher ").nth(1).unwrap()[..6].to_owned();
+    let signed = next();
+    let bytes: usize = signed
+        .split("signed: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        bytes < 1024,
+        "a typical signature is under 1 KB of JBIG: {signed}"
+    );
+    assert!(
+        signed.contains(&format!("bound to voucher {stan}")),
+        "{signed}"
+    );
+    let uploaded = next();
+    let kept = uploaded.split("kept ").nth(1).unwrap();
+    assert!(kept.ends_with(&format!("-{stan}.jbg")), "{uploaded}");
+    let jbig = std::fs::read(kept).unwrap();
+    assert_eq!(jbig.len(), bytes);
+    assert!(smartpos_core::esign::decode_jbig(&jbig).is_ok());
+    let drawn = next();
+    let png = drawn.split("drawn: ").nth(1).unwrap();
+    assert!(
+        std::fs::read(png).unwrap().starts_with(b"\x89PNG"),
+        "{drawn}"
+    );
+    let _ = std::fs::remove_file(png);
+    assert!(next().contains("电子签购单 / E-SLIP"));
+    for label in ["商户", "终端", "卡号", "金额", "时间", "批次/流水", "验证"] {
+        let line = next();
+        assert!(line.contains(label), "{label}: {line}");
+        assert!(!line.contains("6222020000000023"), "no full PAN: {line}");
+    }
+    assert!(next().contains(&format!("持卡人签名 SIGNATURE ({bytes} bytes JBIG")));
+    // The signature sketched in characters, then the next sale.
+    let mut line = next();
+    let mut sketched = 0;
+    while line.contains("|   |") {
+        sketched += usize::from(line.contains('#'));
+        line = next();
+    }
+    assert!(sketched > 3, "the signature is drawn");
+    assert!(line.contains("✔ signed sale whose upload the acquirer fails once: approved"));
+    let failed_stan = line.split("voucher ").nth(1).unwrap()[..6].to_owned();
+    assert!(next().contains("in 1 upload message(s)"));
+    assert!(next().contains("upload not taken (the acquirer answered 96)"));
+    assert!(next().contains("✔ sale the cardholder does not sign: approved"));
+    assert!(next().contains("no signature: the payment stands"));
+    assert!(next().contains("纸质签购单"));
+    assert!(next().contains("print the paper slip"));
+    let retried = next();
+    assert!(
+        retried.contains(&format!("voucher {failed_stan}'s signature upload"))
+            && retried.contains("now holds it"),
+        "{retried}"
+    );
+    let settled = next();
+    assert!(settled.contains("paper slips needed: none"), "{settled}");
+    // Batch 2 holds section 13's two approved taps and this section's three signed sales.
+    assert!(settled.contains("5 debits"), "{settled}");
+    assert_eq!(next(), "", "nothing else in the section");
 }

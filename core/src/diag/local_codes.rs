@@ -80,6 +80,8 @@ pub(super) const LOCAL_CODES: &[LocalCodeInfo] = local_codes! {
     "NET_REVERSAL_PENDING" Network true TryAgainLater [RetryLater, CheckNetwork, UseQr] QR "上笔交易冲正未完成，暂不能交易" "An earlier reversal has not reached the host; try again when it is reachable";
     "MNT_REVERSAL_BLOCKS_SETTLEMENT" Maintenance false TerminalUnavailable [CheckNetwork, ReleaseParkedReversal, ContactSupport] NONE "有冲正未被主机确认，暂不能结算" "Settlement blocked: a reversal is not yet confirmed by the host";
     "MNT_UPLOADS_BLOCK_SETTLEMENT" Maintenance true TerminalUnavailable [CheckNetwork, RetryLater, ContactSupport] NONE "有脱机交易或IC卡交易证书（TC）未上送，暂不能结算" "Settlement waits: offline chip sales or TCs not yet uploaded to the host";
+    "MNT_ESIGN_BLOCKS_SETTLEMENT" Maintenance true TerminalUnavailable [CheckNetwork, RetryLater, ContactSupport] NONE "有电子签名未上送，暂不能结算（多次失败后将列出需留存纸质签购单的交易）" "Settlement waits: e-signatures not yet uploaded (after their attempts, the slips that need a signed paper copy are listed)";
+    "OP_SIGNATURE_MISSING" Operator false NotCompleted [Reprint] NONE "持卡人未完成电子签名，交易已成功：请打印纸质签购单，由持卡人签字后留存" "No e-signature; the payment is approved: print the paper slip, have the cardholder sign it and keep it";
     "NET_REVERSAL_PARKED" Network false TerminalUnavailable [ReleaseParkedReversal, ContactSupport] NONE "冲正多次未获主机确认，已挂起待操作员处理（阻止结算）" "Reversal not confirmed after its attempts; parked for the operator (blocks settlement)";
     "MNT_HOST_MAINTENANCE" Maintenance true TryAgainLater [RetryLater, UseQr] QR "收单主机维护中" "Acquirer host under maintenance";
     "MNT_CUTOVER" Maintenance true TryAgainLater [RetryLater, UseQr] QR "日切处理中" "Cutover in progress";

@@ -79,6 +79,8 @@ local_codes! {
     SwJournalInUse = "SW_JOURNAL_IN_USE",
     MntReversalBlocksSettlement = "MNT_REVERSAL_BLOCKS_SETTLEMENT",
     MntUploadsBlockSettlement = "MNT_UPLOADS_BLOCK_SETTLEMENT",
+    MntEsignBlocksSettlement = "MNT_ESIGN_BLOCKS_SETTLEMENT",
+    OpSignatureMissing = "OP_SIGNATURE_MISSING",
     MntHostMaintenance = "MNT_HOST_MAINTENANCE",
     MntCutover = "MNT_CUTOVER",
     MntSignOnRequired = "MNT_SIGN_ON_REQUIRED",

@@ -17,6 +17,7 @@ mod sealing;
 mod slip;
 mod strokes;
 mod upload;
+pub mod wire;
 
 pub use binding::{BindingError, SignatureDigest, SlipFields, SlipIdentity};
 pub use jbig::{JbigOptions, encode as encode_jbig};

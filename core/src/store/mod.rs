@@ -22,10 +22,13 @@ mod risk_counters;
 mod risk_state;
 mod salvage;
 mod schema;
+mod signatures;
 mod stats;
 mod types;
 mod write_txn;
 
+#[cfg(test)]
+mod signature_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -41,6 +44,7 @@ pub use queue::{Advice, AdvicePurpose, AdviceState};
 pub use records::{BatchTotals, PendingReversal, TransactionRecord};
 pub use risk_counters::StagedRiskEvent;
 pub use salvage::RecordedStorageFault;
+pub use signatures::{NewSignature, SignatureState, StoredSignature};
 pub use stats::EndingRecord;
 pub use types::{
     BatchNo, EntryMode, OpaqueBlob, ReversalReason, ReversalState, Stan, TxnKind, TxnState,

@@ -42,6 +42,8 @@ pub enum AdvicePurpose {
     TcUpload,
     /// The results of the issuer scripts the card ran (0620, 60.3 = 951).
     ScriptResult,
+    /// The cardholder's e-signature (0820, 60.3 = 800; see `txn::esign_upload`), in segments.
+    ESign,
 }
 
 impl AdvicePurpose {
@@ -50,6 +52,7 @@ impl AdvicePurpose {
             AdvicePurpose::Advice => "advice",
             AdvicePurpose::TcUpload => "tc_upload",
             AdvicePurpose::ScriptResult => "script_result",
+            AdvicePurpose::ESign => "esign",
         }
     }
     fn parse(text: &str) -> Result<AdvicePurpose, StoreError> {
@@ -57,6 +60,7 @@ impl AdvicePurpose {
             "advice" => Ok(AdvicePurpose::Advice),
             "tc_upload" => Ok(AdvicePurpose::TcUpload),
             "script_result" => Ok(AdvicePurpose::ScriptResult),
+            "esign" => Ok(AdvicePurpose::ESign),
             other => Err(StoreError::InvalidValue {
                 column: "saf_queue.purpose",
                 value: other.to_owned(),
@@ -73,7 +77,7 @@ impl AdviceState {
             AdviceState::Expired => "expired",
         }
     }
-    fn parse(text: &str) -> Result<AdviceState, StoreError> {
+    pub(super) fn parse(text: &str) -> Result<AdviceState, StoreError> {
         match text {
             "pending" => Ok(AdviceState::Pending),
             "sent" => Ok(AdviceState::Sent),
@@ -103,7 +107,9 @@ pub(crate) fn enqueue_upload(
     expires_at: i64,
 ) -> Result<i64, StoreError> {
     let stan = match purpose {
-        AdvicePurpose::ScriptResult => Some(super::journal::consume_stan(tx)?.value()),
+        AdvicePurpose::ScriptResult | AdvicePurpose::ESign => {
+            Some(super::journal::consume_stan(tx)?.value())
+        }
         AdvicePurpose::Advice | AdvicePurpose::TcUpload => None,
     };
     tx.prepare_cached(

@@ -209,6 +209,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, seq)
     ) STRICT;
     "#,
+    // 11: e-signatures (电签, store/signatures.rs). One row per approved transaction that asked
+    // for a signature: the JBIG image sealed like the PAN (bound to the row's attempt id), the
+    // binding digest, the slip's date and time as the digest covers it, and how many upload
+    // segments the host has acknowledged (journaled after each, so a kill -9 resends at most one).
+    // A refused or timed-out pad leaves a 'missing' row (no image): the merchant keeps paper.
+    // Its upload is a saf_queue row of purpose 'esign' with its own STAN.
+    r#"
+    CREATE TABLE signatures (
+        transaction_id  INTEGER PRIMARY KEY REFERENCES transactions(id),
+        state           TEXT NOT NULL CHECK (state IN ('signed', 'missing')),
+        missing_reason  TEXT,
+        image_sealed    BLOB,
+        digest          BLOB CHECK (digest IS NULL OR length(digest) = 32),
+        date_time       TEXT NOT NULL,
+        jbig_bytes      INTEGER NOT NULL DEFAULT 0 CHECK (jbig_bytes >= 0),
+        segments        INTEGER NOT NULL DEFAULT 0 CHECK (segments >= 0),
+        segments_acked  INTEGER NOT NULL DEFAULT 0 CHECK (segments_acked >= 0),
+        created_at      INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

@@ -43,6 +43,9 @@ impl Terminal {
         if !self.keys_in_step(&record.attempt_id, record.kind.as_str()) {
             return false;
         }
+        if advice.purpose == AdvicePurpose::ESign {
+            return self.forward_esign(advice, &record);
+        }
         if advice.purpose != AdvicePurpose::Advice {
             return self.forward_chip_upload(advice, &record);
         }

@@ -192,6 +192,21 @@ pub(crate) fn uploads_block_settlement(stans: &[u32]) -> Termination {
     ))
 }
 
+/// Settlement waits for e-signature uploads that still have attempts left.
+pub(crate) fn esign_blocks_settlement(stans: &[u32]) -> Termination {
+    let list = stans
+        .iter()
+        .map(|s| format!("{s:06}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    Termination::new(Code::MntEsignBlocksSettlement).with_detail(&format!(
+        "电子签名待上送 {} 笔（流水号 {list}），请稍后再结算 / {} e-signature(s) pending \
+         (STAN {list}); settle again once they are uploaded",
+        stans.len(),
+        stans.len()
+    ))
+}
+
 /// A journaled termination code rebuilt into its full explanation.
 pub(crate) fn recorded(code: Option<&str>) -> Termination {
     code.and_then(|c| c.parse::<Code>().ok())

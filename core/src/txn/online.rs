@@ -251,7 +251,18 @@ impl Terminal {
             balance_fen: response.text(54).and_then(receipt::parse_balance),
             receipt: Default::default(),
             receipt_printed: false,
+            signature: None,
         };
+        approval.signature = self.sign_approval(&crate::txn::esign_flow::Signed {
+            kind: p.kind,
+            attempt_id: p.attempt_id,
+            started,
+            amount_fen: p.amount_fen,
+            entry_mode: p.entry.mode,
+            field55: p.icc.map(|i| i.request.field55.as_slice()),
+            rrn: &approval.rrn,
+            auth_code: &approval.auth_code,
+        });
         approval.receipt = receipt::for_approval(
             &self.config,
             &approval,

@@ -54,4 +54,6 @@ pub struct Approval {
     pub receipt: Receipt,
     /// False when the printer failed: the receipt waits in the journal for a reprint.
     pub receipt_printed: bool,
+    /// The e-signature this approval asked for, if one was (the payment stands either way).
+    pub signature: Option<crate::txn::SignatureNote>,
 }

@@ -103,6 +103,7 @@ impl Terminal {
                     balance_fen: None,
                     receipt: Receipt::default(),
                     receipt_printed: true,
+                    signature: self.recorded_signature(record.id),
                 };
                 if let Ok(pan) = self.unseal_pan(record) {
                     approval.receipt = for_approval(

@@ -35,6 +35,9 @@ pub struct SettlementReport {
     pub uploaded: usize,
     /// The batch now open.
     pub next_batch_no: u32,
+    /// STANs of signed slips whose e-signature upload was given up: the merchant keeps these
+    /// slips on paper, signed.
+    pub paper_slips: Vec<u32>,
 }
 
 /// One settlement total on which terminal and host disagree.
@@ -86,6 +89,16 @@ impl Terminal {
         if !waiting.is_empty() {
             return Err(endings::uploads_block_settlement(&waiting));
         }
+        let paper_slips = match self
+            .esign_settlement_gate()
+            .map_err(|e| self.storage_fault(&e))?
+        {
+            crate::esign::SettlementGate::UploadFirst(stans) => {
+                return Err(endings::esign_blocks_settlement(&stans));
+            }
+            crate::esign::SettlementGate::PaperCopies(stans) => stans,
+            _ => Vec::new(),
+        };
         let (batch_no, totals) = {
             let journal = self.journal();
             let batch = journal.batch_no().map_err(|e| self.storage_fault(&e))?;
@@ -147,6 +160,7 @@ impl Terminal {
             differences: differ,
             uploaded,
             next_batch_no,
+            paper_slips,
         })
     }
 

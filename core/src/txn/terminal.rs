@@ -102,6 +102,8 @@ pub struct Terminal {
     pub(crate) chip: Mutex<crate::txn::chip::ChipConfig>,
     /// Contactless AIDs and the UI-request listener (`txn/tap.rs`).
     pub(crate) tap: crate::txn::tap::TapSettings,
+    /// The signature pad (电签) and its policy, once fitted; `None`: paper slips.
+    pub(crate) esign: Mutex<Option<crate::txn::esign_flow::SignatureSetup>>,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -205,6 +207,7 @@ impl Terminal {
             risk: Mutex::new(None),
             chip: Mutex::new(crate::txn::chip::ChipConfig::production()),
             tap: crate::txn::tap::TapSettings::default(),
+            esign: Mutex::new(None),
         };
         if let Some(setup) = terminal.config.risk.setup() {
             terminal.enable_risk(setup);

@@ -70,6 +70,8 @@ pub enum Command {
     /// Electronic signatures (电签): render strokes to the JBIG or PNG image.
     #[command(arg_required_else_help = true)]
     Esign(super::esign::Args),
+    /// The e-slip (电子签购单) of a journaled transaction: text, JSON, the signature as PNG.
+    Slip(super::slip::Args),
 }
 
 /// Runs one command.
@@ -94,6 +96,7 @@ pub fn run(command: Command) -> CliResult {
         Command::Emv(args) => super::emv::run(args),
         Command::ChipConfig(args) => super::chip_config::run(args),
         Command::Esign(args) => super::esign::run(args),
+        Command::Slip(args) => super::slip::run(args),
     }
 }
 

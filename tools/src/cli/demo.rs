@@ -21,6 +21,9 @@ use smartpos_core::txn::{
 
 use super::{CliError, CliResult};
 use crate::demo_setup;
+
+#[path = "demo_esign.rs"]
+mod demo_esign;
 use crate::sim::ledger::Ledger;
 use crate::sim::pki::{LOOPBACK_NAMES, TestCa};
 use crate::sim::{Acquirer, Fault, Matcher, SimServer, tls};
@@ -194,6 +197,8 @@ pub fn run(args: Args) -> CliResult {
         }
         None => temporary.path().to_path_buf(),
     };
+    // The acquirer keeps the e-signatures it accepts beside the journal (section 13).
+    server.acquirer().set_esign_dir(dir.join("esign"));
     let vault = Arc::new(demo_setup::demo_vault());
     let reader = Arc::new(ScriptedCardReader::default());
     let pin_pad = Arc::new(SoftwarePinPad::new(vault.clone()));
@@ -585,8 +590,9 @@ fn script(day: &mut Day) -> CliResult {
             println!("      {line}");
         }
     }
+    demo_esign::section(day)?;
 
-    println!("\n14. Today's statistics (smartpos report)");
+    println!("\n15. Today's statistics (smartpos report)");
     match day.terminal.report(std::time::SystemTime::now()) {
         Ok(report) => {
             if let Some(today) = report.window(Window::Today) {

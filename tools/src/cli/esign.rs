@@ -170,3 +170,58 @@ fn render(a: RenderArgs) -> CliResult {
     };
     print_output(&report)
 }
+
+/// The acquirer rules the CLI terminal signs by: a swiped card signs (no chip CVM to say
+/// otherwise), a chip card when its CVM result says signature, and a QuickPass tap never up to
+/// the 1,000-yuan no-CVM limit.
+pub fn cli_signature_policy() -> esign::SignaturePolicy {
+    esign::SignaturePolicy {
+        rules: vec![esign::SignatureRule {
+            entry_mode: Some(smartpos_core::card::EntryMode::Magstripe),
+            card_kind: None,
+            signature: true,
+        }],
+        sign_every_slip: false,
+        no_cvm_limit_fen: Some(100_000),
+    }
+}
+
+/// Fits a pad whose cardholder signs with the strokes in `path` whenever asked.
+pub fn fit_scripted_pad(
+    terminal: &smartpos_core::txn::Terminal,
+    path: &std::path::Path,
+) -> CliResult {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::new(format!("{}: {e}", path.display())))?;
+    let strokes =
+        Strokes::from_json(&text).map_err(|e| CliError::new(format!("{}: {e}", path.display())))?;
+    terminal.fit_signature_pad(smartpos_core::txn::SignatureSetup {
+        pad: std::sync::Arc::new(smartpos_core::ports::ScriptedSignaturePad::signing(strokes)),
+        policy: cli_signature_policy(),
+        timeout: smartpos_core::txn::DEFAULT_SIGNING_TIMEOUT,
+    });
+    Ok(())
+}
+
+/// What a pay line says of the signature (nothing when none was asked for).
+pub fn signature_words(note: Option<&smartpos_core::txn::SignatureNote>) -> String {
+    use smartpos_core::txn::SignatureNote;
+    match note {
+        None => String::new(),
+        Some(SignatureNote::Signed {
+            jbig_bytes,
+            uploaded,
+            ..
+        }) => format!(
+            ", signed ({jbig_bytes} bytes JBIG, {})",
+            if *uploaded {
+                "uploaded"
+            } else {
+                "upload queued"
+            }
+        ),
+        Some(SignatureNote::Missing { why, .. }) => {
+            format!(", not signed ({why:?}): keep a signed paper slip")
+        }
+    }
+}

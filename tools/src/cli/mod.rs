@@ -28,6 +28,7 @@ pub mod risk;
 pub mod settle;
 pub mod shape;
 pub mod sim;
+pub mod slip;
 pub mod tlv;
 
 use std::fmt;

@@ -109,6 +109,10 @@ pub struct Args {
     /// the next online message, at recovery or before settlement.
     #[arg(long, value_name = "FEN", requires = "card")]
     pub offline_floor_limit: Option<u64>,
+    /// Strokes JSON (as `esign render` reads it): the simulated cardholder signs with these
+    /// whenever the terminal asks for a signature (swiped cards, a chip whose CVM is signature).
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -301,6 +305,9 @@ pub fn run(args: Args) -> CliResult {
             if let Some(fen) = args.offline_floor_limit {
                 host.allow_offline_below(fen);
             }
+            if let Some(strokes) = &args.signature {
+                super::esign::fit_scripted_pad(&host.terminal, strokes)?;
+            }
             for i in 1..=args.count {
                 // Unique across runs and processes: a replayed attempt id would return the old
                 // outcome.
@@ -315,9 +322,15 @@ pub fn run(args: Args) -> CliResult {
                     &cancel,
                 )?;
                 let ending = match &outcome {
-                    Outcome::Approved(a) => {
-                        Ok((a.amount_fen, format!("STAN {:06} {}", a.stan, a.pan_masked)))
-                    }
+                    Outcome::Approved(a) => Ok((
+                        a.amount_fen,
+                        format!(
+                            "STAN {:06} {}{}",
+                            a.stan,
+                            a.pan_masked,
+                            super::esign::signature_words(a.signature.as_ref())
+                        ),
+                    )),
                     Outcome::Terminated(t) => Err(t.code.to_string()),
                 };
                 record(i, &attempt_id, amount_fen, ending);

@@ -59,6 +59,10 @@ pub struct Args {
     /// a wrong checksum: a scripted fault the terminal must refuse. Repeatable.
     #[arg(long, value_name = "RID:INDEX", value_parser = crate::sim::ic_params::parse_key_id)]
     pub corrupt_ca_key: Vec<([u8; 5], u8)>,
+    /// Write each e-signature the acquirer accepts (binding verified) as
+    /// `DIR/<terminal id>-<batch>-<STAN>.jbg`.
+    #[arg(long, value_name = "DIR")]
+    pub esign_dir: Option<PathBuf>,
 }
 
 /// The MAC as `--mac` names it.
@@ -86,6 +90,9 @@ pub fn run(args: Args) -> CliResult {
     let mut acquirer = Acquirer::new(ledger, demo_setup::demo_tmk())
         .with_mac(args.mac)
         .with_track_encryption(args.track_encryption);
+    if let Some(dir) = &args.esign_dir {
+        acquirer = acquirer.with_esign_dir(dir.clone());
+    }
     if let Some(path) = &args.ledger {
         acquirer = acquirer.with_ledger_file(path.clone());
         acquirer

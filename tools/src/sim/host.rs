@@ -16,6 +16,7 @@ use smartpos_core::txn::TxnKind;
 use smartpos_core::txn::track_cipher::decipher_track;
 
 mod chip_uploads;
+mod esign_upload;
 
 use super::faults::{Fault, FaultPlan, Matcher};
 use super::issuer::Issuer;
@@ -67,6 +68,8 @@ pub struct Acquirer {
     issuer: Issuer,
     /// The chip tables terminals download (IC parameters, CA keys).
     ic_params: super::ic_params::IcParamServer,
+    /// Accepted e-signatures (`with_esign_dir`).
+    esign: Mutex<Option<super::esign::EsignInbox>>,
 }
 
 impl std::fmt::Debug for Acquirer {
@@ -97,6 +100,7 @@ impl Acquirer {
             frames_received: AtomicU64::new(0),
             issuer: Issuer::new(),
             ic_params: super::ic_params::IcParamServer::new(),
+            esign: Mutex::new(None),
         }
     }
 
@@ -250,6 +254,7 @@ impl Acquirer {
         }
         let resp = match req.mti() {
             "0800" => self.sign_on(req),
+            "0820" if is_esign_upload(req) => self.esign_upload(req),
             "0820" => self.network(req),
             "0100" | "0200" | "0220" => self.financial(req),
             "0221" => self.advice_repeat(req),
@@ -630,6 +635,12 @@ fn echo(req: &Message) -> Message {
         resp.copy_field_from(req, n);
     }
     resp
+}
+
+fn is_esign_upload(req: &Message) -> bool {
+    req.text(60)
+        .and_then(|d| Field60::parse(d).ok())
+        .is_some_and(|f| f.net_mgmt == smartpos_core::esign::wire::NET_CODE)
 }
 
 fn batch_of(req: &Message) -> u32 {

@@ -195,6 +195,9 @@ struct Record {
     /// The script results (DF31, hex) a script result advice reported for it.
     #[serde(default)]
     script_results: Option<String>,
+    /// The binding digest (hex) of the e-signature accepted for this slip.
+    #[serde(default)]
+    signature: Option<String>,
 }
 
 /// The simulated acquirer/issuer state. Not internally synchronised: share it behind a `Mutex`.
@@ -377,6 +380,37 @@ impl Ledger {
     /// The script results reported for the message `key`, if any.
     pub fn script_results_of(&self, key: &MsgRef) -> Option<String> {
         self.records[self.record(key)?].script_results.clone()
+    }
+
+    /// What an e-signature binds for the message `key`, when the host approved it (a sale, a
+    /// pre-authorisation or a completion, even one voided since): amount, RRN, auth code.
+    pub fn signable(&self, key: &MsgRef) -> Option<(u64, String, String)> {
+        let r = &self.records[self.record(key)?];
+        let kind_signs = matches!(
+            r.kind,
+            Kind::Sale | Kind::PreAuth | Kind::Completion | Kind::OfflineSale
+        );
+        let approved = matches!(
+            r.status,
+            Status::Approved | Status::Voided | Status::Completed
+        );
+        (kind_signs && approved).then(|| (r.amount_fen, r.rrn.clone(), r.auth_code.clone()))
+    }
+
+    /// Notes the e-signature accepted for the message `key` (its digest, hex).
+    pub fn record_signature(&mut self, key: &MsgRef, digest_hex: &str) -> bool {
+        match self.record(key) {
+            Some(i) => {
+                self.records[i].signature = Some(digest_hex.to_owned());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The digest of the e-signature accepted for the message `key`, if any.
+    pub fn signature_of(&self, key: &MsgRef) -> Option<String> {
+        self.records[self.record(key)?].signature.clone()
     }
 
     fn record(&self, key: &MsgRef) -> Option<usize> {

@@ -83,6 +83,7 @@ impl Ledger {
                     decline: None,
                     tc_verified: None,
                     script_results: None,
+                    signature: None,
                 });
                 Reply::Approved(Approval {
                     rrn,
@@ -106,6 +107,7 @@ impl Ledger {
                     decline: Some(decline),
                     tc_verified: None,
                     script_results: None,
+                    signature: None,
                 });
                 Reply::Declined(decline)
             }

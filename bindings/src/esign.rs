@@ -1,0 +1,225 @@
+//! 电签 through the FFI: the `SignaturePad` foreign trait (the shell's signing screen), its
+//! adapter to the core port, fitting it on a terminal with the acquirer's signature rules, and
+//! the e-slip of a journaled transaction.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartpos_core::card::EntryMode;
+use smartpos_core::esign::{self, Point, Strokes};
+use smartpos_core::ports::{self, DeviceFault};
+
+use crate::error::{SmartPosError, guard};
+use crate::optional_ports::PromptTextRecord;
+use crate::outcome::TerminationRecord;
+use crate::ports::PortError;
+use crate::terminal::Terminal;
+
+/// One pen sample: pad pixels from the top left, milliseconds since the first touch.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct SignaturePointRecord {
+    pub x: f64,
+    pub y: f64,
+    pub t_ms: u64,
+}
+
+/// What the pad asks the cardholder for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignatureRequestRecord {
+    pub amount_fen: u64,
+    pub prompt: PromptTextRecord,
+    pub timeout_ms: u64,
+}
+
+/// How signing ended. Cancelled and timed out are answers, not errors: the payment stands and
+/// the merchant keeps a paper slip.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum SignatureCaptureRecord {
+    /// The strokes (each a list of samples) on a pad of `width` x `height` pixels.
+    Signed {
+        width: u32,
+        height: u32,
+        strokes: Vec<Vec<SignaturePointRecord>>,
+    },
+    Cancelled,
+    TimedOut,
+}
+
+/// The signing screen (a Compose or View canvas collecting strokes with timestamps).
+#[uniffi::export(with_foreign)]
+pub trait SignaturePad: Send + Sync {
+    /// Shows the signing box and blocks until the cardholder confirms, cancels or the timeout.
+    fn capture(&self, request: SignatureRequestRecord)
+    -> Result<SignatureCaptureRecord, PortError>;
+}
+
+/// The acquirer's rules for asking (`esign::SignaturePolicy`, simplified for the shell).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignaturePolicyRecord {
+    /// The merchant signs every slip.
+    pub sign_every_slip: bool,
+    /// The acquirer wants swiped cards signed (a chip card's CVM result decides for itself).
+    pub swiped_cards_sign: bool,
+    /// The QuickPass no-CVM limit in fen: taps up to it are never signed.
+    pub no_cvm_limit_fen: Option<u64>,
+}
+
+/// What became of the signature an approval asked for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SignatureNoteRecord {
+    Signed {
+        jbig_bytes: u64,
+        segments: u32,
+        uploaded: bool,
+    },
+    /// The payment stands; `note` tells the merchant to keep a paper slip signed.
+    Missing { note: TerminationRecord },
+}
+
+impl From<smartpos_core::txn::SignatureNote> for SignatureNoteRecord {
+    fn from(n: smartpos_core::txn::SignatureNote) -> Self {
+        match n {
+            smartpos_core::txn::SignatureNote::Signed {
+                jbig_bytes,
+                segments,
+                uploaded,
+            } => SignatureNoteRecord::Signed {
+                jbig_bytes: jbig_bytes as u64,
+                segments,
+                uploaded,
+            },
+            smartpos_core::txn::SignatureNote::Missing { note, .. } => {
+                SignatureNoteRecord::Missing { note: note.into() }
+            }
+        }
+    }
+}
+
+/// The e-slip of a journaled transaction (PAN masked).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ESlipRecord {
+    /// The slip as JSON (fields: README, "The e-slip").
+    pub json: String,
+    /// "signed", "missing" or "not_required".
+    pub signature_state: String,
+    /// The signature as PNG, when signed.
+    pub signature_png: Option<Vec<u8>>,
+    /// For a signed slip: the acquirer acknowledged the upload.
+    pub upload_sent: Option<bool>,
+}
+
+struct PadAdapter(Arc<dyn SignaturePad>);
+
+impl ports::SignaturePad for PadAdapter {
+    fn capture(
+        &self,
+        request: &ports::SignatureRequest,
+    ) -> Result<ports::SignatureCapture, DeviceFault> {
+        let answer = self
+            .0
+            .capture(SignatureRequestRecord {
+                amount_fen: request.amount_fen,
+                prompt: (&request.prompt).into(),
+                timeout_ms: u64::try_from(request.timeout.as_millis()).unwrap_or(u64::MAX),
+            })
+            .map_err(|e| DeviceFault::Other {
+                message: format!("signature pad: {e}"),
+            })?;
+        Ok(match answer {
+            SignatureCaptureRecord::Cancelled => ports::SignatureCapture::Cancelled,
+            SignatureCaptureRecord::TimedOut => ports::SignatureCapture::TimedOut,
+            SignatureCaptureRecord::Signed {
+                width,
+                height,
+                strokes,
+            } => {
+                let strokes = strokes
+                    .into_iter()
+                    .map(|s| {
+                        s.into_iter()
+                            .map(|p| Point {
+                                x: p.x,
+                                y: p.y,
+                                t_ms: p.t_ms,
+                            })
+                            .collect()
+                    })
+                    .collect();
+                // Strokes the core cannot draw are the pad's fault: the slip goes on paper.
+                ports::SignatureCapture::Signed(Strokes::new(width, height, strokes).map_err(
+                    |e| DeviceFault::Other {
+                        message: format!("signature pad strokes: {e}"),
+                    },
+                )?)
+            }
+        })
+    }
+}
+
+fn policy(p: &SignaturePolicyRecord) -> esign::SignaturePolicy {
+    let rules = if p.swiped_cards_sign {
+        vec![esign::SignatureRule {
+            entry_mode: Some(EntryMode::Magstripe),
+            card_kind: None,
+            signature: true,
+        }]
+    } else {
+        Vec::new()
+    };
+    esign::SignaturePolicy {
+        rules,
+        sign_every_slip: p.sign_every_slip,
+        no_cvm_limit_fen: p.no_cvm_limit_fen,
+    }
+}
+
+#[uniffi::export]
+impl Terminal {
+    /// Fits the signing screen: approvals the rules say need a signature ask it from now on,
+    /// and the signature is journaled, uploaded and kept for the e-slip.
+    pub fn fit_signature_pad(
+        &self,
+        pad: Arc<dyn SignaturePad>,
+        rules: SignaturePolicyRecord,
+    ) -> Result<(), SmartPosError> {
+        guard("Terminal.fit_signature_pad", || {
+            self.core()?
+                .fit_signature_pad(smartpos_core::txn::SignatureSetup {
+                    pad: Arc::new(PadAdapter(pad)),
+                    policy: policy(&rules),
+                    timeout: Duration::from_secs(90),
+                });
+            Ok(())
+        })
+    }
+
+    /// The e-slip of the transaction journaled with `stan`; null when there is none.
+    pub fn e_slip(&self, stan: u32) -> Result<Option<ESlipRecord>, SmartPosError> {
+        guard("Terminal.e_slip", || {
+            let found = self
+                .core()?
+                .e_slip(stan)
+                .map_err(|e| SmartPosError::Journal {
+                    detail: e.to_string(),
+                })?;
+            let Some(found) = found else {
+                return Ok(None);
+            };
+            let signature_png = found
+                .jbig
+                .as_ref()
+                .and_then(|j| esign::decode_jbig(j).ok())
+                .and_then(|raster| esign::to_png(&raster).ok());
+            let json = found.slip.to_json();
+            Ok(Some(ESlipRecord {
+                signature_state: json["signature"]["state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                json: json.to_string(),
+                signature_png,
+                upload_sent: found.upload_sent,
+            }))
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! The e-slip (电子签购单) of a journaled transaction: what `smartpos slip`, a reprint and the
+//! shell show instead of paper. Built from the journal only (masked PAN, references, the
+//! signature's state) plus, when the caller holds the storage key, the signature image.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use zeroize::Zeroizing;
+
+use crate::crypto::SecretKey;
+use crate::esign::{ESlip, SignatureDigest, SlipSignature, open_image};
+use crate::store::{Journal, SignatureState, StoreError, TransactionRecord};
+use crate::txn::esign_flow::slip_date_time;
+
+/// Who the slip is from: merchant name, merchant id (42), terminal id (41).
+#[derive(Debug, Clone, Copy)]
+pub struct SlipHeader<'a> {
+    pub merchant_name: &'a str,
+    pub merchant_id: &'a str,
+    pub terminal_id: &'a str,
+}
+
+/// An e-slip and, when it was signed and the key opens it, the JBIG signature.
+#[derive(Debug, Clone)]
+pub struct SlipWithImage {
+    pub slip: ESlip,
+    pub jbig: Option<Zeroizing<Vec<u8>>>,
+    /// For a signed slip: whether the acquirer has acknowledged the signature's upload
+    /// (`false` while it is queued, or after it was given up).
+    pub upload_sent: Option<bool>,
+}
+
+/// The slip of the newest transaction journaled with `stan` (any batch), `None` when there is
+/// none. The image is opened only with `storage_key`.
+pub fn e_slip(
+    journal: &Journal,
+    header: SlipHeader<'_>,
+    stan: u32,
+    storage_key: Option<&SecretKey>,
+) -> Result<Option<SlipWithImage>, StoreError> {
+    let Some(record) = journal
+        .list(u32::MAX, 0)?
+        .into_iter()
+        .find(|r| r.stan.value() == stan)
+    else {
+        return Ok(None);
+    };
+    let signature = journal.signature(record.id)?;
+    let upload_sent = signature
+        .as_ref()
+        .and_then(|s| s.upload.as_ref())
+        .map(|u| u.state == crate::store::AdviceState::Sent);
+    let mut jbig = None;
+    let (state, date_time, cvm) = match &signature {
+        None => (
+            SlipSignature::NotRequired {
+                reason: "no signature asked for".into(),
+            },
+            created_at(&record),
+            "no signature",
+        ),
+        Some(s) if s.state == SignatureState::Signed => {
+            if let (Some(key), Some(sealed)) = (storage_key, &s.image_sealed) {
+                jbig = open_image(key, &record.attempt_id, sealed).ok();
+            }
+            let digest = SignatureDigest::from_bytes(s.digest.unwrap_or([0; 32]));
+            (
+                SlipSignature::Signed {
+                    jbig_bytes: s.jbig_bytes,
+                    digest: digest.to_hex(),
+                },
+                s.date_time.clone(),
+                "signature (e-signed)",
+            )
+        }
+        Some(s) => (
+            SlipSignature::Missing {
+                why: match s.missing_reason.as_deref() {
+                    Some("cancelled") => crate::esign::MissingSignature::Cancelled,
+                    Some("timed_out") => crate::esign::MissingSignature::TimedOut,
+                    _ => crate::esign::MissingSignature::PadFault,
+                },
+            },
+            s.date_time.clone(),
+            "signature on paper",
+        ),
+    };
+    Ok(Some(SlipWithImage {
+        slip: ESlip {
+            merchant_name: header.merchant_name.to_owned(),
+            merchant_id: header.merchant_id.to_owned(),
+            terminal_id: header.terminal_id.to_owned(),
+            masked_pan: record.pan_masked.clone().unwrap_or_default(),
+            entry_mode: record.entry_mode.as_str().to_owned(),
+            amount_fen: record.amount_fen,
+            date_time,
+            batch_no: record.batch_no.value(),
+            stan: record.stan.value(),
+            rrn: record.rrn.clone().unwrap_or_default(),
+            auth_code: record.auth_code.clone().unwrap_or_default(),
+            cvm: cvm.to_owned(),
+            signature: state,
+            phone: None,
+        },
+        jbig,
+        upload_sent,
+    }))
+}
+
+fn created_at(record: &TransactionRecord) -> String {
+    let ms = u64::try_from(record.created_at).unwrap_or(0);
+    slip_date_time(UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+impl crate::txn::Terminal {
+    /// The e-slip of the transaction journaled with `stan`, with its signature image.
+    pub fn e_slip(&self, stan: u32) -> Result<Option<SlipWithImage>, StoreError> {
+        let header = SlipHeader {
+            merchant_name: &self.config.merchant_name,
+            merchant_id: &self.config.merchant_id,
+            terminal_id: &self.config.terminal_id,
+        };
+        e_slip(
+            &self.journal(),
+            header,
+            stan,
+            Some(&self.config.storage_key),
+        )
+    }
+}

@@ -1,0 +1,263 @@
+//! 电签 end to end: a signed sale's signature reaches the acquirer simulator exactly once, bound
+//! to its slip; an upload that fails goes again before settlement; settlement waits, then names
+//! the slips that need a signed paper copy; a pad that is refused or times out never undoes the
+//! payment. Refusals by the acquirer (a signature moved to another STAN, an unknown slip,
+//! another signature for a signed slip, a malformed upload) are tested one by one beside the
+//! simulator's upload handler (`tools/src/sim/host/esign_upload.rs`).
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use smartpos_core::diag::TerminationCode;
+use smartpos_core::esign::{self, MissingSignature, Point, SignaturePolicy, Strokes};
+use smartpos_core::ports::{ScriptedSignaturePad, SignatureCapture};
+use smartpos_core::txn::{ESIGN_ATTEMPTS, Outcome, SignatureNote, SignatureSetup};
+use smartpos_e2e::Harness;
+use smartpos_tools::sim::ledger::MsgRef;
+use smartpos_tools::sim::{Fault, Matcher};
+
+const SIGNATURE_JSON: &str = include_str!("../../core/src/esign/fixtures/signature.json");
+
+fn strokes() -> Strokes {
+    Strokes::from_json(SIGNATURE_JSON).unwrap()
+}
+
+/// A dense random scribble (a fixed linear congruential sequence, so every run draws the same)
+/// whose JBIG needs several upload messages.
+fn long_strokes() -> Strokes {
+    let mut seed: u64 = 0x5EED;
+    let mut next = |range: f64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as f64 / f64::from(1u32 << 31) * range
+    };
+    let lines = (0..4u64)
+        .map(|s| {
+            (0..30u64)
+                .map(|i| Point {
+                    x: next(999.0),
+                    y: next(399.0),
+                    t_ms: (s * 30 + i) * 16,
+                })
+                .collect()
+        })
+        .collect();
+    Strokes::new(1000, 400, lines).unwrap()
+}
+
+fn every_slip() -> SignaturePolicy {
+    SignaturePolicy {
+        sign_every_slip: true,
+        ..SignaturePolicy::default()
+    }
+}
+
+/// A signed-on terminal whose cardholder answers the pad as `pad` says, and the folder where
+/// the simulator keeps the signatures it accepts.
+fn signing(pad: ScriptedSignaturePad) -> (Harness, PathBuf, Arc<ScriptedSignaturePad>) {
+    let h = Harness::without_risk_checks();
+    let dir = h.dir.path().join("esign");
+    h.acquirer().set_esign_dir(dir.clone());
+    let pad = Arc::new(pad);
+    fit(&h, &pad);
+    (h, dir, pad)
+}
+
+fn fit(h: &Harness, pad: &Arc<ScriptedSignaturePad>) {
+    h.terminal.fit_signature_pad(SignatureSetup {
+        pad: pad.clone(),
+        policy: every_slip(),
+        timeout: Duration::from_secs(60),
+    });
+}
+
+fn kept(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn approved(outcome: &Outcome) -> &smartpos_core::txn::Approval {
+    match outcome {
+        Outcome::Approved(a) => a,
+        other => panic!("not approved: {other:?}"),
+    }
+}
+
+fn slip_key(h: &Harness, a: &smartpos_core::txn::Approval) -> MsgRef {
+    MsgRef::new(h.terminal.terminal_id(), a.batch_no, a.stan)
+}
+
+#[test]
+fn a_signed_sale_reaches_the_simulator_once_and_decodes_to_the_rendered_raster() {
+    let (mut h, dir, pad) = signing(ScriptedSignaturePad::signing(strokes()));
+    let outcome = h.sale("e1", "normal", Some("123456"), 88_00);
+    let a = approved(&outcome);
+    assert!(
+        matches!(
+            a.signature,
+            Some(SignatureNote::Signed {
+                segments: 1,
+                uploaded: true,
+                ..
+            })
+        ),
+        "{:?}",
+        a.signature
+    );
+    assert_eq!(pad.requests().len(), 1);
+    assert_eq!(pad.requests()[0].amount_fen, 88_00);
+    let files = kept(&dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = format!(
+        "{}-{:06}-{:06}.jbg",
+        h.terminal.terminal_id(),
+        a.batch_no,
+        a.stan
+    );
+    assert_eq!(files[0].file_name().unwrap().to_str(), Some(name.as_str()));
+    let decoded = esign::decode_jbig(&std::fs::read(&files[0]).unwrap()).unwrap();
+    let rendered = esign::render(
+        &strokes(),
+        esign::DEFAULT_WIDTH,
+        esign::DEFAULT_HEIGHT,
+        esign::DEFAULT_PEN,
+    )
+    .unwrap();
+    assert_eq!(decoded, rendered);
+    assert!(
+        h.acquirer()
+            .ledger()
+            .signature_of(&slip_key(&h, a))
+            .is_some()
+    );
+
+    // A restarted terminal and a settlement send nothing again.
+    h.reopen();
+    let report = h.terminal.settle().unwrap();
+    assert!(report.paper_slips.is_empty());
+    assert_eq!(kept(&dir).len(), 1);
+}
+
+#[test]
+fn a_signature_over_several_messages_is_put_back_together() {
+    let (h, dir, _pad) = signing(ScriptedSignaturePad::signing(long_strokes()));
+    let a = approved(&h.sale("e1", "normal", Some("123456"), 12_00)).clone();
+    let Some(SignatureNote::Signed {
+        segments,
+        uploaded,
+        jbig_bytes,
+    }) = a.signature
+    else {
+        panic!("{:?}", a.signature);
+    };
+    assert!(
+        segments > 1 && uploaded,
+        "{segments} segments, {jbig_bytes} bytes"
+    );
+    let files = kept(&dir);
+    assert_eq!(files.len(), 1);
+    assert_eq!(std::fs::read(&files[0]).unwrap().len(), jbig_bytes);
+}
+
+#[test]
+fn an_upload_that_fails_once_goes_through_before_settlement() {
+    let (h, dir, _pad) = signing(ScriptedSignaturePad::signing(strokes()));
+    h.acquirer().inject(
+        Matcher::Mti("0820".into()),
+        Fault::Decline { code: "96".into() },
+    );
+    let a = approved(&h.sale("e1", "normal", Some("123456"), 50_00)).clone();
+    assert!(matches!(
+        a.signature,
+        Some(SignatureNote::Signed {
+            uploaded: false,
+            ..
+        })
+    ));
+    assert!(kept(&dir).is_empty(), "the host did not take it");
+    let report = h.terminal.settle().unwrap();
+    assert!(report.paper_slips.is_empty());
+    assert_eq!(kept(&dir).len(), 1);
+    assert!(
+        h.acquirer()
+            .ledger()
+            .signature_of(&slip_key(&h, &a))
+            .is_some()
+    );
+}
+
+#[test]
+fn settlement_waits_then_names_the_paper_slips_after_the_attempt_limit() {
+    let (h, dir, _pad) = signing(ScriptedSignaturePad::signing(strokes()));
+    for _ in 0..ESIGN_ATTEMPTS {
+        h.acquirer().inject(
+            Matcher::Mti("0820".into()),
+            Fault::Decline { code: "96".into() },
+        );
+    }
+    let a = approved(&h.sale("e1", "normal", Some("123456"), 50_00)).clone();
+    // While the upload has attempts left, settlement refuses to close the batch.
+    let mut refused = 0;
+    let report = loop {
+        match h.terminal.settle() {
+            Ok(report) => break report,
+            Err(t) => {
+                assert_eq!(t.code, TerminationCode::MntEsignBlocksSettlement);
+                assert!(t.merchant_en.contains(&format!("{:06}", a.stan)));
+                refused += 1;
+                assert!(refused < ESIGN_ATTEMPTS, "settlement never went ahead");
+            }
+        }
+    };
+    assert!(refused >= 1);
+    assert_eq!(report.paper_slips, vec![a.stan]);
+    assert!(kept(&dir).is_empty());
+    // The next batch starts clean: the given-up upload is not named again.
+    assert!(h.terminal.settle().unwrap().paper_slips.is_empty());
+}
+
+#[test]
+fn a_cardholder_who_refuses_or_a_pad_that_times_out_keeps_the_payment() {
+    for (answer, why) in [
+        (SignatureCapture::Cancelled, MissingSignature::Cancelled),
+        (SignatureCapture::TimedOut, MissingSignature::TimedOut),
+    ] {
+        let (h, dir, _pad) = signing(ScriptedSignaturePad::new(vec![Ok(answer)]));
+        let before = h.balance("normal");
+        let a = approved(&h.sale("e1", "normal", Some("123456"), 20_00)).clone();
+        let Some(SignatureNote::Missing { why: got, note }) = &a.signature else {
+            panic!("{:?}", a.signature);
+        };
+        assert_eq!(*got, why);
+        assert_eq!(note.code, TerminationCode::OpSignatureMissing);
+        assert!(
+            note.merchant_zh.contains("纸质签购单"),
+            "{}",
+            note.merchant_zh
+        );
+        assert_eq!(h.balance("normal"), before - 20_00, "the payment stands");
+        assert!(h.terminal.pending_reversals().unwrap().is_empty());
+        assert!(kept(&dir).is_empty());
+        // The replayed attempt says the same, and settlement is not held by it.
+        let again = h.sale("e1", "normal", Some("123456"), 20_00);
+        assert!(matches!(
+            approved(&again).signature,
+            Some(SignatureNote::Missing { .. })
+        ));
+        assert!(h.terminal.settle().unwrap().paper_slips.is_empty());
+    }
+}
+
+#[test]
+fn without_a_pad_nothing_is_asked() {
+    let h = Harness::without_risk_checks();
+    let a = approved(&h.sale("e1", "normal", Some("123456"), 20_00)).clone();
+    assert_eq!(a.signature, None);
+}
