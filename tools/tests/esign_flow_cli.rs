@@ -46,6 +46,8 @@ fn a_signed_pay_reaches_the_esign_dir_and_its_slip_shows_it() {
         "--no-risk-checks",
         "--signature",
         path(&strokes),
+        "--terminal-id",
+        "20000002",
         "--json",
     ]));
     assert_eq!(summary["approved"], 1);
@@ -56,7 +58,7 @@ fn a_signed_pay_reaches_the_esign_dir_and_its_slip_shows_it() {
     assert_eq!(kept.len(), 1, "{kept:?}");
     let name = kept[0].file_name().and_then(|n| n.to_str()).expect("name");
     let parts: Vec<&str> = name.trim_end_matches(".jbg").split('-').collect();
-    assert_eq!(parts[0], demo_setup::DEMO_TERMINAL_ID);
+    assert_eq!(parts[0], "20000002");
     let stan = parts[2];
 
     let png = dir.path().join("sig.png");
@@ -68,9 +70,16 @@ fn a_signed_pay_reaches_the_esign_dir_and_its_slip_shows_it() {
         stan,
         "--png",
         path(&png),
+        "--terminal-id",
+        "20000002",
         "--json",
     ]));
     assert_eq!(slip["stan"].as_u64(), stan.parse::<u64>().ok());
+    assert_eq!(
+        slip["terminal_id"], "20000002",
+        "the id the slip was asked to print"
+    );
+    assert_eq!(slip["merchant_id"], demo_setup::DEMO_MERCHANT_ID);
     assert_eq!(slip["signature"]["state"], "signed");
     assert_eq!(
         slip["signature"]["jbig_bytes"].as_u64(),

@@ -109,12 +109,12 @@ pub struct AcquirerArgs {
 }
 
 /// Field 41: exactly 8 characters, letters and digits.
-fn terminal_id(s: &str) -> Result<String, String> {
+pub(super) fn terminal_id(s: &str) -> Result<String, String> {
     fixed_id(s, 8, "terminal id")
 }
 
 /// Field 42: exactly 15 characters, letters and digits.
-fn merchant_id(s: &str) -> Result<String, String> {
+pub(super) fn merchant_id(s: &str) -> Result<String, String> {
     fixed_id(s, 15, "merchant id")
 }
 

@@ -29,6 +29,13 @@ pub struct Args {
     /// Print the slip as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The terminal id printed on the slip, as given to `pay`/`sim` (the journal does not keep
+    /// it; field 41, 8 characters).
+    #[arg(long, default_value = demo_setup::DEMO_TERMINAL_ID, value_parser = super::acquirer::terminal_id)]
+    pub terminal_id: String,
+    /// The merchant id printed on the slip (field 42, 15 characters).
+    #[arg(long, default_value = demo_setup::DEMO_MERCHANT_ID, value_parser = super::acquirer::merchant_id)]
+    pub merchant_id: String,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -42,8 +49,8 @@ pub fn run(args: Args) -> CliResult {
         .transpose()?;
     let header = SlipHeader {
         merchant_name: demo_setup::DEMO_MERCHANT_NAME,
-        merchant_id: demo_setup::DEMO_MERCHANT_ID,
-        terminal_id: demo_setup::DEMO_TERMINAL_ID,
+        merchant_id: &args.merchant_id,
+        terminal_id: &args.terminal_id,
     };
     let found = e_slip(&journal, header, args.stan, key.as_ref())
         .map_err(|e| CliError::journal(db, &e))?

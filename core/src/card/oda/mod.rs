@@ -18,6 +18,8 @@ mod signed_data;
 mod sm2;
 mod static_data;
 #[cfg(test)]
+mod tests_ctls_capture;
+#[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
 mod tests_rsa;
