@@ -111,6 +111,9 @@ fn a_signed_sale_reaches_the_simulator_once_and_decodes_to_the_rendered_raster()
         "{:?}",
         a.signature
     );
+    // The paper copy says the slip was signed on the screen.
+    let printed = a.receipt.to_string();
+    assert!(printed.contains("E-SIGNED, UPLOADED"), "{printed}");
     assert_eq!(pad.requests().len(), 1);
     assert_eq!(pad.requests()[0].amount_fen, 88_00);
     let files = kept(&dir);
@@ -237,6 +240,10 @@ fn a_cardholder_who_refuses_or_a_pad_that_times_out_keeps_the_payment() {
         };
         assert_eq!(*got, why);
         assert_eq!(note.code, TerminationCode::OpSignatureMissing);
+        // ...and the paper slip has the line the cardholder signs instead.
+        let printed = a.receipt.to_string();
+        assert!(printed.contains("NOT E-SIGNED"), "{printed}");
+        assert!(printed.contains("CARDHOLDER SIGNATURE: ____"), "{printed}");
         assert!(
             note.merchant_zh.contains("纸质签购单"),
             "{}",

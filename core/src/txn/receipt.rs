@@ -7,6 +7,7 @@ use crate::ports::{Clock, Receipt};
 use crate::store::{TransactionRecord, TxnState};
 use crate::txn::config::TerminalConfig;
 use crate::txn::endings;
+use crate::txn::esign_flow::SignatureNote;
 use crate::txn::kind::TxnKind;
 use crate::txn::outcome::{Approval, Outcome};
 use crate::txn::terminal::Terminal;
@@ -28,7 +29,7 @@ pub(crate) fn for_approval(
         Some(b) => ("余额 BALANCE", format!("RMB {}", yuan(b))),
         None => ("金额 AMOUNT", format!("RMB {}", yuan(a.amount_fen as i64))),
     };
-    Receipt::new(title)
+    let receipt = Receipt::new(title)
         .with_card(masked)
         .line("商户名称 MERCHANT", config.merchant_name.as_str())
         .line("商户编号 MERCHANT NO", config.merchant_id.as_str())
@@ -42,9 +43,30 @@ pub(crate) fn for_approval(
         .line("授权码 AUTH NO", a.auth_code.as_str())
         .line("参考号 REF NO", a.rrn.as_str())
         .line("日期时间 DATE/TIME", beijing_time_text(clock.now()))
-        .line(amount.0, amount.1)
+        .line(amount.0, amount.1);
+    with_signature(receipt, a.signature.as_ref())
         .footer("本人确认以上交易，同意将其记入本卡账户")
         .footer("I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES")
+}
+
+/// The slip says how the cardholder signed: on the screen (the e-slip is the proof, the paper a
+/// copy), or not at all when asked, so the paper copy is the one to sign. Nothing when the
+/// terminal did not ask (PIN, 小额免密免签, no signature pad).
+fn with_signature(receipt: Receipt, note: Option<&SignatureNote>) -> Receipt {
+    match note {
+        None => receipt,
+        Some(SignatureNote::Signed { uploaded, .. }) => receipt.line(
+            "持卡人签名 SIGNATURE",
+            if *uploaded {
+                "电子签名，已上送 E-SIGNED, UPLOADED"
+            } else {
+                "电子签名，待上送 E-SIGNED, UPLOAD PENDING"
+            },
+        ),
+        Some(SignatureNote::Missing { .. }) => receipt
+            .line("持卡人签名 SIGNATURE", "未电子签名 NOT E-SIGNED")
+            .footer("持卡人签名 CARDHOLDER SIGNATURE: ____________________"),
+    }
 }
 
 /// Local time in China (UTC+8, no daylight saving), "YYYY-MM-DD hh:mm:ss".
@@ -143,6 +165,29 @@ mod tests {
         let t = UNIX_EPOCH + std::time::Duration::from_secs(1_709_224_205);
         assert_eq!(beijing_time_text(t), "2024-03-01 00:30:05");
         assert_eq!(beijing_time_text(UNIX_EPOCH), "1970-01-01 08:00:00");
+    }
+
+    #[test]
+    fn the_slip_says_how_the_cardholder_signed() {
+        use crate::esign::MissingSignature;
+        let base = || Receipt::new("slip");
+        assert_eq!(with_signature(base(), None), base());
+        let signed = |uploaded| SignatureNote::Signed {
+            jbig_bytes: 375,
+            segments: 1,
+            uploaded,
+        };
+        let text = with_signature(base(), Some(&signed(true))).to_string();
+        assert!(text.contains("E-SIGNED, UPLOADED"), "{text}");
+        let text = with_signature(base(), Some(&signed(false))).to_string();
+        assert!(text.contains("E-SIGNED, UPLOAD PENDING"), "{text}");
+        let missing = SignatureNote::Missing {
+            why: MissingSignature::Cancelled,
+            note: crate::diag::Termination::new(crate::diag::TerminationCode::OpSignatureMissing),
+        };
+        let text = with_signature(base(), Some(&missing)).to_string();
+        assert!(text.contains("NOT E-SIGNED"), "{text}");
+        assert!(text.contains("CARDHOLDER SIGNATURE: ____"), "{text}");
     }
 
     #[test]
