@@ -67,7 +67,18 @@ fn card_shaped(text: &str) -> Vec<String> {
 }
 
 fn assert_no_card_data(what: &str, log: &[u8]) {
-    let text = String::from_utf8_lossy(log);
+    // A MAC (64, 128) or PIN block (52) is 16 hex digits, all of them decimal digits once in a
+    // few thousand messages, and one such in ten passes Luhn: it is not a card number (the soak
+    // below met one: "064 MAC: 4229294447175239"). Those lines are left out of the scan; what
+    // they must never hold, the PAN, is checked byte for byte below all the same.
+    let text: String = String::from_utf8_lossy(log)
+        .lines()
+        .filter(|l| {
+            let field = l.split_whitespace().next().unwrap_or("");
+            !matches!(field, "52" | "64" | "128")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(
         card_shaped(&text).is_empty(),
         "{what}: {:?}",
