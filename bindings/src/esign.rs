@@ -222,4 +222,27 @@ impl Terminal {
             }))
         })
     }
+
+    /// Keeps the cardholder's mobile number for the SMS e-slip of `attempt_id` (11 digits
+    /// starting with 1), sealed in the journal; `ESlipRecord.json`'s `phone` shows it masked.
+    pub fn set_slip_phone(&self, attempt_id: String, phone: String) -> Result<(), SmartPosError> {
+        guard("Terminal.set_slip_phone", || {
+            use smartpos_core::txn::SlipPhoneError;
+            self.core()?
+                .set_slip_phone(&attempt_id, &phone)
+                .map_err(|e| match e {
+                    SlipPhoneError::NotAMobileNumber => SmartPosError::InvalidInput {
+                        what: "slip phone".into(),
+                        // The number itself is personal data: never in an error.
+                        detail: e.to_string(),
+                    },
+                    SlipPhoneError::NoSuchTransaction { attempt_id } => {
+                        SmartPosError::UnknownAttempt { attempt_id }
+                    }
+                    other => SmartPosError::Journal {
+                        detail: other.to_string(),
+                    },
+                })
+        })
+    }
 }

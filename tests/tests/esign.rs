@@ -268,3 +268,51 @@ fn without_a_pad_nothing_is_asked() {
     let a = approved(&h.sale("e1", "normal", Some("123456"), 20_00)).clone();
     assert_eq!(a.signature, None);
 }
+
+/// The cardholder's mobile number for an SMS slip: sealed in the journal (the file never holds
+/// it in clear), shown masked on the e-slip, refused when it is not a mainland mobile number or
+/// names no transaction.
+#[test]
+fn an_sms_slip_number_is_sealed_and_shown_masked() {
+    let (h, _dir, _pad) = signing(ScriptedSignaturePad::signing(strokes()));
+    let a = approved(&h.sale("e1", "normal", Some("123456"), 12_00)).clone();
+    assert!(
+        h.terminal
+            .e_slip(a.stan)
+            .unwrap()
+            .unwrap()
+            .slip
+            .phone
+            .is_none()
+    );
+
+    h.terminal.set_slip_phone("e1", "13812345678").unwrap();
+    let slip = h.terminal.e_slip(a.stan).unwrap().unwrap().slip;
+    assert_eq!(slip.phone.as_deref(), Some("138****5678"));
+    assert_eq!(slip.to_json()["phone"], "138****5678");
+    // Given again, the newer number wins.
+    h.terminal.set_slip_phone("e1", "13900001111").unwrap();
+    let slip = h.terminal.e_slip(a.stan).unwrap().unwrap().slip;
+    assert_eq!(slip.phone.as_deref(), Some("139****1111"));
+
+    let file = [
+        std::fs::read(h.journal_path()).unwrap(),
+        std::fs::read(h.journal_path().with_extension("db-wal")).unwrap_or_default(),
+    ]
+    .concat();
+    for number in [&b"13812345678"[..], b"13900001111"] {
+        assert!(
+            !file.windows(number.len()).any(|w| w == number),
+            "the journal holds the number in clear"
+        );
+    }
+
+    assert!(matches!(
+        h.terminal.set_slip_phone("e1", "0213812345"),
+        Err(smartpos_core::txn::SlipPhoneError::NotAMobileNumber)
+    ));
+    assert!(matches!(
+        h.terminal.set_slip_phone("nope", "13812345678"),
+        Err(smartpos_core::txn::SlipPhoneError::NoSuchTransaction { .. })
+    ));
+}

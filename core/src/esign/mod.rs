@@ -30,8 +30,8 @@ pub use policy::{
 };
 pub use raster::{Bitmap, MAX_SIDE, RasterError};
 pub use render::{DEFAULT_HEIGHT, DEFAULT_PEN, DEFAULT_WIDTH, MAX_PEN, render};
-pub use sealing::{open_image, seal_image};
-pub use slip::{ESlip, SlipSignature, mask_phone};
+pub use sealing::{open_image, open_phone, seal_image, seal_phone};
+pub use slip::{ESlip, SlipSignature, is_mainland_mobile, mask_phone};
 pub use strokes::{MAX_PAD_SIDE, MAX_POINTS, Point, Strokes, StrokesError};
 pub use upload::{
     DEFAULT_SEGMENT_BYTES, MAX_SEGMENTS, Reassembly, Segment, SettlementGate, UploadError,

@@ -65,6 +65,12 @@ impl ESlip {
     }
 }
 
+/// Whether `phone` is a mainland China mobile number: 11 digits starting with 1 (the SMS slip
+/// goes nowhere else).
+pub fn is_mainland_mobile(phone: &str) -> bool {
+    phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A mainland mobile number shown as its first three and last four digits; anything else that
 /// is not 11 digits is shown as stars only.
 pub fn mask_phone(phone: &str) -> String {
@@ -81,6 +87,15 @@ pub fn mask_phone(phone: &str) -> String {
 mod tests {
     use super::*;
     use crate::card::Pan;
+
+    #[test]
+    fn only_mainland_mobiles_take_an_sms_slip() {
+        assert!(is_mainland_mobile("13812345678"));
+        assert!(!is_mainland_mobile("23812345678"));
+        assert!(!is_mainland_mobile("1381234567"));
+        assert!(!is_mainland_mobile("138 1234 567"));
+        assert!(!is_mainland_mobile("+8613812345678"));
+    }
 
     #[test]
     fn phones_are_masked() {

@@ -23,6 +23,7 @@ mod risk_state;
 mod salvage;
 mod schema;
 mod signatures;
+mod slip_contacts;
 mod stats;
 mod types;
 mod write_txn;

@@ -229,6 +229,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_at      INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 12: the cardholder's mobile number for an SMS e-slip, sealed like the PAN (personal data).
+    r#"
+    CREATE TABLE slip_contacts (
+        transaction_id  INTEGER PRIMARY KEY REFERENCES transactions(id),
+        phone_sealed    BLOB NOT NULL,
+        created_at      INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// Brings `conn` up to the latest schema. Returns the number of steps applied (each one commit).

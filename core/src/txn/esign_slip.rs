@@ -7,7 +7,10 @@ use std::time::{Duration, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 use crate::crypto::SecretKey;
-use crate::esign::{ESlip, SignatureDigest, SlipSignature, open_image};
+use crate::esign::{
+    ESlip, SignatureDigest, SlipSignature, is_mainland_mobile, mask_phone, open_image, open_phone,
+    seal_phone,
+};
 use crate::store::{Journal, SignatureState, StoreError, TransactionRecord};
 use crate::txn::esign_flow::slip_date_time;
 
@@ -84,6 +87,12 @@ pub fn e_slip(
             "signature on paper",
         ),
     };
+    let phone = match (storage_key, journal.slip_phone(record.id)?) {
+        (Some(key), Some(sealed)) => open_phone(key, &record.attempt_id, &sealed)
+            .ok()
+            .map(|p| mask_phone(&p)),
+        _ => None,
+    };
     Ok(Some(SlipWithImage {
         slip: ESlip {
             merchant_name: header.merchant_name.to_owned(),
@@ -99,7 +108,7 @@ pub fn e_slip(
             auth_code: record.auth_code.clone().unwrap_or_default(),
             cvm: cvm.to_owned(),
             signature: state,
-            phone: None,
+            phone,
         },
         jbig,
         upload_sent,
@@ -111,7 +120,37 @@ fn created_at(record: &TransactionRecord) -> String {
     slip_date_time(UNIX_EPOCH + Duration::from_millis(ms))
 }
 
+/// Why a number could not be kept for an SMS slip.
+#[derive(Debug, thiserror::Error)]
+pub enum SlipPhoneError {
+    #[error("not a mainland mobile number (11 digits starting with 1)")]
+    NotAMobileNumber,
+    #[error("no transaction journaled as attempt {attempt_id:?}")]
+    NoSuchTransaction { attempt_id: String },
+    #[error("the number could not be sealed: {0}")]
+    Seal(#[from] crate::crypto::SealError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl crate::txn::Terminal {
+    /// Keeps the cardholder's mobile number for the SMS e-slip of `attempt_id`, sealed under the
+    /// storage key; slips show it masked (138****5678). Replaces a number given before.
+    pub fn set_slip_phone(&self, attempt_id: &str, phone: &str) -> Result<(), SlipPhoneError> {
+        if !is_mainland_mobile(phone) {
+            return Err(SlipPhoneError::NotAMobileNumber);
+        }
+        let journal = self.journal();
+        let record = journal.by_attempt_id(attempt_id)?.ok_or_else(|| {
+            SlipPhoneError::NoSuchTransaction {
+                attempt_id: attempt_id.to_owned(),
+            }
+        })?;
+        let sealed = seal_phone(&self.config.storage_key, attempt_id, phone)?;
+        journal.set_slip_phone(record.id, &sealed, self.now_ms())?;
+        Ok(())
+    }
+
     /// The e-slip of the transaction journaled with `stan`, with its signature image.
     pub fn e_slip(&self, stan: u32) -> Result<Option<SlipWithImage>, StoreError> {
         let header = SlipHeader {

@@ -38,7 +38,7 @@ pub mod track_cipher;
 pub use chip::ChipConfig;
 pub use config::{AcquirerSecurity, RiskConfig, TerminalConfig};
 pub use esign_flow::{DEFAULT_SIGNING_TIMEOUT, SignatureNote, SignatureSetup};
-pub use esign_slip::{SlipHeader, SlipWithImage, e_slip};
+pub use esign_slip::{SlipHeader, SlipPhoneError, SlipWithImage, e_slip};
 pub use esign_upload::ESIGN_ATTEMPTS;
 pub use health::local_time_fields;
 pub use ic_download::{ChipDownload, ChipDownloadError, ChipSet};

@@ -3,6 +3,7 @@ package com.smartpos
 import com.smartpos.core.Outcome
 import com.smartpos.core.SettlementOutcome
 import com.smartpos.core.SignOnOutcome
+import com.smartpos.core.SmartPosException
 import com.smartpos.core.SignatureCaptureRecord
 import com.smartpos.core.SignatureNoteRecord
 import com.smartpos.core.SignaturePad
@@ -80,6 +81,13 @@ class ESignatureTest {
         assertTrue(png.copyOfRange(0, 4).contentEquals(byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47)))
         assertTrue(slip.json.contains("622202******0015"))
         assertFalse(slip.json.contains("6222020000000015"), "no full PAN in the slip")
+        // The cardholder's number for an SMS slip: kept sealed, shown masked.
+        pos.terminal.setSlipPhone("signed-1", "13812345678")
+        val withPhone = pos.terminal.eSlip(a.stan)?.json ?: error("no e-slip")
+        assertTrue(withPhone.contains("138****5678"), withPhone)
+        assertFalse(withPhone.contains("13812345678"), "no full number in the slip")
+        val bad = runCatching { pos.terminal.setSlipPhone("signed-1", "12345") }.exceptionOrNull()
+        assertTrue(bad is SmartPosException.InvalidInput, "$bad")
     }
 
     @Test
