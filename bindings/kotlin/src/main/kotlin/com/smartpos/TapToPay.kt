@@ -2,11 +2,10 @@ package com.smartpos
 
 import com.smartpos.core.UiRequestListener
 import com.smartpos.core.UiRequestRecord
-import kotlinx.coroutines.channels.awaitClose
-import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.buffer
-import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.channels.BufferOverflow
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.flow
 
 /**
  * The contactless UI requests of this terminal as they happen ("present card", "card read OK —
@@ -15,12 +14,23 @@ import kotlinx.coroutines.channels.BufferOverflow
  * cancelling the collection removes it. The core calls the listener on the payment's thread and
  * never waits for the screen: requests are buffered, and an overwhelmed collector loses the
  * oldest first (the newest request is what the screen must show).
+ *
+ * The listener is installed when collection starts, in the collector's own coroutine (a cold
+ * flow, not a producer launched elsewhere). To see the very first request of a sale, start the
+ * collector with `CoroutineStart.UNDISPATCHED` before calling `sale`: the listener is then in
+ * place when `launch` returns.
  */
-fun PaymentTerminal.uiRequests(): Flow<UiRequestRecord> = callbackFlow {
+fun PaymentTerminal.uiRequests(): Flow<UiRequestRecord> = flow {
+    val requests = Channel<UiRequestRecord>(capacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
     terminal.setUiRequestListener(object : UiRequestListener {
         override fun onUiRequest(request: UiRequestRecord) {
-            trySend(request)
+            requests.trySend(request)
         }
     })
-    awaitClose { terminal.setUiRequestListener(null) }
-}.buffer(capacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
+    try {
+        for (request in requests) emit(request)
+    } finally {
+        terminal.setUiRequestListener(null)
+        requests.close()
+    }
+}

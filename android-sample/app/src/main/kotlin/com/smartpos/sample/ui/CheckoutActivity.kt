@@ -25,6 +25,7 @@ import com.smartpos.sample.shell.QrCheckout
 import java.util.Locale
 import java.util.UUID
 import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 
@@ -109,7 +110,10 @@ class CheckoutActivity : ComponentActivity() {
                         val terminal = app.terminal()
                         // The core's contactless requests as they come: "remove card" the moment
                         // the card is read (before the host is asked), "enter PIN", "see phone".
-                        val screen = launch { terminal.uiRequests().collect { status.text = presenter.text(it.zh, it.en) } }
+                        // UNDISPATCHED: the listener is in place before the sale raises "present card".
+                        val screen = launch(start = CoroutineStart.UNDISPATCHED) {
+                            terminal.uiRequests().collect { status.text = presenter.text(it.zh, it.en) }
+                        }
                         try {
                             CheckoutEvent.Finished(terminal.sale(p.attemptId, p.amount.fen))
                         } finally {
