@@ -62,6 +62,10 @@ pub struct SignaturePolicyRecord {
     pub swiped_cards_sign: bool,
     /// The QuickPass no-CVM limit in fen: taps up to it are never signed.
     pub no_cvm_limit_fen: Option<u64>,
+    /// The merchant is paperless: a slip signed on the screen is not printed (the e-slip is the
+    /// proof); one without an e-signature still prints, for the cardholder to sign.
+    #[uniffi(default = false)]
+    pub paperless: bool,
 }
 
 /// What became of the signature an approval asked for.
@@ -188,6 +192,7 @@ impl Terminal {
                     pad: Arc::new(PadAdapter(pad)),
                     policy: policy(&rules),
                     timeout: Duration::from_secs(90),
+                    paperless: rules.paperless,
                 });
             Ok(())
         })

@@ -259,8 +259,12 @@ pub struct ApprovalRecord {
     /// Balance inquiry only, in fen.
     pub balance_fen: Option<i64>,
     pub receipt: ReceiptRecord,
-    /// False when the printer failed: the payment stands, the receipt waits for a reprint.
+    /// False when nothing was printed: the printer failed (the payment stands, the receipt waits
+    /// for a reprint), or the slip went paperless (`paperless`).
     pub receipt_printed: bool,
+    /// Signed on the screen at a paperless merchant: no paper slip on purpose.
+    #[uniffi(default = false)]
+    pub paperless: bool,
     /// The e-signature the approval asked for (null when none was asked).
     #[uniffi(default = None)]
     pub signature: Option<crate::esign::SignatureNoteRecord>,
@@ -280,6 +284,7 @@ impl From<Approval> for ApprovalRecord {
             pan_masked: a.pan_masked,
             balance_fen: a.balance_fen,
             receipt_printed: a.receipt_printed,
+            paperless: a.paperless,
             signature: a.signature.map(Into::into),
         }
     }

@@ -69,6 +69,7 @@ fn signing(pad: ScriptedSignaturePad) -> (Harness, PathBuf, Arc<ScriptedSignatur
 
 fn fit(h: &Harness, pad: &Arc<ScriptedSignaturePad>) {
     h.terminal.fit_signature_pad(SignatureSetup {
+        paperless: false,
         pad: pad.clone(),
         policy: every_slip(),
         timeout: Duration::from_secs(60),
@@ -315,4 +316,55 @@ fn an_sms_slip_number_is_sealed_and_shown_masked() {
         h.terminal.set_slip_phone("nope", "13812345678"),
         Err(smartpos_core::txn::SlipPhoneError::NoSuchTransaction { .. })
     ));
+}
+
+/// A paperless merchant: a slip signed on the screen is not printed (the e-slip is the proof, a
+/// reprint prints it on demand); one the cardholder did not sign still prints, to be signed.
+#[test]
+fn a_paperless_merchant_prints_only_the_slips_not_signed_on_screen() {
+    let h = Harness::without_risk_checks();
+    h.acquirer().set_esign_dir(h.dir.path().join("esign"));
+    let pad = Arc::new(ScriptedSignaturePad::new(vec![
+        Ok(SignatureCapture::Signed(strokes())),
+        Ok(SignatureCapture::Cancelled),
+    ]));
+    h.terminal.fit_signature_pad(SignatureSetup {
+        paperless: true,
+        pad: pad.clone(),
+        policy: every_slip(),
+        timeout: Duration::from_secs(60),
+    });
+
+    let signed = approved(&h.sale("p1", "normal", Some("123456"), 30_00)).clone();
+    assert!(matches!(
+        signed.signature,
+        Some(SignatureNote::Signed { .. })
+    ));
+    assert!(signed.paperless && !signed.receipt_printed);
+    assert!(h.printer.printed().is_empty(), "nothing printed");
+    assert!(
+        h.terminal.e_slip(signed.stan).unwrap().is_some(),
+        "the e-slip is there"
+    );
+    let copy = h.terminal.reprint("p1").unwrap().to_string();
+    assert!(copy.contains("E-SIGNED"), "a reprint on demand: {copy}");
+    assert_eq!(h.printer.printed().len(), 1, "the reprint asked for");
+
+    let unsigned = approved(&h.sale("p2", "normal", Some("123456"), 40_00)).clone();
+    assert!(matches!(
+        unsigned.signature,
+        Some(SignatureNote::Missing { .. })
+    ));
+    assert!(!unsigned.paperless && unsigned.receipt_printed);
+    let printed = h.printer.printed();
+    assert_eq!(
+        printed.len(),
+        2,
+        "the slip to sign on paper printed at once"
+    );
+    assert!(
+        printed[1]
+            .to_string()
+            .contains("CARDHOLDER SIGNATURE: ____")
+    );
 }

@@ -31,6 +31,9 @@ pub struct SignatureSetup {
     pub pad: Arc<dyn SignaturePad>,
     pub policy: SignaturePolicy,
     pub timeout: Duration,
+    /// The merchant is paperless: a slip signed on the screen is not printed (the e-slip is the
+    /// proof). A slip without an e-signature still prints, for the cardholder to sign.
+    pub paperless: bool,
 }
 
 impl std::fmt::Debug for SignatureSetup {
@@ -38,6 +41,7 @@ impl std::fmt::Debug for SignatureSetup {
         f.debug_struct("SignatureSetup")
             .field("policy", &self.policy)
             .field("timeout", &self.timeout)
+            .field("paperless", &self.paperless)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +114,13 @@ impl Terminal {
 
     fn signature_setup(&self) -> Option<SignatureSetup> {
         self.esign.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether this approval's paper slip is left unprinted: a paperless merchant, and the
+    /// cardholder signed on the screen (a missing signature still needs the paper copy).
+    pub(crate) fn paperless_slip(&self, note: Option<&SignatureNote>) -> bool {
+        matches!(note, Some(SignatureNote::Signed { .. }))
+            && self.signature_setup().is_some_and(|s| s.paperless)
     }
 
     /// After an approval is journaled: asks for the signature when one is needed, journals it

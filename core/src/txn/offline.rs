@@ -122,6 +122,7 @@ impl Terminal {
             balance_fen: None,
             receipt: Default::default(),
             receipt_printed: false,
+            paperless: false,
             signature: None,
         };
         let slip = receipt::for_approval(

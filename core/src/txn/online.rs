@@ -251,6 +251,7 @@ impl Terminal {
             balance_fen: response.text(54).and_then(receipt::parse_balance),
             receipt: Default::default(),
             receipt_printed: false,
+            paperless: false,
             signature: None,
         };
         approval.signature = self.sign_approval(&crate::txn::esign_flow::Signed {
@@ -270,7 +271,10 @@ impl Terminal {
             &*self.ports.clock,
             false,
         );
-        approval.receipt_printed = self.print(started.id, &approval.receipt);
+        approval.paperless = self.paperless_slip(approval.signature.as_ref());
+        if !approval.paperless {
+            approval.receipt_printed = self.print(started.id, &approval.receipt);
+        }
         Outcome::Approved(approval)
     }
 

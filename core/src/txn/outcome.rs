@@ -52,8 +52,12 @@ pub struct Approval {
     /// Balance inquiry only: the available balance the host reported, in fen.
     pub balance_fen: Option<i64>,
     pub receipt: Receipt,
-    /// False when the printer failed: the receipt waits in the journal for a reprint.
+    /// False when nothing was printed: the printer failed (the receipt waits in the journal for
+    /// a reprint), or the slip went paperless (`paperless`).
     pub receipt_printed: bool,
+    /// Signed on the screen at a paperless merchant: no paper slip on purpose; the e-slip is the
+    /// proof, and a reprint prints it on demand.
+    pub paperless: bool,
     /// The e-signature this approval asked for, if one was (the payment stands either way).
     pub signature: Option<crate::txn::SignatureNote>,
 }

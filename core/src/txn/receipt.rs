@@ -125,6 +125,7 @@ impl Terminal {
                     balance_fen: None,
                     receipt: Receipt::default(),
                     receipt_printed: true,
+                    paperless: false,
                     signature: self.recorded_signature(record.id),
                 };
                 if let Ok(pan) = self.unseal_pan(record) {

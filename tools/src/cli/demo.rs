@@ -115,7 +115,9 @@ impl Day {
                     yuan(a.amount_fen as i64),
                     a.stan,
                 );
-                if !a.receipt_printed {
+                if a.paperless {
+                    println!("      paperless: signed on the screen, no paper slip printed");
+                } else if !a.receipt_printed {
                     println!("      receipt not printed: it waits in the journal for a reprint");
                 }
             }

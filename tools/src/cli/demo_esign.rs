@@ -28,6 +28,7 @@ pub(super) fn section(day: &mut Day) -> CliResult {
         Ok(SignatureCapture::Cancelled),
     ]));
     day.terminal.fit_signature_pad(SignatureSetup {
+        paperless: false,
         pad,
         policy: super::super::esign::cli_signature_policy(),
         timeout: DEFAULT_SIGNING_TIMEOUT,

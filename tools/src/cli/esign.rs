@@ -196,6 +196,7 @@ pub fn fit_scripted_pad(
     let strokes =
         Strokes::from_json(&text).map_err(|e| CliError::new(format!("{}: {e}", path.display())))?;
     terminal.fit_signature_pad(smartpos_core::txn::SignatureSetup {
+        paperless: false,
         pad: std::sync::Arc::new(smartpos_core::ports::ScriptedSignaturePad::signing(strokes)),
         policy: cli_signature_policy(),
         timeout: smartpos_core::txn::DEFAULT_SIGNING_TIMEOUT,
