@@ -18,7 +18,7 @@ use crate::sim::{Fault, Matcher};
 const SIGNATURE: &str = include_str!("../../../core/src/esign/fixtures/signature.json");
 
 pub(super) fn section(day: &mut Day) -> CliResult {
-    println!("\n14. 电签: the cardholder signs on the screen, the slip is kept and sent electronically");
+    println!("\n14. 电签: the cardholder signs on the screen, the slip goes electronic");
     let strokes =
         Strokes::from_json(SIGNATURE).map_err(|e| CliError::new(format!("strokes: {e}")))?;
     let signed = || Ok(SignatureCapture::Signed(strokes.clone()));
