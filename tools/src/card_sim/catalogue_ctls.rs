@@ -12,6 +12,7 @@
 
 use super::contactless::{Contactless, CtlsMode};
 use super::dol;
+use super::keys::AC_TERMINAL_TAGS;
 use super::oda::OdaKind;
 use super::personalise::{CardSpec, CvmPolicy, Scheme};
 use super::profile::{Application, Behaviour, IadFormat};
@@ -28,19 +29,13 @@ pub fn is_contactless(name: &str) -> bool {
     CONTACTLESS_NAMES.contains(&name)
 }
 
-/// The qPBOC / qVSDC PDOL: TTQ, then the data the cryptogram covers (JR/T 0025.12 Table 7).
+/// The qPBOC / qVSDC PDOL: TTQ, then the data the cryptogram covers (JR/T 0025.12 Table 7):
+/// the terminal tags the card's AC is computed over, as one table.
 fn quick_pdol() -> Vec<u8> {
-    dol::build(&[
-        (0x9F66, 4),
-        (0x9F02, 6),
-        (0x9F03, 6),
-        (0x9F1A, 2),
-        (0x95, 5),
-        (0x5F2A, 2),
-        (0x9A, 3),
-        (0x9C, 1),
-        (0x9F37, 4),
-    ])
+    let mut pairs: Vec<(u32, u8)> = vec![(0x9F66, 4)];
+    // Every length in the table is at most 6 bytes.
+    pairs.extend(AC_TERMINAL_TAGS.iter().map(|&(tag, len)| (tag, len as u8)));
+    dol::build(&pairs)
 }
 
 fn spec(scheme: Scheme, pan: &'static str, aip: [u8; 2], offline: bool) -> CardSpec {
