@@ -164,32 +164,10 @@ impl Journal {
 
     fn advices_in(&self, sql: &str) -> Result<Vec<Advice>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
-                row.get::<_, i64>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, String>(6)?,
-                row.get::<_, Option<i64>>(7)?,
-            ))
-        })?;
+        let mut rows = stmt.query([])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (seq, transaction_id, state, attempts, expires_at, last_error, purpose, stan) =
-                row?;
-            out.push(Advice {
-                seq,
-                transaction_id,
-                purpose: AdvicePurpose::parse(&purpose)?,
-                stan: stan.map(super::journal::stan_from_db).transpose()?,
-                state: AdviceState::parse(&state)?,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                expires_at,
-                last_error,
-            });
+        while let Some(row) = rows.next()? {
+            out.push(advice_from_row(row)?);
         }
         Ok(out)
     }
@@ -298,4 +276,23 @@ impl Journal {
             })
             .optional()?)
     }
+}
+
+/// One `saf_queue` row as an [`Advice`]; the query selects `seq, transaction_id, state,
+/// attempts, expires_at, last_error, purpose, stan` first (it may add columns after them).
+pub(super) fn advice_from_row(row: &rusqlite::Row<'_>) -> Result<Advice, StoreError> {
+    let state: String = row.get(2)?;
+    let attempts: i64 = row.get(3)?;
+    let purpose: String = row.get(6)?;
+    let stan: Option<i64> = row.get(7)?;
+    Ok(Advice {
+        seq: row.get(0)?,
+        transaction_id: row.get(1)?,
+        purpose: AdvicePurpose::parse(&purpose)?,
+        stan: stan.map(super::journal::stan_from_db).transpose()?,
+        state: AdviceState::parse(&state)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        expires_at: row.get(4)?,
+        last_error: row.get(5)?,
+    })
 }

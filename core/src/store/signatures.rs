@@ -7,7 +7,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::queue::{Advice, AdvicePurpose, AdviceState, enqueue_upload};
+use super::queue::{Advice, AdvicePurpose, advice_from_row, enqueue_upload};
 use super::{Journal, OpaqueBlob, StoreError};
 
 /// A signature captured for an approved transaction, ready to journal.
@@ -222,7 +222,8 @@ impl Journal {
         let mut out = Vec::new();
         for (advice, stan) in self.esign_rows(
             "SELECT q.seq, q.transaction_id, q.state, q.attempts, q.expires_at, q.last_error, \
-             q.stan, t.stan FROM saf_queue q JOIN transactions t ON t.id = q.transaction_id \
+             q.purpose, q.stan, t.stan FROM saf_queue q \
+             JOIN transactions t ON t.id = q.transaction_id \
              WHERE q.purpose = 'esign' AND t.batch_no = ?1 ORDER BY q.seq",
             i64::from(batch.value()),
         )? {
@@ -234,7 +235,8 @@ impl Journal {
     fn esign_upload_of(&self, transaction_id: i64) -> Result<Option<Advice>, StoreError> {
         Ok(self
             .esign_rows(
-                "SELECT seq, transaction_id, state, attempts, expires_at, last_error, stan, 0 \
+                "SELECT seq, transaction_id, state, attempts, expires_at, last_error, purpose, \
+                 stan, 0 \
                  FROM saf_queue WHERE purpose = 'esign' AND transaction_id = ?1 ORDER BY seq",
                 transaction_id,
             )?
@@ -242,37 +244,14 @@ impl Journal {
             .map(|(advice, _)| advice))
     }
 
+    /// E-sign queue rows, each with the STAN of the transaction it signs (the query's ninth
+    /// column, after the columns `advice_from_row` reads).
     fn esign_rows(&self, sql: &str, key: i64) -> Result<Vec<(Advice, i64)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map([key], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
-                row.get::<_, i64>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, Option<i64>>(6)?,
-                row.get::<_, i64>(7)?,
-            ))
-        })?;
+        let mut rows = stmt.query([key])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (seq, transaction_id, state, attempts, expires_at, last_error, stan, txn_stan) =
-                row?;
-            out.push((
-                Advice {
-                    seq,
-                    transaction_id,
-                    purpose: AdvicePurpose::ESign,
-                    stan: stan.map(super::journal::stan_from_db).transpose()?,
-                    state: AdviceState::parse(&state)?,
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    expires_at,
-                    last_error,
-                },
-                txn_stan,
-            ));
+        while let Some(row) = rows.next()? {
+            out.push((advice_from_row(row)?, row.get(8)?));
         }
         Ok(out)
     }
