@@ -33,7 +33,19 @@ type Finding = Result<Option<String>, rusqlite::Error>;
 #[derive(Debug)]
 pub(crate) struct Background {
     verdict: Receiver<Finding>,
-    worker: JoinHandle<()>,
+    /// Taken when the verdict is settled; joined on drop otherwise.
+    worker: Option<JoinHandle<()>>,
+}
+
+/// A journal closed (or whose open failed) before the verdict was needed still waits for its
+/// checker: a detached checker could go on opening the file, and create its `-shm`, after the
+/// caller has moved or deleted the journal's folder.
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
 }
 
 impl Integrity {
@@ -59,7 +71,10 @@ impl Integrity {
                 let _ = send.send(finding);
             });
         match spawned {
-            Ok(worker) => Integrity::Pending(Background { verdict, worker }),
+            Ok(worker) => Integrity::Pending(Background {
+                verdict,
+                worker: Some(worker),
+            }),
             Err(e) => {
                 log::warn!("journal integrity check could not start in the background: {e}");
                 Integrity::Unchecked
@@ -74,9 +89,11 @@ impl Integrity {
             Integrity::Sound => Ok(None),
             Integrity::Failed(detail) => Ok(Some(detail)),
             Integrity::Unchecked => quick_check(conn),
-            Integrity::Pending(background) => {
+            Integrity::Pending(mut background) => {
                 let received = background.verdict.recv();
-                let _ = background.worker.join();
+                if let Some(worker) = background.worker.take() {
+                    let _ = worker.join();
+                }
                 match received {
                     Ok(Ok(finding)) => Ok(finding),
                     Ok(Err(e)) if is_corruption(&e) => Ok(Some(e.to_string())),
@@ -124,5 +141,33 @@ pub(crate) fn quick_check(conn: &Connection) -> Finding {
         Ok(None)
     } else {
         Ok(Some(rows.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Dropping a journal whose check is still running waits for the checker, so nothing
+    /// touches the journal's folder after the journal is gone.
+    #[test]
+    fn a_dropped_pending_check_waits_for_its_checker() {
+        let finished = Arc::new(AtomicBool::new(false));
+        let (send, verdict) = mpsc::channel();
+        let flag = finished.clone();
+        let worker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            flag.store(true, Ordering::SeqCst);
+            let _ = send.send(Ok(None));
+        });
+        drop(Integrity::Pending(Background {
+            verdict,
+            worker: Some(worker),
+        }));
+        assert!(finished.load(Ordering::SeqCst));
     }
 }
