@@ -5,9 +5,13 @@
 //! per sale; the port call counts say how many callbacks a sale makes. Behind the `ffi-bench`
 //! feature: never in a shipped library.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
+
+use jni::JNIEnv;
+use jni::objects::{JByteArray, JClass};
+use jni::sys::jlong;
 
 use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
@@ -16,19 +20,6 @@ use crate::ped::Ped;
 use crate::ports::{CardPresentationRecord, CardReader, PortError, Printer};
 use crate::terminal::{CancelHandle, Terminal};
 use crate::test_hooks::TestChipCard;
-
-/// What one run of sales measured.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct FfiBenchReport {
-    /// Wall time of each sale, in order, nanoseconds.
-    pub sale_nanos: Vec<u64>,
-    /// Sales approved (every one should be).
-    pub approved: u32,
-    /// Calls into the card reader port (detect, transceive, remove).
-    pub reader_calls: u64,
-    /// Calls into the printer port.
-    pub printer_calls: u64,
-}
 
 /// Counts port calls, as the Kotlin ports do.
 #[derive(Default)]
@@ -91,53 +82,191 @@ impl Printer for BenchPrinter {
     }
 }
 
-/// Opens a terminal on `config` with Rust ports (a swipe of `track2`, or `card` inserted before
-/// every sale), signs on, makes one warm-up sale, then `count` timed sales of `amount_fen`.
-/// Call counts cover the timed sales only.
-#[uniffi::export]
-pub fn ffi_bench_rust_sales(
-    config: TerminalConfigRecord,
-    ped: Arc<dyn Ped>,
-    track2: Option<String>,
+/// A terminal with Rust ports (a swipe of `track2`, or `card` inserted before every sale), signed
+/// on and warmed up by one sale, whose sales the Kotlin benchmark interleaves one by one with its
+/// own: a sale from each side in turn, so that disk and CPU noise on a shared machine (the journal
+/// fsyncs dominate a sale) falls on both sides alike instead of on whichever run was unlucky.
+#[derive(uniffi::Object)]
+pub struct FfiBenchRustTerminal {
+    terminal: Arc<Terminal>,
     card: Option<Arc<TestChipCard>>,
-    count: u32,
-    amount_fen: u64,
-) -> Result<FfiBenchReport, SmartPosError> {
-    guard("ffi_bench_rust_sales", || {
-        let calls = Arc::new(Calls::default());
-        let reader = Arc::new(BenchReader {
-            track2,
-            card: card.clone(),
-            calls: calls.clone(),
-        });
-        let printer = Arc::new(BenchPrinter {
-            calls: calls.clone(),
-        });
-        let terminal = Terminal::open(config, reader, ped, printer)?;
-        terminal.sign_on()?;
-        let sale = |id: String| {
-            if let Some(card) = &card {
+    calls: Arc<Calls>,
+}
+
+#[uniffi::export]
+impl FfiBenchRustTerminal {
+    #[uniffi::constructor]
+    pub fn open(
+        config: TerminalConfigRecord,
+        ped: Arc<dyn Ped>,
+        track2: Option<String>,
+        card: Option<Arc<TestChipCard>>,
+    ) -> Result<Arc<Self>, SmartPosError> {
+        guard("FfiBenchRustTerminal.open", || {
+            let calls = Arc::new(Calls::default());
+            let reader = Arc::new(BenchReader {
+                track2,
+                card: card.clone(),
+                calls: calls.clone(),
+            });
+            let printer = Arc::new(BenchPrinter {
+                calls: calls.clone(),
+            });
+            let terminal = Terminal::open(config, reader, ped, printer)?;
+            terminal.sign_on()?;
+            let bench = Self {
+                terminal,
+                card,
+                calls,
+            };
+            bench.sale("rust-warm-up".into(), 100)?;
+            bench.calls.reader.store(0, Ordering::Relaxed);
+            bench.calls.printer.store(0, Ordering::Relaxed);
+            Ok(Arc::new(bench))
+        })
+    }
+
+    /// One sale, timed from inside Rust: no crossing in the figure. `approved` tells whether it
+    /// was.
+    pub fn timed_sale(
+        &self,
+        attempt_id: String,
+        amount_fen: u64,
+    ) -> Result<FfiBenchSale, SmartPosError> {
+        guard("FfiBenchRustTerminal.timed_sale", || {
+            if let Some(card) = &self.card {
                 card.insert();
             }
-            terminal.sale(id, amount_fen, CancelHandle::new())
-        };
-        sale("rust-warm-up".into())?;
-        calls.reader.store(0, Ordering::Relaxed);
-        calls.printer.store(0, Ordering::Relaxed);
-        let mut sale_nanos = Vec::with_capacity(count as usize);
-        let mut approved = 0;
-        for i in 0..count {
             let started = Instant::now();
-            let outcome = sale(format!("rust-{i}"))?;
-            sale_nanos.push(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
-            approved += u32::from(matches!(outcome, Outcome::Approved { .. }));
-        }
-        terminal.shut_down()?;
-        Ok(FfiBenchReport {
-            sale_nanos,
-            approved,
-            reader_calls: calls.reader.load(Ordering::Relaxed),
-            printer_calls: calls.printer.load(Ordering::Relaxed),
+            let outcome = self.sale(attempt_id, amount_fen)?;
+            Ok(FfiBenchSale {
+                nanos: nanos_since(started),
+                approved: matches!(outcome, Outcome::Approved { .. }),
+            })
         })
+    }
+
+    /// Calls into the reader and printer ports since the warm-up sale.
+    pub fn port_calls(&self) -> u64 {
+        self.calls.reader.load(Ordering::Relaxed) + self.calls.printer.load(Ordering::Relaxed)
+    }
+
+    pub fn shut_down(&self) -> Result<(), SmartPosError> {
+        self.terminal.shut_down()
+    }
+}
+
+impl FfiBenchRustTerminal {
+    fn sale(&self, attempt_id: String, amount_fen: u64) -> Result<Outcome, SmartPosError> {
+        self.terminal
+            .sale(attempt_id, amount_fen, CancelHandle::new())
+    }
+}
+
+/// One timed sale.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FfiBenchSale {
+    pub nanos: u64,
+    pub approved: bool,
+}
+
+/// A reader whose card answers every command with the same bytes: the port call with nothing
+/// behind it.
+struct FixedAnswerReader {
+    answer: Vec<u8>,
+}
+
+impl CardReader for FixedAnswerReader {
+    fn detect(&self, _timeout_ms: u64) -> Result<CardPresentationRecord, PortError> {
+        Ok(CardPresentationRecord::ContactChip)
+    }
+
+    fn transceive(&self, _apdu: Vec<u8>) -> Result<Vec<u8>, PortError> {
+        Ok(self.answer.clone())
+    }
+
+    fn remove_card(&self) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
+/// Nanoseconds for `count` calls of `reader.transceive(apdu)` through the port trait object, as
+/// the kernel makes them. Given a Kotlin reader, each call is one JNA upcall (arguments lowered,
+/// answer lifted); `ffi_bench_rust_transceive` is the same loop over a Rust reader.
+#[uniffi::export]
+pub fn ffi_bench_transceive(
+    reader: Arc<dyn CardReader>,
+    apdu: Vec<u8>,
+    count: u32,
+) -> Result<u64, SmartPosError> {
+    guard("ffi_bench_transceive", || {
+        transceive_loop(&*reader, &apdu, count)
     })
+}
+
+/// `ffi_bench_transceive` over a Rust reader answering `answer`.
+#[uniffi::export]
+pub fn ffi_bench_rust_transceive(
+    answer: Vec<u8>,
+    apdu: Vec<u8>,
+    count: u32,
+) -> Result<u64, SmartPosError> {
+    guard("ffi_bench_rust_transceive", || {
+        let reader: Arc<dyn CardReader> = Arc::new(FixedAnswerReader { answer });
+        transceive_loop(&*reader, &apdu, count)
+    })
+}
+
+fn transceive_loop(reader: &dyn CardReader, apdu: &[u8], count: u32) -> Result<u64, SmartPosError> {
+    let started = Instant::now();
+    for _ in 0..count {
+        let answer = std::hint::black_box(reader.transceive(apdu.to_vec()));
+        answer.map_err(|e| SmartPosError::Io {
+            detail: format!("bench reader: {e}"),
+        })?;
+    }
+    Ok(nanos_since(started))
+}
+
+fn nanos_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Virtual cards the benchmark's Kotlin channel reaches by JNI (`BenchCard.transceive`), as a
+/// shell's reader SDK reaches its driver: so that the JNI side pays no UniFFI crossing the real
+/// shell would not pay either.
+static JNI_CARDS: Mutex<Vec<Arc<TestChipCard>>> = Mutex::new(Vec::new());
+
+/// Makes `card` reachable from `BenchCard.transceive` under the returned index.
+#[uniffi::export]
+pub fn ffi_bench_jni_card(card: Arc<TestChipCard>) -> i64 {
+    let mut cards = JNI_CARDS.lock().unwrap_or_else(PoisonError::into_inner);
+    cards.push(card);
+    i64::try_from(cards.len() - 1).unwrap_or(i64::MAX)
+}
+
+/// `BenchCard.transceive(card, apdu)`: the card's answer, or null when the card is not in the
+/// slot (or the index is unknown).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code)] // an exported, unmangled JNI entry point
+pub extern "system" fn Java_com_smartpos_bench_BenchCard_transceive<'local>(
+    env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    card: jlong,
+    apdu: JByteArray<'local>,
+) -> JByteArray<'local> {
+    let card = usize::try_from(card).ok().and_then(|i| {
+        JNI_CARDS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(i)
+            .cloned()
+    });
+    let answer = match (card, env.convert_byte_array(&apdu)) {
+        (Some(card), Ok(apdu)) => card.transceive(apdu).ok(),
+        _ => None,
+    };
+    answer
+        .and_then(|a| env.byte_array_from_slice(&a).ok())
+        .unwrap_or_default()
 }

@@ -14,6 +14,7 @@ mod esign;
 #[cfg(feature = "ffi-bench")]
 mod ffi_bench;
 mod history;
+mod jni_channel;
 mod logging;
 mod money;
 mod optional_ports;

@@ -1,9 +1,11 @@
 package com.smartpos.bench
 
+import com.smartpos.ApduChannel
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardPresentationRecord
 import com.smartpos.core.CardReader
-import com.smartpos.core.FfiBenchReport
+import com.smartpos.core.FfiBenchRustTerminal
+import com.smartpos.core.FfiBenchSale
 import com.smartpos.core.Outcome
 import com.smartpos.core.PortException
 import com.smartpos.core.Printer
@@ -14,9 +16,12 @@ import com.smartpos.core.TestChipCard
 import com.smartpos.core.Terminal
 import com.smartpos.core.demoSoftwarePed
 import com.smartpos.core.demoTerminalConfig
-import com.smartpos.core.ffiBenchRustSales
+import com.smartpos.core.ffiBenchJniCard
+import com.smartpos.core.ffiBenchRustTransceive
+import com.smartpos.core.ffiBenchTransceive
 import com.smartpos.core.startTestAcquirer
 import com.smartpos.core.testChipCard
+import com.smartpos.withApduChannel
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.atomic.AtomicLong
@@ -24,8 +29,8 @@ import java.util.concurrent.atomic.AtomicLong
 /**
  * Issue #17's FFI cost, in one JVM: the same sales against the same in-process simulator, once
  * from Kotlin through the generated bindings (Kotlin ports), once from Rust through the same
- * `Terminal` object (`ffiBenchRustSales`, Rust ports doing the same nothing). Runs alternate
- * Kotlin and Rust so load drift on a shared machine hits both.
+ * `Terminal` object (`FfiBenchRustTerminal`, Rust ports doing the same nothing), one sale from
+ * each side in turn; and the bare upcall, a reader port call with nothing behind it.
  *
  *   mvn -B -q -f bindings/kotlin/pom.xml -Pffi-bench package   (or scripts/bench-ffi)
  *   -Dsmartpos.sales=N sales per run (default 200), -Dsmartpos.rounds=R rounds (default 3)
@@ -71,93 +76,160 @@ private class BenchPrinter : Printer {
     }
 }
 
-/**
- * Each run gets its own simulator (same code, same process, fresh ledger): every run opens a new
- * journal whose STANs start again at 1, which one simulator would refuse as duplicates.
- */
-private fun <T> withAcquirer(run: (TestAcquirer) -> T): T {
-    val acquirer = startTestAcquirer()
-    try {
-        return run(acquirer)
-    } finally {
-        acquirer.stop()
-    }
+/** A reader whose card answers every command with the same bytes: the upcall with nothing behind it. */
+private class FixedAnswerReader(private val answer: ByteArray) : CardReader {
+    override fun detect(timeoutMs: ULong): CardPresentationRecord = CardPresentationRecord.ContactChip
+
+    override fun transceive(apdu: ByteArray): ByteArray = answer
+
+    override fun removeCard() {}
 }
 
-private fun kotlinSales(acquirer: TestAcquirer, journal: Path, chip: Boolean, count: Int): FfiBenchReport {
-    val card = if (chip) testChipCard(CHIP_CARD) else null
-    val reader = BenchReader(if (chip) null else TRACK2, card)
-    val printer = BenchPrinter()
-    val config = demoTerminalConfig(acquirer.address(), journal.toString()).copy(riskChecks = false)
-    val nanos = ArrayList<ULong>(count)
-    var approved = 0u
-    Terminal.open(config, reader, demoSoftwarePed(PIN).asPed(), printer).use { terminal ->
+/** The virtual card reached by JNI, as a shell's reader SDK reaches its driver (`ffi_bench.rs`). */
+private object BenchCard {
+    @JvmStatic
+    external fun transceive(card: Long, apdu: ByteArray): ByteArray?
+}
+
+/** How the Kotlin side's reader exchanges APDUs. */
+private enum class Crossing { JNA, JNI }
+
+/**
+ * The Kotlin side's terminal: Kotlin ports, sales timed around the binding's `sale` call. With
+ * [Crossing.JNI] the APDUs go through an [ApduChannel] (`withApduChannel`) that reaches the card
+ * by JNI; with [Crossing.JNA], through the UniFFI reader callback and a UniFFI call to the card.
+ */
+private class KotlinSide(acquirer: TestAcquirer, journal: Path, chip: Boolean, crossing: Crossing) : AutoCloseable {
+    private val card = if (chip) testChipCard(CHIP_CARD) else null
+    private val bench = BenchReader(if (chip) null else TRACK2, card)
+    private val reader: CardReader = if (card != null && crossing == Crossing.JNI) {
+        val id = ffiBenchJniCard(card)
+        bench.withApduChannel { apdu ->
+            bench.calls.incrementAndGet()
+            BenchCard.transceive(id, apdu) ?: throw PortException.Reader("card")
+        }
+    } else {
+        bench
+    }
+    private val printer = BenchPrinter()
+    private val terminal: Terminal
+
+    init {
+        val config = demoTerminalConfig(acquirer.address(), journal.toString()).copy(riskChecks = false)
+        terminal = Terminal.open(config, reader, demoSoftwarePed(PIN).asPed(), printer)
         terminal.signOn()
         card?.insert()
         terminal.sale("kotlin-warm-up", 100UL, CancelHandle())
-        reader.calls.set(0)
+        bench.calls.set(0)
         printer.calls.set(0)
-        for (i in 0 until count) {
-            card?.insert()
-            val started = System.nanoTime()
-            val outcome = terminal.sale("kotlin-$i", 100UL, CancelHandle())
-            nanos += (System.nanoTime() - started).toULong()
-            if (outcome is Outcome.Approved) approved++
-        }
-        terminal.shutDown()
     }
-    return FfiBenchReport(nanos, approved, reader.calls.get().toULong(), printer.calls.get().toULong())
+
+    fun timedSale(id: String): FfiBenchSale {
+        card?.insert()
+        val started = System.nanoTime()
+        val outcome = terminal.sale(id, 100UL, CancelHandle())
+        return FfiBenchSale((System.nanoTime() - started).toULong(), outcome is Outcome.Approved)
+    }
+
+    fun portCalls(): Long = bench.calls.get() + printer.calls.get()
+
+    override fun close() {
+        terminal.shutDown()
+        terminal.close()
+    }
 }
 
-private fun rustSales(acquirer: TestAcquirer, journal: Path, chip: Boolean, count: Int): FfiBenchReport {
-    val card = if (chip) testChipCard(CHIP_CARD) else null
+private fun rustSide(acquirer: TestAcquirer, journal: Path, chip: Boolean): FfiBenchRustTerminal {
     val config = demoTerminalConfig(acquirer.address(), journal.toString()).copy(riskChecks = false)
-    return ffiBenchRustSales(config, demoSoftwarePed(PIN).asPed(), if (chip) null else TRACK2, card, count.toUInt(), 100UL)
+    val card = if (chip) testChipCard(CHIP_CARD) else null
+    return FfiBenchRustTerminal.open(config, demoSoftwarePed(PIN).asPed(), if (chip) null else TRACK2, card)
 }
 
-private fun median(r: FfiBenchReport): Double = r.saleNanos.map { it.toDouble() }.sorted().let { it[it.size / 2] }
+private fun List<Double>.median(): Double = sorted().let { it[it.size / 2] }
 
-private fun mean(r: FfiBenchReport): Double = r.saleNanos.map { it.toDouble() }.average()
+/**
+ * Sales from the two sides in turn (which side goes first alternates), each against its own
+ * simulator: every terminal opens a new journal whose STANs start at 1, which one simulator would
+ * refuse as duplicates. The overhead is the median of the per-pair differences, so a burst of disk
+ * or CPU load hits both sides of a pair instead of one side's whole run.
+ */
+private fun interleavedSales(dir: Path, chip: Boolean, crossing: Crossing, count: Int, round: Int) {
+    val kind = if (chip) "chip ${crossing.name}" else "swipe"
+    val kAcquirer = startTestAcquirer()
+    val rAcquirer = startTestAcquirer()
+    try {
+        KotlinSide(kAcquirer, dir.resolve("k-$kind-$round.db"), chip, crossing).use { k ->
+            rustSide(rAcquirer, dir.resolve("r-$kind-$round.db"), chip).use { r ->
+                val kotlin = ArrayList<Double>(count)
+                val rust = ArrayList<Double>(count)
+                var approved = 0
+                for (i in 0 until count) {
+                    val pair = if (i % 2 == 0) {
+                        k.timedSale("kotlin-$i") to r.timedSale("rust-$i", 100UL)
+                    } else {
+                        r.timedSale("rust-$i", 100UL).let { rs -> k.timedSale("kotlin-$i") to rs }
+                    }
+                    kotlin += pair.first.nanos.toDouble()
+                    rust += pair.second.nanos.toDouble()
+                    if (pair.first.approved && pair.second.approved) approved++
+                }
+                r.shutDown()
+                val overhead = kotlin.zip(rust) { a, b -> a - b }.median()
+                val rm = rust.median()
+                val callbacks = k.portCalls().toDouble() / count
+                check(r.portCalls().toLong() == k.portCalls()) {
+                    "the two sides made different port calls: kotlin ${k.portCalls()}, rust ${r.portCalls()}"
+                }
+                println(
+                    "| $kind | $round | %.0f | %.0f | %.0f | %.1f%% | %.1f | %.0f | %d/%d |".format(
+                        kotlin.median() / 1e3, rm / 1e3, overhead / 1e3, 100 * overhead / rm, callbacks,
+                        if (callbacks > 0) overhead / callbacks / 1e3 else 0.0, approved, count,
+                    ),
+                )
+            }
+        }
+    } finally {
+        kAcquirer.stop()
+        rAcquirer.stop()
+    }
+}
+
+/** The upcall alone: `count` transceives of a READ RECORD-sized exchange through the port. */
+private fun upcalls(count: Int) {
+    val apdu = byteArrayOf(0x00, 0xB2.toByte(), 0x01, 0x0C, 0x00)
+    val answer = ByteArray(64) { it.toByte() } + byteArrayOf(0x90.toByte(), 0x00)
+    val reader = FixedAnswerReader(answer)
+    repeat(3) {
+        ffiBenchTransceive(reader, apdu, count.toUInt())
+        ffiBenchRustTransceive(answer, apdu, count.toUInt())
+    }
+    val jni = reader.withApduChannel { _ -> answer }
+    repeat(3) { ffiBenchTransceive(jni, apdu, count.toUInt()) }
+    val kotlin = (0 until 5).map { ffiBenchTransceive(reader, apdu, count.toUInt()).toDouble() / count }
+    val viaJni = (0 until 5).map { ffiBenchTransceive(jni, apdu, count.toUInt()).toDouble() / count }
+    val rust = (0 until 5).map { ffiBenchRustTransceive(answer, apdu, count.toUInt()).toDouble() / count }
+    println(
+        "ffi upcall transceive jna_ns=%.0f jni_ns=%.0f rust_ns=%.0f (median of 5 × %d calls)"
+            .format(kotlin.median(), viaJni.median(), rust.median(), count),
+    )
+}
 
 fun main() {
     val count = System.getProperty("smartpos.sales")?.toIntOrNull() ?: 200
     val rounds = System.getProperty("smartpos.rounds")?.toIntOrNull() ?: 3
     val dir = Files.createTempDirectory("smartpos-ffi-bench")
     try {
-        println("FFI cost: $count sales per run, $rounds rounds, load ${loadAverage()}")
-        println("| sale | side | median µs | mean µs | reader calls/sale | printer calls/sale | approved |")
-        println("|---|---|---|---|---|---|---|")
+        println("FFI cost: $count sales per side and round, $rounds rounds, load ${loadAverage()}")
+        println("| sale | round | kotlin median µs | rust median µs | overhead µs (median of pairs) | overhead | port calls/sale | µs per call | both approved |")
+        println("|---|---|---|---|---|---|---|---|---|")
         for (chip in listOf(false, true)) {
-            val kind = if (chip) "chip" else "swipe"
-            val kotlinMedians = ArrayList<Double>()
-            val rustMedians = ArrayList<Double>()
-            var callbacks = 0.0
-            for (round in 0 until rounds) {
-                val k = withAcquirer { kotlinSales(it, dir.resolve("k-$kind-$round.db"), chip, count) }
-                val r = withAcquirer { rustSales(it, dir.resolve("r-$kind-$round.db"), chip, count) }
-                for ((side, rep) in listOf("kotlin" to k, "rust" to r)) {
-                    println(
-                        "| $kind | $side | %.0f | %.0f | %.1f | %.1f | %d/%d |".format(
-                            median(rep) / 1e3, mean(rep) / 1e3, rep.readerCalls.toDouble() / count,
-                            rep.printerCalls.toDouble() / count, rep.approved.toInt(), count,
-                        ),
-                    )
-                }
-                if (k.approved.toInt() != count || r.approved.toInt() != count) {
-                    println("warning: not every $kind sale was approved; this round compares unlike sales")
-                }
-                kotlinMedians += median(k)
-                rustMedians += median(r)
-                callbacks = (k.readerCalls + k.printerCalls).toDouble() / count
+            for (crossing in if (chip) listOf(Crossing.JNA, Crossing.JNI) else listOf(Crossing.JNA)) {
+                for (round in 0 until rounds) interleavedSales(dir, chip, crossing, count, round)
             }
-            val k = kotlinMedians.sorted()[rounds / 2]
-            val r = rustMedians.sorted()[rounds / 2]
-            val overhead = k - r
-            println(
-                "ffi $kind kotlin_median_ns=%.0f rust_median_ns=%.0f overhead_ns=%.0f overhead_pct=%.2f callbacks_per_sale=%.1f overhead_per_callback_ns=%.0f"
-                    .format(k, r, overhead, 100 * overhead / r, callbacks, if (callbacks > 0) overhead / callbacks else 0.0),
-            )
         }
+        // Last: a JNA upcall leaves native structures for the cleaner and the GC, which would
+        // weigh on the sales measured after it.
+        upcalls(System.getProperty("smartpos.upcalls")?.toIntOrNull() ?: 20_000)
         println("load after: ${loadAverage()}")
     } finally {
         dir.toFile().deleteRecursively()
