@@ -174,6 +174,7 @@ fn policy(p: &SignaturePolicyRecord) -> esign::SignaturePolicy {
         rules,
         sign_every_slip: p.sign_every_slip,
         no_cvm_limit_fen: p.no_cvm_limit_fen,
+        card_kind_bins: Vec::new(),
     }
 }
 
