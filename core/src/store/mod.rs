@@ -30,6 +30,8 @@ mod types;
 mod write_txn;
 
 #[cfg(test)]
+mod offline_signature_tests;
+#[cfg(test)]
 mod signature_tests;
 #[cfg(test)]
 mod tests;

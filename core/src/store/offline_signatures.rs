@@ -62,12 +62,7 @@ pub(super) fn insert_unbound_signature(
         i64::from(s.segments),
         s.at_ms
     ])?;
-    enqueue_upload(
-        tx,
-        transaction_id,
-        AdvicePurpose::ESign,
-        upload_expires_at,
-    )?;
+    enqueue_upload(tx, transaction_id, AdvicePurpose::ESign, upload_expires_at)?;
     Ok(())
 }
 

@@ -171,7 +171,9 @@ impl Terminal {
         if !signs(ask.kind) {
             return None;
         }
-        let chip = ask.chip.map(|(card, _)| (card.aid.as_slice(), card.label.as_str()));
+        let chip = ask
+            .chip
+            .map(|(card, _)| (card.aid.as_slice(), card.label.as_str()));
         let card_kind = esign::card_kind(chip, ask.pan.bin().eight(), &setup.policy.card_kind_bins);
         let decision = esign::decide(
             &setup.policy,
@@ -362,10 +364,12 @@ impl Terminal {
             MissingSignature::TimedOut => "timed_out",
             _ => "pad_fault",
         };
-        if let Err(e) =
-            self.journal()
-                .record_missing_signature(transaction_id, reason, date_time, self.now_ms())
-        {
+        if let Err(e) = self.journal().record_missing_signature(
+            transaction_id,
+            reason,
+            date_time,
+            self.now_ms(),
+        ) {
             log::error!("txn {attempt_id}: missing signature not journaled: {e}");
         }
         log::warn!("txn {attempt_id}: no signature ({reason}); paper slip needed");

@@ -72,12 +72,9 @@ impl Terminal {
     ) -> Option<SignatureNote> {
         match signing {
             OfflineSigning::NotAsked => None,
-            OfflineSigning::Missing { why, date_time } => Some(self.signature_missing(
-                attempt_id,
-                transaction_id,
-                *why,
-                date_time,
-            )),
+            OfflineSigning::Missing { why, date_time } => {
+                Some(self.signature_missing(attempt_id, transaction_id, *why, date_time))
+            }
             OfflineSigning::Signed(s) => {
                 log::info!(
                     "txn {attempt_id}: signed offline ({} bytes JBIG, {} segment(s)); the \
@@ -149,7 +146,8 @@ impl Terminal {
             }
         };
         let digest = slip.digest(image);
-        self.journal().bind_signature(record.id, digest.as_bytes())?;
+        self.journal()
+            .bind_signature(record.id, digest.as_bytes())?;
         crate::crashpoint::reached("esign.bound", record.kind.as_str());
         log::info!(
             "txn {}: signature bound to its slip after the advice",

@@ -68,10 +68,7 @@ impl Terminal {
             },
             Ok(Sent::Refused(why)) => self.give_up_esign(advice, record, &why),
             Ok(Sent::Wait) => {
-                log::info!(
-                    "txn {}: signature waits for its advice",
-                    record.attempt_id
-                );
+                log::info!("txn {}: signature waits for its advice", record.attempt_id);
                 false
             }
             Ok(Sent::Retry(why)) if advice.attempts + 1 >= ESIGN_ATTEMPTS => {
