@@ -430,13 +430,9 @@ fn a_credit_only_chip_rule_asks_the_credit_card_to_sign_and_not_the_debit_one() 
     assert!(kept(&dir).is_empty());
 }
 
-/// A chip card approves offline (Y1) with a signature CVM: the cardholder signs at the card, the
-/// signature is journaled with the approval, and nothing goes to the acquirer yet. The advice's
-/// answer is lost once: the signature still does not go (it has nothing to bind to). The next
-/// settlement repeats the advice, the answer brings the RRN, and only then is the signature
-/// bound and uploaded — once, bound to the slip as the acquirer booked it.
-#[test]
-fn an_offline_chip_approval_is_signed_at_the_card_and_uploaded_once_after_its_advice() {
+/// The card that approves offline (Y1) with a signature CVM, under a floor limit of 1,000 yuan
+/// with random online selection off, and a pad that signs when the CVM result asks.
+fn offline_signing() -> (ChipDay, PathBuf, Arc<ScriptedSignaturePad>) {
     let (day, dir, pad) = chip_signing("unionpay-offline", SignaturePolicy::default());
     let mut chip = day.terminal.chip_config();
     for aid in &mut chip.kernel.aids {
@@ -445,6 +441,17 @@ fn an_offline_chip_approval_is_signed_at_the_card_and_uploaded_once_after_its_ad
         aid.max_target_percent = 0;
     }
     day.terminal.configure_chip(chip);
+    (day, dir, pad)
+}
+
+/// A chip card approves offline (Y1) with a signature CVM: the cardholder signs at the card, the
+/// signature is journaled with the approval, and nothing goes to the acquirer yet. The advice's
+/// answer is lost once: the signature still does not go (it has nothing to bind to). The next
+/// settlement repeats the advice, the answer brings the RRN, and only then is the signature
+/// bound and uploaded — once, bound to the slip as the acquirer booked it.
+#[test]
+fn an_offline_chip_approval_is_signed_at_the_card_and_uploaded_once_after_its_advice() {
+    let (day, dir, pad) = offline_signing();
     let a = approved(&day.sale("o1", 12_00)).clone();
     assert_eq!(a.kind, TxnKind::OfflineSale);
     assert!(
@@ -510,4 +517,34 @@ fn an_offline_chip_approval_is_signed_at_the_card_and_uploaded_once_after_its_ad
         .unwrap();
     assert!(bound);
     assert_eq!(state, "sent");
+}
+
+/// The acquirer declines the offline sale at its advice: nothing was charged, the signature has
+/// no slip to bind to and is never sent, and settlement neither waits for it nor lists a paper
+/// slip.
+#[test]
+fn an_offline_sale_declined_at_its_advice_sends_no_signature_and_needs_no_paper() {
+    let (day, dir, _pad) = offline_signing();
+    let a = approved(&day.sale("o2", 9_00)).clone();
+    assert!(matches!(a.signature, Some(SignatureNote::Signed { .. })));
+    day.acquirer.inject(
+        Matcher::Mti("0220".into()),
+        Fault::Decline { code: "51".into() },
+    );
+    let report = day.terminal.settle().unwrap();
+    assert!(report.paper_slips.is_empty(), "{report:?}");
+    assert!(day.sent("0820").is_empty());
+    assert!(kept(&dir).is_empty());
+    assert_eq!(day.net_fen(), 0);
+    let db = rusqlite::Connection::open(day.journal_path()).unwrap();
+    let (sale, upload, why): (String, String, String) = db
+        .query_row(
+            "SELECT t.state, q.state, q.last_error FROM transactions t JOIN saf_queue q \
+             ON q.transaction_id = t.id AND q.purpose = 'esign' WHERE t.attempt_id = 'o2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((sale.as_str(), upload.as_str()), ("declined", "expired"));
+    assert!(why.contains("declined"), "{why}");
 }

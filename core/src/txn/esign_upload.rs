@@ -191,6 +191,14 @@ impl Terminal {
         let batch = journal.batch_no()?;
         let mut states = Vec::new();
         for (stan, upload) in journal.esign_uploads_in_batch(batch)? {
+            // An offline sale the acquirer declined at its advice was never charged: its
+            // signature, given up unbound, needs no paper copy either.
+            let declined = journal
+                .transaction(upload.transaction_id)?
+                .is_some_and(|t| t.state == crate::store::TxnState::Declined);
+            if declined {
+                continue;
+            }
             let state = match upload.state {
                 AdviceState::Sent => UploadState::Uploaded,
                 AdviceState::Pending => UploadState::Pending {
