@@ -18,9 +18,10 @@
 //! queued behind the advice and is never sent before it: when it reaches the front of the queue
 //! the advice has been answered, the digest is computed over the slip with those references and
 //! journaled (one commit, crash point `esign.bound`), and only then does the first segment go.
-//! The slip's date and time stay the ones of the approval. An advice given up unanswered, or
-//! answered with a decline, leaves nothing to bind: the upload is given up and settlement names
-//! the slip as one to keep on paper, signed. The acquirer's check is the same as for an online
+//! The slip's date and time stay the ones of the approval. An advice given up unanswered leaves
+//! nothing to bind: the upload is given up and settlement names the slip as one to keep on
+//! paper, signed. An advice the acquirer declined leaves no charge: the upload is given up and
+//! no paper slip is asked for. The acquirer's check is the same as for an online
 //! approval: its own ledger's amount, RRN and auth code for the slip field 61 names.
 
 use thiserror::Error;
