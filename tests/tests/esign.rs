@@ -1,7 +1,10 @@
 //! 电签 end to end: a signed sale's signature reaches the acquirer simulator exactly once, bound
 //! to its slip; an upload that fails goes again before settlement; settlement waits, then names
 //! the slips that need a signed paper copy; a pad that is refused or times out never undoes the
-//! payment. Refusals by the acquirer (a signature moved to another STAN, an unknown slip,
+//! payment. The acquirer's rule by card kind reads the kind from the chip's AID. Offline
+//! approvals (Y1, Y3) are signed at the card and their signature goes only after the advice
+//! has been answered (never for a sale the acquirer declined at its advice). Refusals by the
+//! acquirer (a signature moved to another STAN, an unknown slip,
 //! another signature for a signed slip, a malformed upload) are tested one by one beside the
 //! simulator's upload handler (`tools/src/sim/host/esign_upload.rs`).
 
@@ -381,7 +384,16 @@ fn chip_signing(
     card: &str,
     policy: SignaturePolicy,
 ) -> (ChipDay, PathBuf, Arc<ScriptedSignaturePad>) {
-    let day = ChipDay::with_card(VirtualCard::named(card).unwrap());
+    fit_chip(
+        ChipDay::with_card(VirtualCard::named(card).unwrap()),
+        policy,
+    )
+}
+
+fn fit_chip(
+    day: ChipDay,
+    policy: SignaturePolicy,
+) -> (ChipDay, PathBuf, Arc<ScriptedSignaturePad>) {
     let dir = day.journal_path().with_file_name("esign");
     day.acquirer.set_esign_dir(dir.clone());
     let pad = Arc::new(ScriptedSignaturePad::signing(strokes()));
@@ -547,4 +559,45 @@ fn an_offline_sale_declined_at_its_advice_sends_no_signature_and_needs_no_paper(
         .unwrap();
     assert_eq!((sale.as_str(), upload.as_str()), ("declined", "expired"));
     assert!(why.contains("declined"), "{why}");
+}
+
+/// The host cannot be reached (the request never left) and the card approves unable-online
+/// (Y3): the merchant signs every slip, so the cardholder signs at the card; the signature is
+/// journaled with the conversion to an offline sale and goes once, after the advice, when the
+/// host is back.
+#[test]
+fn an_unable_online_approval_is_signed_and_uploaded_after_its_advice() {
+    let day = ChipDay::direct(VirtualCard::named("unionpay-debit-dda").unwrap());
+    let mut chip = day.terminal.chip_config();
+    for aid in &mut chip.kernel.aids {
+        aid.floor_limit_fen = 100_000;
+        aid.target_percent = 99;
+        aid.max_target_percent = 99;
+    }
+    day.terminal.configure_chip(chip);
+    let (day, dir, pad) = fit_chip(day, every_slip());
+    day.sim.set_refusing(true);
+    let a = approved(&day.sale("y3", 18_00)).clone();
+    assert_eq!(a.kind, TxnKind::OfflineSale);
+    assert!(
+        matches!(
+            a.signature,
+            Some(SignatureNote::Signed {
+                uploaded: false,
+                ..
+            })
+        ),
+        "{:?}",
+        a.signature
+    );
+    assert_eq!(pad.requests().len(), 1);
+    day.sim.set_refusing(false);
+    let report = day.terminal.settle().unwrap();
+    assert!(
+        report.balanced && report.paper_slips.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(kept(&dir).len(), 1);
+    let key = MsgRef::new(day.terminal.terminal_id(), a.batch_no, a.stan);
+    assert!(day.acquirer.ledger().signature_of(&key).is_some());
 }
