@@ -66,6 +66,45 @@ pub struct SignaturePolicyRecord {
     /// proof); one without an e-signature still prints, for the cardholder to sign.
     #[uniffi(default = false)]
     pub paperless: bool,
+    /// Card kinds whose slips the acquirer wants signed, whatever the entry mode (after the
+    /// chip's CVM result and "sign every slip"; never a QuickPass tap under the no-CVM limit).
+    /// A chip says its kind (UnionPay's AID); a swiped card has a kind only from `card_kind_bins`.
+    #[uniffi(default = [])]
+    pub signing_card_kinds: Vec<CardKindRecord>,
+    /// The acquirer's BIN ranges and their card kinds, first match wins, for cards whose chip
+    /// does not say its kind (every swiped card). A malformed range is refused when fitted.
+    #[uniffi(default = [])]
+    pub card_kind_bins: Vec<BinRangeRecord>,
+}
+
+/// A card's account kind, as the acquirer's signature rules name it (`esign::CardKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CardKindRecord {
+    /// 借记卡
+    Debit,
+    /// 贷记卡 and 准贷记卡
+    Credit,
+    /// 纯电子现金: a prepaid purse on the chip.
+    ElectronicCash,
+}
+
+impl From<CardKindRecord> for esign::CardKind {
+    fn from(k: CardKindRecord) -> Self {
+        match k {
+            CardKindRecord::Debit => esign::CardKind::Debit,
+            CardKindRecord::Credit => esign::CardKind::Credit,
+            CardKindRecord::ElectronicCash => esign::CardKind::ElectronicCash,
+        }
+    }
+}
+
+/// PANs whose first digits fall in `low..=high` (1 to 8 digits, both the same length) are of
+/// `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BinRangeRecord {
+    pub low: String,
+    pub high: String,
+    pub kind: CardKindRecord,
 }
 
 /// What became of the signature an approval asked for.
@@ -160,37 +199,56 @@ impl ports::SignaturePad for PadAdapter {
     }
 }
 
-fn policy(p: &SignaturePolicyRecord) -> esign::SignaturePolicy {
-    let rules = if p.swiped_cards_sign {
-        vec![esign::SignatureRule {
+fn policy(p: &SignaturePolicyRecord) -> Result<esign::SignaturePolicy, SmartPosError> {
+    let mut rules = Vec::new();
+    if p.swiped_cards_sign {
+        rules.push(esign::SignatureRule {
             entry_mode: Some(EntryMode::Magstripe),
             card_kind: None,
             signature: true,
-        }]
-    } else {
-        Vec::new()
-    };
-    esign::SignaturePolicy {
+        });
+    }
+    rules.extend(p.signing_card_kinds.iter().map(|&k| esign::SignatureRule {
+        entry_mode: None,
+        card_kind: Some(k.into()),
+        signature: true,
+    }));
+    let card_kind_bins = p
+        .card_kind_bins
+        .iter()
+        .map(|r| {
+            esign::BinRange::new(&r.low, &r.high, r.kind.into()).map_err(|e| {
+                SmartPosError::InvalidInput {
+                    what: "signature BIN range".into(),
+                    detail: e.to_string(),
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(esign::SignaturePolicy {
         rules,
         sign_every_slip: p.sign_every_slip,
         no_cvm_limit_fen: p.no_cvm_limit_fen,
-    }
+        card_kind_bins,
+    })
 }
 
 #[uniffi::export]
 impl Terminal {
     /// Fits the signing screen: approvals the rules say need a signature ask it from now on,
-    /// and the signature is journaled, uploaded and kept for the e-slip.
+    /// and the signature is journaled, uploaded and kept for the e-slip. A malformed BIN range
+    /// in the rules is refused (`InvalidInput`) and nothing is fitted.
     pub fn fit_signature_pad(
         &self,
         pad: Arc<dyn SignaturePad>,
         rules: SignaturePolicyRecord,
     ) -> Result<(), SmartPosError> {
         guard("Terminal.fit_signature_pad", || {
+            let policy = policy(&rules)?;
             self.core()?
                 .fit_signature_pad(smartpos_core::txn::SignatureSetup {
                     pad: Arc::new(PadAdapter(pad)),
-                    policy: policy(&rules),
+                    policy,
                     timeout: Duration::from_secs(90),
                     paperless: rules.paperless,
                 });
@@ -249,5 +307,44 @@ impl Terminal {
                     },
                 })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(bins: Vec<BinRangeRecord>) -> SignaturePolicyRecord {
+        SignaturePolicyRecord {
+            sign_every_slip: false,
+            swiped_cards_sign: true,
+            no_cvm_limit_fen: Some(100_000),
+            paperless: false,
+            signing_card_kinds: vec![CardKindRecord::Credit],
+            card_kind_bins: bins,
+        }
+    }
+
+    #[test]
+    fn the_shells_rules_become_the_cores_policy() {
+        let p = policy(&record(vec![BinRangeRecord {
+            low: "622202".into(),
+            high: "622299".into(),
+            kind: CardKindRecord::Credit,
+        }]))
+        .expect("valid rules");
+        assert_eq!(p.rules.len(), 2, "swiped cards, then credit cards");
+        assert_eq!(p.rules[1].card_kind, Some(esign::CardKind::Credit));
+        assert_eq!(p.rules[1].entry_mode, None);
+        assert_eq!(p.card_kind_bins[0].kind(), esign::CardKind::Credit);
+        let bad = policy(&record(vec![BinRangeRecord {
+            low: "6222x".into(),
+            high: "62229".into(),
+            kind: CardKindRecord::Debit,
+        }]));
+        assert!(
+            matches!(bad, Err(SmartPosError::InvalidInput { .. })),
+            "{bad:?}"
+        );
     }
 }

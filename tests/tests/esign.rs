@@ -1,7 +1,10 @@
 //! 电签 end to end: a signed sale's signature reaches the acquirer simulator exactly once, bound
 //! to its slip; an upload that fails goes again before settlement; settlement waits, then names
 //! the slips that need a signed paper copy; a pad that is refused or times out never undoes the
-//! payment. Refusals by the acquirer (a signature moved to another STAN, an unknown slip,
+//! payment. The acquirer's rule by card kind reads the kind from the chip's AID. Offline
+//! approvals (Y1, Y3) are signed at the card and their signature goes only after the advice
+//! has been answered (never for a sale the acquirer declined at its advice). Refusals by the
+//! acquirer (a signature moved to another STAN, an unknown slip,
 //! another signature for a signed slip, a malformed upload) are tested one by one beside the
 //! simulator's upload handler (`tools/src/sim/host/esign_upload.rs`).
 
@@ -11,13 +14,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use smartpos_core::card::EntryMode;
+use smartpos_core::codec::iso8583::Frame;
 use smartpos_core::diag::TerminationCode;
-use smartpos_core::esign::{self, MissingSignature, Point, SignaturePolicy, Strokes};
+use smartpos_core::esign::{
+    self, CardKind, MissingSignature, Point, SignaturePolicy, SignatureRule, Strokes,
+};
 use smartpos_core::ports::{ScriptedSignaturePad, SignatureCapture};
-use smartpos_core::txn::{ESIGN_ATTEMPTS, Outcome, SignatureNote, SignatureSetup};
+use smartpos_core::txn::{ESIGN_ATTEMPTS, Outcome, SignatureNote, SignatureSetup, TxnKind};
 use smartpos_e2e::Harness;
+use smartpos_e2e::chip_day::ChipDay;
+use smartpos_tools::card_sim::VirtualCard;
 use smartpos_tools::sim::ledger::MsgRef;
-use smartpos_tools::sim::{Fault, Matcher};
+use smartpos_tools::sim::{Fault, Matcher, Tamper};
 
 const SIGNATURE_JSON: &str = include_str!("../../core/src/esign/fixtures/signature.json");
 
@@ -367,4 +376,228 @@ fn a_paperless_merchant_prints_only_the_slips_not_signed_on_screen() {
             .to_string()
             .contains("CARDHOLDER SIGNATURE: ____")
     );
+}
+
+/// A terminal whose reader holds the catalogue chip card `card`, fitted with a pad signing
+/// whenever asked by `policy`, and the folder where the simulator keeps signatures.
+fn chip_signing(
+    card: &str,
+    policy: SignaturePolicy,
+) -> (ChipDay, PathBuf, Arc<ScriptedSignaturePad>) {
+    fit_chip(
+        ChipDay::with_card(VirtualCard::named(card).unwrap()),
+        policy,
+    )
+}
+
+fn fit_chip(
+    day: ChipDay,
+    policy: SignaturePolicy,
+) -> (ChipDay, PathBuf, Arc<ScriptedSignaturePad>) {
+    let dir = day.journal_path().with_file_name("esign");
+    day.acquirer.set_esign_dir(dir.clone());
+    let pad = Arc::new(ScriptedSignaturePad::signing(strokes()));
+    day.terminal.fit_signature_pad(SignatureSetup {
+        paperless: false,
+        pad: pad.clone(),
+        policy,
+        timeout: Duration::from_secs(60),
+    });
+    (day, dir, pad)
+}
+
+/// The acquirer asks only credit cards read by chip to sign. The card kind comes from the
+/// application the chip selected (UnionPay PIX 010102 credit, 010101 debit; JR/T 0025): the
+/// credit card signs, and its signature reaches the simulator; the debit card is not asked.
+/// Both cards verify by online PIN, so no CVM result asks for a signature.
+#[test]
+fn a_credit_only_chip_rule_asks_the_credit_card_to_sign_and_not_the_debit_one() {
+    let credit_only = || SignaturePolicy {
+        rules: vec![SignatureRule {
+            entry_mode: Some(EntryMode::ContactChip),
+            card_kind: Some(CardKind::Credit),
+            signature: true,
+        }],
+        ..SignaturePolicy::default()
+    };
+    let (day, dir, pad) = chip_signing("unionpay-credit", credit_only());
+    let a = approved(&day.sale("k1", 66_00)).clone();
+    assert!(
+        matches!(
+            a.signature,
+            Some(SignatureNote::Signed { uploaded: true, .. })
+        ),
+        "{:?}",
+        a.signature
+    );
+    assert_eq!(pad.requests().len(), 1);
+    let key = MsgRef::new(day.terminal.terminal_id(), a.batch_no, a.stan);
+    assert!(day.acquirer.ledger().signature_of(&key).is_some());
+    assert_eq!(kept(&dir).len(), 1);
+
+    let (day, dir, pad) = chip_signing("unionpay-debit-dda", credit_only());
+    let a = approved(&day.sale("k2", 66_00)).clone();
+    assert_eq!(a.signature, None, "a debit card is not asked");
+    assert!(pad.requests().is_empty());
+    assert!(kept(&dir).is_empty());
+}
+
+/// The card that approves offline (Y1) with a signature CVM, under a floor limit of 1,000 yuan
+/// with random online selection off, and a pad that signs when the CVM result asks.
+fn offline_signing() -> (ChipDay, PathBuf, Arc<ScriptedSignaturePad>) {
+    let (day, dir, pad) = chip_signing("unionpay-offline", SignaturePolicy::default());
+    let mut chip = day.terminal.chip_config();
+    for aid in &mut chip.kernel.aids {
+        aid.floor_limit_fen = 100_000;
+        aid.target_percent = 0;
+        aid.max_target_percent = 0;
+    }
+    day.terminal.configure_chip(chip);
+    (day, dir, pad)
+}
+
+/// A chip card approves offline (Y1) with a signature CVM: the cardholder signs at the card, the
+/// signature is journaled with the approval, and nothing goes to the acquirer yet. The advice's
+/// answer is lost once: the signature still does not go (it has nothing to bind to). The next
+/// settlement repeats the advice, the answer brings the RRN, and only then is the signature
+/// bound and uploaded — once, bound to the slip as the acquirer booked it.
+#[test]
+fn an_offline_chip_approval_is_signed_at_the_card_and_uploaded_once_after_its_advice() {
+    let (day, dir, pad) = offline_signing();
+    let a = approved(&day.sale("o1", 12_00)).clone();
+    assert_eq!(a.kind, TxnKind::OfflineSale);
+    assert!(
+        matches!(
+            a.signature,
+            Some(SignatureNote::Signed {
+                uploaded: false,
+                ..
+            })
+        ),
+        "{:?}",
+        a.signature
+    );
+    assert_eq!(pad.requests().len(), 1, "asked while the card was there");
+    let printed = a.receipt.to_string();
+    assert!(printed.contains("E-SIGNED, UPLOAD PENDING"), "{printed}");
+    assert!(day.sent("0820").is_empty() && day.sent("0220").is_empty());
+
+    day.proxy.next("0220", Tamper::DropAnswer);
+    day.proxy.next("0221", Tamper::DropAnswer);
+    assert!(day.terminal.settle().is_err(), "the advice is unanswered");
+    assert!(
+        day.sent("0820").is_empty(),
+        "never before the advice is answered"
+    );
+    assert!(kept(&dir).is_empty());
+
+    let report = day.terminal.settle().unwrap();
+    assert!(
+        report.balanced && report.paper_slips.is_empty(),
+        "{report:?}"
+    );
+    let mtis: Vec<String> = day
+        .proxy
+        .captured()
+        .iter()
+        .filter_map(|b| Frame::decode_body(b).ok())
+        .map(|f| f.message.mti().to_owned())
+        .filter(|m| ["0220", "0221", "0820"].contains(&m.as_str()))
+        .collect();
+    assert_eq!(mtis, ["0220", "0221", "0221", "0820"]);
+    let files = kept(&dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].ends_with(format!(
+            "{}-{:06}-{:06}.jbg",
+            day.terminal.terminal_id(),
+            a.batch_no,
+            a.stan
+        )),
+        "{files:?}"
+    );
+    let key = MsgRef::new(day.terminal.terminal_id(), a.batch_no, a.stan);
+    assert!(day.acquirer.ledger().signature_of(&key).is_some());
+    let db = rusqlite::Connection::open(day.journal_path()).unwrap();
+    let (bound, state): (bool, String) = db
+        .query_row(
+            "SELECT s.digest IS NOT NULL, q.state FROM signatures s JOIN saf_queue q \
+             ON q.transaction_id = s.transaction_id AND q.purpose = 'esign'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(bound);
+    assert_eq!(state, "sent");
+}
+
+/// The acquirer declines the offline sale at its advice: nothing was charged, the signature has
+/// no slip to bind to and is never sent, and settlement neither waits for it nor lists a paper
+/// slip.
+#[test]
+fn an_offline_sale_declined_at_its_advice_sends_no_signature_and_needs_no_paper() {
+    let (day, dir, _pad) = offline_signing();
+    let a = approved(&day.sale("o2", 9_00)).clone();
+    assert!(matches!(a.signature, Some(SignatureNote::Signed { .. })));
+    day.acquirer.inject(
+        Matcher::Mti("0220".into()),
+        Fault::Decline { code: "51".into() },
+    );
+    let report = day.terminal.settle().unwrap();
+    assert!(report.paper_slips.is_empty(), "{report:?}");
+    assert!(day.sent("0820").is_empty());
+    assert!(kept(&dir).is_empty());
+    assert_eq!(day.net_fen(), 0);
+    let db = rusqlite::Connection::open(day.journal_path()).unwrap();
+    let (sale, upload, why): (String, String, String) = db
+        .query_row(
+            "SELECT t.state, q.state, q.last_error FROM transactions t JOIN saf_queue q \
+             ON q.transaction_id = t.id AND q.purpose = 'esign' WHERE t.attempt_id = 'o2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((sale.as_str(), upload.as_str()), ("declined", "expired"));
+    assert!(why.contains("declined"), "{why}");
+}
+
+/// The host cannot be reached (the request never left) and the card approves unable-online
+/// (Y3): the merchant signs every slip, so the cardholder signs at the card; the signature is
+/// journaled with the conversion to an offline sale and goes once, after the advice, when the
+/// host is back.
+#[test]
+fn an_unable_online_approval_is_signed_and_uploaded_after_its_advice() {
+    let day = ChipDay::direct(VirtualCard::named("unionpay-debit-dda").unwrap());
+    let mut chip = day.terminal.chip_config();
+    for aid in &mut chip.kernel.aids {
+        aid.floor_limit_fen = 100_000;
+        aid.target_percent = 99;
+        aid.max_target_percent = 99;
+    }
+    day.terminal.configure_chip(chip);
+    let (day, dir, pad) = fit_chip(day, every_slip());
+    day.sim.set_refusing(true);
+    let a = approved(&day.sale("y3", 18_00)).clone();
+    assert_eq!(a.kind, TxnKind::OfflineSale);
+    assert!(
+        matches!(
+            a.signature,
+            Some(SignatureNote::Signed {
+                uploaded: false,
+                ..
+            })
+        ),
+        "{:?}",
+        a.signature
+    );
+    assert_eq!(pad.requests().len(), 1);
+    day.sim.set_refusing(false);
+    let report = day.terminal.settle().unwrap();
+    assert!(
+        report.balanced && report.paper_slips.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(kept(&dir).len(), 1);
+    let key = MsgRef::new(day.terminal.terminal_id(), a.batch_no, a.stan);
+    assert!(day.acquirer.ledger().signature_of(&key).is_some());
 }

@@ -18,6 +18,10 @@ use smartpos_tools::demo_setup::DEMO_TERMINAL_ID;
 use smartpos_tools::sim::{OnPathProxy, Tamper};
 use smartpos_tools::terminal_setup::LoadRng;
 
+#[cfg(feature = "crash-points")]
+#[path = "crash_harness/offline_signed.rs"]
+mod offline_signed;
+
 const BIN: &str = env!("CARGO_BIN_EXE_smartpos");
 /// Sales per `pay` process: enough that most kills land inside the run.
 const SALES_PER_ROUND: &str = "8";

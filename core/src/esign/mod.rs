@@ -5,6 +5,7 @@
 //! [`SignaturePad`]: crate::ports::SignaturePad
 
 mod binding;
+mod card_kind;
 mod jbig;
 mod jbig_decode;
 mod missing;
@@ -20,6 +21,9 @@ mod upload;
 pub mod wire;
 
 pub use binding::{BindingError, SignatureDigest, SlipFields, SlipIdentity};
+pub use card_kind::{
+    BinRange, BinRangeError, MAX_BIN_DIGITS, card_kind, kind_of_aid, kind_of_chip,
+};
 pub use jbig::{JbigOptions, encode as encode_jbig};
 pub use jbig_decode::{JbigError, decode as decode_jbig};
 pub use missing::MissingSignature;

@@ -8,14 +8,16 @@
 //! 2. the chip's CVM result (tag 9F34) names signature (EMV Book 3 Annex C3: 0x1E signature,
 //!    0x03 / 0x05 offline PIN and signature) and did not fail;
 //! 3. the merchant signs every slip;
-//! 4. the acquirer's rule for the entry mode and card kind;
+//! 4. the acquirer's rule for the entry mode and card kind (the kind as `card_kind` derives
+//!    it: the chip's AID or label, else the acquirer's BIN ranges, else unknown);
 //! 5. otherwise no signature.
 
 use serde::{Deserialize, Serialize};
 
+use super::card_kind::BinRange;
 use crate::card::EntryMode;
 
-/// The card's account kind, as the issuer's BIN table or the chip says.
+/// The card's account kind, as the chip or the acquirer's BIN ranges say (`card_kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -24,7 +26,10 @@ pub enum CardKind {
     Debit,
     /// 贷记卡 and 准贷记卡
     Credit,
-    /// Not known (no BIN entry): matched only by rules that say `any`.
+    /// 纯电子现金: a prepaid purse on the chip with no account behind it.
+    ElectronicCash,
+    /// Not known (the chip did not say, no configured BIN range holds it): matched only by
+    /// rules that say `any`.
     Unknown,
 }
 
@@ -45,6 +50,9 @@ pub struct SignaturePolicy {
     /// The contactless no-CVM limit in fen (QuickPass 小额免密免签), `None` when the acquirer
     /// grants none.
     pub no_cvm_limit_fen: Option<u64>,
+    /// The acquirer's BIN ranges and their card kinds (first match wins), for cards whose chip
+    /// does not say its kind (every swiped card). Configuration, empty by default.
+    pub card_kind_bins: Vec<BinRange>,
 }
 
 /// What is known about the transaction when the decision is made (after authorization).
@@ -137,6 +145,7 @@ mod tests {
             ],
             sign_every_slip: false,
             no_cvm_limit_fen: Some(100_000),
+            card_kind_bins: Vec::new(),
         }
     }
 

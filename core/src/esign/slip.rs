@@ -15,7 +15,8 @@ use crate::card::MaskedPan;
 pub enum SlipSignature {
     /// No signature was asked for (the reason is the decision's, e.g. a small QuickPass tap).
     NotRequired { reason: String },
-    /// Signed on the pad: the JBIG size and the binding digest (hex).
+    /// Signed on the pad: the JBIG size and the binding digest (hex; empty while an offline
+    /// approval's signature waits for its advice's answer to bind it).
     Signed { jbig_bytes: usize, digest: String },
     /// Asked for and not given: the merchant keeps a paper slip.
     Missing { why: MissingSignature },

@@ -10,6 +10,19 @@
 //!
 //! Header: version (1), segment index (1, 1-based), segment count (1), image length (4, big
 //! endian), slip date and time (14 ASCII digits, `YYYYMMDDhhmmss`), digest (32).
+//!
+//! Offline approvals (chip Y1/Y3, contactless electronic cash) are signed at the card, when the
+//! cardholder is there, and the sealed image is journaled in the approval's own commit; but the
+//! digest covers the RRN (and auth code), which an offline approval gets only from the answer to
+//! its offline advice (0220/0221, fields 37 and 38, kept on the transaction). So the upload is
+//! queued behind the advice and is never sent before it: when it reaches the front of the queue
+//! the advice has been answered, the digest is computed over the slip with those references and
+//! journaled (one commit, crash point `esign.bound`), and only then does the first segment go.
+//! The slip's date and time stay the ones of the approval. An advice given up unanswered leaves
+//! nothing to bind: the upload is given up and settlement names the slip as one to keep on
+//! paper, signed. An advice the acquirer declined leaves no charge: the upload is given up and
+//! no paper slip is asked for. The acquirer's check is the same as for an online
+//! approval: its own ledger's amount, RRN and auth code for the slip field 61 names.
 
 use thiserror::Error;
 

@@ -13,6 +13,7 @@ mod chip_params;
 mod error;
 mod integrity;
 mod journal;
+mod offline_signatures;
 mod online;
 mod owner;
 mod qr_orders;
@@ -29,6 +30,8 @@ mod types;
 mod write_txn;
 
 #[cfg(test)]
+mod offline_signature_tests;
+#[cfg(test)]
 mod signature_tests;
 #[cfg(test)]
 mod tests;
@@ -38,6 +41,7 @@ mod upload_tests;
 pub use chip_params::StoredChipSet;
 pub use error::StoreError;
 pub use journal::{Journal, SharedJournal};
+pub use offline_signatures::{AdviceStanding, UnboundSignature};
 pub use online::{HostOutcome, NewTransaction, OnlineTxn, ReversalAction};
 pub use owner::{JournalOwner, lock_path};
 pub use qr_orders::{NewQrOrder, QrMode, QrOrder, QrOrderState, QrOrderUpdate};

@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::write_txn::WriteTxn;
 
 use super::journal::{batch_from_db, consume_stan};
+use super::offline_signatures::{UnboundSignature, insert_unbound_signature};
 use super::queue;
 use super::{
     AdvicePurpose, BatchNo, EntryMode, Journal, OpaqueBlob, ReversalReason, ReversalState, Stan,
@@ -135,6 +136,18 @@ impl Journal {
         new: &NewTransaction,
         upload_expires_at: i64,
     ) -> Result<OnlineTxn, StoreError> {
+        self.record_offline_approval_signed(new, upload_expires_at, None)
+    }
+
+    /// As [`Journal::record_offline_approval`], with the cardholder's signature captured at the
+    /// card in the same commit. The signature is not bound yet (an offline approval has no RRN
+    /// until its advice is answered): its upload is queued after the advice and binds then.
+    pub fn record_offline_approval_signed(
+        &mut self,
+        new: &NewTransaction,
+        upload_expires_at: i64,
+        signature: Option<&UnboundSignature>,
+    ) -> Result<OnlineTxn, StoreError> {
         if new.needs_reversal || new.icc_data.is_none() {
             return Err(StoreError::InvalidInput {
                 what: "offline approval",
@@ -149,6 +162,9 @@ impl Journal {
         self.write_with_statistics(|tx| {
             let started = insert_transaction(tx, new, amount, TxnState::Approved)?;
             queue::enqueue_advice(tx, started.id, upload_expires_at)?;
+            if let Some(sig) = signature {
+                insert_unbound_signature(tx, started.id, sig, upload_expires_at)?;
+            }
             Ok(started)
         })
     }
@@ -163,6 +179,20 @@ impl Journal {
         icc_data: &OpaqueBlob,
         upload_expires_at: i64,
         at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.approve_unable_online_signed(id, icc_data, upload_expires_at, at_ms, None)
+    }
+
+    /// As [`Journal::approve_unable_online`], with the signature captured at the card in the
+    /// same commit (bound and uploaded after the advice, as for
+    /// [`Journal::record_offline_approval_signed`]).
+    pub fn approve_unable_online_signed(
+        &mut self,
+        id: i64,
+        icc_data: &OpaqueBlob,
+        upload_expires_at: i64,
+        at_ms: i64,
+        signature: Option<&UnboundSignature>,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             let changed = tx
@@ -184,6 +214,9 @@ impl Journal {
             }
             disarm_reversal(tx, id)?;
             queue::enqueue_advice(tx, id, upload_expires_at)?;
+            if let Some(sig) = signature {
+                insert_unbound_signature(tx, id, sig, upload_expires_at)?;
+            }
             Ok(())
         })
     }

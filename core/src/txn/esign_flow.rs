@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::calendar::civil_from_days;
-use crate::card::EntryMode;
+use crate::card::emv::IccCardData;
+use crate::card::{EntryMode, Pan};
 use crate::codec::tlv;
 use crate::diag::{Termination, TerminationCode};
 use crate::esign::{
-    self, CardKind, JbigOptions, MissingSignature, SignatureContext, SignaturePolicy, SlipFields,
+    self, JbigOptions, MissingSignature, SignatureContext, SignaturePolicy, SlipFields,
     SlipIdentity, Strokes,
 };
 use crate::ports::{PromptText, SignatureCapture, SignaturePad, SignatureRequest};
@@ -20,6 +21,7 @@ use crate::store::{NewSignature, OnlineTxn};
 use crate::txn::chip_uploads::UPLOAD_LIFETIME_MS;
 use crate::txn::esign_upload::SEGMENT_BYTES;
 use crate::txn::kind::TxnKind;
+use crate::txn::online::Prepared;
 use crate::txn::terminal::Terminal;
 
 /// How long the pad waits for the cardholder before the slip goes on paper.
@@ -65,7 +67,10 @@ pub enum SignatureNote {
 
 /// The kinds whose slip the cardholder signs: those that take money from the card.
 fn signs(kind: TxnKind) -> bool {
-    matches!(kind, TxnKind::Sale | TxnKind::PreAuth | TxnKind::Completion)
+    matches!(
+        kind,
+        TxnKind::Sale | TxnKind::OfflineSale | TxnKind::PreAuth | TxnKind::Completion
+    )
 }
 
 /// 9F34 in the chip's data, if the card sent one.
@@ -93,16 +98,52 @@ pub(crate) fn slip_date_time(at: SystemTime) -> String {
     )
 }
 
-/// The approved transaction as the signature step sees it.
-pub(crate) struct Signed<'a> {
+/// The approved transaction as the signature step sees it before asking.
+pub(crate) struct Ask<'a> {
     pub kind: TxnKind,
     pub attempt_id: &'a str,
-    pub started: &'a OnlineTxn,
     pub amount_fen: u64,
     pub entry_mode: EntryMode,
-    pub field55: Option<&'a [u8]>,
+    pub pan: &'a Pan,
+    /// The chip's card data (AID, label) and field 55 (its CVM result), for a chip or a tap.
+    pub chip: Option<(&'a IccCardData, &'a [u8])>,
+}
+
+impl<'a> Prepared<'a> {
+    /// What the signature step needs to know about this transaction before asking.
+    pub(crate) fn signature_ask(&self) -> Ask<'a> {
+        Ask {
+            kind: self.kind,
+            attempt_id: self.attempt_id,
+            amount_fen: self.amount_fen,
+            entry_mode: self.entry.mode,
+            pan: self.pan,
+            chip: self
+                .icc
+                .map(|i| (&i.request.card, i.request.field55.as_slice())),
+        }
+    }
+}
+
+/// An online approval as the signature step sees it: the host's references bind it at once.
+pub(crate) struct Signed<'a> {
+    pub ask: Ask<'a>,
+    pub started: &'a OnlineTxn,
     pub rrn: &'a str,
     pub auth_code: &'a str,
+}
+
+/// What the cardholder gave when asked.
+pub(crate) enum Captured {
+    Strokes(Strokes),
+    Missing(MissingSignature),
+}
+
+/// The signature image ready to journal: JBIG, its upload segments, sealed for the journal.
+pub(crate) struct SealedImage {
+    pub jbig: Vec<u8>,
+    pub segments: u32,
+    pub sealed: crate::store::OpaqueBlob,
 }
 
 impl Terminal {
@@ -123,47 +164,71 @@ impl Terminal {
             && self.signature_setup().is_some_and(|s| s.paperless)
     }
 
-    /// After an approval is journaled: asks for the signature when one is needed, journals it
-    /// with its upload, and tries the upload. `None` when no signature was asked for.
-    pub(crate) fn sign_approval(&self, s: &Signed<'_>) -> Option<SignatureNote> {
+    /// Decides whether the approval needs a signature and, when it does, asks the pad. `None`
+    /// when nothing was asked; otherwise what came back and the slip's date and time.
+    pub(crate) fn capture_signature(&self, ask: &Ask<'_>) -> Option<(Captured, String)> {
         let setup = self.signature_setup()?;
-        if !signs(s.kind) {
+        if !signs(ask.kind) {
             return None;
         }
+        let chip = ask
+            .chip
+            .map(|(card, _)| (card.aid.as_slice(), card.label.as_str()));
+        let card_kind = esign::card_kind(chip, ask.pan.bin().eight(), &setup.policy.card_kind_bins);
         let decision = esign::decide(
             &setup.policy,
             &SignatureContext {
-                entry_mode: s.entry_mode,
-                card_kind: CardKind::Unknown,
-                amount_fen: s.amount_fen,
-                cvm_results: s.field55.and_then(cvm_results),
+                entry_mode: ask.entry_mode,
+                card_kind,
+                amount_fen: ask.amount_fen,
+                cvm_results: ask.chip.and_then(|(_, field55)| cvm_results(field55)),
             },
+        );
+        log::debug!(
+            "txn {}: signature {:?} ({:?}, card kind {card_kind:?})",
+            ask.attempt_id,
+            decision.required,
+            decision.reason
         );
         if !decision.required {
             return None;
         }
         let request = SignatureRequest {
-            amount_fen: s.amount_fen,
+            amount_fen: ask.amount_fen,
             prompt: PromptText::new("持卡人签名", "Cardholder signature"),
             timeout: setup.timeout,
         };
         let date_time = slip_date_time(self.ports.clock.now());
-        let strokes = match setup.pad.capture(&request) {
-            Ok(SignatureCapture::Signed(strokes)) => strokes,
-            Ok(SignatureCapture::Cancelled) => {
-                return Some(self.signature_missing(s, MissingSignature::Cancelled, &date_time));
-            }
-            Ok(SignatureCapture::TimedOut) => {
-                return Some(self.signature_missing(s, MissingSignature::TimedOut, &date_time));
-            }
+        let captured = match setup.pad.capture(&request) {
+            Ok(SignatureCapture::Signed(strokes)) => Captured::Strokes(strokes),
+            Ok(SignatureCapture::Cancelled) => Captured::Missing(MissingSignature::Cancelled),
+            Ok(SignatureCapture::TimedOut) => Captured::Missing(MissingSignature::TimedOut),
             Err(fault) => {
-                log::warn!("txn {}: signature pad: {fault}", s.attempt_id);
-                return Some(self.signature_missing(s, MissingSignature::PadFault, &date_time));
+                log::warn!("txn {}: signature pad: {fault}", ask.attempt_id);
+                Captured::Missing(MissingSignature::PadFault)
+            }
+        };
+        Some((captured, date_time))
+    }
+
+    /// After an approval is journaled: asks for the signature when one is needed, journals it
+    /// with its upload, and tries the upload. `None` when no signature was asked for.
+    pub(crate) fn sign_approval(&self, s: &Signed<'_>) -> Option<SignatureNote> {
+        let (captured, date_time) = self.capture_signature(&s.ask)?;
+        let strokes = match captured {
+            Captured::Strokes(strokes) => strokes,
+            Captured::Missing(why) => {
+                return Some(self.signature_missing(
+                    s.ask.attempt_id,
+                    s.started.id,
+                    why,
+                    &date_time,
+                ));
             }
         };
         match self.journal_signature(s, &strokes, &date_time) {
             Ok((jbig_bytes, segments)) => {
-                crate::crashpoint::reached("esign.journaled", s.kind.name());
+                crate::crashpoint::reached("esign.journaled", s.ask.kind.name());
                 // The upload's failure is not the sale's: it stays queued and goes again after
                 // later sales and before settlement.
                 self.forward_advices_locked();
@@ -181,19 +246,23 @@ impl Terminal {
                 })
             }
             Err(why) => {
-                log::error!("txn {}: signature not journaled: {why}", s.attempt_id);
-                Some(self.signature_missing(s, MissingSignature::PadFault, &date_time))
+                log::error!("txn {}: signature not journaled: {why}", s.ask.attempt_id);
+                Some(self.signature_missing(
+                    s.ask.attempt_id,
+                    s.started.id,
+                    MissingSignature::PadFault,
+                    &date_time,
+                ))
             }
         }
     }
 
-    /// Strokes to JBIG, bound to the slip, sealed, and journaled with the upload (one commit).
-    fn journal_signature(
+    /// Strokes to JBIG in upload segments, sealed for the journal under the attempt id.
+    pub(crate) fn seal_strokes(
         &self,
-        s: &Signed<'_>,
+        attempt_id: &str,
         strokes: &Strokes,
-        date_time: &str,
-    ) -> Result<(usize, u32), String> {
+    ) -> Result<SealedImage, String> {
         let raster = esign::render(
             strokes,
             esign::DEFAULT_WIDTH,
@@ -203,42 +272,57 @@ impl Terminal {
         .map_err(|e| e.to_string())?;
         let jbig = esign::encode_jbig(&raster, &JbigOptions::default());
         let segments = esign::split(&jbig, SEGMENT_BYTES).map_err(|e| e.to_string())?;
+        let sealed = esign::seal_image(&self.config.storage_key, attempt_id, &jbig)
+            .map_err(|e| e.to_string())?;
+        Ok(SealedImage {
+            jbig,
+            segments: u32::try_from(segments.len()).unwrap_or(u32::MAX),
+            sealed,
+        })
+    }
+
+    /// Strokes to JBIG, bound to the slip, sealed, and journaled with the upload (one commit).
+    fn journal_signature(
+        &self,
+        s: &Signed<'_>,
+        strokes: &Strokes,
+        date_time: &str,
+    ) -> Result<(usize, u32), String> {
+        let image = self.seal_strokes(s.ask.attempt_id, strokes)?;
         let slip = SlipIdentity::new(&SlipFields {
             terminal_id: &self.config.terminal_id,
             merchant_id: &self.config.merchant_id,
             batch: s.started.batch_no,
             stan: s.started.stan,
-            amount_fen: s.amount_fen,
+            amount_fen: s.ask.amount_fen,
             date_time,
             rrn: s.rrn,
             auth_code: s.auth_code,
         })
         .map_err(|e| e.to_string())?;
-        let digest = slip.digest(&jbig);
-        let sealed = esign::seal_image(&self.config.storage_key, s.attempt_id, &jbig)
-            .map_err(|e| e.to_string())?;
-        let segment_count = u32::try_from(segments.len()).unwrap_or(u32::MAX);
+        let digest = slip.digest(&image.jbig);
         let at_ms = self.now_ms();
         self.journal()
             .record_signature(
                 &NewSignature {
                     transaction_id: s.started.id,
-                    image_sealed: sealed,
+                    image_sealed: image.sealed,
                     digest: *digest.as_bytes(),
                     date_time: date_time.to_owned(),
-                    jbig_bytes: jbig.len(),
-                    segments: segment_count,
+                    jbig_bytes: image.jbig.len(),
+                    segments: image.segments,
                     at_ms,
                 },
                 at_ms + UPLOAD_LIFETIME_MS,
             )
             .map_err(|e| e.to_string())?;
         log::info!(
-            "txn {}: signed ({} bytes JBIG, {segment_count} segment(s)), upload queued",
-            s.attempt_id,
-            jbig.len()
+            "txn {}: signed ({} bytes JBIG, {} segment(s)), upload queued",
+            s.ask.attempt_id,
+            image.jbig.len(),
+            image.segments
         );
-        Ok((jbig.len(), segment_count))
+        Ok((image.jbig.len(), image.segments))
     }
 
     /// The note of a journaled signature, for a replayed attempt.
@@ -266,9 +350,12 @@ impl Terminal {
         })
     }
 
-    fn signature_missing(
+    /// Journals (its own commit, after the approval's) that the signature asked for did not
+    /// come, and tells the merchant to keep a signed paper slip.
+    pub(crate) fn signature_missing(
         &self,
-        s: &Signed<'_>,
+        attempt_id: &str,
+        transaction_id: i64,
         why: MissingSignature,
         date_time: &str,
     ) -> SignatureNote {
@@ -277,16 +364,15 @@ impl Terminal {
             MissingSignature::TimedOut => "timed_out",
             _ => "pad_fault",
         };
-        if let Err(e) =
-            self.journal()
-                .record_missing_signature(s.started.id, reason, date_time, self.now_ms())
-        {
-            log::error!("txn {}: missing signature not journaled: {e}", s.attempt_id);
+        if let Err(e) = self.journal().record_missing_signature(
+            transaction_id,
+            reason,
+            date_time,
+            self.now_ms(),
+        ) {
+            log::error!("txn {attempt_id}: missing signature not journaled: {e}");
         }
-        log::warn!(
-            "txn {}: no signature ({reason}); paper slip needed",
-            s.attempt_id
-        );
+        log::warn!("txn {attempt_id}: no signature ({reason}); paper slip needed");
         SignatureNote::Missing {
             why,
             note: missing_note(why),

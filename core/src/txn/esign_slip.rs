@@ -65,11 +65,15 @@ pub fn e_slip(
             if let (Some(key), Some(sealed)) = (storage_key, &s.image_sealed) {
                 jbig = open_image(key, &record.attempt_id, sealed).ok();
             }
-            let digest = SignatureDigest::from_bytes(s.digest.unwrap_or([0; 32]));
+            // An offline approval's signature has no digest until its advice is answered.
+            let digest = s
+                .digest
+                .map(|d| SignatureDigest::from_bytes(d).to_hex())
+                .unwrap_or_default();
             (
                 SlipSignature::Signed {
                     jbig_bytes: s.jbig_bytes,
-                    digest: digest.to_hex(),
+                    digest,
                 },
                 s.date_time.clone(),
                 "signature (e-signed)",

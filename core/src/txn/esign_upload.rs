@@ -4,11 +4,15 @@
 //! An upload is tried [`ESIGN_ATTEMPTS`] times (right after the sale, after later sales,
 //! before settlement); then, or when the acquirer refuses it, it is given up (kept, listed)
 //! and settlement names the slip as one that needs a signed paper copy.
+//!
+//! An offline approval's signature is journaled unbound; it binds here, at the front of the
+//! queue, once the advice queued ahead of it has been answered (`esign_offline`).
 
 use crate::codec::iso8583::cups::{Field60, Field61};
 use crate::esign::{self, SignatureDigest, UploadState, open_image, wire};
 use crate::host::CancelToken;
 use crate::store::{Advice, AdviceState, StoreError, TransactionRecord};
+use crate::txn::esign_offline::Binding;
 use crate::txn::fields;
 use crate::txn::online::demands_sign_on;
 use crate::txn::terminal::Terminal;
@@ -26,8 +30,11 @@ enum Sent {
     Done,
     /// Not delivered (network, keys): try again later.
     Retry(String),
-    /// The acquirer refused it (binding, no original): trying again would not change that.
+    /// The acquirer refused it (binding, no original), or it can never bind: trying again
+    /// would not change that.
     Refused(String),
+    /// An offline approval's signature behind its unanswered advice: not an attempt.
+    Wait,
 }
 
 /// Answers that sending the same upload again cannot change: the signature does not bind to
@@ -60,6 +67,10 @@ impl Terminal {
                 }
             },
             Ok(Sent::Refused(why)) => self.give_up_esign(advice, record, &why),
+            Ok(Sent::Wait) => {
+                log::info!("txn {}: signature waits for its advice", record.attempt_id);
+                false
+            }
             Ok(Sent::Retry(why)) if advice.attempts + 1 >= ESIGN_ATTEMPTS => {
                 self.give_up_esign(advice, record, &why)
             }
@@ -98,19 +109,25 @@ impl Terminal {
         let Some(signature) = self.journal().signature(record.id)? else {
             return Ok(Sent::Refused("no signature journaled".into()));
         };
-        let (Some(sealed), Some(digest), Some(stan)) =
-            (&signature.image_sealed, signature.digest, advice.stan)
-        else {
+        let (Some(sealed), Some(stan)) = (&signature.image_sealed, advice.stan) else {
             return Ok(Sent::Refused("the signature row is incomplete".into()));
         };
         let Ok(image) = open_image(&self.config.storage_key, &record.attempt_id, sealed) else {
             return Ok(Sent::Refused("the sealed image does not open".into()));
         };
+        // An offline approval's signature binds only once its advice has been answered.
+        let digest = match signature.digest {
+            Some(d) => SignatureDigest::from_bytes(d),
+            None => match self.bind_offline_signature(record, &signature.date_time, &image)? {
+                Binding::Bound(d) => d,
+                Binding::Wait => return Ok(Sent::Wait),
+                Binding::Never(why) => return Ok(Sent::Refused(why)),
+            },
+        };
         let segments = match esign::split(&image, SEGMENT_BYTES) {
             Ok(s) => s,
             Err(e) => return Ok(Sent::Refused(e.to_string())),
         };
-        let digest = SignatureDigest::from_bytes(digest);
         let image_len = u32::try_from(image.len()).unwrap_or(u32::MAX);
         let from = usize::try_from(signature.segments_acked).unwrap_or(usize::MAX);
         for segment in segments.iter().skip(from) {
@@ -174,6 +191,14 @@ impl Terminal {
         let batch = journal.batch_no()?;
         let mut states = Vec::new();
         for (stan, upload) in journal.esign_uploads_in_batch(batch)? {
+            // An offline sale the acquirer declined at its advice was never charged: its
+            // signature, given up unbound, needs no paper copy either.
+            let declined = journal
+                .transaction(upload.transaction_id)?
+                .is_some_and(|t| t.state == crate::store::TxnState::Declined);
+            if declined {
+                continue;
+            }
             let state = match upload.state {
                 AdviceState::Sent => UploadState::Uploaded,
                 AdviceState::Pending => UploadState::Pending {

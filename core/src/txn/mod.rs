@@ -12,6 +12,7 @@ mod chip_uploads;
 mod config;
 mod endings;
 mod esign_flow;
+mod esign_offline;
 mod esign_slip;
 mod esign_upload;
 mod fields;

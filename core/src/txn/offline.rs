@@ -3,12 +3,16 @@
 //! 60.1 = 36, carrying the TC), so a crash either leaves no trace and no charge, or the approval
 //! and its upload together. The upload goes store-and-forward like every advice, and
 //! settlement waits for it: the acquirer collects the money only when it has the TC.
+//!
+//! A signature the approval needs is asked for before that commit and journaled in it
+//! (`esign_offline`); its upload waits behind the advice, whose answer brings the RRN it binds to.
 
 use crate::card::emv::CompletionReport;
 use crate::codec::tlv::{self, Tlv};
 use crate::store::{NewTransaction, OnlineTxn, OpaqueBlob};
 use crate::txn::chip::Inserted;
 use crate::txn::chip_uploads::{UPLOAD_LIFETIME_MS, stored_icc_data};
+use crate::txn::esign_flow::SignatureNote;
 use crate::txn::fields;
 use crate::txn::kind::TxnKind;
 use crate::txn::online::{Prepared, journal_entry};
@@ -56,9 +60,13 @@ impl Terminal {
             needs_reversal: false,
             at_ms: now,
         };
-        let recorded = self
-            .journal()
-            .record_offline_approval(&new, now + UPLOAD_LIFETIME_MS);
+        // The card is here now: the signature is asked for before the commit and journaled in it.
+        let signing = self.sign_offline(&p.signature_ask());
+        let recorded = self.journal().record_offline_approval_signed(
+            &new,
+            now + UPLOAD_LIFETIME_MS,
+            signing.unbound(),
+        );
         let started = match recorded {
             Ok(s) => s,
             Err(e) => return self.storage_fault(&e).into(),
@@ -69,7 +77,8 @@ impl Terminal {
             p.attempt_id,
             started.stan
         );
-        self.offline_outcome(&p, inserted, &started)
+        let note = self.offline_signature_note(&signing, p.attempt_id, started.id);
+        self.offline_outcome(&p, inserted, &started, note)
     }
 
     /// The host could not be reached and the sale's request never left; the card approved at
@@ -86,12 +95,14 @@ impl Terminal {
             &report.script_results,
             inserted.request.card.pan_sequence,
         );
+        let signing = self.sign_offline(&p.signature_ask());
         let now = self.now_ms();
-        let converted = self.journal().approve_unable_online(
+        let converted = self.journal().approve_unable_online_signed(
             started.id,
             &OpaqueBlob::new(data),
             now + UPLOAD_LIFETIME_MS,
             now,
+            signing.unbound(),
         );
         if let Err(e) = converted {
             return self.storage_fault(&e).into();
@@ -101,7 +112,8 @@ impl Terminal {
             "txn {}: host unreachable, approved offline by the card (Y3), upload queued",
             p.attempt_id
         );
-        self.offline_outcome(p, inserted, started)
+        let note = self.offline_signature_note(&signing, p.attempt_id, started.id);
+        self.offline_outcome(p, inserted, started, note)
     }
 
     fn offline_outcome(
@@ -109,6 +121,7 @@ impl Terminal {
         p: &Prepared<'_>,
         inserted: &Inserted,
         started: &OnlineTxn,
+        signature: Option<SignatureNote>,
     ) -> Outcome {
         let mut approval = Approval {
             kind: TxnKind::OfflineSale,
@@ -123,7 +136,7 @@ impl Terminal {
             receipt: Default::default(),
             receipt_printed: false,
             paperless: false,
-            signature: None,
+            signature,
         };
         let slip = receipt::for_approval(
             &self.config,
@@ -132,12 +145,17 @@ impl Terminal {
             &*self.ports.clock,
             false,
         );
-        approval.receipt = if inserted.request.signature_required {
+        // Without a pad the paper slip is the one to sign when the card's CVM says so; with
+        // one, the slip already says how the cardholder signed.
+        approval.receipt = if inserted.request.signature_required && approval.signature.is_none() {
             slip.footer("持卡人签名 CARDHOLDER SIGNATURE: ____________")
         } else {
             slip
         };
-        approval.receipt_printed = self.print(started.id, &approval.receipt);
+        approval.paperless = self.paperless_slip(approval.signature.as_ref());
+        if !approval.paperless {
+            approval.receipt_printed = self.print(started.id, &approval.receipt);
+        }
         Outcome::Approved(approval)
     }
 }

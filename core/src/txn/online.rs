@@ -255,12 +255,8 @@ impl Terminal {
             signature: None,
         };
         approval.signature = self.sign_approval(&crate::txn::esign_flow::Signed {
-            kind: p.kind,
-            attempt_id: p.attempt_id,
+            ask: p.signature_ask(),
             started,
-            amount_fen: p.amount_fen,
-            entry_mode: p.entry.mode,
-            field55: p.icc.map(|i| i.request.field55.as_slice()),
             rrn: &approval.rrn,
             auth_code: &approval.auth_code,
         });

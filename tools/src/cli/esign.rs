@@ -183,6 +183,7 @@ pub fn cli_signature_policy() -> esign::SignaturePolicy {
         }],
         sign_every_slip: false,
         no_cvm_limit_fen: Some(100_000),
+        card_kind_bins: Vec::new(),
     }
 }
 

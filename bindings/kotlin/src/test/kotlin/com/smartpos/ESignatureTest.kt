@@ -1,5 +1,7 @@
 package com.smartpos
 
+import com.smartpos.core.BinRangeRecord
+import com.smartpos.core.CardKindRecord
 import com.smartpos.core.Outcome
 import com.smartpos.core.SettlementOutcome
 import com.smartpos.core.SignOnOutcome
@@ -20,6 +22,7 @@ import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
@@ -111,5 +114,31 @@ class ESignatureTest {
         assertTrue(note.note.merchantZh.contains("纸质签购单"))
         assertEquals(3_000L, acquirer.netFen(), "the payment stands")
         assertEquals("missing", pos.terminal.eSlip(a.stan)?.signatureState)
+    }
+
+    @Test
+    fun `the acquirer's BIN ranges give a swiped card its kind for a credit-only rule`() = runBlocking<Unit> {
+        val creditOnly = { kind: CardKindRecord, low: String, high: String ->
+            SignaturePolicyRecord(
+                signEverySlip = false,
+                swipedCardsSign = false,
+                noCvmLimitFen = 100_000UL,
+                signingCardKinds = listOf(CardKindRecord.CREDIT),
+                cardKindBins = listOf(BinRangeRecord(low = low, high = high, kind = kind)),
+            )
+        }
+        // The demo card (622202...) is in the acquirer's debit range: not asked.
+        pos.terminal.fitSignaturePad(pad, creditOnly(CardKindRecord.DEBIT, "622202", "622202"))
+        assertNull(approved(pos.sale("kind-1", 1_100UL)).signature)
+        assertTrue(pad.requests.isEmpty())
+        // In a credit range it signs.
+        pos.terminal.fitSignaturePad(pad, creditOnly(CardKindRecord.CREDIT, "62220000", "62229999"))
+        val note = approved(pos.sale("kind-2", 1_200UL)).signature
+        assertTrue(note is SignatureNoteRecord.Signed, "$note")
+        assertEquals(1, pad.requests.size)
+        // Bounds of different lengths are refused, and the rules in force stay.
+        val bad = runCatching { pos.terminal.fitSignaturePad(pad, creditOnly(CardKindRecord.DEBIT, "62", "6")) }
+            .exceptionOrNull()
+        assertTrue(bad is SmartPosException.InvalidInput, "$bad")
     }
 }
