@@ -7,6 +7,7 @@
 
 mod entry;
 mod mchip;
+mod mchip_cvm;
 pub mod outcome;
 pub mod params;
 pub mod preprocess;

@@ -68,6 +68,30 @@ pub struct CtlsAid {
     /// 9F66 before pre-processing sets byte 2 (online cryptogram / CVM required).
     #[serde(with = "hex4")]
     pub ttq: [u8; 4],
+    /// Kernel C-2 "CVM Capability – CVM Required" (Book C-2 A.1.37, tag DF8118): the CVMs the
+    /// reader offers a card over the CVM required limit, coded as byte 2 of Terminal
+    /// Capabilities (Book 4 Annex A2). The quick kernels decide from the TTQ instead.
+    #[serde(default = "cvm_capability_cvm_required")]
+    pub cvm_capability_cvm_required: u8,
+    /// Kernel C-2 "CVM Capability – No CVM Required" (A.1.38, DF8119): the same at or under
+    /// the limit.
+    #[serde(default = "cvm_capability_no_cvm_required")]
+    pub cvm_capability_no_cvm_required: u8,
+}
+
+/// Over the limit: online PIN (bit 7) or a signature (bit 6), the CVMs a smart POS with a PIN
+/// pad and a printer or signature screen performs on a tap (offline PIN cannot be done once the
+/// card has gone).
+pub const DEFAULT_CVM_CAPABILITY_CVM_REQUIRED: u8 = 0x60;
+/// Under the limit: "No CVM required" (bit 4) only, so a card's list settles on no CVM.
+pub const DEFAULT_CVM_CAPABILITY_NO_CVM_REQUIRED: u8 = 0x08;
+
+fn cvm_capability_cvm_required() -> u8 {
+    DEFAULT_CVM_CAPABILITY_CVM_REQUIRED
+}
+
+fn cvm_capability_no_cvm_required() -> u8 {
+    DEFAULT_CVM_CAPABILITY_NO_CVM_REQUIRED
 }
 
 mod hex4 {
@@ -105,6 +129,8 @@ pub fn default_ctls_aids() -> Vec<CtlsAid> {
             status_check: false,
             zero_amount_allowed: false,
             ttq: DEFAULT_TTQ,
+            cvm_capability_cvm_required: DEFAULT_CVM_CAPABILITY_CVM_REQUIRED,
+            cvm_capability_no_cvm_required: DEFAULT_CVM_CAPABILITY_NO_CVM_REQUIRED,
         })
     };
     [
