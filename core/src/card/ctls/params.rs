@@ -109,6 +109,16 @@ mod hex4 {
 /// limit of every row; acquirers configure it per AID.
 pub const DEFAULT_NO_CVM_LIMIT_FEN: u64 = 100_000;
 
+/// RMB 5,000: the default reader contactless transaction limit (DF20 in UnionPay's IC
+/// parameters), at or over which a card is told to insert. No scheme publishes one figure for a
+/// Chinese acquirer's readers; the acquirer's IC-parameter download replaces it. It must stay
+/// well over the no-CVM limit, or the tap with online PIN over RMB 1,000 that QuickPass allows
+/// could never happen (the sample UnionPay parameters copied through POS SDK demos set DF20
+/// equal to their CVM limit, leaving no such room); the demo and the end-to-end tests run with
+/// RMB 5,000. A bounded default keeps a reader that never received parameters from taking
+/// arbitrarily large taps.
+pub const DEFAULT_CONTACTLESS_LIMIT_FEN: u64 = 500_000;
+
 /// TTQ byte 1: qVSDC/qPBOC supported (0x20), contact chip supported (0x10), online PIN (0x04),
 /// signature (0x02), ODA for online authorisations (0x01); MSD (0x80) not supported. Byte 3: consumer device CVM supported (0x40).
 /// Byte 4: fDDA version 01 supported (0x80). Visa VCPS 2.2 / JR/T 0025.12 Table A.1.
@@ -123,7 +133,7 @@ pub fn default_ctls_aids() -> Vec<CtlsAid> {
         contact.iter().find(|p| p.aid == aid).map(|p| CtlsAid {
             kernel,
             contact: p.clone(),
-            contactless_limit_fen: None,
+            contactless_limit_fen: Some(DEFAULT_CONTACTLESS_LIMIT_FEN),
             floor_limit_fen: 0,
             cvm_required_limit_fen: DEFAULT_NO_CVM_LIMIT_FEN,
             status_check: false,
@@ -154,6 +164,19 @@ mod tests {
         let t = default_ctls_aids();
         assert_eq!(t.len(), 5);
         assert!(t.iter().all(|a| a.cvm_required_limit_fen == 100_000));
+        // Over the no-CVM limit with room for a PIN tap, bounded.
+        assert!(t.iter().all(|a| a.contactless_limit_fen == Some(500_000)));
+        assert!(
+            t.iter().all(|a| a.cvm_capability_cvm_required == 0x60
+                && a.cvm_capability_no_cvm_required == 0x08)
+        );
+        // A table saved before the C-2 capabilities existed still loads, with the defaults.
+        let mut old = serde_json::to_value(&t[4]).unwrap();
+        let o = old.as_object_mut().unwrap();
+        o.remove("cvm_capability_cvm_required");
+        o.remove("cvm_capability_no_cvm_required");
+        let back: CtlsAid = serde_json::from_value(old).unwrap();
+        assert_eq!(back, t[4]);
         let json = serde_json::to_string(&t[0]).unwrap();
         assert!(json.contains("\"37004080\""), "{json}");
         let back: CtlsAid = serde_json::from_str(&json).unwrap();
