@@ -125,18 +125,14 @@ impl Terminal {
             paperless: false,
             signature: None,
         };
-        let slip = receipt::for_approval(
+        approval.receipt = receipt::for_approval(
             &self.config,
             &approval,
             p.pan.masked(),
             &*self.ports.clock,
             false,
+            Some(&inserted.request.field55),
         );
-        approval.receipt = if inserted.request.signature_required {
-            slip.footer("持卡人签名 CARDHOLDER SIGNATURE: ____________")
-        } else {
-            slip
-        };
         approval.receipt_printed = self.print(started.id, &approval.receipt);
         Outcome::Approved(approval)
     }
