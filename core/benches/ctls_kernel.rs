@@ -76,7 +76,10 @@ fn dkb() -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
     recording(DKB)
 }
 
-fn recording(json: &str) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+/// Command heads and answers, in the order recorded.
+type Recording = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn recording(json: &str) -> Option<Recording> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     v["apdus"]
         .as_array()?
@@ -159,7 +162,7 @@ fn mastercard(pki: &RsaTestPki) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
 
 /// The real PayPass tap with the reader the replay file describes (AUD, terminal type 22,
 /// floor limit AUD 200, CVM required limit AUD 100) and the test CA key [EF] it gives.
-fn paypass() -> Option<(Vec<(Vec<u8>, Vec<u8>)>, CtlsConfig, CaKeyVerifier)> {
+fn paypass() -> Option<(Recording, CtlsConfig, CaKeyVerifier)> {
     let v: serde_json::Value = serde_json::from_str(PAYPASS).ok()?;
     let key = &v["ca_keys"][0];
     let mut ca_keys = CaKeyTable::production().unwrap_or_default();
