@@ -1,4 +1,4 @@
-//! Kernel C-2 cardholder verification (EMV Contactless Book C-2 §7.5 "CVM Selection"): the
+//! Kernel C-2 cardholder verification (EMV Contactless Book C-2, the "CVM Selection" procedure): the
 //! phone's own verification when card and reader both support it, else the card's CVM list
 //! (8E) walked against the CVM capability that applies to the amount, with the contact
 //! kernel's condition and support tables (Book 3 Annex C3). Unlike the contact kernel nothing
