@@ -1,5 +1,5 @@
-//! Kernel C-2 cardholder verification (EMV Contactless Book C-2, the "CVM Selection" procedure): the
-//! phone's own verification when card and reader both support it, else the card's CVM list
+//! Kernel C-2 cardholder verification (EMV Contactless Book C-2, the "CVM Selection"
+//! procedure): the phone's own verification when card and reader both support it, else the card's CVM list
 //! (8E) walked against the CVM capability that applies to the amount, with the contact
 //! kernel's condition and support tables (Book 3 Annex C3). Unlike the contact kernel nothing
 //! is performed here: the card is gone before an online PIN or a signature is taken, so a
