@@ -1,9 +1,9 @@
 //! Kernel C-2 cardholder verification (EMV Contactless Book C-2, the "CVM Selection"
-//! procedure): the phone's own verification when card and reader both support it, else the card's CVM list
-//! (8E) walked against the CVM capability that applies to the amount, with the contact
-//! kernel's condition and support tables (Book 3 Annex C3). Unlike the contact kernel nothing
-//! is performed here: the card is gone before an online PIN or a signature is taken, so a
-//! selected CVM is recorded (9F34, TVR) and handed to the engine.
+//! procedure): the phone's own verification when card and reader both support it, else the
+//! card's CVM list (8E) walked against the CVM capability that applies to the amount, with the
+//! contact kernel's condition and support tables (Book 3 Annex C3). Unlike the contact kernel
+//! nothing is performed here: the card is gone before an online PIN or a signature is taken,
+//! so a selected CVM is recorded (9F34, TVR) and handed to the engine.
 
 use crate::card::emv::bits::{TsiBit, TvrBit};
 use crate::card::emv::cvm::{CvmContext, condition, supported};

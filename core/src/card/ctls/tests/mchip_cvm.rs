@@ -1,6 +1,7 @@
 //! Kernel C-2 CVM Selection (Book C-2, "CVM Selection") against scripted cards: which CV rule
-//! of the card's list is selected for the CVM capability that applies to the amount, the CVM results the
-//! card is sent in CDOL1 (the last three bytes of the GENERATE AC data here), and the TVR.
+//! of the card's list is selected for the CVM capability that applies to the amount, the CVM
+//! results the card is sent in CDOL1 (the last three bytes of the GENERATE AC data here), and
+//! the TVR.
 
 use super::*;
 
