@@ -9,6 +9,11 @@
 //!   issuer, 1408-bit ICC): PPSE, SELECT, GPO, two records, CDA key recovery, processing
 //!   restrictions, action analysis, GENERATE AC with its CDA signature verified and the ARQC
 //!   recovered.
+//! - `ctls_tap_c2_cda_real_paypass`: the real PayPass M/Chip tap of `tools/tests/data/emv/
+//!   ctls_binaryfoo_mastercard_cda.json` (binaryfoo/emv-bertlv, Mastercard test CA key [EF],
+//!   1984-bit CA, 1984-bit issuer, 1152-bit ICC): PPSE (added), SELECT, GPO, six records, CDA
+//!   key recovery, CVM selection over the card's list (a signature), action analysis, GENERATE
+//!   AC with its CDA signature verified and the TC recovered, approved offline.
 //!
 //! The target: under 500 µs of kernel CPU per tap on one core.
 
@@ -21,15 +26,16 @@ use smartpos_core::card::ctls::{
 use smartpos_core::card::emv::{
     CaKeyVerifier, IccChannel, OdaResult, TerminalParams, TransactionData,
 };
-use smartpos_core::card::oda::CaKeyTable;
 use smartpos_core::card::oda::issuer_pki::{
     RsaTestPki, TestCardDates, cda_dynamic_data, signed_dynamic_data,
 };
+use smartpos_core::card::oda::{CaKeyAlgorithm, CaKeyTable, CaPublicKey};
 use smartpos_core::codec::tlv::{self, Tlv};
 use smartpos_core::ports::DeviceFault;
 use zeroize::Zeroizing;
 
 const DKB: &str = include_str!("../../tools/tests/data/emv/ctls_visa_dkb_qvsdc.json");
+const PAYPASS: &str = include_str!("../../tools/tests/data/emv/ctls_binaryfoo_mastercard_cda.json");
 const UN: [u8; 4] = [0xDE, 0xAD, 0xBE, 0xEF];
 
 /// Answers by CLA INS P1 P2 from the recording, first unused pair first.
@@ -67,7 +73,14 @@ fn p(tag: u32, v: &[u8]) -> Tlv {
 }
 
 fn dkb() -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-    let v: serde_json::Value = serde_json::from_str(DKB).ok()?;
+    recording(DKB)
+}
+
+/// Command heads and answers, in the order recorded.
+type Recording = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn recording(json: &str) -> Option<Recording> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
     v["apdus"]
         .as_array()?
         .iter()
@@ -147,6 +160,41 @@ fn mastercard(pki: &RsaTestPki) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
     ])
 }
 
+/// The real PayPass tap with the reader the replay file describes (AUD, terminal type 22,
+/// floor limit AUD 200, CVM required limit AUD 100) and the test CA key [EF] it gives.
+fn paypass() -> Option<(Recording, CtlsConfig, CaKeyVerifier)> {
+    let v: serde_json::Value = serde_json::from_str(PAYPASS).ok()?;
+    let key = &v["ca_keys"][0];
+    let mut ca_keys = CaKeyTable::production().unwrap_or_default();
+    ca_keys
+        .insert(CaPublicKey::with_computed_checksum(
+            [0xA0, 0x00, 0x00, 0x00, 0x04],
+            0xEF,
+            CaKeyAlgorithm::Rsa,
+            hex::decode(key["modulus"].as_str()?).ok()?,
+            vec![3],
+            "Mastercard test key EF",
+        ))
+        .ok()?;
+    let mut config = CtlsConfig {
+        terminal: TerminalParams::unionpay_attended(),
+        aids: default_ctls_aids(),
+    };
+    config.terminal.country_code = [0x00, 0x36];
+    config.terminal.currency_code = [0x00, 0x36];
+    config.aids.retain(|a| a.kernel == KernelId::Mastercard);
+    for a in &mut config.aids {
+        a.floor_limit_fen = 20_000;
+        a.cvm_required_limit_fen = 10_000;
+        a.contact.application_version = [0x00, 0x02];
+    }
+    let verifier = CaKeyVerifier {
+        ca_keys,
+        ..CaKeyVerifier::default()
+    };
+    Some((recording(PAYPASS)?, config, verifier))
+}
+
 fn txn(amount_fen: u64, date: [u8; 3], un: [u8; 4]) -> TransactionData {
     TransactionData {
         amount_fen,
@@ -184,13 +232,16 @@ fn bench_tap(
             },
         )
     };
-    // The recording must take the whole path (ODA verified, online) or the figure means nothing.
+    // The recording must take the whole path (ODA verified, online or approved offline) or the
+    // figure means nothing.
     let (tap, outcome) = run();
-    if !matches!(outcome, CtlsOutcome::OnlineRequest(_))
-        || tap.snapshot().oda_result != OdaResult::Ok
+    if !matches!(
+        outcome,
+        CtlsOutcome::OnlineRequest(_) | CtlsOutcome::Approved(_)
+    ) || tap.snapshot().oda_result != OdaResult::Ok
     {
         eprintln!(
-            "{name}: the bench card did not verify ODA and go online: {:?}",
+            "{name}: the bench card did not verify ODA and decide: {:?}",
             tap.snapshot()
         );
         return;
@@ -219,6 +270,17 @@ fn bench(c: &mut Criterion) {
         bench_tap(
             c,
             "ctls_tap_qvsdc_fdda_visa09",
+            &pairs,
+            &config,
+            &verifier,
+            &t,
+        );
+    }
+    if let Some((pairs, config, verifier)) = paypass() {
+        let t = txn(10_001, [0x12, 0x03, 0x15], [0x00, 0x0E, 0xEC, 0x85]);
+        bench_tap(
+            c,
+            "ctls_tap_c2_cda_real_paypass",
             &pairs,
             &config,
             &verifier,

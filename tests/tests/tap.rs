@@ -158,6 +158,63 @@ fn a_tap_over_the_cvm_limit_asks_for_the_pin_after_the_card_is_removed() {
     assert!(removed < pin, "{ui:?}");
 }
 
+/// Over the CVM required limit the Visa card's CTQ ("signature required") and the Mastercard's
+/// CVM list (5E03 1F00, walked by C-2's CVM selection) both end in a signature: no PIN (field
+/// 22 = 072), the signature CVM in field 55's 9F34, and the slip carries the line to sign on
+/// paper. With a signature pad fitted the pad is asked instead and the slip says it was
+/// e-signed. Under the limit neither is signed (小额免密免签 for every scheme's tap).
+#[test]
+fn a_visa_or_mastercard_tap_whose_cvm_is_a_signature_is_signed() {
+    const SIGNATURE_JSON: &str = include_str!("../../core/src/esign/fixtures/signature.json");
+    for (name, cvm) in [
+        ("visa-qvsdc", [0x1E, 0x00, 0x00]),
+        ("mastercard-contactless", [0x5E, 0x03, 0x00]),
+    ] {
+        let (day, screen) = tap_day(named(name));
+        let a = approval(&day.sale("t1", 200_000)).clone();
+        let sent = day.sent("0200");
+        assert_eq!(sent[0].text(22), Some("072"), "{name}");
+        assert_eq!(icc_value(&sent[0], 0x9F34), Some(cvm.to_vec()), "{name}");
+        assert!(!screen.requests().contains(&UiRequest::EnterPin), "{name}");
+        assert_eq!(a.signature, None, "{name}: no pad fitted");
+        let slip = a.receipt.to_string();
+        assert!(
+            slip.contains("CARDHOLDER SIGNATURE: ____"),
+            "{name}: {slip}"
+        );
+        let small = approval(&day.sale("t2", 20_000)).clone();
+        let slip = small.receipt.to_string();
+        assert!(!slip.contains("CARDHOLDER SIGNATURE"), "{name}: {slip}");
+
+        let (day, _) = tap_day(named(name));
+        let strokes = smartpos_core::esign::Strokes::from_json(SIGNATURE_JSON).unwrap();
+        let pad = Arc::new(smartpos_core::ports::ScriptedSignaturePad::signing(strokes));
+        day.terminal
+            .fit_signature_pad(smartpos_core::txn::SignatureSetup {
+                pad: pad.clone(),
+                policy: smartpos_core::esign::SignaturePolicy::default(),
+                timeout: std::time::Duration::from_secs(60),
+                paperless: false,
+            });
+        let a = approval(&day.sale("t1", 200_000)).clone();
+        assert_eq!(pad.requests().len(), 1, "{name}: the pad is asked once");
+        assert!(
+            matches!(
+                a.signature,
+                Some(smartpos_core::txn::SignatureNote::Signed { .. })
+            ),
+            "{name}: {:?}",
+            a.signature
+        );
+        let slip = a.receipt.to_string();
+        assert!(slip.contains("E-SIGNED"), "{name}: {slip}");
+        assert!(
+            !slip.contains("CARDHOLDER SIGNATURE: ____"),
+            "{name}: {slip}"
+        );
+    }
+}
+
 /// At or over the reader's contactless limit the tap cannot pay: the screen says insert before
 /// the tap, and the tapped card ends with an explained "insert the card"; nothing is sent.
 #[test]

@@ -1,6 +1,7 @@
 //! `smartpos emv replay` with `"interface": "contactless"`, against the real binary: a real
-//! Visa qVSDC tap (fDDA under Visa's production CA key [09]) and the simulator's Mastercard C-2
-//! tap (CDA), each with a one-byte change to the signed data, and the terminal's limit keys.
+//! Visa qVSDC tap (fDDA under Visa's production CA key [09]), a real Mastercard PayPass M/Chip
+//! tap (CDA under Mastercard's test key [EF]) and the simulator's Mastercard C-2 tap (CDA), each
+//! with a one-byte change to the signed data, and the terminal's limit keys.
 
 #![allow(clippy::unwrap_used)]
 
@@ -118,4 +119,87 @@ fn mastercard_cda_recovers_the_cryptogram_and_a_flipped_byte_declines() {
     assert_eq!(v["outcome"], "declined_offline");
     assert_eq!(v["tvr"].as_str().unwrap()[..2], *"04");
     assert_eq!(v["ac"][0]["cryptogram"], "0000000000000000");
+}
+
+/// binaryfoo/emv-bertlv `src/test/resources/cases/contactless-mastercard-in.txt`: a real
+/// PayPass M/Chip tap of a physical Mastercard test card (CA key [EF]), from the added PPSE to
+/// GENERATE AC with CDA. The kernel's CVM selection walks the card's list (5E03 1F03) to a
+/// signature (AUD 100.01 over a CVM required limit of AUD 100.00), so the CDOL1 data are the
+/// capture's byte for byte, CVM results 5E0300 included; CDA recovers the card's TC
+/// D58B731AF5885C06 (the value emv-bertlv's own decoding shows), and the reader approves
+/// offline with a signature.
+#[test]
+fn real_mastercard_tap_recovers_its_tc_through_cda() {
+    let v = replay(&data("ctls_binaryfoo_mastercard_cda.json"));
+    assert_eq!(v["aid"], "A0000000041010");
+    assert_eq!(v["kernel"], "c2_mastercard");
+    assert_eq!(v["oda"]["method"], "cda");
+    assert_eq!(v["oda"]["result"], "ok");
+    assert_eq!(v["ac"][0]["cid"], "40");
+    assert_eq!(v["ac"][0]["cryptogram"], "D58B731AF5885C06");
+    assert_eq!(v["ac"][0]["atc"], "0035");
+    assert_eq!(v["tvr"], "0000000000");
+    assert_eq!(v["cvm_results"], "5E0300");
+    assert_eq!(v["cvm"], "signature");
+    assert_eq!(v["outcome"], "approved_offline");
+    assert_eq!(v["unmatched"].as_array().unwrap().len(), 0);
+    let commands = v["commands"].as_array().unwrap();
+    assert_eq!(
+        commands.last().unwrap(),
+        "80AE50002B00000001000100000000000000020000000000003612031500000EEC85\
+         22000000000000000000005E030000",
+        "the GENERATE AC the capture's reader sent, CDOL1 data byte for byte"
+    );
+    assert_eq!(
+        v["ui"],
+        serde_json::json!(["processing", "card_read_ok", "approved"])
+    );
+}
+
+/// The same tap with one byte of the signed dynamic data (9F4B) changed: CDA failed (TVR byte
+/// 1 bit 3), declined offline, no cryptogram reported, never approved.
+#[test]
+fn real_mastercard_tap_with_a_flipped_signature_byte_fails_cda() {
+    let v = replay(&data("ctls_binaryfoo_mastercard_cda_flipped.json"));
+    assert_eq!(v["aid"], "A0000000041010");
+    assert_eq!(v["oda"]["method"], "cda");
+    assert_eq!(v["oda"]["result"], "failed");
+    assert_eq!(v["tvr"], "0400000000");
+    assert_eq!(v["outcome"], "declined_offline");
+    assert_eq!(v["ac"][0]["cryptogram"], "0000000000000000");
+    for outcome in ["approved_offline", "approved_online", "online"] {
+        assert_ne!(v["outcome"], outcome);
+    }
+}
+
+/// At the CVM required limit (not over it) C-2 offers only "no CVM": the card's list ends at
+/// 1F03, the CVM results differ from the capture's, and so the signed transaction data hash no
+/// longer matches — CDA fails and the tap is declined, as it must be when the data the card
+/// signed are not the data the reader sent.
+#[test]
+fn real_mastercard_tap_at_the_cvm_limit_selects_no_cvm() {
+    let v = replay_with("ctls_binaryfoo_mastercard_cda.json", |f| {
+        f["terminal"]["cvm_required_limit_fen"] = 10_001.into();
+    });
+    assert_eq!(v["cvm_results"], "1F0302");
+    assert_eq!(v["cvm"], "no_cvm");
+    assert_eq!(v["oda"]["result"], "failed");
+    assert_eq!(v["outcome"], "declined_offline");
+}
+
+/// The C-2 CVM capability keys: a reader offering only online PIN over the limit supports
+/// neither rule of the card's list (5E03 1F03), so cardholder verification fails (3F0001, TVR
+/// byte 3 bit 8), the terminal action codes ask for an ARQC (P1 90) — a command the capture
+/// has no answer for, so the tap ends there, never approved.
+#[test]
+fn cvm_capability_keys_reach_the_c2_kernel() {
+    let v = replay_with("ctls_binaryfoo_mastercard_cda.json", |f| {
+        f["terminal"]["cvm_capability_cvm_required"] = "40".into();
+    });
+    assert_eq!(v["cvm_results"], "3F0001");
+    assert_eq!(v["tvr"], "0000800000");
+    let unmatched = v["unmatched"][0].as_str().unwrap();
+    assert!(unmatched.starts_with("80AE9000"), "{unmatched}");
+    assert!(unmatched.ends_with("3F000100"), "{unmatched}");
+    assert_eq!(v["outcome"], "terminated");
 }

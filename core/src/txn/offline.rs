@@ -138,20 +138,16 @@ impl Terminal {
             paperless: false,
             signature,
         };
-        let slip = receipt::for_approval(
+        approval.receipt = receipt::for_approval(
             &self.config,
             &approval,
             p.pan.masked(),
             &*self.ports.clock,
             false,
+            Some(&inserted.request.field55),
         );
-        // Without a pad the paper slip is the one to sign when the card's CVM says so; with
-        // one, the slip already says how the cardholder signed.
-        approval.receipt = if inserted.request.signature_required && approval.signature.is_none() {
-            slip.footer("持卡人签名 CARDHOLDER SIGNATURE: ____________")
-        } else {
-            slip
-        };
+        // The card's signature CVM puts the line to sign on the paper slip unless the pad took
+        // the signature (`for_approval`); a pad-signed slip may go paperless.
         approval.paperless = self.paperless_slip(approval.signature.as_ref());
         if !approval.paperless {
             approval.receipt_printed = self.print(started.id, &approval.receipt);

@@ -266,6 +266,7 @@ impl Terminal {
             p.pan.masked(),
             &*self.ports.clock,
             false,
+            p.icc.map(|i| i.request.field55.as_slice()),
         );
         approval.paperless = self.paperless_slip(approval.signature.as_ref());
         if !approval.paperless {

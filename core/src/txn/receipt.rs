@@ -12,12 +12,15 @@ use crate::txn::kind::TxnKind;
 use crate::txn::outcome::{Approval, Outcome};
 use crate::txn::terminal::Terminal;
 
+/// `icc_data`: the chip or tap data objects the approval carried (field 55), whose CVM results
+/// may ask for a signature.
 pub(crate) fn for_approval(
     config: &TerminalConfig,
     a: &Approval,
     masked: MaskedPan,
     clock: &dyn Clock,
     duplicate: bool,
+    icc_data: Option<&[u8]>,
 ) -> Receipt {
     let spec = a.kind.spec();
     let title = if duplicate {
@@ -44,16 +47,34 @@ pub(crate) fn for_approval(
         .line("参考号 REF NO", a.rrn.as_str())
         .line("日期时间 DATE/TIME", beijing_time_text(clock.now()))
         .line(amount.0, amount.1);
-    with_signature(receipt, a.signature.as_ref())
+    with_signature(receipt, a.signature.as_ref(), card_asks_signature(icc_data))
         .footer("本人确认以上交易，同意将其记入本卡账户")
         .footer("I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES")
 }
 
+/// The line a paper slip is signed on.
+const SIGN_HERE: &str = "持卡人签名 CARDHOLDER SIGNATURE: ____________________";
+
+/// Whether the card's cardholder verification was a signature (CVM results 9F34, e.g. 1E0300
+/// from a chip's CVM list or 5E0300 from a Mastercard tap's): the slip must then be signed.
+fn card_asks_signature(icc_data: Option<&[u8]>) -> bool {
+    icc_data
+        .and_then(|d| crate::codec::tlv::parse(d).ok())
+        .and_then(|objects| {
+            crate::codec::tlv::find(&objects, 0x9F34)
+                .and_then(crate::codec::tlv::Tlv::bytes)
+                .and_then(|v| <[u8; 3]>::try_from(v).ok())
+        })
+        .is_some_and(crate::esign::cvm_says_signature)
+}
+
 /// The slip says how the cardholder signed: on the screen (the e-slip is the proof, the paper a
-/// copy), or not at all when asked, so the paper copy is the one to sign. Nothing when the
-/// terminal did not ask (PIN, 小额免密免签, no signature pad).
-fn with_signature(receipt: Receipt, note: Option<&SignatureNote>) -> Receipt {
+/// copy), or not at all when asked, so the paper copy is the one to sign. Without a signature
+/// pad, a card whose CVM is a signature gets the line to sign on paper; otherwise nothing (PIN,
+/// 小额免密免签, no CVM).
+fn with_signature(receipt: Receipt, note: Option<&SignatureNote>, card_asks: bool) -> Receipt {
     match note {
+        None if card_asks => receipt.footer(SIGN_HERE),
         None => receipt,
         Some(SignatureNote::Signed { uploaded, .. }) => receipt.line(
             "持卡人签名 SIGNATURE",
@@ -65,7 +86,7 @@ fn with_signature(receipt: Receipt, note: Option<&SignatureNote>) -> Receipt {
         ),
         Some(SignatureNote::Missing { .. }) => receipt
             .line("持卡人签名 SIGNATURE", "未电子签名 NOT E-SIGNED")
-            .footer("持卡人签名 CARDHOLDER SIGNATURE: ____________________"),
+            .footer(SIGN_HERE),
     }
 }
 
@@ -129,12 +150,15 @@ impl Terminal {
                     signature: self.recorded_signature(record.id),
                 };
                 if let Ok(pan) = self.unseal_pan(record) {
+                    // The ICC data are kept only while an upload needs them: a duplicate of a
+                    // signed tap or chip slip shows the line when they are.
                     approval.receipt = for_approval(
                         &self.config,
                         &approval,
                         pan.masked(),
                         &*self.ports.clock,
                         true,
+                        record.icc_data.as_ref().map(|d| d.as_bytes()),
                     );
                 }
                 Outcome::Approved(approval)
@@ -172,23 +196,52 @@ mod tests {
     fn the_slip_says_how_the_cardholder_signed() {
         use crate::esign::MissingSignature;
         let base = || Receipt::new("slip");
-        assert_eq!(with_signature(base(), None), base());
+        assert_eq!(with_signature(base(), None, false), base());
         let signed = |uploaded| SignatureNote::Signed {
             jbig_bytes: 375,
             segments: 1,
             uploaded,
         };
-        let text = with_signature(base(), Some(&signed(true))).to_string();
+        let text = with_signature(base(), Some(&signed(true)), true).to_string();
         assert!(text.contains("E-SIGNED, UPLOADED"), "{text}");
-        let text = with_signature(base(), Some(&signed(false))).to_string();
+        let text = with_signature(base(), Some(&signed(false)), true).to_string();
         assert!(text.contains("E-SIGNED, UPLOAD PENDING"), "{text}");
         let missing = SignatureNote::Missing {
             why: MissingSignature::Cancelled,
             note: crate::diag::Termination::new(crate::diag::TerminationCode::OpSignatureMissing),
         };
-        let text = with_signature(base(), Some(&missing)).to_string();
+        let text = with_signature(base(), Some(&missing), true).to_string();
         assert!(text.contains("NOT E-SIGNED"), "{text}");
         assert!(text.contains("CARDHOLDER SIGNATURE: ____"), "{text}");
+        // No pad: the card's signature CVM still gets its paper line, once; an e-signed slip
+        // does not.
+        let text = with_signature(base(), None, true).to_string();
+        assert_eq!(
+            text.matches("CARDHOLDER SIGNATURE: ____").count(),
+            1,
+            "{text}"
+        );
+        let text = with_signature(base(), Some(&signed(true)), true).to_string();
+        assert!(!text.contains("CARDHOLDER SIGNATURE: ____"), "{text}");
+    }
+
+    /// 9F34 from field 55: a signature CVM (1E, or 5E "apply next" as a Mastercard tap
+    /// reports it) asks for the slip to be signed unless it failed; PIN and no CVM do not.
+    #[test]
+    fn the_card_asks_for_a_signature_through_its_cvm_results() {
+        let f55 = |cvm: &str| hex::decode(format!("9F2701809F3403{cvm}")).unwrap();
+        for (cvm, asks) in [
+            ("5E0300", true),
+            ("1E0300", true),
+            ("1E0301", false),
+            ("420300", false),
+            ("1F0302", false),
+            ("3F0001", false),
+        ] {
+            assert_eq!(card_asks_signature(Some(&f55(cvm))), asks, "{cvm}");
+        }
+        assert!(!card_asks_signature(None));
+        assert!(!card_asks_signature(Some(&[0x9F])));
     }
 
     #[test]

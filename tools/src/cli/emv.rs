@@ -165,6 +165,12 @@ pub(super) struct TerminalFields {
     pub(super) contactless_limit_fen: Option<u64>,
     #[serde(default)]
     pub(super) cvm_required_limit_fen: Option<u64>,
+    /// Kernel C-2's CVM capabilities over and under the CVM required limit (one hex byte each,
+    /// coded as byte 2 of 9F33).
+    #[serde(default)]
+    pub(super) cvm_capability_cvm_required: Option<String>,
+    #[serde(default)]
+    pub(super) cvm_capability_no_cvm_required: Option<String>,
     #[serde(default)]
     tac_default: Option<String>,
     #[serde(default)]
@@ -184,7 +190,7 @@ struct HostFields {
     issuer_scripts: Option<String>,
 }
 
-fn fixed<const N: usize>(name: &str, text: &str) -> Result<[u8; N], String> {
+pub(super) fn fixed<const N: usize>(name: &str, text: &str) -> Result<[u8; N], String> {
     let v = hex::decode(text).map_err(|e| format!("terminal.{name}: {e}"))?;
     <[u8; N]>::try_from(v.as_slice())
         .map_err(|_| format!("terminal.{name}: expected {} hex digits", N * 2))

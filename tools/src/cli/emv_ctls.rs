@@ -1,8 +1,10 @@
 //! `smartpos emv replay` with `"interface": "contactless"`: the recording is tapped, starting
 //! at the PPSE, through the contactless entry point and kernels (`card::ctls`). The terminal
 //! keys `contactless_floor_limit_fen`, `contactless_limit_fen` and `cvm_required_limit_fen`
-//! override every combination's limits; `terminal_type`, `application_version` and the TACs
-//! override the AID's parameters as for a contact replay.
+//! override every combination's limits, and `cvm_capability_cvm_required` /
+//! `cvm_capability_no_cvm_required` (one hex byte each) kernel C-2's CVM capabilities;
+//! `terminal_type`, `application_version` and the TACs override the AID's parameters as for a
+//! contact replay.
 //!
 //! The output is the contact replay's, plus `kernel` (qpboc, c3_visa, c2_mastercard), `ttq`
 //! (9F66 as sent), `cvm` (no_cvm, online_pin, signature, consumer_device) and `ui` (the UI
@@ -18,7 +20,7 @@ use serde_json::{Value as Json, json};
 use smartpos_core::card::ctls::{self, CtlsConfig, CtlsOutcome, CtlsPorts, KernelId};
 use smartpos_core::card::emv::{CaKeyVerifier, HostAnswer};
 
-use super::emv::{Channel, ReplayCard, TerminalFields, config_and_txn, report};
+use super::emv::{Channel, ReplayCard, TerminalFields, config_and_txn, fixed, report};
 
 pub(super) fn replay(
     t: &TerminalFields,
@@ -40,6 +42,12 @@ pub(super) fn replay(
         }
         if let Some(v) = t.cvm_required_limit_fen {
             a.cvm_required_limit_fen = v;
+        }
+        if let Some(v) = &t.cvm_capability_cvm_required {
+            a.cvm_capability_cvm_required = fixed::<1>("cvm_capability_cvm_required", v)?[0];
+        }
+        if let Some(v) = &t.cvm_capability_no_cvm_required {
+            a.cvm_capability_no_cvm_required = fixed::<1>("cvm_capability_no_cvm_required", v)?[0];
         }
     }
     let cfg = CtlsConfig {

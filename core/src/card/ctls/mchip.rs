@@ -1,6 +1,6 @@
 //! Kernel C-2 (Mastercard M/Chip contactless) as far as a Chinese acquirer's reader needs it:
-//! GPO, records, CDA key recovery, processing restrictions, the reader's CVM limit, terminal
-//! action analysis, one GENERATE AC with CDA, and the cryptogram recovered from the signature.
+//! GPO, records, CDA key recovery, processing restrictions, CVM selection over the card's CVM
+//! list (`mchip_cvm`), terminal action analysis, one GENERATE AC with CDA, and the cryptogram recovered from the signature.
 //! A CDA that fails never approves and never goes online. Mag-stripe mode (AIP byte 2 bit 8
 //! clear) is not supported: the card is told to insert.
 
@@ -12,12 +12,11 @@ use crate::card::emv::{
     AcType, OdaError, OdaMethod, OdaResult, OdaVerifier, TerminationReason, restrict,
 };
 
-use super::outcome::{CtlsCvm, CtlsOutcome, InsertReason, UiRequest, UiSink};
-use super::preprocess::TTQ_CDCVM;
+use super::mchip_cvm;
+use super::outcome::{CtlsOutcome, InsertReason, UiRequest, UiSink};
 use super::tap::{KernelResult, TapState};
 
-/// AIP byte 1 bit 2: on-device cardholder verification supported; byte 2 bit 8: EMV mode.
-const AIP_ON_DEVICE_CVM: u8 = 0x02;
+/// AIP byte 2 bit 8: EMV mode.
 const AIP_EMV_MODE: u8 = 0x80;
 
 pub(super) fn run(
@@ -26,6 +25,7 @@ pub(super) fn run(
     oda: &dyn OdaVerifier,
     ui: &mut dyn UiSink,
 ) -> KernelResult {
+    mchip_cvm::set_cvm_capability(st);
     st.gpo(card)?;
     let aip = st.aip();
     if aip[1] & AIP_EMV_MODE == 0 {
@@ -63,8 +63,7 @@ pub(super) fn run(
         st.tvr.set(TvrBit::OdaNotPerformed);
     }
     restrict::processing_restrictions(&st.store, &st.terminal, &st.txn, &mut st.tvr);
-    let cvm = cvm(st, aip);
-    st.cvm_results = super::tap::cvm_results(cvm);
+    let cvm = mchip_cvm::select(st);
     if st.ind.floor_limit_exceeded {
         st.tvr.set(TvrBit::FloorLimitExceeded);
     }
@@ -102,12 +101,12 @@ pub(super) fn run(
     st.acs.push(record);
     sync(st);
     Ok(match (resp.kind, cda_ok) {
-        (_, false) => CtlsOutcome::Declined(st.result(cvm)?),
+        (_, false) => CtlsOutcome::Declined(st.request(cvm)?),
         (AcType::Aac, _) if wants_phone(&resp) => CtlsOutcome::SeePhone,
-        (AcType::Aac, _) => CtlsOutcome::Declined(st.result(cvm)?),
-        (AcType::Arqc, _) if online_capable => CtlsOutcome::OnlineRequest(st.result(cvm)?),
-        (AcType::Arqc, _) => CtlsOutcome::Declined(st.result(cvm)?),
-        (AcType::Tc, _) => CtlsOutcome::Approved(st.result(cvm)?),
+        (AcType::Aac, _) => CtlsOutcome::Declined(st.request(cvm)?),
+        (AcType::Arqc, _) if online_capable => CtlsOutcome::OnlineRequest(st.request(cvm)?),
+        (AcType::Arqc, _) => CtlsOutcome::Declined(st.request(cvm)?),
+        (AcType::Tc, _) => CtlsOutcome::Approved(st.request(cvm)?),
     })
 }
 
@@ -115,24 +114,6 @@ fn sync(st: &mut TapState) {
     st.store.set_terminal(0x95, st.tvr.0);
     st.store.set_terminal(0x9B, st.tsi.0);
     st.store.set_terminal(0x9F34, st.cvm_results);
-}
-
-/// Book C-2 §3.8 simplified to this reader: under the CVM required limit no CVM; above it the
-/// phone's own verification when card and reader support it, else online PIN on an
-/// online-capable reader, else a signature.
-fn cvm(st: &mut TapState, aip: [u8; 2]) -> CtlsCvm {
-    if !st.ind.cvm_required() {
-        return CtlsCvm::NoCvm;
-    }
-    st.tsi.set(TsiBit::CardholderVerificationPerformed);
-    if aip[0] & AIP_ON_DEVICE_CVM != 0 && st.ind.ttq[2] & TTQ_CDCVM != 0 {
-        CtlsCvm::ConsumerDevice
-    } else if st.terminal.online_capable() {
-        st.tvr.set(TvrBit::OnlinePinEntered);
-        CtlsCvm::OnlinePin
-    } else {
-        CtlsCvm::Signature
-    }
 }
 
 /// Book C-2 §A.1.115: POS cardholder interaction information (DF4B) with an OD-CVM or

@@ -7,6 +7,7 @@
 
 mod entry;
 mod mchip;
+mod mchip_cvm;
 pub mod outcome;
 pub mod params;
 pub mod preprocess;
@@ -15,7 +16,9 @@ mod tap;
 
 pub use entry::{CtlsConfig, CtlsPorts, CtlsTap, pre_process, ready, start};
 pub use outcome::{CtlsCvm, CtlsOutcome, CtlsResult, InsertReason, UiRequest, UiSink};
-pub use params::{CtlsAid, DEFAULT_NO_CVM_LIMIT_FEN, KernelId, default_ctls_aids};
+pub use params::{
+    CtlsAid, DEFAULT_CONTACTLESS_LIMIT_FEN, DEFAULT_NO_CVM_LIMIT_FEN, KernelId, default_ctls_aids,
+};
 
 #[cfg(test)]
 mod tests;

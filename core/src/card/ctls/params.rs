@@ -68,6 +68,30 @@ pub struct CtlsAid {
     /// 9F66 before pre-processing sets byte 2 (online cryptogram / CVM required).
     #[serde(with = "hex4")]
     pub ttq: [u8; 4],
+    /// Kernel C-2 "CVM Capability – CVM Required" (Book C-2 A.1.37, tag DF8118): the CVMs the
+    /// reader offers a card over the CVM required limit, coded as byte 2 of Terminal
+    /// Capabilities (Book 4 Annex A2). The quick kernels decide from the TTQ instead.
+    #[serde(default = "cvm_capability_cvm_required")]
+    pub cvm_capability_cvm_required: u8,
+    /// Kernel C-2 "CVM Capability – No CVM Required" (A.1.38, DF8119): the same at or under
+    /// the limit.
+    #[serde(default = "cvm_capability_no_cvm_required")]
+    pub cvm_capability_no_cvm_required: u8,
+}
+
+/// Over the limit: online PIN (bit 7) or a signature (bit 6), the CVMs a smart POS with a PIN
+/// pad and a printer or signature screen performs on a tap (offline PIN cannot be done once the
+/// card has gone).
+pub const DEFAULT_CVM_CAPABILITY_CVM_REQUIRED: u8 = 0x60;
+/// Under the limit: "No CVM required" (bit 4) only, so a card's list settles on no CVM.
+pub const DEFAULT_CVM_CAPABILITY_NO_CVM_REQUIRED: u8 = 0x08;
+
+fn cvm_capability_cvm_required() -> u8 {
+    DEFAULT_CVM_CAPABILITY_CVM_REQUIRED
+}
+
+fn cvm_capability_no_cvm_required() -> u8 {
+    DEFAULT_CVM_CAPABILITY_NO_CVM_REQUIRED
 }
 
 mod hex4 {
@@ -85,6 +109,16 @@ mod hex4 {
 /// limit of every row; acquirers configure it per AID.
 pub const DEFAULT_NO_CVM_LIMIT_FEN: u64 = 100_000;
 
+/// RMB 5,000: the default reader contactless transaction limit (DF20 in UnionPay's IC
+/// parameters), at or over which a card is told to insert. No scheme publishes one figure for a
+/// Chinese acquirer's readers; the acquirer's IC-parameter download replaces it. It must stay
+/// well over the no-CVM limit, or the tap with online PIN over RMB 1,000 that QuickPass allows
+/// could never happen (the sample UnionPay parameters copied through POS SDK demos set DF20
+/// equal to their CVM limit, leaving no such room); the demo and the end-to-end tests run with
+/// RMB 5,000. A bounded default keeps a reader that never received parameters from taking
+/// arbitrarily large taps.
+pub const DEFAULT_CONTACTLESS_LIMIT_FEN: u64 = 500_000;
+
 /// TTQ byte 1: qVSDC/qPBOC supported (0x20), contact chip supported (0x10), online PIN (0x04),
 /// signature (0x02), ODA for online authorisations (0x01); MSD (0x80) not supported. Byte 3: consumer device CVM supported (0x40).
 /// Byte 4: fDDA version 01 supported (0x80). Visa VCPS 2.2 / JR/T 0025.12 Table A.1.
@@ -99,12 +133,14 @@ pub fn default_ctls_aids() -> Vec<CtlsAid> {
         contact.iter().find(|p| p.aid == aid).map(|p| CtlsAid {
             kernel,
             contact: p.clone(),
-            contactless_limit_fen: None,
+            contactless_limit_fen: Some(DEFAULT_CONTACTLESS_LIMIT_FEN),
             floor_limit_fen: 0,
             cvm_required_limit_fen: DEFAULT_NO_CVM_LIMIT_FEN,
             status_check: false,
             zero_amount_allowed: false,
             ttq: DEFAULT_TTQ,
+            cvm_capability_cvm_required: DEFAULT_CVM_CAPABILITY_CVM_REQUIRED,
+            cvm_capability_no_cvm_required: DEFAULT_CVM_CAPABILITY_NO_CVM_REQUIRED,
         })
     };
     [
@@ -128,6 +164,19 @@ mod tests {
         let t = default_ctls_aids();
         assert_eq!(t.len(), 5);
         assert!(t.iter().all(|a| a.cvm_required_limit_fen == 100_000));
+        // Over the no-CVM limit with room for a PIN tap, bounded.
+        assert!(t.iter().all(|a| a.contactless_limit_fen == Some(500_000)));
+        assert!(
+            t.iter().all(|a| a.cvm_capability_cvm_required == 0x60
+                && a.cvm_capability_no_cvm_required == 0x08)
+        );
+        // A table saved before the C-2 capabilities existed still loads, with the defaults.
+        let mut old = serde_json::to_value(&t[4]).unwrap();
+        let o = old.as_object_mut().unwrap();
+        o.remove("cvm_capability_cvm_required");
+        o.remove("cvm_capability_no_cvm_required");
+        let back: CtlsAid = serde_json::from_value(old).unwrap();
+        assert_eq!(back, t[4]);
         let json = serde_json::to_string(&t[0]).unwrap();
         assert!(json.contains("\"37004080\""), "{json}");
         let back: CtlsAid = serde_json::from_str(&json).unwrap();

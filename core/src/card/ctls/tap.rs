@@ -190,10 +190,16 @@ impl TapState {
         self.expiry().is_some_and(|e| key(e) < key(self.txn.date))
     }
 
-    /// The request for the engine: card data, field 55 as UnionPay wants it, the CVM.
+    /// The request for the engine with the CVM results the quick kernels report for `cvm`.
     pub fn result(&mut self, cvm: CtlsCvm) -> Result<Box<CtlsResult>, Stop> {
-        let pan = self.pan().ok_or(TerminationReason::MandatoryDataMissing)?;
         self.cvm_results = cvm_results(cvm);
+        self.request(cvm)
+    }
+
+    /// The request for the engine: card data, field 55 as UnionPay wants it, the CVM, and the
+    /// CVM results the kernel set (C-2 records the card's own CV rule).
+    pub fn request(&mut self, cvm: CtlsCvm) -> Result<Box<CtlsResult>, Stop> {
+        let pan = self.pan().ok_or(TerminationReason::MandatoryDataMissing)?;
         self.store.set_terminal(0x9F34, self.cvm_results);
         self.store.set_terminal(0x9B, self.tsi.0);
         let s = &self.store;

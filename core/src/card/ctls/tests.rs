@@ -451,21 +451,31 @@ fn combination_selection_and_select_next() {
     );
 }
 
+/// A usual Mastercard CVM list: online PIN, else signature, else no CVM, each "if the terminal
+/// supports the CVM".
+const MC_CVM_LIST: &str = "000000000000000042031E031F03";
+
 fn mchip(aip: &str, genac: String) -> Vec<(&'static str, String)> {
+    mchip_with(aip, Some(MC_CVM_LIST), genac)
+}
+
+/// A C-2 card whose record carries `cvm_list` as 8E (none when `None`).
+fn mchip_with(aip: &str, cvm_list: Option<&str>, genac: String) -> Vec<(&'static str, String)> {
     let mc = "A0000000041010";
-    let rec = enc(Tlv::constructed(
-        0x70,
-        vec![
-            p(0x5A, "5413330000000019"),
-            p(0x5F24, "301231"),
-            p(0x5F34, "01"),
-            p(0x8C, "9F02069F03069F1A0295055F2A029A039C019F3704"),
-            p(0x8D, "8A029F3704"),
-            p(0x9F0D, "0000000000"),
-            p(0x9F0E, "0000000000"),
-            p(0x9F0F, "0000000000"),
-        ],
-    ));
+    let mut objs = vec![
+        p(0x5A, "5413330000000019"),
+        p(0x5F24, "301231"),
+        p(0x5F34, "01"),
+        p(0x8C, "9F02069F03069F1A0295055F2A029A039C019F37049F3403"),
+        p(0x8D, "8A029F3704"),
+        p(0x9F0D, "0000000000"),
+        p(0x9F0E, "0000000000"),
+        p(0x9F0F, "0000000000"),
+    ];
+    if let Some(list) = cvm_list {
+        objs.push(p(0x8E, list));
+    }
+    let rec = enc(Tlv::constructed(0x70, objs));
     vec![
         (
             "00A404000E325041592E5359532E4444463031",
@@ -560,3 +570,5 @@ fn ready_asks_for_the_tap_or_the_insert() {
     );
     assert_eq!(ui, [UiRequest::PresentCard, UiRequest::InsertCard]);
 }
+
+mod mchip_cvm;

@@ -73,7 +73,7 @@ pub struct CvmContext<'a> {
     pub pin_key: Option<(Vec<u8>, Vec<u8>)>,
 }
 
-fn supported(code: u8, caps: &[u8; 3]) -> Option<bool> {
+pub(crate) fn supported(code: u8, caps: &[u8; 3]) -> Option<bool> {
     let c = caps[1];
     Some(match code {
         0x00 => true,
@@ -89,7 +89,7 @@ fn supported(code: u8, caps: &[u8; 3]) -> Option<bool> {
 }
 
 /// Annex C3 conditions; `None` for a condition code the terminal does not understand.
-fn condition(cond: u8, code: u8, x: u64, y: u64, ctx: &CvmContext) -> Option<bool> {
+pub(crate) fn condition(cond: u8, code: u8, x: u64, y: u64, ctx: &CvmContext) -> Option<bool> {
     let unattended = matches!(ctx.terminal.terminal_type & 0x0F, 4..=6);
     let cash = ctx.txn.is_cash();
     let cashback = ctx.txn.is_cashback();
