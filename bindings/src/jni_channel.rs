@@ -14,14 +14,15 @@
 //! `NoCardPresented` or `Reader` thrown by the channel keeps its meaning; anything else is the
 //! reader's generic failure with a fixed message, since a shell's exception text may quote card
 //! data.
-#![allow(unsafe_code)] // the JNI entry point is an exported, unmangled symbol; nothing else is unsafe
+#![allow(unsafe_code)] // the exported JNI entry point, and calls by a method id checked at registration
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jni::JNIEnv;
 use jni::JavaVM;
-use jni::objects::{GlobalRef, JByteArray, JClass, JObject, JString, JValue};
+use jni::objects::{GlobalRef, JByteArray, JClass, JMethodID, JObject, JString, JValue};
+use jni::signature::ReturnType;
 use jni::sys::jlong;
 
 use crate::error::{SmartPosError, guard};
@@ -38,31 +39,43 @@ struct Pending {
     channels: Option<HashMap<i64, JniChannel>>,
 }
 
-/// A Java `ApduChannel` and the VM it lives in.
+/// A Java `ApduChannel`, its `transceive` and the VM it lives in.
 struct JniChannel {
     vm: JavaVM,
     channel: GlobalRef,
+    /// `transceive([B)[B` of the channel's own class, looked up once: calling by name would look
+    /// it up, and parse its signature, on every APDU.
+    transceive: JMethodID,
 }
 
 /// `ApduChannels.register(channel)`: keeps a global reference to `channel` and returns the id
-/// `jni_card_reader` takes it by; 0 when the VM refused the reference (an exception is then
-/// pending in Java).
+/// `jni_card_reader` takes it by; 0 when the VM refused the reference or the object has no
+/// `transceive(ByteArray): ByteArray` (an exception is then pending in Java).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_smartpos_ApduChannels_register<'local>(
-    env: JNIEnv<'local>,
+    mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     channel: JObject<'local>,
 ) -> jlong {
-    let (Ok(vm), Ok(channel)) = (env.get_java_vm(), env.new_global_ref(channel)) else {
+    let transceive = env
+        .get_object_class(&channel)
+        .and_then(|class| env.get_method_id(&class, "transceive", "([B)[B"));
+    let (Ok(transceive), Ok(vm), Ok(channel)) =
+        (transceive, env.get_java_vm(), env.new_global_ref(channel))
+    else {
         return 0;
     };
     let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
     let id = pending.next;
     pending.next += 1;
-    pending
-        .channels
-        .get_or_insert_with(HashMap::new)
-        .insert(id, JniChannel { vm, channel });
+    pending.channels.get_or_insert_with(HashMap::new).insert(
+        id,
+        JniChannel {
+            vm,
+            channel,
+            transceive,
+        },
+    );
     id
 }
 
@@ -122,12 +135,16 @@ impl JniChannel {
             8,
             |env| -> jni::errors::Result<Result<Vec<u8>, PortError>> {
                 let command = env.byte_array_from_slice(apdu)?;
-                let answer = env.call_method(
-                    &self.channel,
-                    "transceive",
-                    "([B)[B",
-                    &[JValue::Object(&command)],
-                );
+                // SAFETY: `transceive` is the `([B)[B` method of this very object's class (looked
+                // up at registration), called with one byte array and read back as an object.
+                let answer = unsafe {
+                    env.call_method_unchecked(
+                        &self.channel,
+                        self.transceive,
+                        ReturnType::Object,
+                        &[JValue::Object(&command).as_jni()],
+                    )
+                };
                 Ok(match answer.and_then(|v| v.l()) {
                     Ok(answer) if answer.is_null() => Err(PortError::Reader {
                         detail: "the APDU channel answered null".into(),
@@ -158,7 +175,15 @@ fn thrown(env: &mut JNIEnv) -> PortError {
         PortError::NoCardPresented
     } else if is(env, READER) {
         let detail = env
-            .call_method(&exception, "getDetail", "()Ljava/lang/String;", &[])
+            .get_object_class(&exception)
+            .and_then(|class| env.get_method_id(&class, "getDetail", "()Ljava/lang/String;"))
+            .and_then(|get_detail| {
+                // SAFETY: `getDetail()Ljava/lang/String;` of the exception's own class, no
+                // arguments, read back as an object.
+                unsafe {
+                    env.call_method_unchecked(&exception, get_detail, ReturnType::Object, &[])
+                }
+            })
             .and_then(|v| v.l())
             .ok()
             .and_then(|s| env.get_string(&JString::from(s)).ok().map(String::from))
