@@ -75,6 +75,42 @@ pub struct SignaturePolicyRecord {
     /// does not say its kind (every swiped card). A malformed range is refused when fitted.
     #[uniffi(default = [])]
     pub card_kind_bins: Vec<BinRangeRecord>,
+    /// The acquirer's own rows by entry mode and card kind together, first match wins, read
+    /// before `swiped_cards_sign` and `signing_card_kinds` (which are shorthands for such rows).
+    /// A row with `signature = false` exempts what it matches from the rows after it.
+    #[uniffi(default = [])]
+    pub acquirer_rules: Vec<SignatureRuleRecord>,
+}
+
+/// One row of the acquirer's signature table: an absent entry mode or card kind matches any.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignatureRuleRecord {
+    pub entry_mode: Option<SignatureEntryMode>,
+    pub card_kind: Option<CardKindRecord>,
+    pub signature: bool,
+}
+
+/// How the card was read, as a signature rule names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignatureEntryMode {
+    Manual,
+    Magstripe,
+    ContactChip,
+    Contactless,
+    /// A chip card swiped after its chip failed.
+    FallbackMagstripe,
+}
+
+impl From<SignatureEntryMode> for EntryMode {
+    fn from(m: SignatureEntryMode) -> Self {
+        match m {
+            SignatureEntryMode::Manual => EntryMode::Manual,
+            SignatureEntryMode::Magstripe => EntryMode::Magstripe,
+            SignatureEntryMode::ContactChip => EntryMode::ContactChip,
+            SignatureEntryMode::Contactless => EntryMode::Contactless,
+            SignatureEntryMode::FallbackMagstripe => EntryMode::FallbackMagstripe,
+        }
+    }
 }
 
 /// A card's account kind, as the acquirer's signature rules name it (`esign::CardKind`).
@@ -200,7 +236,15 @@ impl ports::SignaturePad for PadAdapter {
 }
 
 fn policy(p: &SignaturePolicyRecord) -> Result<esign::SignaturePolicy, SmartPosError> {
-    let mut rules = Vec::new();
+    let mut rules: Vec<esign::SignatureRule> = p
+        .acquirer_rules
+        .iter()
+        .map(|r| esign::SignatureRule {
+            entry_mode: r.entry_mode.map(Into::into),
+            card_kind: r.card_kind.map(Into::into),
+            signature: r.signature,
+        })
+        .collect();
     if p.swiped_cards_sign {
         rules.push(esign::SignatureRule {
             entry_mode: Some(EntryMode::Magstripe),
@@ -322,7 +366,34 @@ mod tests {
             paperless: false,
             signing_card_kinds: vec![CardKindRecord::Credit],
             card_kind_bins: bins,
+            acquirer_rules: Vec::new(),
         }
+    }
+
+    /// The acquirer's own rows come first, entry mode and card kind together, exemptions kept.
+    #[test]
+    fn the_acquirers_rows_precede_the_shorthands() {
+        let mut r = record(Vec::new());
+        r.acquirer_rules = vec![
+            SignatureRuleRecord {
+                entry_mode: Some(SignatureEntryMode::Contactless),
+                card_kind: Some(CardKindRecord::Credit),
+                signature: false,
+            },
+            SignatureRuleRecord {
+                entry_mode: Some(SignatureEntryMode::ContactChip),
+                card_kind: Some(CardKindRecord::Debit),
+                signature: true,
+            },
+        ];
+        let p = policy(&r).expect("valid rules");
+        assert_eq!(p.rules.len(), 4, "two rows, swiped cards, credit cards");
+        assert_eq!(p.rules[0].entry_mode, Some(EntryMode::Contactless));
+        assert_eq!(p.rules[0].card_kind, Some(esign::CardKind::Credit));
+        assert!(!p.rules[0].signature);
+        assert_eq!(p.rules[1].entry_mode, Some(EntryMode::ContactChip));
+        assert_eq!(p.rules[1].card_kind, Some(esign::CardKind::Debit));
+        assert_eq!(p.rules[2].entry_mode, Some(EntryMode::Magstripe));
     }
 
     #[test]

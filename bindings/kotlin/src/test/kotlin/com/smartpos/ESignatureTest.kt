@@ -10,7 +10,9 @@ import com.smartpos.core.SignatureCaptureRecord
 import com.smartpos.core.SignatureNoteRecord
 import com.smartpos.core.SignaturePad
 import com.smartpos.core.SignaturePointRecord
+import com.smartpos.core.SignatureEntryMode
 import com.smartpos.core.SignaturePolicyRecord
+import com.smartpos.core.SignatureRuleRecord
 import com.smartpos.core.SignatureRequestRecord
 import com.smartpos.core.TerminalConfigRecord
 import com.smartpos.core.TestAcquirer
@@ -140,5 +142,29 @@ class ESignatureTest {
         val bad = runCatching { pos.terminal.fitSignaturePad(pad, creditOnly(CardKindRecord.DEBIT, "62", "6")) }
             .exceptionOrNull()
         assertTrue(bad is SmartPosException.InvalidInput, "$bad")
+    }
+
+    @Test
+    fun `the acquirer's own rows combine entry mode and card kind and come first`() = runBlocking<Unit> {
+        // Swiped cards sign (the shorthand), except swiped debit cards (the acquirer's row first).
+        val rules = SignaturePolicyRecord(
+            signEverySlip = false,
+            swipedCardsSign = true,
+            noCvmLimitFen = 100_000UL,
+            cardKindBins = listOf(BinRangeRecord(low = "622202", high = "622202", kind = CardKindRecord.DEBIT)),
+            acquirerRules = listOf(
+                SignatureRuleRecord(SignatureEntryMode.MAGSTRIPE, CardKindRecord.DEBIT, signature = false),
+            ),
+        )
+        pos.terminal.fitSignaturePad(pad, rules)
+        assertNull(approved(pos.sale("row-1", 1_300UL)).signature)
+        assertTrue(pad.requests.isEmpty())
+        // The same row for chip cards only: the swipe falls through to "swiped cards sign".
+        pos.terminal.fitSignaturePad(
+            pad,
+            rules.copy(acquirerRules = listOf(SignatureRuleRecord(SignatureEntryMode.CONTACT_CHIP, CardKindRecord.DEBIT, false))),
+        )
+        assertTrue(approved(pos.sale("row-2", 1_400UL)).signature is SignatureNoteRecord.Signed)
+        assertEquals(1, pad.requests.size)
     }
 }
