@@ -205,6 +205,8 @@ fn signing_refuses_limits_that_contradict_each_other() {
 
 #[test]
 fn risk_verdicts_are_words_and_the_help_example_for_counters_works() {
+    // Noon in Beijing: at night the night-time large-amount rule adds a step of its own.
+    let noon = "1796356800"; // 2026-12-04 12:00 +08:00
     let out = stdout(&smartpos(&[
         "risk",
         "check",
@@ -212,6 +214,8 @@ fn risk_verdicts_are_words_and_the_help_example_for_counters_works() {
         "2000000",
         "--bin",
         "622202",
+        "--time",
+        noon,
     ]));
     assert!(
         out.starts_with("step up: require the PIN, require a signature"),
@@ -226,6 +230,8 @@ fn risk_verdicts_are_words_and_the_help_example_for_counters_works() {
             "2000000",
             "--bin",
             "622202",
+            "--time",
+            noon,
             "--json",
         ])
         .stdout,
