@@ -168,7 +168,13 @@ fn thrown(env: &mut JNIEnv) -> PortError {
     };
     // The exception is handled here; leaving it pending would poison every later JNI call.
     let _ = env.exception_clear();
-    let is = |env: &mut JNIEnv, class: &str| env.is_instance_of(&exception, class).unwrap_or(false);
+    // A class the VM cannot find (another class loader) leaves its own exception pending.
+    let is = |env: &mut JNIEnv, class: &str| {
+        env.is_instance_of(&exception, class).unwrap_or_else(|_| {
+            let _ = env.exception_clear();
+            false
+        })
+    };
     if is(env, CARD_REMOVED) {
         PortError::CardRemovedTooEarly
     } else if is(env, NO_CARD) {
