@@ -181,10 +181,35 @@ pub struct ESlipRecord {
     pub json: String,
     /// "signed", "missing" or "not_required".
     pub signature_state: String,
-    /// The signature as PNG, when signed.
+    /// The signature as PNG, when signed, in builds with the `slip-png` feature (the host's);
+    /// a release Android library leaves it null: encode `signature_raster` instead.
     pub signature_png: Option<Vec<u8>>,
+    /// The signature's pixels, when signed: always there.
+    #[uniffi(default = None)]
+    pub signature_raster: Option<SignatureRasterRecord>,
     /// For a signed slip: the acquirer acknowledged the upload.
     pub upload_sent: Option<bool>,
+}
+
+/// A 1-bit image: `height` rows of `stride` bytes, most significant bit first, 1 for ink, bits
+/// past `width` zero (the layout of raw PBM; on Android, set a pixel black where the bit is 1).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignatureRasterRecord {
+    pub width: u32,
+    pub height: u32,
+    pub stride: u32,
+    pub bits: Vec<u8>,
+}
+
+impl From<&esign::Bitmap> for SignatureRasterRecord {
+    fn from(b: &esign::Bitmap) -> Self {
+        SignatureRasterRecord {
+            width: b.width(),
+            height: b.height(),
+            stride: u32::try_from(b.stride()).unwrap_or(u32::MAX),
+            bits: b.as_bytes().to_vec(),
+        }
+    }
 }
 
 struct PadAdapter(Arc<dyn SignaturePad>);
@@ -312,11 +337,11 @@ impl Terminal {
             let Some(found) = found else {
                 return Ok(None);
             };
-            let signature_png = found
-                .jbig
-                .as_ref()
-                .and_then(|j| esign::decode_jbig(j).ok())
-                .and_then(|raster| esign::to_png(&raster).ok());
+            let raster = found.jbig.as_ref().and_then(|j| esign::decode_jbig(j).ok());
+            #[cfg(feature = "slip-png")]
+            let signature_png = raster.as_ref().and_then(|r| esign::to_png(r).ok());
+            #[cfg(not(feature = "slip-png"))]
+            let signature_png = None;
             let json = found.slip.to_json();
             Ok(Some(ESlipRecord {
                 signature_state: json["signature"]["state"]
@@ -325,6 +350,7 @@ impl Terminal {
                     .to_owned(),
                 json: json.to_string(),
                 signature_png,
+                signature_raster: raster.as_ref().map(Into::into),
                 upload_sent: found.upload_sent,
             }))
         })

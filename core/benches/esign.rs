@@ -34,6 +34,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("esign_jbig_decode", |b| {
         b.iter(|| esign::decode_jbig(black_box(&jbig)))
     });
+    #[cfg(feature = "slip-png")]
     c.bench_function("esign_png", |b| b.iter(|| esign::to_png(black_box(&img))));
 }
 

@@ -9,6 +9,7 @@ mod card_kind;
 mod jbig;
 mod jbig_decode;
 mod missing;
+#[cfg(feature = "slip-png")]
 mod png;
 mod policy;
 mod qm;
@@ -27,6 +28,7 @@ pub use card_kind::{
 pub use jbig::{JbigOptions, encode as encode_jbig};
 pub use jbig_decode::{JbigError, decode as decode_jbig};
 pub use missing::MissingSignature;
+#[cfg(feature = "slip-png")]
 pub use png::{PngError, to_png};
 pub use policy::{
     CardKind, SignatureContext, SignatureDecision, SignaturePolicy, SignatureReason, SignatureRule,

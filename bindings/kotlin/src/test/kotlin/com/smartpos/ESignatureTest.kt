@@ -19,7 +19,9 @@ import com.smartpos.core.TestAcquirer
 import com.smartpos.core.TestAcquirerFault
 import com.smartpos.core.demoTerminalConfig
 import com.smartpos.core.startTestAcquirer
+import java.io.ByteArrayInputStream
 import java.nio.file.Path
+import javax.imageio.ImageIO
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -84,6 +86,21 @@ class ESignatureTest {
         assertEquals(true, slip.uploadSent)
         val png = slip.signaturePng ?: error("no signature image")
         assertTrue(png.copyOfRange(0, 4).contentEquals(byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47)))
+        // The raster a shell without the core's PNG draws: the same pixels, 1 for ink.
+        val raster = slip.signatureRaster ?: error("no signature raster")
+        val image = ImageIO.read(ByteArrayInputStream(png)) ?: error("PNG not readable")
+        assertEquals(raster.width.toInt(), image.width)
+        assertEquals(raster.height.toInt(), image.height)
+        var ink = 0
+        for (y in 0 until image.height) {
+            for (x in 0 until image.width) {
+                val bit = raster.bits[y * raster.stride.toInt() + x / 8].toInt() shr (7 - x % 8) and 1
+                val black = image.getRGB(x, y) and 0xFFFFFF == 0
+                assertEquals(bit == 1, black, "pixel ($x, $y)")
+                ink += bit
+            }
+        }
+        assertTrue(ink > 0, "the signature has ink")
         assertTrue(slip.json.contains("622202******0015"))
         assertFalse(slip.json.contains("6222020000000015"), "no full PAN in the slip")
         // The cardholder's number for an SMS slip: kept sealed, shown masked.
