@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::card_kind::BinRange;
 use crate::card::EntryMode;
+use crate::card::emv::cvm::RESULT_FAILED;
 
 /// The card's account kind, as the chip or the acquirer's BIN ranges say (`card_kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -85,12 +86,10 @@ pub struct SignatureDecision {
 /// EMV Book 3 Annex C3, CVM codes (bits 6..1 of the first byte of 9F34) that include a paper
 /// signature.
 const SIGNATURE_CVMS: [u8; 3] = [0x03, 0x05, 0x1e];
-/// 9F34 byte 3: the CVM failed.
-const CVM_FAILED: u8 = 0x01;
 
 /// Whether the chip's CVM result asks for a signature.
 pub fn cvm_says_signature(cvm_results: [u8; 3]) -> bool {
-    SIGNATURE_CVMS.contains(&(cvm_results[0] & 0x3f)) && cvm_results[2] != CVM_FAILED
+    SIGNATURE_CVMS.contains(&(cvm_results[0] & 0x3f)) && cvm_results[2] != RESULT_FAILED
 }
 
 /// Decides whether this transaction needs the cardholder's signature.

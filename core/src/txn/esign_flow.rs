@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::calendar::civil_from_days;
-use crate::card::emv::IccCardData;
+use crate::card::emv::{IccCardData, field55};
 use crate::card::{EntryMode, Pan};
-use crate::codec::tlv;
 use crate::diag::{Termination, TerminationCode};
 use crate::esign::{
     self, JbigOptions, MissingSignature, SignatureContext, SignaturePolicy, SlipFields,
@@ -71,13 +70,6 @@ fn signs(kind: TxnKind) -> bool {
         kind,
         TxnKind::Sale | TxnKind::OfflineSale | TxnKind::PreAuth | TxnKind::Completion
     )
-}
-
-/// 9F34 in the chip's data, if the card sent one.
-fn cvm_results(field55: &[u8]) -> Option<[u8; 3]> {
-    let objects = tlv::parse(field55).ok()?;
-    let value = tlv::find(&objects, 0x9F34).and_then(tlv::Tlv::bytes)?;
-    <[u8; 3]>::try_from(value).ok()
 }
 
 /// `YYYYMMDDhhmmss` in China local time (UTC+8), as the slip shows it.
@@ -181,7 +173,7 @@ impl Terminal {
                 entry_mode: ask.entry_mode,
                 card_kind,
                 amount_fen: ask.amount_fen,
-                cvm_results: ask.chip.and_then(|(_, field55)| cvm_results(field55)),
+                cvm_results: ask.chip.and_then(|(_, f55)| field55::cvm_results(f55)),
             },
         );
         log::debug!(
@@ -402,12 +394,5 @@ mod tests {
         // 2026-12-04T02:15:00Z is 10:15 in Beijing (UTC+8).
         let at = UNIX_EPOCH + Duration::from_secs(1_796_350_500);
         assert_eq!(slip_date_time(at), "20261204101500");
-    }
-
-    #[test]
-    fn the_cvm_result_is_read_from_the_chip_data() {
-        let f55 = hex::decode("9F2701409F34031E0300").expect("hex");
-        assert_eq!(cvm_results(&f55), Some([0x1E, 0x03, 0x00]));
-        assert_eq!(cvm_results(&[0x9F, 0x27, 0x01, 0x40]), None);
     }
 }

@@ -59,12 +59,7 @@ const SIGN_HERE: &str = "持卡人签名 CARDHOLDER SIGNATURE: _________________
 /// from a chip's CVM list or 5E0300 from a Mastercard tap's): the slip must then be signed.
 fn card_asks_signature(icc_data: Option<&[u8]>) -> bool {
     icc_data
-        .and_then(|d| crate::codec::tlv::parse(d).ok())
-        .and_then(|objects| {
-            crate::codec::tlv::find(&objects, 0x9F34)
-                .and_then(crate::codec::tlv::Tlv::bytes)
-                .and_then(|v| <[u8; 3]>::try_from(v).ok())
-        })
+        .and_then(crate::card::emv::field55::cvm_results)
         .is_some_and(crate::esign::cvm_says_signature)
 }
 

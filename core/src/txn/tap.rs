@@ -16,7 +16,7 @@ use crate::card::ctls::{
     self, CtlsAid, CtlsConfig, CtlsCvm, CtlsOutcome, CtlsPorts, InsertReason, UiRequest, UiSink,
     default_ctls_aids,
 };
-use crate::card::emv::ReaderChannel;
+use crate::card::emv::{ReaderChannel, field55};
 use crate::card::{EntryConditions, EntryMode, PinCapability, ReadCapability};
 use crate::diag::{Termination, TerminationCode as Code};
 use crate::ports::{Audience, CardPresentation};
@@ -249,13 +249,8 @@ fn entry(pin: PinCapability, read: ReadCapability) -> EntryConditions {
 /// anything else 072.
 pub(crate) fn rebuilt_pin_capability(icc_data: Option<&[u8]>) -> PinCapability {
     let online_pin = icc_data
-        .and_then(|d| crate::codec::tlv::parse(d).ok())
-        .and_then(|objects| {
-            crate::codec::tlv::find(&objects, 0x9F34)
-                .and_then(crate::codec::tlv::Tlv::bytes)
-                .and_then(|v| v.first().copied())
-        })
-        .is_some_and(|method| method & 0x3F == 0x02);
+        .and_then(field55::cvm_results)
+        .is_some_and(|[method, ..]| method & 0x3F == 0x02);
     if online_pin {
         PinCapability::CanAcceptPin
     } else {

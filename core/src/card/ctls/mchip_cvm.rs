@@ -6,7 +6,10 @@
 //! so a selected CVM is recorded (9F34, TVR) and handed to the engine.
 
 use crate::card::emv::bits::{TsiBit, TvrBit};
-use crate::card::emv::cvm::{CvmContext, condition, supported};
+use crate::card::emv::cvm::{
+    CvmContext, NO_CVM_PERFORMED, RESULT_FAILED as FAILED, RESULT_SUCCESSFUL as SUCCESSFUL,
+    RESULT_UNKNOWN as UNKNOWN, condition, supported,
+};
 use crate::card::emv::data::be_u64;
 
 use super::outcome::CtlsCvm;
@@ -25,11 +28,6 @@ const FAIL_CVM: u8 = 0x00;
 const ONLINE_PIN: u8 = 0x02;
 const SIGNATURE: u8 = 0x1E;
 const NO_CVM: u8 = 0x1F;
-/// 9F34 byte 1 "no CVM performed", and byte 3 results.
-const NO_CVM_PERFORMED: u8 = 0x3F;
-const UNKNOWN: u8 = 0x00;
-const FAILED: u8 = 0x01;
-const SUCCESSFUL: u8 = 0x02;
 /// Bit 7 of a CV rule's method: apply the next rule if this one fails.
 const APPLY_NEXT: u8 = 0x40;
 

@@ -56,10 +56,10 @@ pub struct CvmOutcome {
     pub online_pin: bool,
 }
 
-const RESULT_UNKNOWN: u8 = 0x00;
-const RESULT_FAILED: u8 = 0x01;
-const RESULT_SUCCESSFUL: u8 = 0x02;
-const NO_CVM_PERFORMED: u8 = 0x3F;
+pub(crate) const RESULT_UNKNOWN: u8 = 0x00;
+pub(crate) const RESULT_FAILED: u8 = 0x01;
+pub(crate) const RESULT_SUCCESSFUL: u8 = 0x02;
+pub(crate) const NO_CVM_PERFORMED: u8 = 0x3F;
 const MAX_PIN_TRIES: usize = 10;
 
 /// Inputs the CVM step reads.

@@ -22,6 +22,14 @@ pub fn build(store: &TagStore) -> Vec<u8> {
     tlv::encode(&objs)
 }
 
+/// The CVM results (9F34) a field 55 carries, if well formed: what the receipt, the signature
+/// decision and a journaled tap's rebuilt field 22 read back.
+pub fn cvm_results(field55: &[u8]) -> Option<[u8; 3]> {
+    let objects = tlv::parse(field55).ok()?;
+    let value = tlv::find(&objects, 0x9F34).and_then(Tlv::bytes)?;
+    <[u8; 3]>::try_from(value).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +46,12 @@ mod tests {
             f,
             "9F260801010101010101019F360200079505 0000000000".replace(' ', "")
         );
+    }
+
+    #[test]
+    fn the_cvm_result_is_read_from_the_chip_data() {
+        let f55 = hex::decode("9F2701409F34031E0300").expect("hex");
+        assert_eq!(cvm_results(&f55), Some([0x1E, 0x03, 0x00]));
+        assert_eq!(cvm_results(&[0x9F, 0x27, 0x01, 0x40]), None);
     }
 }
