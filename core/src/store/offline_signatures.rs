@@ -6,7 +6,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::queue::{AdvicePurpose, enqueue_upload};
+use super::signatures::{SignedRow, insert_signed};
 use super::write_txn::WriteTxn;
 use super::{Journal, OpaqueBlob, StoreError};
 
@@ -44,25 +44,19 @@ pub(super) fn insert_unbound_signature(
     s: &UnboundSignature,
     upload_expires_at: i64,
 ) -> Result<(), StoreError> {
-    if s.segments == 0 {
-        return Err(StoreError::InvalidInput {
-            what: "signature segments",
-            detail: "an upload has at least one segment".into(),
-        });
-    }
-    tx.prepare_cached(
-        "INSERT INTO signatures (transaction_id, state, image_sealed, digest, date_time, \
-         jbig_bytes, segments, created_at) VALUES (?1, 'signed', ?2, NULL, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        transaction_id,
-        s.image_sealed.as_bytes(),
-        s.date_time,
-        s.jbig_bytes as i64,
-        i64::from(s.segments),
-        s.at_ms
-    ])?;
-    enqueue_upload(tx, transaction_id, AdvicePurpose::ESign, upload_expires_at)?;
+    insert_signed(
+        tx,
+        &SignedRow {
+            transaction_id,
+            image_sealed: &s.image_sealed,
+            digest: None,
+            date_time: &s.date_time,
+            jbig_bytes: s.jbig_bytes,
+            segments: s.segments,
+            at_ms: s.at_ms,
+        },
+        upload_expires_at,
+    )?;
     Ok(())
 }
 

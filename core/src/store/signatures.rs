@@ -8,7 +8,54 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::queue::{Advice, AdvicePurpose, advice_from_row, enqueue_upload};
+use super::write_txn::WriteTxn;
 use super::{Journal, OpaqueBlob, StoreError};
+
+/// A signed row as `insert_signed` writes it: online approvals bind at once, offline ones
+/// (`offline_signatures.rs`) once their advice is answered (`digest` None until then).
+pub(super) struct SignedRow<'a> {
+    pub transaction_id: i64,
+    pub image_sealed: &'a OpaqueBlob,
+    pub digest: Option<&'a [u8; 32]>,
+    pub date_time: &'a str,
+    pub jbig_bytes: usize,
+    pub segments: u32,
+    pub at_ms: i64,
+}
+
+/// In the caller's commit: the signature row and its upload queued. Returns the queue row's
+/// sequence number.
+pub(super) fn insert_signed(
+    tx: &WriteTxn<'_>,
+    row: &SignedRow<'_>,
+    upload_expires_at: i64,
+) -> Result<i64, StoreError> {
+    if row.segments == 0 {
+        return Err(StoreError::InvalidInput {
+            what: "signature segments",
+            detail: "an upload has at least one segment".into(),
+        });
+    }
+    tx.prepare_cached(
+        "INSERT INTO signatures (transaction_id, state, image_sealed, digest, date_time, \
+         jbig_bytes, segments, created_at) VALUES (?1, 'signed', ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        row.transaction_id,
+        row.image_sealed.as_bytes(),
+        row.digest.map(|d| &d[..]),
+        row.date_time,
+        row.jbig_bytes as i64,
+        i64::from(row.segments),
+        row.at_ms
+    ])?;
+    enqueue_upload(
+        tx,
+        row.transaction_id,
+        AdvicePurpose::ESign,
+        upload_expires_at,
+    )
+}
 
 /// A signature captured for an approved transaction, ready to journal.
 #[derive(Debug, Clone)]
@@ -82,27 +129,20 @@ impl Journal {
         s: &NewSignature,
         expires_at: i64,
     ) -> Result<i64, StoreError> {
-        if s.segments == 0 {
-            return Err(StoreError::InvalidInput {
-                what: "signature segments",
-                detail: "an upload has at least one segment".into(),
-            });
-        }
         self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO signatures (transaction_id, state, image_sealed, digest, date_time, \
-                 jbig_bytes, segments, created_at) VALUES (?1, 'signed', ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                s.transaction_id,
-                s.image_sealed.as_bytes(),
-                &s.digest[..],
-                s.date_time,
-                s.jbig_bytes as i64,
-                i64::from(s.segments),
-                s.at_ms
-            ])?;
-            enqueue_upload(tx, s.transaction_id, AdvicePurpose::ESign, expires_at)
+            insert_signed(
+                tx,
+                &SignedRow {
+                    transaction_id: s.transaction_id,
+                    image_sealed: &s.image_sealed,
+                    digest: Some(&s.digest),
+                    date_time: &s.date_time,
+                    jbig_bytes: s.jbig_bytes,
+                    segments: s.segments,
+                    at_ms: s.at_ms,
+                },
+                expires_at,
+            )
         })
     }
 
