@@ -90,50 +90,183 @@ pub fn encode_into(
     charset: Charset,
     out: &mut Vec<u8>,
 ) -> Result<(), BcdError> {
-    let table = match charset {
-        Charset::Numeric => &NUMERIC_NIBBLES,
-        Charset::Track => &TRACK_NIBBLES,
-    };
     let bytes = digits.as_bytes();
-    let pad = pad & 0x0F;
     let start = out.len();
     out.resize(start + byte_len(bytes.len()), 0);
     let dst = out.get_mut(start..).unwrap_or_default();
+    if encode_to(bytes, align, pad, charset, dst) {
+        return Ok(());
+    }
+    out.truncate(start);
+    let table = table_of(charset);
+    let index = bytes
+        .iter()
+        .position(|&c| table[usize::from(c)] == INVALID)
+        .unwrap_or(0);
+    Err(BcdError::BadCharacter {
+        index,
+        found: char::from(bytes.get(index).copied().unwrap_or(0)),
+    })
+}
+
+fn table_of(charset: Charset) -> &'static [u8; 256] {
+    match charset {
+        Charset::Numeric => &NUMERIC_NIBBLES,
+        Charset::Track => &TRACK_NIBBLES,
+    }
+}
+
+/// Encodes `digits` into `dst`, which is exactly `byte_len(digits.len())` bytes long: the packer
+/// writes every message into one buffer sized once. False when a character is not in the
+/// charset (or `dst` has the wrong length); `dst` then holds no meaningful bytes.
+#[inline(always)]
+pub fn encode_to(digits: &[u8], align: Align, pad: u8, charset: Charset, dst: &mut [u8]) -> bool {
+    if dst.len() != byte_len(digits.len()) {
+        return false;
+    }
+    let table = table_of(charset);
+    let pad = pad & 0x0F;
     // One pass: encode as if every character were valid and collect the table's INVALID marks
     // (valid nibbles never set the high bits) in a register; every message packed comes here.
     let mut marks = 0u8;
-    let (dst, body) = match (bytes.split_first(), dst.split_first_mut()) {
-        (Some((&first, rest)), Some((d, dst))) if bytes.len() % 2 == 1 && align == Align::Right => {
+    let (dst, body) = match (digits.split_first(), dst.split_first_mut()) {
+        (Some((&first, rest)), Some((d, dst)))
+            if digits.len() % 2 == 1 && align == Align::Right =>
+        {
             let n = table[usize::from(first)];
             marks |= n;
             *d = (pad << 4) | (n & 0x0F);
             (dst, rest)
         }
-        _ => (out.get_mut(start..).unwrap_or_default(), bytes),
+        _ => (dst, digits),
     };
     let (pairs, tail) = body.as_chunks::<2>();
-    for (d, &[hi, lo]) in dst.iter_mut().zip(pairs) {
-        let (h, l) = (table[usize::from(hi)], table[usize::from(lo)]);
-        marks |= h | l;
-        *d = (h << 4) | (l & 0x0F);
+    let pair_bytes = pairs.as_flattened();
+    let Some(pair_dst) = dst.get_mut(..pairs.len()) else {
+        return false;
+    };
+    let packed = match charset {
+        Charset::Numeric => pack_pairs(pair_bytes, pair_dst, pack_eight_digits),
+        Charset::Track => pack_pairs(pair_bytes, pair_dst, pack_eight_track),
+    };
+    if !packed {
+        return false;
     }
     if let (Some(&last), Some(d)) = (tail.first(), dst.last_mut()) {
         let n = table[usize::from(last)];
         marks |= n;
         *d = (n << 4) | pad;
     }
-    if marks & 0xF0 != 0 {
-        out.truncate(start);
-        let index = bytes
-            .iter()
-            .position(|&c| table[usize::from(c)] == INVALID)
-            .unwrap_or(0);
-        return Err(BcdError::BadCharacter {
-            index,
-            found: char::from(bytes.get(index).copied().unwrap_or(0)),
-        });
+    marks & 0xF0 == 0
+}
+
+/// Packs an even number of characters into `dst`, half as many bytes, eight at a time in a
+/// register with `pack_eight`; a short run is padded with '0' to eight. False when one is not in
+/// the charset.
+#[inline(always)]
+fn pack_pairs(digits: &[u8], dst: &mut [u8], pack_eight: fn([u8; 8]) -> Option<[u8; 4]>) -> bool {
+    let n = digits.len();
+    if n >= 8 {
+        let mut at = 0;
+        while let (Some(chars), Some(out)) = (
+            digits
+                .get(at..at + 8)
+                .and_then(|c| <[u8; 8]>::try_from(c).ok()),
+            dst.get_mut(at / 2..at / 2 + 4),
+        ) {
+            let Some(packed) = pack_eight(chars) else {
+                return false;
+            };
+            out.copy_from_slice(&packed);
+            at += 8;
+        }
+        if at == n {
+            return true;
+        }
+        // The last eight again, overlapping what is done (n is even, so pairs line up).
+        let (Some(chars), Some(out)) = (digits.last_chunk::<8>(), dst.last_chunk_mut::<4>()) else {
+            return false;
+        };
+        let Some(packed) = pack_eight(*chars) else {
+            return false;
+        };
+        *out = packed;
+        return true;
     }
-    Ok(())
+    let mut chars = [b'0'; 8];
+    match digits {
+        [] => return true,
+        [a, b] => chars[..2].copy_from_slice(&[*a, *b]),
+        [a, b, c, d] => chars[..4].copy_from_slice(&[*a, *b, *c, *d]),
+        [a, b, c, d, e, f] => chars[..6].copy_from_slice(&[*a, *b, *c, *d, *e, *f]),
+        _ => return false,
+    }
+    let Some(packed) = pack_eight(chars) else {
+        return false;
+    };
+    match dst {
+        [x] => *x = packed[0],
+        [x, y] => [*x, *y] = [packed[0], packed[1]],
+        [x, y, z] => [*x, *y, *z] = [packed[0], packed[1], packed[2]],
+        _ => return false,
+    }
+    true
+}
+
+/// Eight ASCII digits packed into four BCD bytes in a 64-bit register, or `None` when one of them
+/// is not a digit.
+#[inline(always)]
+fn pack_eight_digits(chars: [u8; 8]) -> Option<[u8; 4]> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let v = u64::from_le_bytes(chars);
+    // A byte below '0' borrows into its high bit, one from ':' to 0xB9 carries into it, and one
+    // above 0xAF keeps it after '0' is taken away. The lowest bad byte gets no borrow or carry
+    // from below (valid bytes make none), so it is always caught; what spills above it only adds
+    // bits.
+    let bad = (v.wrapping_sub(ONES * 0x30) | v.wrapping_add(ONES * 0x46)) & (ONES * 0x80);
+    if bad != 0 {
+        return None;
+    }
+    Some(pack_nibbles(v & (ONES * 0x0F)))
+}
+
+/// Eight track characters (0-9, '=' or D, A-F in either case) packed into four bytes, or `None`
+/// when one is not a track character.
+#[inline(always)]
+fn pack_eight_track(chars: [u8; 8]) -> Option<[u8; 4]> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let v = u64::from_le_bytes(chars);
+    // Each byte's high bit after an addition answers "at least lo" or "above hi". Valid bytes
+    // are below 0x80 and carry nothing into the next byte, and no byte of 0x80 or more passes
+    // any of the three ranges, so the lowest bad byte is always caught exactly; what spills
+    // above it only changes bytes that no longer matter.
+    let at_least = |x: u64, lo: u64| x.wrapping_add(ONES * (0x80 - lo)) & HIGH;
+    let above = |x: u64, hi: u64| x.wrapping_add(ONES * (0x7F - hi)) & HIGH;
+    let within = |x: u64, lo: u64, hi: u64| at_least(x, lo) & !above(x, hi);
+    let digit = within(v, b'0'.into(), b'9'.into());
+    // '=' is 0x3D and D is 0x44: both carry nibble D, '=' already in its low four bits.
+    let equals = within(v, b'='.into(), b'='.into());
+    let letter = within(v | (ONES * 0x20), b'a'.into(), b'f'.into());
+    if digit | equals | letter != HIGH {
+        return None;
+    }
+    // A-F and a-f have 1-6 in their low four bits: 9 more makes A-F.
+    let nibbles = (v & (ONES * 0x0F)) + (letter >> 7) * 9;
+    Some(pack_nibbles(nibbles))
+}
+
+/// Eight nibbles, one per byte in character order, as four packed bytes (first nibble high).
+#[inline(always)]
+fn pack_nibbles(n: u64) -> [u8; 4] {
+    // Little-endian: the first character is the lowest byte. Each 16-bit lane holds a pair; put
+    // the first nibble in the high half of the lane's low byte, then gather the four low bytes.
+    // (Shifting the whole word moves the second nibble of a lane within it, and the next lane's
+    // first into this lane's high byte, which the mask drops.)
+    let lanes = ((n << 4) | (n >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let words = (lanes | (lanes >> 8)) & 0x0000_FFFF_0000_FFFF;
+    let packed = (words | (words >> 16)) & 0xFFFF_FFFF;
+    (packed as u32).to_le_bytes()
 }
 
 pub fn encode(digits: &str, align: Align, pad: u8, charset: Charset) -> Result<Vec<u8>, BcdError> {
@@ -252,12 +385,57 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
         #[test]
         fn round_trip(digits in "[0-9]{0,40}", left in any::<bool>(), pad in prop_oneof![Just(0u8), Just(0xFu8)]) {
             let align = if left { Align::Left } else { Align::Right };
             let b = encode(&digits, align, pad, Charset::Numeric).unwrap();
             prop_assert_eq!(b.len(), byte_len(digits.len()));
             prop_assert_eq!(decode(&b, digits.len(), align, Charset::Numeric, 0).unwrap(), digits);
+        }
+
+        /// The register paths (eight characters at a time, short runs padded) against the plain
+        /// definition, one character at a time, on valid text with at most one intruder, often a
+        /// neighbour of a range the registers test.
+        #[test]
+        fn encoding_in_registers_is_encoding_one_character_at_a_time(
+            (track, chars) in any::<bool>().prop_flat_map(|track| {
+                let valid: &[u8] = if track { b"0123456789=AaBbCcDdEeFf" } else { b"0123456789" };
+                let intruder = prop_oneof![
+                    3 => proptest::sample::select(b"/:;<=>?@`GgZz \x7f\x80\xb9\xba\xff".to_vec()),
+                    1 => any::<u8>(),
+                ];
+                (
+                    Just(track),
+                    (
+                        proptest::collection::vec(proptest::sample::select(valid.to_vec()), 0..45),
+                        proptest::option::of((any::<proptest::sample::Index>(), intruder)),
+                    )
+                        .prop_map(|(mut chars, intruder)| {
+                            if let (Some((at, c)), false) = (intruder, chars.is_empty()) {
+                                let i = at.index(chars.len());
+                                chars[i] = c;
+                            }
+                            chars
+                        }),
+                )
+            }),
+            left in any::<bool>(),
+            pad in prop_oneof![Just(0u8), Just(0xFu8)],
+        ) {
+            let align = if left { Align::Left } else { Align::Right };
+            let charset = if track { Charset::Track } else { Charset::Numeric };
+            let nibbles: Option<Vec<u8>> = chars.iter().map(|&c| nibble_of(c, charset)).collect();
+            let expected = nibbles.map(|mut n| {
+                if n.len() % 2 == 1 {
+                    if left { n.push(pad) } else { n.insert(0, pad) }
+                }
+                n.chunks(2).map(|p| (p[0] << 4) | p[1]).collect::<Vec<u8>>()
+            });
+            let mut dst = vec![0xAA; byte_len(chars.len())];
+            let ok = encode_to(&chars, align, pad, charset, &mut dst);
+            prop_assert_eq!(ok.then_some(dst), expected);
         }
 
         #[test]

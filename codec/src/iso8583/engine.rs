@@ -12,7 +12,7 @@ const MAC_FIELD: u8 = 64;
 impl Dialect {
     /// MTI, bitmap(s) and fields, in one buffer sized once.
     pub fn pack(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
-        let mut out = Vec::with_capacity(capacity_bound(msg));
+        let mut out = Vec::with_capacity(pack_fast::capacity(msg));
         self.pack_either(msg, false, &mut out)?;
         Ok(out)
     }
@@ -20,14 +20,13 @@ impl Dialect {
     /// As `pack`, appending to `out` (a frame writes its TPDU and header first, then the message,
     /// into the same buffer).
     pub fn pack_into(&self, msg: &Message, out: &mut Vec<u8>) -> Result<(), PackError> {
-        out.reserve(capacity_bound(msg));
         self.pack_either(msg, false, out)
     }
 
     /// What a MAC over `msg` covers: the packed message from the MTI to the end of the last field
     /// before 64, with bit 64 set in the bitmap, whether or not field 64 is present yet.
     pub fn pack_for_mac(&self, msg: &Message) -> Result<Vec<u8>, PackError> {
-        let mut out = Vec::with_capacity(capacity_bound(msg));
+        let mut out = Vec::with_capacity(pack_fast::capacity(msg));
         self.pack_either(msg, true, &mut out)?;
         Ok(out)
     }
@@ -150,17 +149,6 @@ impl Dialect {
     }
 }
 
-/// At least the packed length of any message with these values, without looking up their
-/// specs: MTI, both bitmaps, and per field its value's bytes (BCD only halves them) and the
-/// widest length prefix. A few dozen bytes too many cost less than a second pass.
-fn capacity_bound(msg: &Message) -> usize {
-    msg.fields()
-        .map(|(_, value)| value.as_bytes().len() + 3)
-        .sum::<usize>()
-        + 2
-        + 16
-}
-
 /// Units of a value as its length prefix counts them.
 fn units(spec: &FieldSpec, value: &Value) -> Result<usize, PackErrorKind> {
     match (spec.kind, value) {
@@ -233,32 +221,35 @@ fn pack_field(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> Result<(), 
     }
 }
 
-pub(super) fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
-    match prefix {
-        Prefix::Bcd => {
-            // Right-aligned BCD: LL in one byte, LLL in two (leading nibble 0). `len` is at most
-            // the field maximum (≤ 999), checked by the caller.
-            let bcd_pair = |v: usize| (((v / 10 % 10) << 4) | (v % 10)) as u8;
-            if digits == 3 {
-                out.push(bcd_pair(len / 100));
-            }
-            out.push(bcd_pair(len));
-        }
-        Prefix::Ascii => {
-            let mut text = [b'0'; 3];
-            let mut rest = len;
-            for d in text[..digits].iter_mut().rev() {
-                *d = b'0' + (rest % 10) as u8;
-                rest /= 10;
-            }
-            out.extend_from_slice(&text[..digits]);
-        }
-        Prefix::Binary => {
-            if digits == 2 {
-                out.push(len as u8);
-            } else {
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-        }
+fn write_prefix(prefix: Prefix, len: usize, digits: usize, out: &mut Vec<u8>) {
+    let (bytes, width) = prefix_bytes(prefix, len, digits);
+    out.extend_from_slice(&bytes[..width]);
+}
+
+/// 0..=99 as one packed BCD byte: a length prefix without divisions.
+static BCD_PAIRS: [u8; 100] = {
+    let mut table = [0u8; 100];
+    let mut v = 0;
+    while v < 100 {
+        table[v] = (((v / 10) << 4) | (v % 10)) as u8;
+        v += 1;
+    }
+    table
+};
+
+/// The length prefix of `len` in `digits` digits (2 or 3), and how many of the three bytes it
+/// takes. `len` is at most the field maximum (≤ 999), checked by the caller.
+#[inline(always)]
+pub(super) fn prefix_bytes(prefix: Prefix, len: usize, digits: usize) -> ([u8; 3], usize) {
+    let bcd_pair = |v: usize| BCD_PAIRS[v % 100];
+    let ascii = |v: usize| b'0' + (v % 10) as u8;
+    match (prefix, digits) {
+        // Right-aligned BCD: LL in one byte, LLL in two (leading nibble 0).
+        (Prefix::Bcd, 2) => ([bcd_pair(len), 0, 0], 1),
+        (Prefix::Bcd, _) => ([bcd_pair(len / 100), bcd_pair(len), 0], 2),
+        (Prefix::Ascii, 2) => ([ascii(len / 10), ascii(len), 0], 2),
+        (Prefix::Ascii, _) => ([ascii(len / 100), ascii(len / 10), ascii(len)], 3),
+        (Prefix::Binary, 2) => ([len as u8, 0, 0], 1),
+        (Prefix::Binary, _) => ([(len >> 8) as u8, len as u8, 0], 2),
     }
 }

@@ -55,6 +55,50 @@ pub struct Message {
     /// Ascending by field number, one entry per field: a message has a few dozen fields at most,
     /// and packing walks them in order.
     fields: Vec<(u8, Value)>,
+    /// What the packer would otherwise find in a pass over the fields, kept as they are set and
+    /// removed: which numbers are present and how many value bytes there are.
+    tally: Tally,
+}
+
+/// The field numbers of a message as the two bitmaps carry them, and its values' total size.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+pub(super) struct Tally {
+    /// Fields 1..=64, field 1 in the top bit.
+    pub primary: u64,
+    /// Fields 65..=128, field 65 in the top bit.
+    pub secondary: u64,
+    /// Fields numbered 0 or above 128: no bitmap has room for them.
+    pub unmapped: u16,
+    pub value_bytes: usize,
+}
+
+impl Tally {
+    /// A field numbered `n` with `len` value bytes joins the message.
+    fn add(&mut self, n: u8, len: usize) {
+        self.value_bytes += len;
+        match Tally::word(n) {
+            Some((true, bit)) => self.secondary |= bit,
+            Some((false, bit)) => self.primary |= bit,
+            None => self.unmapped += 1,
+        }
+    }
+
+    /// The field numbered `n` with `len` value bytes leaves it.
+    fn take(&mut self, n: u8, len: usize) {
+        self.value_bytes -= len;
+        match Tally::word(n) {
+            Some((true, bit)) => self.secondary &= !bit,
+            Some((false, bit)) => self.primary &= !bit,
+            None => self.unmapped -= 1,
+        }
+    }
+
+    /// Whether field `n` is in the secondary bitmap, and its bit there; `None` outside 1..=128.
+    fn word(n: u8) -> Option<(bool, u64)> {
+        (1..=128)
+            .contains(&n)
+            .then(|| (n > 64, 1u64 << ((128 - u32::from(n)) % 64)))
+    }
 }
 
 impl Message {
@@ -63,6 +107,7 @@ impl Message {
         Message {
             mti: mti.to_string(),
             fields: Vec::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -71,6 +116,7 @@ impl Message {
         Message {
             mti: mti.to_string(),
             fields: Vec::with_capacity(fields),
+            tally: Tally::default(),
         }
     }
 
@@ -79,10 +125,22 @@ impl Message {
     }
 
     fn insert(&mut self, n: u8, value: Value) {
+        let len = value.as_bytes().len();
         match self.slot(n) {
-            Ok(i) => self.fields[i].1 = value,
-            Err(i) => self.fields.insert(i, (n, value)),
+            Ok(i) => {
+                let old = std::mem::replace(&mut self.fields[i].1, value);
+                self.tally.value_bytes = self.tally.value_bytes - old.as_bytes().len() + len;
+            }
+            Err(i) => {
+                self.tally.add(n, len);
+                self.fields.insert(i, (n, value));
+            }
         }
+    }
+
+    /// The bitmaps and value size, without a pass over the fields.
+    pub(super) fn tally(&self) -> Tally {
+        self.tally
     }
 
     pub fn mti(&self) -> &str {
@@ -113,7 +171,9 @@ impl Message {
     }
 
     pub fn remove(&mut self, n: u8) -> Option<Value> {
-        self.slot(n).ok().map(|i| self.fields.remove(i).1)
+        let value = self.slot(n).ok().map(|i| self.fields.remove(i).1)?;
+        self.tally.take(n, value.as_bytes().len());
+        Some(value)
     }
 
     pub fn has(&self, n: u8) -> bool {
@@ -156,11 +216,6 @@ impl Message {
 
     pub fn fields(&self) -> impl Iterator<Item = (u8, &Value)> + '_ {
         self.fields.iter().map(|(n, v)| (*n, v))
-    }
-
-    /// The highest field number present.
-    pub(super) fn last_field_number(&self) -> Option<u8> {
-        self.fields.last().map(|(n, _)| *n)
     }
 }
 
@@ -231,5 +286,39 @@ mod tests {
         assert!(!s.contains("1111111111111111"), "{s}");
         assert!(s.contains("[redacted 3 bytes]"), "{s}");
         assert!(s.contains("000000001000"), "{s}");
+    }
+
+    /// The tally recomputed from the fields, as the packer used to find it.
+    fn recount(m: &Message) -> Tally {
+        let mut t = Tally::default();
+        for (n, v) in m.fields() {
+            t.add(n, v.as_bytes().len());
+        }
+        t
+    }
+
+    proptest::proptest! {
+        /// Whatever is set, replaced and removed, in any order and with any field number, the
+        /// kept tally is the one a pass over the fields gives.
+        #[test]
+        fn the_tally_follows_every_set_and_remove(
+            ops in proptest::collection::vec(
+                (proptest::prelude::any::<u8>(), proptest::option::of(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20))),
+                0..60,
+            )
+        ) {
+            let mut m = Message::new("0200");
+            for (n, value) in ops {
+                // Mostly a few numbers, so values are replaced and removed often.
+                let n = if n % 4 == 0 { n } else { [2, 35, 64, 65, 128][usize::from(n % 5)] };
+                match value {
+                    Some(bytes) => m.set_bytes(n, bytes),
+                    None => {
+                        m.remove(n);
+                    }
+                }
+                proptest::prop_assert_eq!(m.tally(), recount(&m));
+            }
+        }
     }
 }

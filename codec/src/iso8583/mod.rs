@@ -2,6 +2,7 @@
 //! requests, a borrowed view for reading what was received (`view`), and the UnionPay POS
 //! dialect with its framing and typed private fields (`cups`).
 
+mod charclass;
 pub mod cups;
 mod engine;
 mod error;

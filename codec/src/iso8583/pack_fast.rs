@@ -4,90 +4,140 @@
 //! agree by construction on every message the straight path accepts, and a proptest checks
 //! that they agree byte for byte.
 
-use super::engine::write_prefix;
+use super::charclass;
+use super::engine::prefix_bytes;
 use super::message::{Message, Value};
-use super::spec::{Dialect, FieldSpec, Kind, Length};
+use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
 use crate::bcd::{self, Charset};
 
 const MAC_FIELD: u8 = 64;
 
-/// Character classes of the text kinds, one load per byte.
-const AN: u8 = 1;
-const ANS: u8 = 2;
-
-const fn text_classes() -> [u8; 256] {
-    let mut table = [0u8; 256];
-    let mut c = 0x20;
-    // Printable ASCII is ans; letters, digits and space are also an.
-    while c < 0x7F {
-        let b = c as u8;
-        table[c] = ANS
-            | if b.is_ascii_alphanumeric() || b == b' ' {
-                AN
-            } else {
-                0
-            };
-        c += 1;
-    }
-    table
+/// What one look at the field numbers and value sizes gives, before anything is written.
+struct Layout {
+    /// At least the packed length of the message if it packs: MTI, bitmaps, and per field its
+    /// value's bytes (BCD only halves them) and the widest length prefix. A few dozen bytes too
+    /// many cost less than a second pass with the specs.
+    bound: usize,
+    primary: u64,
+    /// Zero when no field above 64 is present (then there is no secondary bitmap).
+    secondary: u64,
 }
 
-static TEXT_CLASSES: [u8; 256] = text_classes();
+/// At least the packed length of `msg` if it packs (see `Layout::bound`), from its tally: the
+/// capacity to allocate once.
+pub(super) fn capacity(msg: &Message) -> usize {
+    let tally = msg.tally();
+    let fields = (tally.primary.count_ones() + tally.secondary.count_ones()) as usize;
+    2 + 16 + tally.value_bytes + 3 * fields
+}
 
-/// Bit of field `n` (1..=128) in the 128-bit bitmap, primary bitmap in the high half.
-const fn bit(n: u8) -> u128 {
-    1u128 << (128 - n as u32)
+/// The layout of `msg` from its tally, or `None` when a field number is outside 2..=128.
+fn layout(msg: &Message, for_mac: bool) -> Option<Layout> {
+    let tally = msg.tally();
+    let field_one = 1 << 63;
+    if tally.unmapped != 0 || tally.primary & field_one != 0 {
+        return None;
+    }
+    let mut primary = tally.primary;
+    if for_mac {
+        primary |= 1 << (64 - MAC_FIELD);
+    }
+    if tally.secondary != 0 {
+        primary |= field_one;
+    }
+    Some(Layout {
+        bound: capacity(msg),
+        primary,
+        secondary: tally.secondary,
+    })
 }
 
 /// Appends `msg` packed to `out` and returns true, or returns false having appended any number
 /// of bytes. As the checked packer: every field numbered in the bitmap must be defined, and
 /// `for_mac` sets bit 64 and stops before field 64.
 pub(super) fn pack(dialect: &Dialect, msg: &Message, for_mac: bool, out: &mut Vec<u8>) -> bool {
-    let &[a, b, c, d] = msg.mti().as_bytes() else {
+    let Some(layout) = layout(msg, for_mac) else {
         return false;
     };
-    if ![a, b, c, d].iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    out.push(((a - b'0') << 4) | (b - b'0'));
-    out.push(((c - b'0') << 4) | (d - b'0'));
-    // Fields are kept in ascending order, so the last one says whether a secondary bitmap
-    // follows; the bitmap's bytes are filled in once the fields are written.
-    let secondary = msg.last_field_number().is_some_and(|n| n > 64);
-    let bitmap_at = out.len();
-    let bitmap_len = if secondary { 16 } else { 8 };
-    out.extend_from_slice(&[0u8; 16][..bitmap_len]);
-    let mut bitmap = if secondary { bit(1) } else { 0 };
-    for (n, value) in msg.fields() {
-        if !(2..=128).contains(&n) {
-            return false;
-        }
-        let Some(spec) = dialect.field(n.into()) else {
-            return false;
-        };
-        bitmap |= bit(n);
-        if for_mac && n >= MAC_FIELD {
-            continue;
-        }
-        if !pack_value(spec, value, out) {
-            return false;
-        }
-    }
-    if for_mac {
-        if dialect.field(MAC_FIELD.into()).is_none() {
-            return false;
-        }
-        bitmap |= bit(MAC_FIELD);
-    }
-    let Some(slot) = out.get_mut(bitmap_at..bitmap_at + bitmap_len) else {
+    // One buffer sized once, and what is left over is cut off at the end.
+    let start = out.len();
+    out.resize(start + layout.bound, 0);
+    let Some(buf) = out.get_mut(start..) else {
         return false;
     };
-    slot.copy_from_slice(&bitmap.to_be_bytes()[..bitmap_len]);
+    let Some(written) = write(dialect, msg, for_mac, &layout, buf) else {
+        return false;
+    };
+    out.truncate(start + written);
     true
 }
 
+/// Where the packer is in its buffer.
+struct Cursor<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// The next `len` bytes, to be written; `None` past the end.
+    #[inline(always)]
+    fn take(&mut self, len: usize) -> Option<&mut [u8]> {
+        let slot = self.buf.get_mut(self.at..self.at + len)?;
+        self.at += len;
+        Some(slot)
+    }
+
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) -> Option<()> {
+        copy_small(self.take(bytes.len())?, bytes);
+        Some(())
+    }
+
+    #[inline(always)]
+    fn put_prefix(&mut self, prefix: Prefix, len: usize, digits: usize) -> Option<()> {
+        let (bytes, width) = prefix_bytes(prefix, len, digits);
+        self.put(bytes.get(..width)?)
+    }
+}
+
+/// Packs into `buf` and returns the bytes written.
+fn write(
+    dialect: &Dialect,
+    msg: &Message,
+    for_mac: bool,
+    layout: &Layout,
+    buf: &mut [u8],
+) -> Option<usize> {
+    let &[a, b, c, d] = msg.mti().as_bytes() else {
+        return None;
+    };
+    if ![a, b, c, d].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut w = Cursor { buf, at: 0 };
+    w.put(&[
+        ((a - b'0') << 4) | (b - b'0'),
+        ((c - b'0') << 4) | (d - b'0'),
+    ])?;
+    w.put(&layout.primary.to_be_bytes())?;
+    if layout.secondary != 0 {
+        w.put(&layout.secondary.to_be_bytes())?;
+    }
+    for (n, value) in msg.fields() {
+        let spec = dialect.field(n.into())?;
+        if for_mac && n >= MAC_FIELD {
+            continue;
+        }
+        pack_value(spec, value, &mut w)?;
+    }
+    if for_mac {
+        dialect.field(MAC_FIELD.into())?;
+    }
+    Some(w.at)
+}
+
 #[inline(always)]
-fn pack_value(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> bool {
+fn pack_value(spec: &FieldSpec, value: &Value, w: &mut Cursor<'_>) -> Option<()> {
     let (bytes, is_text) = match value {
         Value::Text(s) => (s.as_bytes(), true),
         Value::Binary(b) => (b.as_slice(), false),
@@ -96,38 +146,61 @@ fn pack_value(spec: &FieldSpec, value: &Value, out: &mut Vec<u8>) -> bool {
     // character check below.
     let len = bytes.len();
     match spec.length {
-        Length::Fixed(n) if len != n => return false,
+        Length::Fixed(n) if len != n => return None,
         Length::Fixed(_) => {}
-        Length::LlVar(max) | Length::LllVar(max) if len > max => return false,
-        Length::LlVar(_) => write_prefix(spec.prefix, len, 2, out),
-        Length::LllVar(_) => write_prefix(spec.prefix, len, 3, out),
+        Length::LlVar(max) | Length::LllVar(max) if len > max => return None,
+        Length::LlVar(_) => w.put_prefix(spec.prefix, len, 2)?,
+        Length::LllVar(_) => w.put_prefix(spec.prefix, len, 3)?,
     }
-    let class = match (spec.kind, is_text) {
-        (Kind::N, true) => return encode_digits(value, spec, Charset::Numeric, out),
-        (Kind::Z, true) => return encode_digits(value, spec, Charset::Track, out),
-        (Kind::An, true) => AN,
-        (Kind::Ans, true) => ANS,
+    let class = match (is_text, spec.kind) {
+        (true, Kind::N) => return encode_digits(bytes, spec, Charset::Numeric, w),
+        (true, Kind::Z) => return encode_digits(bytes, spec, Charset::Track, w),
+        (true, Kind::An) => charclass::AN,
+        (true, Kind::Ans) => charclass::ANS,
         // Bytes are bytes: nothing to check (field 55 is most of a chip message).
-        (Kind::B | Kind::Ans, false) => {
-            out.extend_from_slice(bytes);
-            return true;
-        }
-        _ => return false,
+        (false, Kind::B | Kind::Ans) => return w.put(bytes),
+        (true, Kind::B) | (false, _) => return None,
     };
     let mut all = class;
     for &c in bytes {
-        all &= TEXT_CLASSES[usize::from(c)];
+        all &= charclass::of(c);
     }
-    out.extend_from_slice(bytes);
-    all == class
+    w.put(bytes)?;
+    (all == class).then_some(())
+}
+
+/// `dst.copy_from_slice(src)` for slices of equal length, without a call to `memcpy` for the
+/// short ones most fields are: two overlapping fixed-size moves cover any length up to 16.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            *d = *s;
+        }
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            *d = *s;
+        }
+    }
+    match src.len() {
+        n if n != dst.len() => {}
+        0 => {}
+        1 => ends::<1>(dst, src),
+        2..4 => ends::<2>(dst, src),
+        4..8 => ends::<4>(dst, src),
+        8..=16 => ends::<8>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
 }
 
 #[inline(always)]
-fn encode_digits(value: &Value, spec: &FieldSpec, charset: Charset, out: &mut Vec<u8>) -> bool {
-    let Value::Text(s) = value else {
-        return false;
-    };
-    bcd::encode_into(s, spec.align, spec.pad, charset, out).is_ok()
+fn encode_digits(
+    digits: &[u8],
+    spec: &FieldSpec,
+    charset: Charset,
+    w: &mut Cursor<'_>,
+) -> Option<()> {
+    let dst = w.take(bcd::byte_len(digits.len()))?;
+    bcd::encode_to(digits, spec.align, spec.pad, charset, dst).then_some(())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::charclass;
 use super::error::{UnpackError, UnpackErrorKind};
 use super::message::{Message, Value, display_value};
 use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
@@ -95,23 +96,29 @@ impl Dialect {
         } else {
             (0, 10)
         };
-        let present = ((u128::from(primary) << 64) | u128::from(low)) & !bit(1);
+        // Field 1's bit says a secondary bitmap follows; it is not a field.
+        let primary = primary & (u64::MAX >> 1);
+        let present = (u128::from(primary) << 64) | u128::from(low);
         let mut spans = [Span::default(); 129];
-        let mut rest = present;
-        while rest != 0 {
-            let n = rest.leading_zeros() as usize + 1;
-            rest &= !bit(n);
-            let Some(spec) = self.field(n) else {
-                return Err(UnpackError {
-                    field: Some(n as u8),
-                    name: "undefined",
-                    offset: base + pos,
-                    kind: UnpackErrorKind::UndefinedField,
-                });
-            };
-            let (span, end) = locate(spec, n as u8, bytes, pos, base)?;
-            spans[n] = span;
-            pos = end;
+        // Ascending field numbers are the bitmaps' bits from the top; reversed, they come out
+        // lowest first, one trailing-zero count and one clear of the lowest bit each.
+        for (half, word) in [primary, low].into_iter().enumerate() {
+            let mut rest = word.reverse_bits();
+            while rest != 0 {
+                let n = half * 64 + rest.trailing_zeros() as usize + 1;
+                rest &= rest - 1;
+                let Some(spec) = self.field(n) else {
+                    return Err(UnpackError {
+                        field: Some(n as u8),
+                        name: "undefined",
+                        offset: base + pos,
+                        kind: UnpackErrorKind::UndefinedField,
+                    });
+                };
+                let (span, end) = locate(spec, n as u8, bytes, pos, base)?;
+                spans[n] = span;
+                pos = end;
+            }
         }
         if pos != bytes.len() {
             return Err(UnpackError {
@@ -185,7 +192,7 @@ fn locate(
             .map_err(|(at, nibble)| err(start + at, UnpackErrorKind::BadNibble { nibble }))?,
         // Track data carries hex digits once enciphered: every nibble is valid.
         Kind::Z | Kind::B | Kind::Ans => {}
-        Kind::An if value.iter().all(|&c| is_an(c)) => {}
+        Kind::An if is_an_text(value) => {}
         Kind::An => return Err(err(start, UnpackErrorKind::BadText)),
     }
     let span = Span {
@@ -226,8 +233,12 @@ const fn value_len(kind: Kind, units: usize) -> usize {
     }
 }
 
-fn is_an(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b' '
+/// Whether every byte is an `an` character, without stopping early: one table load per byte.
+#[inline(always)]
+fn is_an_text(b: &[u8]) -> bool {
+    b.iter()
+        .fold(charclass::AN, |all, &c| all & charclass::of(c))
+        == charclass::AN
 }
 
 /// Text an `ans` field may hold as text (what the packer accepts back); anything else is kept
