@@ -4,4 +4,5 @@
 
 pub mod bcd;
 pub mod iso8583;
+mod short_copy;
 pub mod tlv;

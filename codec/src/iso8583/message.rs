@@ -176,6 +176,15 @@ impl Message {
         Some(value)
     }
 
+    /// How many fields the message has.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
     pub fn has(&self, n: u8) -> bool {
         self.slot(n).is_ok()
     }

@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod message;
 mod pack_fast;
+mod plan;
 pub mod spec;
 mod subfields;
 mod view;

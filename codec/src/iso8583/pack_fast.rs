@@ -7,8 +7,10 @@
 use super::charclass;
 use super::engine::prefix_bytes;
 use super::message::{Message, Value};
-use super::spec::{Dialect, FieldSpec, Kind, Length, Prefix};
+use super::plan::{FieldPlan, Op};
+use super::spec::{Dialect, Prefix};
 use crate::bcd::{self, Charset};
+use crate::short_copy;
 
 const MAC_FIELD: u8 = 64;
 
@@ -26,9 +28,7 @@ struct Layout {
 /// At least the packed length of `msg` if it packs (see `Layout::bound`), from its tally: the
 /// capacity to allocate once.
 pub(super) fn capacity(msg: &Message) -> usize {
-    let tally = msg.tally();
-    let fields = (tally.primary.count_ones() + tally.secondary.count_ones()) as usize;
-    2 + 16 + tally.value_bytes + 3 * fields
+    2 + 16 + msg.tally().value_bytes + 3 * msg.len()
 }
 
 /// The layout of `msg` from its tally, or `None` when a field number is outside 2..=128.
@@ -89,14 +89,23 @@ impl<'a> Cursor<'a> {
 
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) -> Option<()> {
-        copy_small(self.take(bytes.len())?, bytes);
+        short_copy::copy(self.take(bytes.len())?, bytes);
         Some(())
     }
 
+    /// Writes the length prefix byte by byte into three bytes of room (every field's share of
+    /// the bound has them) and moves on by its width. Copying it as a short slice instead would
+    /// read back from the stack with one wide load what was stored there byte by byte, a stalled
+    /// store-to-load forward that was a fifth of a variable field's time.
     #[inline(always)]
     fn put_prefix(&mut self, prefix: Prefix, len: usize, digits: usize) -> Option<()> {
-        let (bytes, width) = prefix_bytes(prefix, len, digits);
-        self.put(bytes.get(..width)?)
+        let ([a, b, c], width) = prefix_bytes(prefix, len, digits);
+        let slot = self.buf.get_mut(self.at..self.at + 3)?;
+        slot[0] = a;
+        slot[1] = b;
+        slot[2] = c;
+        self.at += width;
+        Some(())
     }
 }
 
@@ -124,20 +133,23 @@ fn write(
         w.put(&layout.secondary.to_be_bytes())?;
     }
     for (n, value) in msg.fields() {
-        let spec = dialect.field(n.into())?;
+        let plan = &dialect.plans[usize::from(n)];
         if for_mac && n >= MAC_FIELD {
+            if plan.op == Op::Undefined {
+                return None;
+            }
             continue;
         }
-        pack_value(spec, value, &mut w)?;
+        pack_value(plan, value, &mut w)?;
     }
-    if for_mac {
-        dialect.field(MAC_FIELD.into())?;
+    if for_mac && dialect.plans[usize::from(MAC_FIELD)].op == Op::Undefined {
+        return None;
     }
     Some(w.at)
 }
 
 #[inline(always)]
-fn pack_value(spec: &FieldSpec, value: &Value, w: &mut Cursor<'_>) -> Option<()> {
+fn pack_value(plan: &FieldPlan, value: &Value, w: &mut Cursor<'_>) -> Option<()> {
     let (bytes, is_text) = match value {
         Value::Text(s) => (s.as_bytes(), true),
         Value::Binary(b) => (b.as_slice(), false),
@@ -145,62 +157,87 @@ fn pack_value(spec: &FieldSpec, value: &Value, w: &mut Cursor<'_>) -> Option<()>
     // Counting bytes is counting characters here: text that is not ASCII fails every kind's
     // character check below.
     let len = bytes.len();
-    match spec.length {
-        Length::Fixed(n) if len != n => return None,
-        Length::Fixed(_) => {}
-        Length::LlVar(max) | Length::LllVar(max) if len > max => return None,
-        Length::LlVar(_) => w.put_prefix(spec.prefix, len, 2)?,
-        Length::LllVar(_) => w.put_prefix(spec.prefix, len, 3)?,
-    }
-    let class = match (is_text, spec.kind) {
-        (true, Kind::N) => return encode_digits(bytes, spec, Charset::Numeric, w),
-        (true, Kind::Z) => return encode_digits(bytes, spec, Charset::Track, w),
-        (true, Kind::An) => charclass::AN,
-        (true, Kind::Ans) => charclass::ANS,
-        // Bytes are bytes: nothing to check (field 55 is most of a chip message).
-        (false, Kind::B | Kind::Ans) => return w.put(bytes),
-        (true, Kind::B) | (false, _) => return None,
+    let fixed = |_: &mut Cursor<'_>| (len == plan.units).then_some(());
+    let var = |w: &mut Cursor<'_>| {
+        (len <= plan.units).then_some(())?;
+        w.put_prefix(plan.prefix, len, plan.prefix_digits)
     };
-    let mut all = class;
-    for &c in bytes {
-        all &= charclass::of(c);
+    let text = |_: &mut Cursor<'_>| is_text.then_some(());
+    match plan.op {
+        Op::Digits => {
+            text(w)?;
+            fixed(w)?;
+            encode_digits(bytes, plan, Charset::Numeric, w)
+        }
+        Op::VarDigits => {
+            text(w)?;
+            var(w)?;
+            encode_digits(bytes, plan, Charset::Numeric, w)
+        }
+        Op::Track => {
+            text(w)?;
+            fixed(w)?;
+            encode_digits(bytes, plan, Charset::Track, w)
+        }
+        Op::VarTrack => {
+            text(w)?;
+            var(w)?;
+            encode_digits(bytes, plan, Charset::Track, w)
+        }
+        Op::An => {
+            text(w)?;
+            fixed(w)?;
+            put_text(bytes, charclass::AN, w)
+        }
+        Op::VarAn => {
+            text(w)?;
+            var(w)?;
+            put_text(bytes, charclass::AN, w)
+        }
+        // ans carries text, or bytes (GBK text in field 63); bytes are not checked.
+        Op::Ans => {
+            fixed(w)?;
+            put_text(bytes, if is_text { charclass::ANS } else { 0 }, w)
+        }
+        Op::VarAns => {
+            var(w)?;
+            put_text(bytes, if is_text { charclass::ANS } else { 0 }, w)
+        }
+        // Bytes are bytes: nothing to check (field 55 is most of a chip message).
+        Op::Bytes => {
+            (!is_text).then_some(())?;
+            fixed(w)?;
+            w.put(bytes)
+        }
+        Op::VarBytes => {
+            (!is_text).then_some(())?;
+            var(w)?;
+            w.put(bytes)
+        }
+        Op::Undefined => None,
     }
-    w.put(bytes)?;
-    (all == class).then_some(())
 }
 
-/// `dst.copy_from_slice(src)` for slices of equal length, without a call to `memcpy` for the
-/// short ones most fields are: two overlapping fixed-size moves cover any length up to 16.
+/// Text whose every character is in `class` (with class 0, any bytes).
 #[inline(always)]
-fn copy_small(dst: &mut [u8], src: &[u8]) {
-    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
-        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
-            *d = *s;
-        }
-        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
-            *d = *s;
-        }
+fn put_text(text: &[u8], class: u8, w: &mut Cursor<'_>) -> Option<()> {
+    let mut all = class;
+    for &c in text {
+        all &= charclass::of(c);
     }
-    match src.len() {
-        n if n != dst.len() => {}
-        0 => {}
-        1 => ends::<1>(dst, src),
-        2..4 => ends::<2>(dst, src),
-        4..8 => ends::<4>(dst, src),
-        8..=16 => ends::<8>(dst, src),
-        _ => dst.copy_from_slice(src),
-    }
+    (all == class).then_some(())?;
+    w.put(text)
 }
 
 #[inline(always)]
 fn encode_digits(
     digits: &[u8],
-    spec: &FieldSpec,
+    plan: &FieldPlan,
     charset: Charset,
     w: &mut Cursor<'_>,
 ) -> Option<()> {
     let dst = w.take(bcd::byte_len(digits.len()))?;
-    bcd::encode_to(digits, spec.align, spec.pad, charset, dst).then_some(())
+    bcd::encode_to(digits, plan.align, plan.pad, charset, dst).then_some(())
 }
 
 #[cfg(test)]

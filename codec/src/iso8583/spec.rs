@@ -1,5 +1,6 @@
 //! How a dialect describes its fields: one `FieldSpec` per field number, all data.
 
+use super::plan::{self, FieldPlan};
 use crate::bcd::Align;
 
 /// ISO 8583 data element types.
@@ -104,11 +105,23 @@ pub enum Framing {
 }
 
 /// A dialect: its name, framing and a table of fields 2..=128 (index = field number).
-#[derive(Debug)]
 pub struct Dialect {
     pub name: &'static str,
     pub framing: Framing,
     pub fields: [Option<FieldSpec>; 129],
+    /// The same specs as the straight packer reads them (`plan`).
+    pub(super) plans: [FieldPlan; 256],
+}
+
+/// The specs, not their derived plans.
+impl std::fmt::Debug for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dialect")
+            .field("name", &self.name)
+            .field("framing", &self.framing)
+            .field("fields", &self.fields)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dialect {
@@ -124,6 +137,7 @@ impl Dialect {
             name,
             framing,
             fields,
+            plans: plan::table(&fields),
         }
     }
 
