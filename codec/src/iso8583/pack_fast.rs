@@ -157,10 +157,10 @@ fn pack_value(plan: &FieldPlan, value: &Value, w: &mut Cursor<'_>) -> Option<()>
     // Counting bytes is counting characters here: text that is not ASCII fails every kind's
     // character check below.
     let len = bytes.len();
-    let fixed = |_: &mut Cursor<'_>| (len == plan.units).then_some(());
+    let fixed = |_: &mut Cursor<'_>| (len == plan.units as usize).then_some(());
     let var = |w: &mut Cursor<'_>| {
-        (len <= plan.units).then_some(())?;
-        w.put_prefix(plan.prefix, len, plan.prefix_digits)
+        (len <= plan.units as usize).then_some(())?;
+        w.put_prefix(plan.prefix, len, plan.prefix_digits.into())
     };
     let text = |_: &mut Cursor<'_>| is_text.then_some(());
     match plan.op {

@@ -31,15 +31,19 @@ pub(super) enum Op {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct FieldPlan {
     pub op: Op,
-    /// The fixed length, or the maximum of a variable one, in the units the prefix counts.
-    pub units: usize,
+    /// The fixed length, or the maximum of a variable one, in the units the prefix counts. (Four
+    /// bytes keep the table at 3 KB in the library; no field is 4 GB long.)
+    pub units: u32,
     /// How a variable length is written, and in how many digits (2 or 3).
     pub prefix: Prefix,
-    pub prefix_digits: usize,
+    pub prefix_digits: u8,
     /// Odd digit counts: where the pad nibble goes, and its value.
     pub align: Align,
     pub pad: u8,
 }
+
+// A dialect carries 256 of them in the library.
+const _: () = assert!(std::mem::size_of::<FieldPlan>() <= 12);
 
 impl FieldPlan {
     pub(super) const UNDEFINED: FieldPlan = FieldPlan {
@@ -71,7 +75,11 @@ impl FieldPlan {
         };
         FieldPlan {
             op,
-            units,
+            units: if units > u32::MAX as usize {
+                u32::MAX
+            } else {
+                units as u32
+            },
             prefix: spec.prefix,
             prefix_digits,
             align: spec.align,
