@@ -245,6 +245,27 @@ pub fn ffi_bench_jni_card(card: Arc<TestChipCard>) -> i64 {
     i64::try_from(cards.len() - 1).unwrap_or(i64::MAX)
 }
 
+fn jni_card(card: jlong) -> Option<Arc<TestChipCard>> {
+    let cards = JNI_CARDS.lock().unwrap_or_else(PoisonError::into_inner);
+    usize::try_from(card)
+        .ok()
+        .and_then(|i| cards.get(i).cloned())
+}
+
+/// `BenchCard.remove(card)`: the card taken out of the slot, as a shell's reader SDK ejects it
+/// (an unknown index does nothing).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code)] // an exported, unmangled JNI entry point
+pub extern "system" fn Java_com_smartpos_bench_BenchCard_remove<'local>(
+    _env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    card: jlong,
+) {
+    if let Some(card) = jni_card(card) {
+        card.remove();
+    }
+}
+
 /// `BenchCard.transceive(card, apdu)`: the card's answer, or null when the card is not in the
 /// slot (or the index is unknown).
 #[unsafe(no_mangle)]
@@ -255,13 +276,7 @@ pub extern "system" fn Java_com_smartpos_bench_BenchCard_transceive<'local>(
     card: jlong,
     apdu: JByteArray<'local>,
 ) -> JByteArray<'local> {
-    let card = usize::try_from(card).ok().and_then(|i| {
-        JNI_CARDS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(i)
-            .cloned()
-    });
+    let card = jni_card(card);
     let answer = match (card, env.convert_byte_array(&apdu)) {
         (Some(card), Ok(apdu)) => card.transceive(apdu).ok(),
         _ => None,
