@@ -261,6 +261,10 @@ pub extern "system" fn Java_com_smartpos_bench_BenchCard_remove<'local>(
     _class: JClass<'local>,
     card: jlong,
 ) {
+    remove_jni_card(card);
+}
+
+fn remove_jni_card(card: jlong) {
     if let Some(card) = jni_card(card) {
         card.remove();
     }
@@ -284,4 +288,38 @@ pub extern "system" fn Java_com_smartpos_bench_BenchCard_transceive<'local>(
     answer
         .and_then(|a| env.byte_array_from_slice(&a).ok())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_hooks::test_chip_card;
+
+    /// SELECT of the PSE, "1PAY.SYS.DDF01" (EMV Book 1, 12.2.2): any command the slot carries.
+    const SELECT_PSE: &[u8] = b"\x00\xA4\x04\x00\x0E1PAY.SYS.DDF01\x00";
+
+    #[test]
+    fn a_card_is_found_by_the_index_it_was_given_and_by_no_other() {
+        let card = test_chip_card("unionpay-debit-sda".into()).expect("catalogue card");
+        let id = ffi_bench_jni_card(card.clone());
+        assert!(jni_card(id).is_some_and(|found| Arc::ptr_eq(&found, &card)));
+        assert!(jni_card(-1).is_none());
+        assert!(jni_card(jlong::MAX).is_none());
+    }
+
+    #[test]
+    fn removal_by_index_takes_that_card_out_of_the_slot() {
+        let card = test_chip_card("unionpay-debit-sda".into()).expect("catalogue card");
+        let id = ffi_bench_jni_card(card.clone());
+        assert!(card.transceive(SELECT_PSE.to_vec()).is_ok(), "inserted");
+        remove_jni_card(id);
+        assert!(card.transceive(SELECT_PSE.to_vec()).is_err(), "removed");
+        // An index nobody registered changes nothing and does not panic.
+        remove_jni_card(-7);
+        card.insert();
+        assert!(
+            card.transceive(SELECT_PSE.to_vec()).is_ok(),
+            "back in the slot"
+        );
+    }
 }

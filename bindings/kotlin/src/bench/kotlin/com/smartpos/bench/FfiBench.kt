@@ -184,12 +184,24 @@ private fun interleavedSales(dir: Path, chip: Boolean, crossing: Crossing, count
         val jvm = JvmActivity.start()
         val kotlin = ArrayList<Double>(count)
         val rust = ArrayList<Double>(count)
+        // CPU time of the calling thread, which runs the whole sale on both sides: the FFI's work
+        // without the journal's fsyncs and the simulator's answer, whose waits make wall-clock
+        // differences noisy. The Rust side's figure includes its own small timing downcall.
+        val kotlinCpu = ArrayList<Double>(count)
+        val rustCpu = ArrayList<Double>(count)
+        val threads = ManagementFactory.getThreadMXBean()
+        fun <T> onCpu(into: MutableList<Double>, body: () -> T): T {
+            val before = threads.currentThreadCpuTime
+            return body().also { into += (threads.currentThreadCpuTime - before).toDouble() }
+        }
         var approved = 0
         for (i in 0 until count) {
+            val kotlinSale = { onCpu(kotlinCpu) { k.timedSale("kotlin-$i") } }
+            val rustSale = { onCpu(rustCpu) { r.timedSale("rust-$i", 100UL) } }
             val pair = if (i % 2 == 0) {
-                k.timedSale("kotlin-$i") to r.timedSale("rust-$i", 100UL)
+                kotlinSale() to rustSale()
             } else {
-                r.timedSale("rust-$i", 100UL).let { rs -> k.timedSale("kotlin-$i") to rs }
+                rustSale().let { rs -> kotlinSale() to rs }
             }
             kotlin += pair.first.nanos.toDouble()
             rust += pair.second.nanos.toDouble()
@@ -197,6 +209,7 @@ private fun interleavedSales(dir: Path, chip: Boolean, crossing: Crossing, count
         }
         val activity = jvm.stop()
         val overhead = kotlin.zip(rust) { a, b -> a - b }.median()
+        val cpuOverhead = kotlinCpu.zip(rustCpu) { a, b -> a - b }.median()
         val rm = rust.median()
         val kCalls = k.portCalls()
         val rCalls = r.portCalls().toLong()
@@ -205,9 +218,10 @@ private fun interleavedSales(dir: Path, chip: Boolean, crossing: Crossing, count
         // A sale that ended early (a full batch, a refused card) times something else.
         check(approved == count) { "$kind round $round: only $approved of $count pairs were both approved" }
         println(
-            "| $kind | $round | %.0f | %.0f | %.0f | %.1f%% | %.1f | %.1f | %d/%d | %s |".format(
-                kotlin.median() / 1e3, rm / 1e3, overhead / 1e3, 100 * overhead / rm, callbacks,
-                if (callbacks > 0) overhead / callbacks / 1e3 else 0.0, approved, count,
+            "| $kind | $round | %.0f | %.0f | %.0f | %.1f%% | %.0f | %.0f | %.0f | %.1f%% | %.1f | %.1f | %d/%d | %s |".format(
+                kotlin.median() / 1e3, rm / 1e3, overhead / 1e3, 100 * overhead / rm,
+                kotlinCpu.median() / 1e3, rustCpu.median() / 1e3, cpuOverhead / 1e3, 100 * cpuOverhead / rm,
+                callbacks, if (callbacks > 0) cpuOverhead / callbacks / 1e3 else 0.0, approved, count,
                 activity.per(2 * count, "sale"),
             ),
         )
@@ -264,11 +278,37 @@ private fun upcalls(count: Int) {
     val viaJni = (0 until 5).map { ffiBenchTransceive(jni, apdu, count.toUInt()).toDouble() / count }
     val rust = (0 until 5).map { ffiBenchRustTransceive(answer, apdu, count.toUInt()).toDouble() / count }
     println(
-        "ffi upcall transceive jna_ns=%.0f jni_ns=%.0f rust_ns=%.0f (median of 5 × %d calls)"
+        "ffi upcall transceive, back to back: jna_ns=%.0f jni_ns=%.0f rust_ns=%.0f (median of 5 × %d calls)"
             .format(kotlin.median(), viaJni.median(), rust.median(), count),
     )
-    println("ffi upcall jna: ${activity.per(5 * count, "call")}, threads started $started")
+    println("  jna back to back: ${activity.per(5 * count, "call")}, threads started $started")
+    settle()
+    // At a sale's pace: a chip sale's 17 calls, then the rest of a sale's time for the JVM's
+    // other threads (JNA's cleaner frees the native memory of the last burst, the collector runs).
+    // Back to back, the JNA upcalls outrun the one cleaner thread and the backlog of native blocks
+    // and their references, all live, makes every collection slower: not what a terminal sees.
+    val bursts = maxOf(1, count / 10)
+    val pacedJvm = JvmActivity.start()
+    val paced = pacedPerCall(bursts) { ffiBenchTransceive(reader, apdu, SALE_CALLS.toUInt()) }
+    val pacedActivity = pacedJvm.stop()
+    val pacedJni = pacedPerCall(bursts) { ffiBenchTransceive(jni, apdu, SALE_CALLS.toUInt()) }
+    val pacedRust = pacedPerCall(bursts) { ffiBenchRustTransceive(answer, apdu, SALE_CALLS.toUInt()) }
+    println(
+        "ffi upcall transceive, at a sale's pace: jna_ns=%.0f jni_ns=%.0f rust_ns=%.0f (median of %d bursts of %d calls, %d ms apart)"
+            .format(paced, pacedJni, pacedRust, bursts, SALE_CALLS, PACE_MS),
+    )
+    println("  jna at a sale's pace: ${pacedActivity.per(bursts * SALE_CALLS, "call")}")
 }
+
+/** Port calls of a chip sale with the bench's card, and a pause about a sale's remaining time. */
+private const val SALE_CALLS = 17
+private const val PACE_MS = 3L
+
+/** Median nanoseconds per call over `bursts` bursts; `burst` returns the nanoseconds it took. */
+private fun pacedPerCall(bursts: Int, burst: () -> ULong): Double = (0 until bursts).map {
+    Thread.sleep(PACE_MS)
+    burst().toDouble() / SALE_CALLS
+}.median()
 
 /**
  * What the JVM did besides running the calls while a configuration was timed: collections (count
@@ -343,8 +383,12 @@ fun main() {
     try {
         println("FFI cost: $count sales per side and round after $warmUp untimed pairs, $rounds rounds, load ${loadAverage()}")
         println("JVM: ${jvmDescription()}")
-        println("| sale | round | kotlin median µs | rust median µs | overhead µs (median of pairs) | overhead | port calls/sale | µs per call | both approved | JVM while timed |")
-        println("|---|---|---|---|---|---|---|---|---|---|")
+        println(
+            "| sale | round | kotlin median µs | rust median µs | overhead µs (median of pairs) | overhead | " +
+                "kotlin thread CPU µs | rust thread CPU µs | CPU overhead µs (median of pairs) | CPU overhead / rust sale | " +
+                "port calls/sale | CPU µs per call | both approved | JVM while timed |",
+        )
+        println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         val configs = listOf(
             Triple("swipe", false, Crossing.JNA),
             Triple("jna", true, Crossing.JNA),
