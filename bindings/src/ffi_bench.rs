@@ -245,6 +245,31 @@ pub fn ffi_bench_jni_card(card: Arc<TestChipCard>) -> i64 {
     i64::try_from(cards.len() - 1).unwrap_or(i64::MAX)
 }
 
+fn jni_card(card: jlong) -> Option<Arc<TestChipCard>> {
+    let cards = JNI_CARDS.lock().unwrap_or_else(PoisonError::into_inner);
+    usize::try_from(card)
+        .ok()
+        .and_then(|i| cards.get(i).cloned())
+}
+
+/// `BenchCard.remove(card)`: the card taken out of the slot, as a shell's reader SDK ejects it
+/// (an unknown index does nothing).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code)] // an exported, unmangled JNI entry point
+pub extern "system" fn Java_com_smartpos_bench_BenchCard_remove<'local>(
+    _env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    card: jlong,
+) {
+    remove_jni_card(card);
+}
+
+fn remove_jni_card(card: jlong) {
+    if let Some(card) = jni_card(card) {
+        card.remove();
+    }
+}
+
 /// `BenchCard.transceive(card, apdu)`: the card's answer, or null when the card is not in the
 /// slot (or the index is unknown).
 #[unsafe(no_mangle)]
@@ -255,13 +280,7 @@ pub extern "system" fn Java_com_smartpos_bench_BenchCard_transceive<'local>(
     card: jlong,
     apdu: JByteArray<'local>,
 ) -> JByteArray<'local> {
-    let card = usize::try_from(card).ok().and_then(|i| {
-        JNI_CARDS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(i)
-            .cloned()
-    });
+    let card = jni_card(card);
     let answer = match (card, env.convert_byte_array(&apdu)) {
         (Some(card), Ok(apdu)) => card.transceive(apdu).ok(),
         _ => None,
@@ -269,4 +288,38 @@ pub extern "system" fn Java_com_smartpos_bench_BenchCard_transceive<'local>(
     answer
         .and_then(|a| env.byte_array_from_slice(&a).ok())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_hooks::test_chip_card;
+
+    /// SELECT of the PSE, "1PAY.SYS.DDF01" (EMV Book 1, 12.2.2): any command the slot carries.
+    const SELECT_PSE: &[u8] = b"\x00\xA4\x04\x00\x0E1PAY.SYS.DDF01\x00";
+
+    #[test]
+    fn a_card_is_found_by_the_index_it_was_given_and_by_no_other() {
+        let card = test_chip_card("unionpay-debit-sda".into()).expect("catalogue card");
+        let id = ffi_bench_jni_card(card.clone());
+        assert!(jni_card(id).is_some_and(|found| Arc::ptr_eq(&found, &card)));
+        assert!(jni_card(-1).is_none());
+        assert!(jni_card(jlong::MAX).is_none());
+    }
+
+    #[test]
+    fn removal_by_index_takes_that_card_out_of_the_slot() {
+        let card = test_chip_card("unionpay-debit-sda".into()).expect("catalogue card");
+        let id = ffi_bench_jni_card(card.clone());
+        assert!(card.transceive(SELECT_PSE.to_vec()).is_ok(), "inserted");
+        remove_jni_card(id);
+        assert!(card.transceive(SELECT_PSE.to_vec()).is_err(), "removed");
+        // An index nobody registered changes nothing and does not panic.
+        remove_jni_card(-7);
+        card.insert();
+        assert!(
+            card.transceive(SELECT_PSE.to_vec()).is_ok(),
+            "back in the slot"
+        );
+    }
 }
