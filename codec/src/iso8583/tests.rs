@@ -436,3 +436,49 @@ proptest! {
         }
     }
 }
+
+/// A dialect with fields past 64, which UnionPay POS has none of: the secondary bitmap both ways.
+static WIDE: Dialect = Dialect::new(
+    "wide",
+    Framing::LenTpduHeader,
+    &[
+        (2, FieldSpec::new("PAN", Kind::N, Length::LlVar(19))),
+        (
+            65,
+            FieldSpec::new("first of the secondary", Kind::B, Length::Fixed(1)),
+        ),
+        (
+            70,
+            FieldSpec::new("network code", Kind::N, Length::Fixed(3)),
+        ),
+        (128, FieldSpec::new("MAC 2", Kind::B, Length::Fixed(8))),
+    ],
+);
+
+#[test]
+fn fields_past_64_go_in_a_secondary_bitmap_and_are_read_back() {
+    let mut m = Message::new("0800");
+    m.set_digits(2, "6222021234567890123");
+    m.set_bytes(65, vec![0xAB]);
+    m.set_digits(70, "301");
+    m.set_bytes(128, vec![0x11; 8]);
+    let packed = WIDE.pack(&m).unwrap();
+    let mut checked = Vec::new();
+    WIDE.pack_checked(&m, false, &mut checked).unwrap();
+    assert_eq!(
+        packed, checked,
+        "the straight packer and the checked one agree"
+    );
+    // Primary: field 1 (a secondary follows) and field 2; secondary: 65, 70 and 128.
+    assert_eq!(packed[2..10], hex("C000000000000000"));
+    assert_eq!(packed[10..18], hex("8400000000000001"));
+    let view = WIDE.view(&packed).unwrap();
+    assert_eq!(view.field_numbers().collect::<Vec<_>>(), [2, 65, 70, 128]);
+    assert_eq!(view.text(70).as_deref(), Some("301"));
+    assert_eq!(view.bytes(128), Some(&[0x11; 8][..]));
+    assert!(view == m);
+    assert!(
+        view.mac_scope().is_none(),
+        "field 128, not 64, is the MAC here"
+    );
+}
