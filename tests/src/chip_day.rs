@@ -88,6 +88,18 @@ impl ChipDay {
         }
     }
 
+    /// Every contact AID's floor limit, and its random online selection (target and maximum
+    /// target percentage, both `target_percent`): how a test lets the card approve offline.
+    pub fn set_offline_limits(&self, floor_limit_fen: u64, target_percent: u8) {
+        let mut chip = self.terminal.chip_config();
+        for aid in &mut chip.kernel.aids {
+            aid.floor_limit_fen = floor_limit_fen;
+            aid.target_percent = target_percent;
+            aid.max_target_percent = target_percent;
+        }
+        self.terminal.configure_chip(chip);
+    }
+
     pub fn sale(&self, attempt: &str, fen: u64) -> Outcome {
         self.card.insert();
         self.terminal.sale(

@@ -19,14 +19,8 @@ use smartpos_tools::sim::ledger::MsgRef;
 /// approves offline when asked (signature CVM).
 fn offline_day() -> ChipDay {
     let day = ChipDay::with_card(VirtualCard::named("unionpay-offline").unwrap());
-    let mut chip = day.terminal.chip_config();
-    for aid in &mut chip.kernel.aids {
-        aid.floor_limit_fen = 100_000;
-        // Random selection off: otherwise one sale in five under the threshold goes online.
-        aid.target_percent = 0;
-        aid.max_target_percent = 0;
-    }
-    day.terminal.configure_chip(chip);
+    // Random selection off: otherwise one sale in five under the threshold goes online.
+    day.set_offline_limits(100_000, 0);
     day
 }
 
@@ -196,13 +190,7 @@ fn scripts_the_card_ran_are_reported_in_a_script_result_advice() {
 #[test]
 fn a_sale_the_host_cannot_be_reached_for_is_approved_offline_by_the_card() {
     let day = ChipDay::direct(VirtualCard::named("unionpay-debit-dda").unwrap());
-    let mut chip = day.terminal.chip_config();
-    for aid in &mut chip.kernel.aids {
-        aid.floor_limit_fen = 100_000;
-        aid.target_percent = 99;
-        aid.max_target_percent = 99;
-    }
-    day.terminal.configure_chip(chip);
+    day.set_offline_limits(100_000, 99);
     day.sim.set_refusing(true);
     let over = day.sale("c0", 200_000);
     assert_eq!(

@@ -446,13 +446,7 @@ fn a_credit_only_chip_rule_asks_the_credit_card_to_sign_and_not_the_debit_one() 
 /// with random online selection off, and a pad that signs when the CVM result asks.
 fn offline_signing() -> (ChipDay, PathBuf, Arc<ScriptedSignaturePad>) {
     let (day, dir, pad) = chip_signing("unionpay-offline", SignaturePolicy::default());
-    let mut chip = day.terminal.chip_config();
-    for aid in &mut chip.kernel.aids {
-        aid.floor_limit_fen = 100_000;
-        aid.target_percent = 0;
-        aid.max_target_percent = 0;
-    }
-    day.terminal.configure_chip(chip);
+    day.set_offline_limits(100_000, 0);
     (day, dir, pad)
 }
 
@@ -568,13 +562,7 @@ fn an_offline_sale_declined_at_its_advice_sends_no_signature_and_needs_no_paper(
 #[test]
 fn an_unable_online_approval_is_signed_and_uploaded_after_its_advice() {
     let day = ChipDay::direct(VirtualCard::named("unionpay-debit-dda").unwrap());
-    let mut chip = day.terminal.chip_config();
-    for aid in &mut chip.kernel.aids {
-        aid.floor_limit_fen = 100_000;
-        aid.target_percent = 99;
-        aid.max_target_percent = 99;
-    }
-    day.terminal.configure_chip(chip);
+    day.set_offline_limits(100_000, 99);
     let (day, dir, pad) = fit_chip(day, every_slip());
     day.sim.set_refusing(true);
     let a = approved(&day.sale("y3", 18_00)).clone();

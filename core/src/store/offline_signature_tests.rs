@@ -2,23 +2,8 @@
 //! commit, queued behind the offline advice, and never bindable (so never sendable) before the
 //! advice is answered.
 
+use super::upload_tests::{offline_sale, open};
 use super::*;
-
-fn offline_sale(attempt_id: &str) -> NewTransaction {
-    NewTransaction {
-        attempt_id: attempt_id.to_owned(),
-        kind: TxnKind::OfflineSale,
-        amount_fen: 10_00,
-        currency: "156".to_owned(),
-        pan_masked: Some("622202******0312".to_owned()),
-        pan_sealed: Some(OpaqueBlob::new(vec![0xA5; 44])),
-        entry_mode: EntryMode::Chip,
-        original_id: None,
-        icc_data: Some(OpaqueBlob::new(vec![0x9F, 0x27, 0x01, 0x40])),
-        needs_reversal: false,
-        at_ms: 1_700_000_000_000,
-    }
-}
 
 fn unbound() -> UnboundSignature {
     UnboundSignature {
@@ -28,10 +13,6 @@ fn unbound() -> UnboundSignature {
         segments: 1,
         at_ms: 1_700_000_000_500,
     }
-}
-
-fn open(dir: &std::path::Path) -> Journal {
-    Journal::open(dir.join("journal.db")).expect("open journal")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn offline_sale(attempt_id: &str) -> NewTransaction {
+pub(super) fn offline_sale(attempt_id: &str) -> NewTransaction {
     NewTransaction {
         attempt_id: attempt_id.to_owned(),
         kind: TxnKind::OfflineSale,
@@ -19,7 +19,7 @@ fn offline_sale(attempt_id: &str) -> NewTransaction {
     }
 }
 
-fn open(dir: &std::path::Path) -> Journal {
+pub(super) fn open(dir: &std::path::Path) -> Journal {
     Journal::open(dir.join("journal.db")).expect("open journal")
 }
 
