@@ -385,6 +385,49 @@ fn audit_qr(db: &Path, qr_ledger: &Path) -> String {
 /// Runs recovery once more, then checks the journal against the acquirer's ledger file: nothing
 /// pending, no reversal owed, the same net, every approved STAN debited exactly once and every
 /// standing debit approved in the journal. Returns a one-line summary.
+/// The journal's signed transactions, each checked against the simulator's copy: approved, its
+/// upload acknowledged, the image the simulator kept as long as the journal's, and no image at
+/// the simulator that no signed transaction accounts for (so none went twice).
+fn uploaded_signatures(
+    db: &str,
+    esign_dir: &Path,
+) -> Vec<(
+    smartpos_core::store::TransactionRecord,
+    smartpos_core::store::StoredSignature,
+)> {
+    let journal = Journal::open_read_only(db).unwrap();
+    let mut signed = Vec::new();
+    for t in journal.list(u32::MAX, 0).unwrap() {
+        let Some(sig) = journal.signature(t.id).unwrap() else {
+            continue;
+        };
+        assert_eq!(t.state, smartpos_core::store::TxnState::Approved);
+        let upload = sig.upload.as_ref().expect("queued with the signature");
+        assert_eq!(
+            upload.state,
+            smartpos_core::store::AdviceState::Sent,
+            "{t:?}"
+        );
+        let file = esign_dir.join(format!("{DEMO_TERMINAL_ID}-{}-{}.jbg", t.batch_no, t.stan));
+        let kept = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(kept.len(), sig.jbig_bytes, "{}", file.display());
+        signed.push((t, sig));
+    }
+    let files = std::fs::read_dir(esign_dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "jbg"))
+        })
+        .count();
+    assert_eq!(
+        files,
+        signed.len(),
+        "one signature per signed sale, none twice"
+    );
+    signed
+}
+
 fn audit(db_arg: &str, sim_addr: &str, ledger_file: &Path) -> String {
     let last = run_json(&["recover", "--journal", db_arg, "--host", sim_addr, "--json"]);
     assert_eq!(last["reversals_pending"], 0, "{last}");
@@ -941,35 +984,17 @@ fn signed_sales_killed_around_the_upload_leave_exactly_one_signature_each() {
     run_json(&strs(&with(fixture, &["--json"])));
     let summary = audit(&db, &sim.addr, &ledger_file);
 
-    let journal = Journal::open_read_only(&db).unwrap();
-    let mut signed = 0;
-    let mut most_segments = 0;
-    for t in journal.list(u32::MAX, 0).unwrap() {
-        let Some(sig) = journal.signature(t.id).unwrap() else {
-            continue;
-        };
-        assert_eq!(t.state, smartpos_core::store::TxnState::Approved);
-        let upload = sig.upload.expect("queued with the signature");
-        assert_eq!(
-            upload.state,
-            smartpos_core::store::AdviceState::Sent,
-            "{t:?}"
-        );
-        let file = esign_dir.join(format!("{DEMO_TERMINAL_ID}-{}-{}.jbg", t.batch_no, t.stan));
-        let kept = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        assert_eq!(kept.len(), sig.jbig_bytes, "{}", file.display());
-        most_segments = most_segments.max(sig.segments);
-        signed += 1;
-    }
-    let files = std::fs::read_dir(&esign_dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "jbg"))
-        })
-        .count();
-    assert_eq!(signed, 9, "eight killed signed sales and one clean one");
-    assert_eq!(files, signed, "one signature per signed sale, none twice");
-    assert!(most_segments > 1, "the scribble went in several messages");
+    let signed = uploaded_signatures(&db, &esign_dir);
+    assert_eq!(
+        signed.len(),
+        9,
+        "eight killed signed sales and one clean one"
+    );
+    let most_segments = signed.iter().map(|(_, s)| s.segments).max();
+    assert!(
+        most_segments > Some(1),
+        "the scribble went in several messages"
+    );
+    let signed = signed.len();
     eprintln!("signed sales killed around the upload: {signed} signatures; {summary}");
 }
