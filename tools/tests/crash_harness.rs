@@ -388,6 +388,7 @@ fn audit_qr(db: &Path, qr_ledger: &Path) -> String {
 /// The journal's signed transactions, each checked against the simulator's copy: approved, its
 /// upload acknowledged, the image the simulator kept as long as the journal's, and no image at
 /// the simulator that no signed transaction accounts for (so none went twice).
+#[cfg(feature = "crash-points")]
 fn uploaded_signatures(
     db: &str,
     esign_dir: &Path,
