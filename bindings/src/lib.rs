@@ -14,7 +14,7 @@ mod esign;
 #[cfg(feature = "ffi-bench")]
 mod ffi_bench;
 mod history;
-mod jni_channel;
+mod jni_ports;
 mod logging;
 mod money;
 mod optional_ports;

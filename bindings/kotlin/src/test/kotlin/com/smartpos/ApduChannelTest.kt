@@ -5,11 +5,9 @@ import com.smartpos.core.CardReader
 import com.smartpos.core.Outcome
 import com.smartpos.core.PortException
 import com.smartpos.core.SignOnOutcome
-import com.smartpos.core.SmartPosException
 import com.smartpos.core.TestAcquirer
 import com.smartpos.core.TestChipCard
 import com.smartpos.core.demoTerminalConfig
-import com.smartpos.core.jniCardReader
 import com.smartpos.core.startTestAcquirer
 import com.smartpos.core.testChipCard
 import java.nio.file.Path
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 
 /** Detects and removes the card; its own `transceive` must never be used once a channel is set. */
@@ -103,13 +100,5 @@ class ApduChannelTest {
             assertFalse(outcome.toString().contains("6222020000000015"), "$outcome")
             assertEquals(0L, acquirer.netFen())
         }
-    }
-
-    @Test
-    fun `a registration is taken once`() {
-        val card = testChipCard("unionpay-debit-sda")
-        val id = ApduChannels.register { apdu -> card.transceive(apdu) }
-        jniCardReader(id, SlotOnlyReader(card))
-        assertThrows<SmartPosException.InvalidInput> { jniCardReader(id, SlotOnlyReader(card)) }
     }
 }

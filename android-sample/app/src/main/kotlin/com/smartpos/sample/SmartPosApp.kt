@@ -4,7 +4,6 @@ import android.app.Application
 import com.smartpos.PaymentTerminal
 import com.smartpos.QrPayments
 import com.smartpos.SmartPos
-import com.smartpos.withApduChannel
 import com.smartpos.core.LogLevel
 import com.smartpos.core.QrConfigRecord
 import com.smartpos.core.TerminalConfigRecord
@@ -50,9 +49,10 @@ class SmartPosApp : Application() {
     suspend fun terminal(): PaymentTerminal = opening.withLock {
         terminal ?: PaymentTerminal.open(
             config = config(),
-            // APDUs over JNI: a chip or tap sale makes 15 to 20, each cheaper than a UniFFI
-            // callback by an order of magnitude (issue #17, scripts/bench-ffi).
-            cardReader = cardReader.withApduChannel(cardReader::transceive),
+            // PaymentTerminal.open has the core call the reader, printer and prompt by JNI: a
+            // chip or tap sale makes 15 to 20 reader calls, each cheaper than a UniFFI callback by
+            // an order of magnitude (issue #17, scripts/bench-ffi).
+            cardReader = cardReader,
             ped = TerminalPed.create(this),
             printer = ReceiptPrinter(LogcatVendorPrinter()),
             optional = TerminalPorts(

@@ -1,7 +1,6 @@
 package com.smartpos.bench
 
-import com.smartpos.ApduChannel
-import com.smartpos.ApduChannels
+import com.smartpos.JniPorts
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardPresentationRecord
 import com.smartpos.core.CardReader
@@ -20,7 +19,7 @@ import com.smartpos.core.ffiBenchRustTransceive
 import com.smartpos.core.ffiBenchTransceive
 import com.smartpos.core.startTestAcquirer
 import com.smartpos.core.testChipCard
-import com.smartpos.withApduChannel
+import com.smartpos.overJni
 import java.lang.management.ManagementFactory
 import java.nio.file.Files
 import java.nio.file.Path
@@ -89,8 +88,8 @@ private class FixedAnswerReader(private val answer: ByteArray) : CardReader {
 /** The virtual card reached by JNI, as a shell's reader SDK reaches its driver (`ffi_bench.rs`). */
 private object BenchCard {
     init {
-        // The JVM binds these natives only in a library it loaded itself; ApduChannels loads ours.
-        ApduChannels.hashCode()
+        // The JVM binds these natives only in a library it loaded itself; JniPorts loads ours.
+        JniPorts.hashCode()
     }
 
     @JvmStatic
@@ -100,32 +99,29 @@ private object BenchCard {
     external fun remove(card: Long)
 }
 
-/** How the Kotlin side's reader exchanges APDUs. */
+/**
+ * How the core calls the Kotlin side's ports: through the generated binding's UniFFI callbacks
+ * (JNA), or by plain JNI (`overJni`, what `PaymentTerminal.open` does).
+ */
 private enum class Crossing { JNA, JNI }
 
 /**
- * The Kotlin side's terminal: Kotlin ports, sales timed around the binding's `sale` call. With
- * [Crossing.JNI] the APDUs go through an [ApduChannel] (`withApduChannel`) that reaches the card
- * by JNI; with [Crossing.JNA], through the UniFFI reader callback and a UniFFI call to the card.
+ * The Kotlin side's terminal: Kotlin ports, sales timed around the binding's `sale` call, the
+ * ports called as [crossing] says. Either way the reader reaches the card by JNI.
  */
 private class KotlinSide(acquirer: TestAcquirer, journal: Path, chip: Boolean, crossing: Crossing) : AutoCloseable {
     private val card = if (chip) testChipCard(CHIP_CARD) else null
     private val cardId = card?.let { ffiBenchJniCard(it) }
     private val bench = BenchReader(if (chip) null else TRACK2, cardId)
-    private val reader: CardReader = if (cardId != null && crossing == Crossing.JNI) {
-        bench.withApduChannel { apdu ->
-            bench.calls.incrementAndGet()
-            BenchCard.transceive(cardId, apdu) ?: throw PortException.Reader("card")
-        }
-    } else {
-        bench
-    }
     private val printer = BenchPrinter()
     private val terminal: Terminal
 
     init {
         val config = demoTerminalConfig(acquirer.address(), journal.toString()).copy(riskChecks = false)
-        terminal = Terminal.open(config, reader, demoSoftwarePed(PIN).asPed(), printer)
+        terminal = when (crossing) {
+            Crossing.JNA -> Terminal.open(config, bench, demoSoftwarePed(PIN).asPed(), printer)
+            Crossing.JNI -> Terminal.open(config, bench.overJni(), demoSoftwarePed(PIN).asPed(), printer.overJni())
+        }
         terminal.signOn()
         card?.insert()
         terminal.sale("kotlin-warm-up", 100UL, CancelHandle())
@@ -163,7 +159,7 @@ private fun List<Double>.median(): Double = sorted().let { it[it.size / 2] }
  * or CPU load hits both sides of a pair instead of one side's whole run.
  */
 private fun interleavedSales(dir: Path, chip: Boolean, crossing: Crossing, count: Int, warmUp: Int, round: Int) {
-    val kind = if (chip) "chip ${crossing.name}" else "swipe"
+    val kind = "${if (chip) "chip" else "swipe"} ${crossing.name}"
     // The JIT compiles the Kotlin side's lifting and lowering only after thousands of calls; the
     // Rust side is compiled ahead of time. Untimed pairs first, as many for both sides, so that
     // the figure is the steady state and not HotSpot's warm-up. On throw-away terminals: a batch
@@ -259,7 +255,7 @@ private fun upcalls(count: Int) {
     val apdu = byteArrayOf(0x00, 0xB2.toByte(), 0x01, 0x0C, 0x00)
     val answer = ByteArray(64) { it.toByte() } + byteArrayOf(0x90.toByte(), 0x00)
     val reader = FixedAnswerReader(answer)
-    val jni = reader.withApduChannel { _ -> answer }
+    val jni = reader.overJni()
     repeat(3) {
         ffiBenchTransceive(reader, apdu, count.toUInt())
         ffiBenchRustTransceive(answer, apdu, count.toUInt())
@@ -376,9 +372,10 @@ fun main() {
     val count = System.getProperty("smartpos.sales")?.toIntOrNull() ?: 200
     val rounds = System.getProperty("smartpos.rounds")?.toIntOrNull() ?: 3
     val warmUp = System.getProperty("smartpos.warmup")?.toIntOrNull() ?: 1_000
-    // Which parts run: swipe, jna (chip, APDUs by UniFFI callback), jni (chip, ApduChannel), upcall.
+    // Which parts run: swipe and swipe-jni, jna and jni (chip sales), each with the ports called
+    // by UniFFI callback or by JNI; upcall.
     val only = System.getProperty("smartpos.only")?.split(',')?.map { it.trim() }?.filter { it.isNotEmpty() }
-        ?.toSet()?.takeIf { it.isNotEmpty() } ?: setOf("swipe", "jna", "jni", "upcall")
+        ?.toSet()?.takeIf { it.isNotEmpty() } ?: setOf("swipe", "swipe-jni", "jna", "jni", "upcall")
     val dir = Files.createTempDirectory("smartpos-ffi-bench")
     try {
         println("FFI cost: $count sales per side and round after $warmUp untimed pairs, $rounds rounds, load ${loadAverage()}")
@@ -391,6 +388,7 @@ fun main() {
         println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         val configs = listOf(
             Triple("swipe", false, Crossing.JNA),
+            Triple("swipe-jni", false, Crossing.JNI),
             Triple("jna", true, Crossing.JNA),
             Triple("jni", true, Crossing.JNI),
         ).filter { it.first in only }

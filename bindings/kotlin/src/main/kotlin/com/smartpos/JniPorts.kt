@@ -1,0 +1,156 @@
+package com.smartpos
+
+import com.smartpos.core.CardReader
+import com.smartpos.core.CardReaderImpl
+import com.smartpos.core.FfiConverter
+import com.smartpos.core.FfiConverterTypeAudience
+import com.smartpos.core.FfiConverterTypeCardPresentationRecord
+import com.smartpos.core.FfiConverterTypeConfirmation
+import com.smartpos.core.FfiConverterTypePortError
+import com.smartpos.core.FfiConverterTypePromptTextRecord
+import com.smartpos.core.FfiConverterTypeReceiptRecord
+import com.smartpos.core.FfiConverterULong
+import com.smartpos.core.PortException
+import com.smartpos.core.Printer
+import com.smartpos.core.PrinterImpl
+import com.smartpos.core.Prompt
+import com.smartpos.core.PromptImpl
+import com.smartpos.core.TerminalPorts
+import com.smartpos.core.jniBridgedCardReader
+import com.smartpos.core.jniBridgedPrinter
+import com.smartpos.core.jniBridgedPrompt
+import com.sun.jna.NativeLibrary
+import java.nio.ByteBuffer
+
+/**
+ * The card's APDU exchange as the reader SDK offers it (`IsoDep.transceive`, a vendor's contact
+ * reader): one command in, the card's answer with SW1 SW2 out. Throw
+ * `PortException.CardRemovedTooEarly` when the card left the field or the slot, or
+ * `PortException.Reader` for a reader fault; anything else is reported as the reader's generic
+ * failure, without its text.
+ */
+fun interface ApduChannel {
+    fun transceive(apdu: ByteArray): ByteArray
+}
+
+/**
+ * This reader with its APDUs sent to [channel]; detecting and removing the card stay with this
+ * reader, and its own `transceive` is no longer called. Every call goes over JNI ([overJni]).
+ */
+fun CardReader.withApduChannel(channel: ApduChannel): CardReader =
+    jniBridgedCardReader(JniPorts.register(ReaderBridge(this, channel), JniPorts.READER))
+
+/**
+ * This reader as the core calls it best: by plain JNI rather than a UniFFI callback. A UniFFI
+ * callback goes through JNA's proxy callbacks, tens of microseconds each on the host JVM, and a
+ * chip sale makes 15 to 20 reader calls; a JNI call costs about one. Same behaviour either way:
+ * exceptions keep their meaning (see `PortException`). [PaymentTerminal.open] does this itself; a
+ * reader implemented in Rust (a test card, [withApduChannel]'s) is returned as it is.
+ */
+fun CardReader.overJni(): CardReader =
+    if (this is CardReaderImpl) this else jniBridgedCardReader(JniPorts.register(ReaderBridge(this, null), JniPorts.READER))
+
+/** This printer called by JNI (see [CardReader.overJni]). */
+fun Printer.overJni(): Printer =
+    if (this is PrinterImpl) this else jniBridgedPrinter(JniPorts.register(PrinterBridge(this), JniPorts.PRINTER))
+
+/** This prompt called by JNI (see [CardReader.overJni]); a sale shows several prompts. */
+fun Prompt.overJni(): Prompt =
+    if (this is PromptImpl) this else jniBridgedPrompt(JniPorts.register(PromptBridge(this), JniPorts.PROMPT))
+
+/** These optional ports with the ones a sale calls (the prompt) called by JNI. */
+fun TerminalPorts.overJni(): TerminalPorts = copy(prompt = prompt?.overJni())
+
+/**
+ * Registers bridges with the core (`bindings/src/jni_ports.rs`). The JNI method lives in the same
+ * library JNA loaded; the JVM only binds native methods of libraries loaded through
+ * System.load/loadLibrary. Android apps already call System.loadLibrary("smartpos_ffi")
+ * (docs/android.md); on the host the library is found where JNA found it.
+ */
+object JniPorts {
+    internal const val READER = 1
+    internal const val PRINTER = 2
+    internal const val PROMPT = 3
+
+    init {
+        try {
+            System.loadLibrary("smartpos_ffi")
+        } catch (e: UnsatisfiedLinkError) {
+            System.load(NativeLibrary.getInstance("smartpos_ffi").file.absolutePath)
+        }
+    }
+
+    /** Keeps [bridge] for the core and returns the id a `jniBridged…` function takes it by, once. */
+    @JvmStatic
+    external fun register(bridge: PortBridge, kind: Int): Long
+}
+
+/**
+ * One port as the core calls it by JNI: [call] runs method [method] on arguments written by the
+ * generated converters and answers a frame, a tag byte and then the value ([OK]), the
+ * `PortException` ([PORT_ERROR]) or nothing ([OTHER]: any other exception, whose text may quote
+ * card data and is never passed on). Called only by the core; kept by name for JNI.
+ */
+abstract class PortBridge internal constructor() {
+    fun call(method: Int, args: ByteArray): ByteArray = try {
+        dispatch(method, ByteBuffer.wrap(args))
+    } catch (e: PortException) {
+        frame(FfiConverterTypePortError, e, PORT_ERROR)
+    } catch (e: Exception) {
+        byteArrayOf(OTHER)
+    }
+
+    internal abstract fun dispatch(method: Int, args: ByteBuffer): ByteArray
+
+    internal companion object {
+        const val OK: Byte = 0
+        const val PORT_ERROR: Byte = 1
+        const val OTHER: Byte = 2
+
+        fun <T> frame(converter: FfiConverter<T, *>, value: T, tag: Byte = OK): ByteArray {
+            val buf = ByteBuffer.allocate(1 + converter.allocationSize(value).toInt())
+            buf.put(tag)
+            converter.write(value, buf)
+            // Strings are sized at their worst case (3 bytes a character): cut to what was written.
+            return if (buf.position() == buf.capacity()) buf.array() else buf.array().copyOf(buf.position())
+        }
+
+        fun bytes(value: ByteArray): ByteArray = ByteArray(1 + value.size).also { value.copyInto(it, 1) }
+
+        /** A fresh array each time: the core zeroes what a reader answered once it has read it. */
+        fun done(): ByteArray = byteArrayOf(OK)
+
+        fun unknown(method: Int): Nothing = throw IllegalArgumentException("no port method $method")
+    }
+}
+
+internal class ReaderBridge(private val reader: CardReader, private val channel: ApduChannel?) : PortBridge() {
+    override fun dispatch(method: Int, args: ByteBuffer): ByteArray = when (method) {
+        0 -> frame(FfiConverterTypeCardPresentationRecord, reader.detect(FfiConverterULong.read(args)))
+        1 -> {
+            val apdu = ByteArray(args.remaining()).also { args.get(it) }
+            bytes(channel?.transceive(apdu) ?: reader.transceive(apdu))
+        }
+        2 -> done().also { reader.removeCard() }
+        else -> unknown(method)
+    }
+}
+
+internal class PrinterBridge(private val printer: Printer) : PortBridge() {
+    override fun dispatch(method: Int, args: ByteBuffer): ByteArray = when (method) {
+        0 -> done().also { printer.print(FfiConverterTypeReceiptRecord.read(args)) }
+        1 -> done().also { printer.status() }
+        else -> unknown(method)
+    }
+}
+
+internal class PromptBridge(private val prompt: Prompt) : PortBridge() {
+    override fun dispatch(method: Int, args: ByteBuffer): ByteArray = when (method) {
+        0 -> done().also { prompt.show(FfiConverterTypeAudience.read(args), FfiConverterTypePromptTextRecord.read(args)) }
+        1 -> frame(
+            FfiConverterTypeConfirmation,
+            prompt.confirm(FfiConverterTypeAudience.read(args), FfiConverterTypePromptTextRecord.read(args), FfiConverterULong.read(args)),
+        )
+        else -> unknown(method)
+    }
+}

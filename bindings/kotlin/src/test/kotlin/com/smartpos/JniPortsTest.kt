@@ -1,0 +1,210 @@
+package com.smartpos
+
+import com.smartpos.core.Audience
+import com.smartpos.core.CancelHandle
+import com.smartpos.core.CardPresentationRecord
+import com.smartpos.core.CardReader
+import com.smartpos.core.Confirmation
+import com.smartpos.core.Outcome
+import com.smartpos.core.PortException
+import com.smartpos.core.Printer
+import com.smartpos.core.Prompt
+import com.smartpos.core.PromptTextRecord
+import com.smartpos.core.ReceiptRecord
+import com.smartpos.core.SignOnOutcome
+import com.smartpos.core.SmartPosException
+import com.smartpos.core.TestAcquirer
+import com.smartpos.core.Terminal
+import com.smartpos.core.demoTerminalConfig
+import com.smartpos.core.jniBridgedCardReader
+import com.smartpos.core.jniBridgedPrinter
+import com.smartpos.core.startTestAcquirer
+import java.nio.file.Path
+import java.util.Collections
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Assertions.assertArrayEquals
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+
+/** Whether the current call came through JNA's callback machinery (a UniFFI callback). */
+private fun calledThroughJna(): Boolean = Thread.currentThread().stackTrace.any { it.className.startsWith("com.sun.jna.") }
+
+/** Records each call with how it arrived; [fail] is thrown by every method when set. */
+private class ProbePorts(var track2: String = NORMAL_TRACK2) : CardReader, Printer, Prompt {
+    val viaJna = Collections.synchronizedList(mutableListOf<String>())
+    val viaJni = Collections.synchronizedList(mutableListOf<String>())
+    val printed = Collections.synchronizedList(mutableListOf<ReceiptRecord>())
+    val shown = Collections.synchronizedList(mutableListOf<Pair<Audience, PromptTextRecord>>())
+    var apdus = mutableListOf<ByteArray>()
+    var removed = 0
+    var lastTimeout: ULong? = null
+    @Volatile var fail: Exception? = null
+
+    private fun arrived(name: String) {
+        (if (calledThroughJna()) viaJna else viaJni) += name
+        fail?.let { throw it }
+    }
+
+    override fun detect(timeoutMs: ULong): CardPresentationRecord {
+        arrived("detect")
+        lastTimeout = timeoutMs
+        return CardPresentationRecord.Magstripe(track2)
+    }
+
+    override fun transceive(apdu: ByteArray): ByteArray {
+        arrived("transceive")
+        apdus.add(apdu)
+        return apdu.reversedArray() + byteArrayOf(0x90.toByte(), 0x00)
+    }
+
+    override fun removeCard() {
+        arrived("removeCard")
+        removed++
+    }
+
+    override fun print(receipt: ReceiptRecord) {
+        arrived("print")
+        printed += receipt
+    }
+
+    override fun status() = arrived("status")
+
+    override fun show(audience: Audience, text: PromptTextRecord) {
+        arrived("show")
+        shown += audience to text
+    }
+
+    override fun confirm(audience: Audience, question: PromptTextRecord, timeoutMs: ULong): Confirmation {
+        arrived("confirm")
+        lastTimeout = timeoutMs
+        shown += audience to question
+        return Confirmation.TIMED_OUT
+    }
+}
+
+/** The ports called by plain JNI (`JniPorts.kt`, `bindings/src/jni_ports.rs`), through the real library. */
+class JniPortsTest {
+    @TempDir lateinit var dir: Path
+    private val acquirer: TestAcquirer = startTestAcquirer()
+
+    @AfterEach
+    fun tearDown() {
+        acquirer.stop()
+    }
+
+    @Test
+    fun `every call reaches the Kotlin port by JNI with its arguments and answer intact`() {
+        val probe = ProbePorts()
+        val reader = (probe as CardReader).overJni()
+        val printer = (probe as Printer).overJni()
+        val prompt = (probe as Prompt).overJni()
+
+        assertEquals(CardPresentationRecord.Magstripe(NORMAL_TRACK2), reader.detect(30_000UL))
+        assertEquals(30_000UL, probe.lastTimeout)
+        val select = byteArrayOf(0x00, 0xA4.toByte(), 0x04, 0x00, 0x07) + ByteArray(7) { (0xA0 + it).toByte() }
+        assertArrayEquals(select.reversedArray() + byteArrayOf(0x90.toByte(), 0x00), reader.transceive(select))
+        assertArrayEquals(select, probe.apdus.single())
+        reader.removeCard()
+        assertEquals(1, probe.removed)
+        printer.status()
+        val text = PromptTextRecord("请刷卡或插卡", "Swipe or insert the card")
+        prompt.show(Audience.CARDHOLDER, text)
+        assertEquals(listOf(Audience.CARDHOLDER to text), probe.shown)
+        assertEquals(Confirmation.TIMED_OUT, prompt.confirm(Audience.MERCHANT, text, 12_345UL))
+        assertEquals(12_345UL, probe.lastTimeout)
+        assertEquals(Audience.MERCHANT to text, probe.shown.last())
+
+        assertEquals(listOf("detect", "transceive", "removeCard", "status", "show", "confirm"), probe.viaJni)
+        assertEquals(emptyList<String>(), probe.viaJna)
+    }
+
+    @Test
+    fun `a port exception keeps its meaning, and any other is the generic failure without its text`() {
+        val probe = ProbePorts()
+        val reader = (probe as CardReader).overJni()
+        val printer = (probe as Printer).overJni()
+        val faults = listOf(
+            PortException.PrinterOutOfPaper(), PortException.PrinterOverheated(), PortException.PrinterJammed(),
+            PortException.Printer("head up"), PortException.Reader("contact fault"), PortException.CardRemovedTooEarly(),
+            PortException.NoCardPresented(), PortException.PinPad("pad"), PortException.PinEntryCancelled(),
+            PortException.PinEntryTimeout(), PortException.Scanner("lens"), PortException.Display("screen"),
+            PortException.Unexpected(),
+        )
+        for (fault in faults) {
+            probe.fail = fault
+            for (thrown in listOf(assertThrows<PortException> { reader.detect(1UL) }, assertThrows<PortException> { printer.status() })) {
+                assertEquals(fault::class, thrown::class)
+                assertEquals(fault.message, thrown.message)
+            }
+        }
+        probe.fail = IllegalStateException("track 6222020000000015=3012")
+        val hidden = assertThrows<PortException> { reader.transceive(byteArrayOf(0x00, 0xB2.toByte())) }
+        assertTrue(hidden is PortException.Unexpected, "$hidden")
+        assertFalse(hidden.toString().contains("6222020000000015"), "$hidden")
+    }
+
+    @Test
+    fun `the ports a PaymentTerminal opens with are called by JNI, those of the generated binding through JNA`() = runBlocking<Unit> {
+        val probe = ProbePorts()
+        val config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
+        PaymentTerminal.open(config, probe, demoPed(), probe).use { pos ->
+            assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
+            val approved = pos.sale("jni-ports-1", 1_234UL) as? Outcome.Approved ?: error("not approved")
+            assertTrue(approved.approval.receiptPrinted)
+        }
+        assertEquals(listOf("detect", "print"), probe.viaJni)
+        assertEquals(emptyList<String>(), probe.viaJna)
+        // The receipt crossed whole: the masked card and the amount line as the core wrote them.
+        val receipt = probe.printed.single()
+        assertEquals("622202******0015", receipt.cardMasked)
+        assertTrue(receipt.lines.any { it.value.contains("12.34") }, "${receipt.lines}")
+        assertEquals(1_234L, acquirer.netFen())
+
+        // The same sale through the generated binding's own callbacks: the probe can tell. Its
+        // own simulator, as its new journal's STANs start at 1 again.
+        val raw = ProbePorts()
+        val second = startTestAcquirer()
+        try {
+            Terminal.open(demoTerminalConfig(second.address(), dir.resolve("raw.db").toString()), raw, demoPed(), raw).use { t ->
+                assertTrue(t.signOn() is SignOnOutcome.SignedOn)
+                val outcome = t.sale("jna-ports-1", 1_000UL, CancelHandle())
+                assertTrue(outcome is Outcome.Approved, "$outcome")
+                t.shutDown()
+            }
+        } finally {
+            second.stop()
+        }
+        assertEquals(listOf("detect", "print"), raw.viaJna)
+        assertEquals(emptyList<String>(), raw.viaJni)
+    }
+
+    @Test
+    fun `a printer out of paper over JNI still keeps the payment`() = runBlocking<Unit> {
+        val probe = ProbePorts()
+        val printer = object : Printer by probe {
+            override fun print(receipt: ReceiptRecord) = throw PortException.PrinterOutOfPaper()
+        }
+        val config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
+        PaymentTerminal.open(config, probe, demoPed(), printer).use { pos ->
+            assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
+            val approved = pos.sale("no-paper-1", 900UL) as? Outcome.Approved ?: error("not approved")
+            assertFalse(approved.approval.receiptPrinted)
+        }
+        assertEquals(900L, acquirer.netFen())
+    }
+
+    @Test
+    fun `a registration is taken once, and only for its own port`() {
+        val id = JniPorts.register(ReaderBridge(ProbePorts(), null), JniPorts.READER)
+        val wrong = assertThrows<SmartPosException.InvalidInput> { jniBridgedPrinter(id) }
+        assertTrue(wrong.detail.contains("another port"), wrong.detail)
+        jniBridgedCardReader(id)
+        val again = assertThrows<SmartPosException.InvalidInput> { jniBridgedCardReader(id) }
+        assertTrue(again.detail.contains("taken once"), again.detail)
+    }
+}
