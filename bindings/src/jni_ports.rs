@@ -3,12 +3,13 @@
 //! A UniFFI callback reaches Kotlin through JNA's proxy callbacks: on the host JVM each one costs
 //! 25 to 55 µs of the calling thread, against about 1 µs for a JNI call (`scripts/bench-ffi`, the
 //! README's Benchmarks section has why). A swiped sale calls the reader and the printer once each,
-//! a chip sale 15 to 20 times, so the callbacks were most of the FFI's cost of a sale.
+//! a chip sale 15 to 20 times, and an online sale asks the PED for two MACs and often a PIN block,
+//! so the callbacks were most of the FFI's cost of a sale.
 //!
 //! The Kotlin side (`JniPorts.kt`) wraps a port in a bridge object with one method, `call(method:
 //! Int, args: ByteArray): ByteArray`, registers it here with `JniPorts.register` and gets back a
 //! Rust-implemented port (`jni_bridged_card_reader`, …) that it hands to the terminal in place of
-//! its own. `PaymentTerminal.open` does this for every port it is given.
+//! its own. `PaymentTerminal.open` does this for the reader, the PED, the printer and the prompt.
 //!
 //! Arguments and answers are written with UniFFI's own serialization on both sides (the generated
 //! `FfiConverter`s and the `Lift` / `Lower` impls come from the same definitions, so they agree),
@@ -31,12 +32,16 @@ use zeroize::Zeroizing;
 use crate::error::{SmartPosError, guard};
 use crate::optional_ports::{Audience, Confirmation, Prompt, PromptTextRecord};
 use crate::outcome::ReceiptRecord;
-use crate::ports::{CardPresentationRecord, CardReader, Port, PortError, Printer};
+use crate::ped::{
+    IccPinKeyRecord, OfflinePinOutcome, Ped, PedError, PedKey, PedMacAlgorithm, WorkingKeysRecord,
+};
+use crate::ports::{CardPresentationRecord, CardReader, PortError, Printer};
 
 /// Answer tags, as `JniPorts.kt` writes them.
 const OK: u8 = 0;
+/// The port's own exception (`PortException`, `PedException`).
 const PORT_ERROR: u8 = 1;
-/// The port threw something other than a `PortException`.
+/// The port threw something else.
 const OTHER: u8 = 2;
 
 /// Which port a bridge stands for, as `JniPorts.kt` numbers them, and its methods' numbers.
@@ -44,6 +49,7 @@ mod kind {
     pub const READER: i32 = 1;
     pub const PRINTER: i32 = 2;
     pub const PROMPT: i32 = 3;
+    pub const PED: i32 = 4;
 }
 mod reader {
     pub const DETECT: i32 = 0;
@@ -57,6 +63,71 @@ mod printer {
 mod prompt {
     pub const SHOW: i32 = 0;
     pub const CONFIRM: i32 = 1;
+}
+mod ped {
+    pub const LOAD_WORKING_KEYS: i32 = 0;
+    pub const HAS_WORKING_KEYS: i32 = 1;
+    pub const CLEAR_WORKING_KEYS: i32 = 2;
+    pub const CALCULATE_MAC: i32 = 3;
+    pub const ONLINE_PIN_BLOCK: i32 = 4;
+    pub const ENCRYPT_DATA_BLOCK: i32 = 5;
+    pub const KEY_CHECK_VALUE: i32 = 6;
+    pub const VERIFY_PLAINTEXT_PIN: i32 = 7;
+    pub const VERIFY_ENCIPHERED_PIN: i32 = 8;
+}
+
+/// How one port's failures are told: its error type, which the bridge's frames carry, and
+/// that type's generic failures.
+trait Faults {
+    type Error: uniffi::Lift<crate::UniFfiTag>;
+    /// What went wrong between here and the bridge (JNI, a malformed answer).
+    fn broken(detail: String) -> Self::Error;
+    /// The port threw something other than its own exception.
+    fn unexpected() -> Self::Error;
+}
+
+struct ReaderFaults;
+impl Faults for ReaderFaults {
+    type Error = PortError;
+    fn broken(detail: String) -> PortError {
+        PortError::Reader { detail }
+    }
+    fn unexpected() -> PortError {
+        PortError::Unexpected
+    }
+}
+
+struct PrinterFaults;
+impl Faults for PrinterFaults {
+    type Error = PortError;
+    fn broken(detail: String) -> PortError {
+        PortError::Printer { detail }
+    }
+    fn unexpected() -> PortError {
+        PortError::Unexpected
+    }
+}
+
+struct PromptFaults;
+impl Faults for PromptFaults {
+    type Error = PortError;
+    fn broken(detail: String) -> PortError {
+        PortError::Display { detail }
+    }
+    fn unexpected() -> PortError {
+        PortError::Unexpected
+    }
+}
+
+struct PedFaults;
+impl Faults for PedFaults {
+    type Error = PedError;
+    fn broken(detail: String) -> PedError {
+        PedError::Device { detail }
+    }
+    fn unexpected() -> PedError {
+        PedError::Unexpected
+    }
 }
 
 /// Registered bridges waiting for `jni_bridged_*` to take them, by id.
@@ -163,24 +234,62 @@ pub fn jni_bridged_prompt(bridge_id: i64) -> Result<Arc<dyn Prompt>, SmartPosErr
     })
 }
 
+/// The PED whose calls go to the Kotlin bridge `bridge_id`.
+#[uniffi::export]
+pub fn jni_bridged_ped(bridge_id: i64) -> Result<Arc<dyn Ped>, SmartPosError> {
+    guard("jni_bridged_ped", || {
+        let bridge = take(bridge_id, kind::PED, "PED bridge")?;
+        Ok(Arc::new(BridgedPed(bridge)) as Arc<dyn Ped>)
+    })
+}
+
+/// Arguments in UniFFI's serialization, as the generated Kotlin `FfiConverter`s read them.
+#[derive(Default)]
+struct Args(Zeroizing<Vec<u8>>);
+
+impl Args {
+    fn with<T: uniffi::Lower<crate::UniFfiTag>>(mut self, value: T) -> Self {
+        T::write(value, &mut self.0);
+        self
+    }
+
+    /// A string or bytes in UniFFI's form (a big-endian `i32` length, then the bytes), written
+    /// from a borrow: `with` would take an owned copy and drop it unzeroed.
+    fn with_secret(mut self, bytes: &[u8]) -> Self {
+        let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+        self.0.extend_from_slice(&len.to_be_bytes());
+        self.0.extend_from_slice(bytes);
+        self
+    }
+}
+
+fn args<T: uniffi::Lower<crate::UniFfiTag>>(value: T) -> Args {
+    Args::default().with(value)
+}
+
+fn no_args() -> Args {
+    Args::default()
+}
+
+/// Bytes as they are, for the one argument of an APDU exchange.
+fn raw(bytes: Vec<u8>) -> Args {
+    Args(Zeroizing::new(bytes))
+}
+
 struct BridgedReader(Bridge);
 
 impl CardReader for BridgedReader {
     fn detect(&self, timeout_ms: u64) -> Result<CardPresentationRecord, PortError> {
-        let answer = self
-            .0
-            .call(Port::Reader, reader::DETECT, &written(timeout_ms), true)?;
-        lift(Port::Reader, &answer)
+        self.0
+            .value::<ReaderFaults, _>(reader::DETECT, args(timeout_ms))
     }
 
     fn transceive(&self, apdu: Vec<u8>) -> Result<Vec<u8>, PortError> {
-        let answer = self.0.call(Port::Reader, reader::TRANSCEIVE, &apdu, true)?;
-        Ok(answer.to_vec())
+        self.0.bytes::<ReaderFaults>(reader::TRANSCEIVE, raw(apdu))
     }
 
     fn remove_card(&self) -> Result<(), PortError> {
-        self.0.call(Port::Reader, reader::REMOVE_CARD, &[], true)?;
-        Ok(())
+        self.0.unit::<ReaderFaults>(reader::REMOVE_CARD, no_args())
     }
 }
 
@@ -188,14 +297,11 @@ struct BridgedPrinter(Bridge);
 
 impl Printer for BridgedPrinter {
     fn print(&self, receipt: ReceiptRecord) -> Result<(), PortError> {
-        self.0
-            .call(Port::Printer, printer::PRINT, &written(receipt), false)?;
-        Ok(())
+        self.0.unit::<PrinterFaults>(printer::PRINT, args(receipt))
     }
 
     fn status(&self) -> Result<(), PortError> {
-        self.0.call(Port::Printer, printer::STATUS, &[], false)?;
-        Ok(())
+        self.0.unit::<PrinterFaults>(printer::STATUS, no_args())
     }
 }
 
@@ -203,10 +309,8 @@ struct BridgedPrompt(Bridge);
 
 impl Prompt for BridgedPrompt {
     fn show(&self, audience: Audience, text: PromptTextRecord) -> Result<(), PortError> {
-        let mut args = written(audience);
-        uniffi::Lower::<crate::UniFfiTag>::write(text, &mut args);
-        self.0.call(Port::Prompt, prompt::SHOW, &args, false)?;
-        Ok(())
+        self.0
+            .unit::<PromptFaults>(prompt::SHOW, args(audience).with(text))
     }
 
     fn confirm(
@@ -215,43 +319,113 @@ impl Prompt for BridgedPrompt {
         question: PromptTextRecord,
         timeout_ms: u64,
     ) -> Result<Confirmation, PortError> {
-        let mut args = written(audience);
-        uniffi::Lower::<crate::UniFfiTag>::write(question, &mut args);
-        uniffi::Lower::<crate::UniFfiTag>::write(timeout_ms, &mut args);
-        let answer = self.0.call(Port::Prompt, prompt::CONFIRM, &args, false)?;
-        lift(Port::Prompt, &answer)
+        let args = args(audience).with(question).with(timeout_ms);
+        self.0.value::<PromptFaults, _>(prompt::CONFIRM, args)
     }
 }
 
-/// `value` in UniFFI's serialization, as the generated Kotlin `FfiConverter` reads it.
-fn written<T: uniffi::Lower<crate::UniFfiTag>>(value: T) -> Vec<u8> {
-    let mut buf = Vec::new();
-    T::write(value, &mut buf);
-    buf
+struct BridgedPed(Bridge);
+
+impl Ped for BridgedPed {
+    fn load_working_keys(&self, keys: WorkingKeysRecord) -> Result<(), PedError> {
+        self.0.unit::<PedFaults>(ped::LOAD_WORKING_KEYS, args(keys))
+    }
+
+    fn has_working_keys(&self) -> Result<bool, PedError> {
+        self.0
+            .value::<PedFaults, _>(ped::HAS_WORKING_KEYS, no_args())
+    }
+
+    fn clear_working_keys(&self) -> Result<(), PedError> {
+        self.0.unit::<PedFaults>(ped::CLEAR_WORKING_KEYS, no_args())
+    }
+
+    fn calculate_mac(
+        &self,
+        algorithm: PedMacAlgorithm,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, PedError> {
+        self.0
+            .bytes::<PedFaults>(ped::CALCULATE_MAC, args(algorithm).with(data))
+    }
+
+    fn online_pin_block(
+        &self,
+        pan_digits: String,
+        amount_fen: u64,
+    ) -> Result<Option<Vec<u8>>, PedError> {
+        let pan_digits = Zeroizing::new(pan_digits);
+        let args = no_args()
+            .with_secret(pan_digits.as_bytes())
+            .with(amount_fen);
+        self.0.value::<PedFaults, _>(ped::ONLINE_PIN_BLOCK, args)
+    }
+
+    fn encrypt_data_block(&self, block: Vec<u8>) -> Result<Vec<u8>, PedError> {
+        let block = Zeroizing::new(block);
+        let args = no_args().with_secret(&block);
+        self.0.bytes::<PedFaults>(ped::ENCRYPT_DATA_BLOCK, args)
+    }
+
+    fn key_check_value(&self, key: PedKey) -> Result<Vec<u8>, PedError> {
+        self.0.bytes::<PedFaults>(ped::KEY_CHECK_VALUE, args(key))
+    }
+
+    fn verify_plaintext_pin(
+        &self,
+        tries_left: Option<u8>,
+        amount_fen: u64,
+        timeout_ms: u64,
+    ) -> Result<OfflinePinOutcome, PedError> {
+        let args = args(tries_left).with(amount_fen).with(timeout_ms);
+        self.0
+            .value::<PedFaults, _>(ped::VERIFY_PLAINTEXT_PIN, args)
+    }
+
+    fn verify_enciphered_pin(
+        &self,
+        key: IccPinKeyRecord,
+        tries_left: Option<u8>,
+        amount_fen: u64,
+        timeout_ms: u64,
+    ) -> Result<OfflinePinOutcome, PedError> {
+        let args = args(key).with(tries_left).with(amount_fen).with(timeout_ms);
+        self.0
+            .value::<PedFaults, _>(ped::VERIFY_ENCIPHERED_PIN, args)
+    }
 }
 
 /// A value a bridge answered, which must fill the answer exactly.
-fn lift<T: uniffi::Lift<crate::UniFfiTag>>(port: Port, mut answer: &[u8]) -> Result<T, PortError> {
+fn lift<F: Faults, T: uniffi::Lift<crate::UniFfiTag>>(mut answer: &[u8]) -> Result<T, F::Error> {
     match T::try_read(&mut answer) {
         Ok(value) if answer.is_empty() => Ok(value),
-        _ => Err(generic(
-            port,
-            "the bridge answered an unreadable value".into(),
-        )),
+        _ => Err(F::broken("the bridge answered an unreadable value".into())),
     }
 }
 
 impl Bridge {
-    /// Calls method `method` with `args` and returns the answer's value bytes, or the port's
-    /// error. `scrub` zeroes the Java copy of the answer once read (card data).
-    fn call(
+    fn value<F: Faults, T: uniffi::Lift<crate::UniFfiTag>>(
         &self,
-        port: Port,
         method: i32,
-        args: &[u8],
-        scrub: bool,
-    ) -> Result<Zeroizing<Vec<u8>>, PortError> {
-        let vm_failure = |e: jni::errors::Error| generic(port, format!("JNI: {e}"));
+        args: Args,
+    ) -> Result<T, F::Error> {
+        lift::<F, T>(&self.call::<F>(method, args)?)
+    }
+
+    /// An answer that is bytes as they are (an APDU's, a MAC, a ciphertext).
+    fn bytes<F: Faults>(&self, method: i32, args: Args) -> Result<Vec<u8>, F::Error> {
+        Ok(self.call::<F>(method, args)?.to_vec())
+    }
+
+    fn unit<F: Faults>(&self, method: i32, args: Args) -> Result<(), F::Error> {
+        self.call::<F>(method, args).map(drop)
+    }
+
+    /// Calls method `method` with `args` and returns the answer's value bytes, or the port's
+    /// error. Both Java arrays are zeroed once used: they may hold card data, a PAN or a PIN
+    /// block, which would otherwise wait in the Java heap for the collector.
+    fn call<F: Faults>(&self, method: i32, args: Args) -> Result<Zeroizing<Vec<u8>>, F::Error> {
+        let vm_failure = |e: jni::errors::Error| F::broken(format!("JNI: {e}"));
         // On a thread the JVM already knows (the shell's caller) this only looks the env up.
         let mut env = self.vm.attach_current_thread().map_err(vm_failure)?;
         // One local frame per call: a sale runs inside one native call, so local references
@@ -259,8 +433,8 @@ impl Bridge {
         let frame = env
             .with_local_frame(
                 4,
-                |env| -> jni::errors::Result<Result<Zeroizing<Vec<u8>>, PortError>> {
-                    let args = env.byte_array_from_slice(args)?;
+                |env| -> jni::errors::Result<Result<Zeroizing<Vec<u8>>, F::Error>> {
+                    let args_array = env.byte_array_from_slice(&args.0)?;
                     // SAFETY: `call` is the `(I[B)[B` method of this very object's class (looked
                     // up at registration), called with an int and a byte array and read back as
                     // an object.
@@ -269,57 +443,56 @@ impl Bridge {
                             &self.object,
                             self.call,
                             ReturnType::Object,
-                            &[JValue::Int(method).as_jni(), JValue::Object(&args).as_jni()],
+                            &[
+                                JValue::Int(method).as_jni(),
+                                JValue::Object(&args_array).as_jni(),
+                            ],
                         )
                     };
-                    Ok(match answer.and_then(|v| v.l()) {
+                    let answer = match answer.and_then(|v| v.l()) {
                         Ok(answer) if answer.is_null() => {
-                            Err(generic(port, "the bridge answered null".into()))
+                            Err(F::broken("the bridge answered null".into()))
                         }
                         Ok(answer) => {
                             let answer = JByteArray::from(answer);
                             let bytes = Zeroizing::new(env.convert_byte_array(&answer)?);
-                            if scrub {
-                                let zeros = Zeroizing::new(vec![0i8; bytes.len()]);
-                                env.set_byte_array_region(&answer, 0, &zeros)?;
-                            }
+                            scrub(env, &answer, bytes.len())?;
                             Ok(bytes)
                         }
                         Err(jni::errors::Error::JavaException) => {
                             // An `Error` the bridge does not catch (out of memory, …): handled
                             // here, since leaving it pending would poison every later JNI call.
                             let _ = env.exception_clear();
-                            Err(PortError::Unexpected)
+                            Err(F::unexpected())
                         }
                         Err(e) => Err(vm_failure(e)),
-                    })
+                    };
+                    scrub(env, &args_array, args.0.len())?;
+                    Ok(answer)
                 },
             )
             .map_err(vm_failure)??;
-        answer_of(port, frame)
+        answer_of::<F>(frame)
     }
 }
 
+fn scrub(env: &mut JNIEnv, array: &JByteArray, len: usize) -> jni::errors::Result<()> {
+    if len > 0 {
+        env.set_byte_array_region(array, 0, &Zeroizing::new(vec![0i8; len]))?;
+    }
+    Ok(())
+}
+
 /// The value bytes of an answer frame, or the error it carries.
-fn answer_of(port: Port, mut frame: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, PortError> {
+fn answer_of<F: Faults>(mut frame: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, F::Error> {
     match frame.first().copied() {
         Some(OK) => {
             frame.remove(0);
             Ok(frame)
         }
-        Some(PORT_ERROR) => Err(lift::<PortError>(port, &frame[1..])?),
-        Some(OTHER) => Err(PortError::Unexpected),
-        _ => Err(generic(port, "the bridge answered an unknown frame".into())),
-    }
-}
-
-/// The port's own failure, for what went wrong between here and the bridge.
-fn generic(port: Port, detail: String) -> PortError {
-    match port {
-        Port::Reader => PortError::Reader { detail },
-        Port::Printer => PortError::Printer { detail },
-        Port::Scanner => PortError::Scanner { detail },
-        Port::Prompt => PortError::Display { detail },
+        Some(PORT_ERROR) => Err(lift::<F, F::Error>(&frame[1..])?),
+        Some(OTHER) => Err(F::unexpected()),
+        _ => Err(F::broken("the bridge answered an unknown frame".into())),
     }
 }
 
@@ -331,11 +504,15 @@ mod tests {
         Zeroizing::new(bytes.to_vec())
     }
 
+    fn written<T: uniffi::Lower<crate::UniFfiTag>>(value: T) -> Vec<u8> {
+        args(value).0.to_vec()
+    }
+
     #[test]
     fn an_ok_frame_is_its_value() {
-        let value = answer_of(Port::Reader, frame(&[OK, 0x90, 0x00])).unwrap();
+        let value = answer_of::<ReaderFaults>(frame(&[OK, 0x90, 0x00])).unwrap();
         assert_eq!(&value[..], &[0x90, 0x00]);
-        assert!(answer_of(Port::Reader, frame(&[OK])).unwrap().is_empty());
+        assert!(answer_of::<ReaderFaults>(frame(&[OK])).unwrap().is_empty());
     }
 
     #[test]
@@ -349,15 +526,23 @@ mod tests {
         ] {
             let mut bytes = vec![PORT_ERROR];
             bytes.extend(written(error.clone()));
-            assert_eq!(answer_of(Port::Printer, frame(&bytes)), Err(error));
+            assert_eq!(answer_of::<PrinterFaults>(frame(&bytes)), Err(error));
         }
+        let mut bytes = vec![PORT_ERROR];
+        let mismatch = PedError::CheckValueMismatch { key: "MAK".into() };
+        bytes.extend(written(mismatch.clone()));
+        assert_eq!(answer_of::<PedFaults>(frame(&bytes)), Err(mismatch));
     }
 
     #[test]
     fn any_other_exception_is_the_generic_failure() {
         assert_eq!(
-            answer_of(Port::Reader, frame(&[OTHER])),
+            answer_of::<ReaderFaults>(frame(&[OTHER])),
             Err(PortError::Unexpected)
+        );
+        assert_eq!(
+            answer_of::<PedFaults>(frame(&[OTHER])),
+            Err(PedError::Unexpected)
         );
     }
 
@@ -372,10 +557,14 @@ mod tests {
             bytes
         };
         for bytes in [&[][..], &[7], &garbled_error, &truncated_error, &trailing] {
-            match answer_of(Port::Printer, frame(bytes)) {
+            match answer_of::<PrinterFaults>(frame(bytes)) {
                 Err(PortError::Printer { detail }) => {
                     assert!(detail.contains("bridge"), "{detail}")
                 }
+                other => panic!("{bytes:?}: {other:?}"),
+            }
+            match answer_of::<PedFaults>(frame(bytes)) {
+                Err(PedError::Device { detail }) => assert!(detail.contains("bridge"), "{detail}"),
                 other => panic!("{bytes:?}: {other:?}"),
             }
         }
@@ -388,13 +577,27 @@ mod tests {
         };
         let bytes = written(swiped.clone());
         assert_eq!(
-            lift::<CardPresentationRecord>(Port::Reader, &bytes),
+            lift::<ReaderFaults, CardPresentationRecord>(&bytes),
             Ok(swiped)
         );
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(lift::<CardPresentationRecord>(Port::Reader, &longer).is_err());
-        assert!(lift::<CardPresentationRecord>(Port::Reader, &bytes[..bytes.len() - 1]).is_err());
+        assert!(lift::<ReaderFaults, CardPresentationRecord>(&longer).is_err());
+        assert!(lift::<ReaderFaults, CardPresentationRecord>(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn secrets_are_written_in_uniffis_own_form() {
+        let pan = "6222020000000015";
+        assert_eq!(
+            no_args().with_secret(pan.as_bytes()).0.to_vec(),
+            written(pan.to_string())
+        );
+        let block = vec![0x12u8, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0];
+        assert_eq!(
+            no_args().with_secret(&block).0.to_vec(),
+            written(block.clone())
+        );
     }
 
     #[test]

@@ -3,13 +3,27 @@ package com.smartpos
 import com.smartpos.core.CardReader
 import com.smartpos.core.CardReaderImpl
 import com.smartpos.core.FfiConverter
+import com.smartpos.core.FfiConverterBoolean
+import com.smartpos.core.FfiConverterByteArray
+import com.smartpos.core.FfiConverterOptionalByteArray
+import com.smartpos.core.FfiConverterOptionalUByte
+import com.smartpos.core.FfiConverterString
 import com.smartpos.core.FfiConverterTypeAudience
 import com.smartpos.core.FfiConverterTypeCardPresentationRecord
 import com.smartpos.core.FfiConverterTypeConfirmation
+import com.smartpos.core.FfiConverterTypeIccPinKeyRecord
+import com.smartpos.core.FfiConverterTypeOfflinePinOutcome
+import com.smartpos.core.FfiConverterTypePedError
+import com.smartpos.core.FfiConverterTypePedKey
+import com.smartpos.core.FfiConverterTypePedMacAlgorithm
 import com.smartpos.core.FfiConverterTypePortError
 import com.smartpos.core.FfiConverterTypePromptTextRecord
 import com.smartpos.core.FfiConverterTypeReceiptRecord
+import com.smartpos.core.FfiConverterTypeWorkingKeysRecord
 import com.smartpos.core.FfiConverterULong
+import com.smartpos.core.Ped
+import com.smartpos.core.PedException
+import com.smartpos.core.PedImpl
 import com.smartpos.core.PortException
 import com.smartpos.core.Printer
 import com.smartpos.core.PrinterImpl
@@ -17,6 +31,7 @@ import com.smartpos.core.Prompt
 import com.smartpos.core.PromptImpl
 import com.smartpos.core.TerminalPorts
 import com.smartpos.core.jniBridgedCardReader
+import com.smartpos.core.jniBridgedPed
 import com.smartpos.core.jniBridgedPrinter
 import com.smartpos.core.jniBridgedPrompt
 import com.sun.jna.NativeLibrary
@@ -58,6 +73,14 @@ fun Printer.overJni(): Printer =
 fun Prompt.overJni(): Prompt =
     if (this is PromptImpl) this else jniBridgedPrompt(JniPorts.register(PromptBridge(this), JniPorts.PROMPT))
 
+/**
+ * This PED called by JNI (see [CardReader.overJni]): an online sale asks it for two MACs and
+ * often a PIN block. Arguments and answers cross in the same typed form; the core zeroes its JNI
+ * copies of the PAN and the PIN block once used.
+ */
+fun Ped.overJni(): Ped =
+    if (this is PedImpl) this else jniBridgedPed(JniPorts.register(PedBridge(this), JniPorts.PED))
+
 /** These optional ports with the ones a sale calls (the prompt) called by JNI. */
 fun TerminalPorts.overJni(): TerminalPorts = copy(prompt = prompt?.overJni())
 
@@ -71,6 +94,7 @@ object JniPorts {
     internal const val READER = 1
     internal const val PRINTER = 2
     internal const val PROMPT = 3
+    internal const val PED = 4
 
     init {
         try {
@@ -87,20 +111,23 @@ object JniPorts {
 
 /**
  * One port as the core calls it by JNI: [call] runs method [method] on arguments written by the
- * generated converters and answers a frame, a tag byte and then the value ([OK]), the
- * `PortException` ([PORT_ERROR]) or nothing ([OTHER]: any other exception, whose text may quote
- * card data and is never passed on). Called only by the core; kept by name for JNI.
+ * generated converters and answers a frame, a tag byte and then the value ([OK]), the port's own
+ * exception ([PORT_ERROR]: `PortException`, `PedException`) or nothing ([OTHER]: any other
+ * exception, whose text may quote card data and is never passed on). Called only by the core;
+ * kept by name for JNI.
  */
 abstract class PortBridge internal constructor() {
     fun call(method: Int, args: ByteArray): ByteArray = try {
         dispatch(method, ByteBuffer.wrap(args))
-    } catch (e: PortException) {
-        frame(FfiConverterTypePortError, e, PORT_ERROR)
     } catch (e: Exception) {
-        byteArrayOf(OTHER)
+        ownError(e) ?: byteArrayOf(OTHER)
     }
 
     internal abstract fun dispatch(method: Int, args: ByteBuffer): ByteArray
+
+    /** [e] framed when it is this port's own exception. */
+    internal open fun ownError(e: Exception): ByteArray? =
+        (e as? PortException)?.let { frame(FfiConverterTypePortError, it, PORT_ERROR) }
 
     internal companion object {
         const val OK: Byte = 0
@@ -153,4 +180,33 @@ internal class PromptBridge(private val prompt: Prompt) : PortBridge() {
         )
         else -> unknown(method)
     }
+}
+
+internal class PedBridge(private val ped: Ped) : PortBridge() {
+    override fun dispatch(method: Int, args: ByteBuffer): ByteArray = when (method) {
+        0 -> done().also { ped.loadWorkingKeys(FfiConverterTypeWorkingKeysRecord.read(args)) }
+        1 -> frame(FfiConverterBoolean, ped.hasWorkingKeys())
+        2 -> done().also { ped.clearWorkingKeys() }
+        3 -> bytes(ped.calculateMac(FfiConverterTypePedMacAlgorithm.read(args), FfiConverterByteArray.read(args)))
+        4 -> frame(FfiConverterOptionalByteArray, ped.onlinePinBlock(FfiConverterString.read(args), FfiConverterULong.read(args)))
+        5 -> bytes(ped.encryptDataBlock(FfiConverterByteArray.read(args)))
+        6 -> bytes(ped.keyCheckValue(FfiConverterTypePedKey.read(args)))
+        7 -> frame(
+            FfiConverterTypeOfflinePinOutcome,
+            ped.verifyPlaintextPin(FfiConverterOptionalUByte.read(args), FfiConverterULong.read(args), FfiConverterULong.read(args)),
+        )
+        8 -> frame(
+            FfiConverterTypeOfflinePinOutcome,
+            ped.verifyEncipheredPin(
+                FfiConverterTypeIccPinKeyRecord.read(args),
+                FfiConverterOptionalUByte.read(args),
+                FfiConverterULong.read(args),
+                FfiConverterULong.read(args),
+            ),
+        )
+        else -> unknown(method)
+    }
+
+    override fun ownError(e: Exception): ByteArray? =
+        (e as? PedException)?.let { frame(FfiConverterTypePedError, it, PORT_ERROR) }
 }

@@ -55,8 +55,8 @@ class PaymentTerminal(
          * `SoftwarePed.withTmk(hex).asPed()` on the host and the emulator.
          * [optional] names the scanner, network monitor, location and prompt ports the terminal
          * has; leave a field null when it has none.
-         * The reader, the printer and the prompt, which every sale calls, are called by JNI
-         * ([CardReader.overJni]) rather than through UniFFI callbacks, which cost tens of
+         * The reader, the PED, the printer and the prompt, which every sale calls, are called by
+         * JNI ([CardReader.overJni]) rather than through UniFFI callbacks, which cost tens of
          * microseconds each; they behave the same either way.
          */
         suspend fun open(
@@ -67,7 +67,7 @@ class PaymentTerminal(
             optional: TerminalPorts = TerminalPorts(),
         ): PaymentTerminal = withContext(Dispatchers.IO) {
             PaymentTerminal(
-                Terminal.openWithPorts(config, cardReader.overJni(), ped, printer.overJni(), optional.overJni()),
+                Terminal.openWithPorts(config, cardReader.overJni(), ped.overJni(), printer.overJni(), optional.overJni()),
             )
         }
     }

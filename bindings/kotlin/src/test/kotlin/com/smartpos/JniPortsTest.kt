@@ -5,7 +5,13 @@ import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardPresentationRecord
 import com.smartpos.core.CardReader
 import com.smartpos.core.Confirmation
+import com.smartpos.core.IccPinKeyRecord
+import com.smartpos.core.OfflinePinOutcome
 import com.smartpos.core.Outcome
+import com.smartpos.core.Ped
+import com.smartpos.core.PedException
+import com.smartpos.core.PedKey
+import com.smartpos.core.PedMacAlgorithm
 import com.smartpos.core.PortException
 import com.smartpos.core.Printer
 import com.smartpos.core.Prompt
@@ -14,6 +20,7 @@ import com.smartpos.core.ReceiptRecord
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.SmartPosException
 import com.smartpos.core.TestAcquirer
+import com.smartpos.core.WorkingKeysRecord
 import com.smartpos.core.Terminal
 import com.smartpos.core.demoTerminalConfig
 import com.smartpos.core.jniBridgedCardReader
@@ -85,6 +92,36 @@ private class ProbePorts(var track2: String = NORMAL_TRACK2) : CardReader, Print
         shown += audience to question
         return Confirmation.TIMED_OUT
     }
+}
+
+private const val PAN = "6222020000000015"
+
+/** A PED adapter in Kotlin over the software PED, recording how each call arrived. */
+private class RecordingPed(private val inner: Ped) : Ped {
+    val viaJna = Collections.synchronizedList(mutableListOf<String>())
+    val viaJni = Collections.synchronizedList(mutableListOf<String>())
+    @Volatile var failPin: PedException? = null
+
+    private fun <T> arrived(name: String, body: () -> T): T {
+        (if (calledThroughJna()) viaJna else viaJni) += name
+        return body()
+    }
+
+    override fun loadWorkingKeys(keys: WorkingKeysRecord) = arrived("loadWorkingKeys") { inner.loadWorkingKeys(keys) }
+    override fun hasWorkingKeys() = arrived("hasWorkingKeys") { inner.hasWorkingKeys() }
+    override fun clearWorkingKeys() = arrived("clearWorkingKeys") { inner.clearWorkingKeys() }
+    override fun calculateMac(algorithm: PedMacAlgorithm, data: ByteArray) =
+        arrived("calculateMac") { inner.calculateMac(algorithm, data) }
+    override fun onlinePinBlock(panDigits: String, amountFen: ULong) = arrived("onlinePinBlock") {
+        failPin?.let { throw it }
+        inner.onlinePinBlock(panDigits, amountFen)
+    }
+    override fun encryptDataBlock(block: ByteArray) = arrived("encryptDataBlock") { inner.encryptDataBlock(block) }
+    override fun keyCheckValue(key: PedKey) = arrived("keyCheckValue") { inner.keyCheckValue(key) }
+    override fun verifyPlaintextPin(triesLeft: UByte?, amountFen: ULong, timeoutMs: ULong): OfflinePinOutcome =
+        arrived("verifyPlaintextPin") { inner.verifyPlaintextPin(triesLeft, amountFen, timeoutMs) }
+    override fun verifyEncipheredPin(key: IccPinKeyRecord, triesLeft: UByte?, amountFen: ULong, timeoutMs: ULong): OfflinePinOutcome =
+        arrived("verifyEncipheredPin") { inner.verifyEncipheredPin(key, triesLeft, amountFen, timeoutMs) }
 }
 
 /** The ports called by plain JNI (`JniPorts.kt`, `bindings/src/jni_ports.rs`), through the real library. */
@@ -196,6 +233,58 @@ class JniPortsTest {
             assertFalse(approved.approval.receiptPrinted)
         }
         assertEquals(900L, acquirer.netFen())
+    }
+
+    @Test
+    fun `a Kotlin PED is called by JNI for the keys, the PIN block and the MACs, and the host accepts them`() = runBlocking<Unit> {
+        val ped = RecordingPed(demoPed())
+        val config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
+        PaymentTerminal.open(config, SwipeReader(), ped, RecordingPrinter()).use { pos ->
+            assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
+            // The simulator checks the request's MAC and the PIN block under the keys it sent.
+            val outcome = pos.sale("ped-1", 2_000UL)
+            assertTrue(outcome is Outcome.Approved, "$outcome")
+            ped.failPin = PedException.PinEntryTimeout()
+            val end = (pos.sale("ped-2", 3_100UL) as? Outcome.Terminated)?.termination ?: error("not terminated")
+            assertEquals("OP_PIN_TIMEOUT", end.code)
+        }
+        assertEquals(2_000L, acquirer.netFen())
+        assertEquals(emptyList<String>(), ped.viaJna)
+        for (call in listOf("loadWorkingKeys", "onlinePinBlock", "calculateMac")) {
+            assertTrue(call in ped.viaJni, "$call not called: ${ped.viaJni}")
+        }
+    }
+
+    @Test
+    fun `every PED call crosses with its arguments and answer intact`() = runBlocking<Unit> {
+        val inner = demoPed()
+        val config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
+        PaymentTerminal.open(config, SwipeReader(), inner, RecordingPrinter()).use { pos ->
+            assertTrue(pos.signOn() is SignOnOutcome.SignedOn, "working keys for the PED")
+        }
+        val recording = RecordingPed(inner)
+        val ped = recording.overJni()
+        assertTrue(ped.hasWorkingKeys())
+        val data = ByteArray(37) { it.toByte() }
+        for (algorithm in PedMacAlgorithm.entries) {
+            val bridged = runCatching { ped.calculateMac(algorithm, data) }
+            val direct = runCatching { inner.calculateMac(algorithm, data) }
+            assertEquals(direct.getOrNull()?.toList(), bridged.getOrNull()?.toList(), "$algorithm")
+            assertEquals(direct.exceptionOrNull()?.let { it::class }, bridged.exceptionOrNull()?.let { it::class }, "$algorithm")
+        }
+        assertEquals(8, ped.calculateMac(PedMacAlgorithm.X919, data).size, "the demo keys make X9.19 MACs")
+        assertArrayEquals(inner.keyCheckValue(PedKey.MAK), ped.keyCheckValue(PedKey.MAK))
+        assertArrayEquals(inner.onlinePinBlock(PAN, 100UL), ped.onlinePinBlock(PAN, 100UL))
+        assertEquals(
+            listOf("hasWorkingKeys") + PedMacAlgorithm.entries.map { "calculateMac" } + listOf("calculateMac", "keyCheckValue", "onlinePinBlock"),
+            recording.viaJni,
+        )
+        val unexpected = object : Ped by inner {
+            override fun keyCheckValue(key: PedKey): ByteArray = throw IllegalStateException("PAN $PAN")
+        }.overJni()
+        val thrown = assertThrows<PedException> { unexpected.keyCheckValue(PedKey.MAK) }
+        assertTrue(thrown is PedException.Unexpected, "$thrown")
+        assertFalse(thrown.toString().contains(PAN))
     }
 
     @Test
