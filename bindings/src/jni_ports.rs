@@ -422,58 +422,75 @@ impl Bridge {
     }
 
     /// Calls method `method` with `args` and returns the answer's value bytes, or the port's
-    /// error. Both Java arrays are zeroed once used: they may hold card data, a PAN or a PIN
-    /// block, which would otherwise wait in the Java heap for the collector.
+    /// error.
     fn call<F: Faults>(&self, method: i32, args: Args) -> Result<Zeroizing<Vec<u8>>, F::Error> {
-        let vm_failure = |e: jni::errors::Error| F::broken(format!("JNI: {e}"));
+        match self.exchange(method, &args.0) {
+            Exchange::Answered(frame) => answer_of::<F>(frame),
+            Exchange::Broken(detail) => Err(F::broken(detail)),
+            Exchange::Thrown => Err(F::unexpected()),
+        }
+    }
+
+    /// The JNI call itself, the same for every port (one copy in the library, not one per
+    /// port's error type). Both Java arrays are zeroed once used: they may hold card data, a PAN
+    /// or a PIN block, which would otherwise wait in the Java heap for the collector.
+    fn exchange(&self, method: i32, args: &[u8]) -> Exchange {
+        let vm_failure = |e: jni::errors::Error| Exchange::Broken(format!("JNI: {e}"));
         // On a thread the JVM already knows (the shell's caller) this only looks the env up.
-        let mut env = self.vm.attach_current_thread().map_err(vm_failure)?;
+        let mut env = match self.vm.attach_current_thread() {
+            Ok(env) => env,
+            Err(e) => return vm_failure(e),
+        };
         // One local frame per call: a sale runs inside one native call, so local references
         // would otherwise pile up until it returns.
-        let frame = env
-            .with_local_frame(
-                4,
-                |env| -> jni::errors::Result<Result<Zeroizing<Vec<u8>>, F::Error>> {
-                    let args_array = env.byte_array_from_slice(&args.0)?;
-                    // SAFETY: `call` is the `(I[B)[B` method of this very object's class (looked
-                    // up at registration), called with an int and a byte array and read back as
-                    // an object.
-                    let answer = unsafe {
-                        env.call_method_unchecked(
-                            &self.object,
-                            self.call,
-                            ReturnType::Object,
-                            &[
-                                JValue::Int(method).as_jni(),
-                                JValue::Object(&args_array).as_jni(),
-                            ],
-                        )
-                    };
-                    let answer = match answer.and_then(|v| v.l()) {
-                        Ok(answer) if answer.is_null() => {
-                            Err(F::broken("the bridge answered null".into()))
-                        }
-                        Ok(answer) => {
-                            let answer = JByteArray::from(answer);
-                            let bytes = Zeroizing::new(env.convert_byte_array(&answer)?);
-                            scrub(env, &answer, bytes.len())?;
-                            Ok(bytes)
-                        }
-                        Err(jni::errors::Error::JavaException) => {
-                            // An `Error` the bridge does not catch (out of memory, …): handled
-                            // here, since leaving it pending would poison every later JNI call.
-                            let _ = env.exception_clear();
-                            Err(F::unexpected())
-                        }
-                        Err(e) => Err(vm_failure(e)),
-                    };
-                    scrub(env, &args_array, args.0.len())?;
-                    Ok(answer)
-                },
-            )
-            .map_err(vm_failure)??;
-        answer_of::<F>(frame)
+        let exchanged = env.with_local_frame(4, |env| -> jni::errors::Result<Exchange> {
+            let args_array = env.byte_array_from_slice(args)?;
+            // SAFETY: `call` is the `(I[B)[B` method of this very object's class (looked up at
+            // registration), called with an int and a byte array and read back as an object.
+            let answer = unsafe {
+                env.call_method_unchecked(
+                    &self.object,
+                    self.call,
+                    ReturnType::Object,
+                    &[
+                        JValue::Int(method).as_jni(),
+                        JValue::Object(&args_array).as_jni(),
+                    ],
+                )
+            };
+            let answer = match answer.and_then(|v| v.l()) {
+                Ok(answer) if answer.is_null() => {
+                    Exchange::Broken("the bridge answered null".into())
+                }
+                Ok(answer) => {
+                    let answer = JByteArray::from(answer);
+                    let bytes = Zeroizing::new(env.convert_byte_array(&answer)?);
+                    scrub(env, &answer, bytes.len())?;
+                    Exchange::Answered(bytes)
+                }
+                Err(jni::errors::Error::JavaException) => {
+                    // An `Error` the bridge does not catch (out of memory, …): handled here,
+                    // since leaving it pending would poison every later JNI call.
+                    let _ = env.exception_clear();
+                    Exchange::Thrown
+                }
+                Err(e) => vm_failure(e),
+            };
+            scrub(env, &args_array, args.len())?;
+            Ok(answer)
+        });
+        exchanged.unwrap_or_else(vm_failure)
     }
+}
+
+/// What a bridge call came to, before the port's error type is known.
+enum Exchange {
+    /// The bridge's answer frame.
+    Answered(Zeroizing<Vec<u8>>),
+    /// JNI failed, or the bridge answered no frame.
+    Broken(String),
+    /// The bridge threw (only an `Error` gets past its catch).
+    Thrown,
 }
 
 fn scrub(env: &mut JNIEnv, array: &JByteArray, len: usize) -> jni::errors::Result<()> {
