@@ -16,7 +16,7 @@ use jni::sys::jlong;
 use crate::config::TerminalConfigRecord;
 use crate::error::{SmartPosError, guard};
 use crate::outcome::{Outcome, ReceiptRecord};
-use crate::ped::Ped;
+use crate::ped::{Ped, PedMacAlgorithm};
 use crate::ports::{CardPresentationRecord, CardReader, PortError, Printer};
 use crate::terminal::{CancelHandle, Terminal};
 use crate::test_hooks::TestChipCard;
@@ -226,6 +226,22 @@ fn transceive_loop(reader: &dyn CardReader, apdu: &[u8], count: u32) -> Result<u
         })?;
     }
     Ok(nanos_since(started))
+}
+
+/// Nanoseconds for `count` MACs of `data` by `ped` (`calculate_mac`, X9.19): the PED upcall an
+/// online sale makes twice, timed as `ffi_bench_transceive` times the reader's.
+#[uniffi::export]
+pub fn ffi_bench_mac(ped: Arc<dyn Ped>, data: Vec<u8>, count: u32) -> Result<u64, SmartPosError> {
+    guard("ffi_bench_mac", || {
+        let started = Instant::now();
+        for _ in 0..count {
+            let mac = std::hint::black_box(ped.calculate_mac(PedMacAlgorithm::X919, data.clone()));
+            mac.map_err(|e| SmartPosError::Io {
+                detail: format!("bench PED: {e}"),
+            })?;
+        }
+        Ok(nanos_since(started))
+    })
 }
 
 fn nanos_since(started: Instant) -> u64 {

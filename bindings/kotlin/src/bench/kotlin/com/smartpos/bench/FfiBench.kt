@@ -6,15 +6,23 @@ import com.smartpos.core.CardPresentationRecord
 import com.smartpos.core.CardReader
 import com.smartpos.core.FfiBenchRustTerminal
 import com.smartpos.core.FfiBenchSale
+import com.smartpos.core.IccPinKeyRecord
+import com.smartpos.core.OfflinePinOutcome
 import com.smartpos.core.Outcome
+import com.smartpos.core.Ped
+import com.smartpos.core.PedException
+import com.smartpos.core.PedKey
+import com.smartpos.core.PedMacAlgorithm
 import com.smartpos.core.PortException
 import com.smartpos.core.Printer
 import com.smartpos.core.ReceiptRecord
 import com.smartpos.core.TestAcquirer
 import com.smartpos.core.Terminal
+import com.smartpos.core.WorkingKeysRecord
 import com.smartpos.core.demoSoftwarePed
 import com.smartpos.core.demoTerminalConfig
 import com.smartpos.core.ffiBenchJniCard
+import com.smartpos.core.ffiBenchMac
 import com.smartpos.core.ffiBenchRustTransceive
 import com.smartpos.core.ffiBenchTransceive
 import com.smartpos.core.startTestAcquirer
@@ -83,6 +91,23 @@ private class FixedAnswerReader(private val answer: ByteArray) : CardReader {
     override fun transceive(apdu: ByteArray): ByteArray = answer
 
     override fun removeCard() {}
+}
+
+/** A PED whose MAC is always the same 8 bytes: the PED upcall with nothing behind it. */
+private class FixedMacPed : Ped {
+    private val mac = ByteArray(8) { it.toByte() }
+    override fun calculateMac(algorithm: PedMacAlgorithm, data: ByteArray): ByteArray = mac
+    override fun loadWorkingKeys(keys: WorkingKeysRecord) = unused()
+    override fun hasWorkingKeys(): Boolean = true
+    override fun clearWorkingKeys() = unused()
+    override fun onlinePinBlock(panDigits: String, amountFen: ULong): ByteArray? = unused()
+    override fun encryptDataBlock(block: ByteArray): ByteArray = unused()
+    override fun keyCheckValue(key: PedKey): ByteArray = unused()
+    override fun verifyPlaintextPin(triesLeft: UByte?, amountFen: ULong, timeoutMs: ULong): OfflinePinOutcome = unused()
+    override fun verifyEncipheredPin(key: IccPinKeyRecord, triesLeft: UByte?, amountFen: ULong, timeoutMs: ULong): OfflinePinOutcome =
+        unused()
+
+    private fun unused(): Nothing = throw PedException.NotOffered("not in the bench")
 }
 
 /** The virtual card reached by JNI, as a shell's reader SDK reaches its driver (`ffi_bench.rs`). */
@@ -294,6 +319,22 @@ private fun upcalls(count: Int) {
             .format(paced, pacedJni, pacedRust, bursts, SALE_CALLS, PACE_MS),
     )
     println("  jna at a sale's pace: ${pacedActivity.per(bursts * SALE_CALLS, "call")}")
+    // The PED's MAC, asked twice by every online sale: the same crossing with a record-free
+    // signature (an enum and bytes in, bytes out).
+    val macData = ByteArray(272) { it.toByte() }
+    val jnaPed = FixedMacPed()
+    val jniPed = FixedMacPed().overJni()
+    repeat(3) {
+        ffiBenchMac(jnaPed, macData, count.toUInt())
+        ffiBenchMac(jniPed, macData, count.toUInt())
+    }
+    settle()
+    val pacedMac = pacedPerCall(bursts) { ffiBenchMac(jnaPed, macData, SALE_CALLS.toUInt()) }
+    val pacedMacJni = pacedPerCall(bursts) { ffiBenchMac(jniPed, macData, SALE_CALLS.toUInt()) }
+    println(
+        "ffi upcall calculateMac (272 bytes), at a sale's pace: jna_ns=%.0f jni_ns=%.0f (median of %d bursts of %d calls, %d ms apart)"
+            .format(pacedMac, pacedMacJni, bursts, SALE_CALLS, PACE_MS),
+    )
 }
 
 /** Port calls of a chip sale with the bench's card, and a pause about a sale's remaining time. */
