@@ -275,8 +275,24 @@ class JniPortsTest {
         assertEquals(8, ped.calculateMac(PedMacAlgorithm.X919, data).size, "the demo keys make X9.19 MACs")
         assertArrayEquals(inner.keyCheckValue(PedKey.MAK), ped.keyCheckValue(PedKey.MAK))
         assertArrayEquals(inner.onlinePinBlock(PAN, 100UL), ped.onlinePinBlock(PAN, 100UL))
+        // The rest answer alike both ways, whether with a value or an exception.
+        fun <T> same(name: String, call: (Ped) -> T, compare: (T) -> Any? = { it }) {
+            val direct = runCatching { call(inner) }
+            val bridged = runCatching { call(ped) }
+            assertEquals(direct.getOrNull()?.let(compare), bridged.getOrNull()?.let(compare), name)
+            assertEquals(direct.exceptionOrNull()?.let { it::class }, bridged.exceptionOrNull()?.let { it::class }, name)
+        }
+        val block = ByteArray(8) { (0x30 + it).toByte() }
+        same("encryptDataBlock", { it.encryptDataBlock(block) }) { it.toList() }
+        same("verifyPlaintextPin", { it.verifyPlaintextPin(3u, 100UL, 1_000UL) })
+        val iccKey = IccPinKeyRecord(ByteArray(128) { 0x11 }, byteArrayOf(0x03), ByteArray(8) { 0x22 })
+        same("verifyEncipheredPin", { it.verifyEncipheredPin(iccKey, null, 100UL, 1_000UL) })
+        ped.clearWorkingKeys()
+        assertFalse(inner.hasWorkingKeys(), "the bridged clear reached the PED")
+        // Each call reached the method it names: the two sides number the methods alike.
         assertEquals(
-            listOf("hasWorkingKeys") + PedMacAlgorithm.entries.map { "calculateMac" } + listOf("calculateMac", "keyCheckValue", "onlinePinBlock"),
+            listOf("hasWorkingKeys") + PedMacAlgorithm.entries.map { "calculateMac" } +
+                listOf("calculateMac", "keyCheckValue", "onlinePinBlock", "encryptDataBlock", "verifyPlaintextPin", "verifyEncipheredPin", "clearWorkingKeys"),
             recording.viaJni,
         )
         val unexpected = object : Ped by inner {
