@@ -147,6 +147,36 @@ fn a_card_pulled_out_before_the_second_generate_ac_is_reversed() {
     assert_eq!(day.net_fen(), 0);
 }
 
+/// A card torn out during READ RECORD: the merchant is told the card was removed (not that the
+/// reader failed, which asks for another remedy), and nothing leaves the terminal.
+#[test]
+fn a_card_torn_out_mid_dialogue_ends_card_removed_before_anything_is_sent() {
+    let profile = catalogue::card("unionpay-debit-sda")
+        .unwrap()
+        .with_tear(Tear {
+            ins: 0xB2,
+            occurrence: 1,
+            after_processing: false,
+        });
+    // Freshly made, the card is in the slot; `insert` would clear the planned tear.
+    let day = ChipDay::with_card(VirtualCard::new(profile));
+    let before = day.proxy.captured().len();
+    let outcome = day.terminal.sale(
+        &SaleRequest {
+            attempt_id: "c1".into(),
+            amount_fen: 3_00,
+        },
+        &smartpos_core::host::CancelToken::new(),
+    );
+    assert_eq!(code(&outcome), "DEV_CARD_REMOVED", "{outcome:?}");
+    assert_eq!(
+        day.proxy.captured().len(),
+        before,
+        "nothing left the terminal"
+    );
+    assert_eq!(day.net_fen(), 0);
+}
+
 #[test]
 fn a_blocked_card_ends_before_anything_is_sent() {
     let day = ChipDay::with_card(VirtualCard::named("unionpay-blocked").unwrap());

@@ -329,7 +329,9 @@ pub(crate) fn chip_termination(reason: TerminationReason) -> Termination {
             endings::chip_blocked()
         }
         TerminationReason::CardholderDeclinedApplication => endings::cancelled(),
-        TerminationReason::ReaderFault => endings::card_removed(),
+        TerminationReason::CardRemoved => endings::card_removed(),
+        // The reader's own failure asks for a different remedy than a card pulled out early.
+        TerminationReason::ReaderFault => endings::reader_failed(),
         TerminationReason::NotSupported => endings::entry_not_supported(),
         _ => endings::chip_error(),
     }
@@ -440,6 +442,18 @@ pub(crate) fn oda_verifier(chip: &ChipConfig) -> CaKeyVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_card_pulled_out_and_a_failing_reader_end_with_their_own_codes() {
+        assert_eq!(
+            chip_termination(TerminationReason::CardRemoved).code,
+            crate::diag::TerminationCode::DevCardRemoved
+        );
+        assert_eq!(
+            chip_termination(TerminationReason::ReaderFault).code,
+            crate::diag::TerminationCode::DevReader
+        );
+    }
 
     #[test]
     fn dates_and_times_pack_as_bcd() {

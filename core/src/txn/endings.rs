@@ -110,6 +110,10 @@ pub(crate) fn card_removed() -> Termination {
     Termination::new(Code::DevCardRemoved)
 }
 
+pub(crate) fn reader_failed() -> Termination {
+    Termination::new(Code::DevReader)
+}
+
 pub(crate) fn use_chip() -> Termination {
     Termination::new(Code::OpUseChip)
 }

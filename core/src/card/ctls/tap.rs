@@ -31,7 +31,9 @@ impl From<TerminationReason> for Stop {
     fn from(r: TerminationReason) -> Self {
         match r {
             // A reader fault during a tap is the card leaving the field: present it again.
-            TerminationReason::ReaderFault => Stop::Outcome(CtlsOutcome::TryAgain),
+            TerminationReason::CardRemoved | TerminationReason::ReaderFault => {
+                Stop::Outcome(CtlsOutcome::TryAgain)
+            }
             r => Stop::Terminate(r),
         }
     }

@@ -30,7 +30,9 @@ pub enum TerminationReason {
     CardProtocolError,
     /// The card asked for more commands than any transaction needs.
     TooManyCommands,
-    /// The reader reported a fault (card removed, reader failure).
+    /// The card left the slot or the field mid-dialogue.
+    CardRemoved,
+    /// The reader itself failed mid-dialogue (not the card leaving it).
     ReaderFault,
     /// The card cannot be used for this transaction type (e.g. no EC application for balance).
     NotSupported,
@@ -50,6 +52,7 @@ impl TerminationReason {
             DuplicateData => "duplicate_data",
             CardProtocolError => "card_protocol_error",
             TooManyCommands => "too_many_commands",
+            CardRemoved => "card_removed",
             ReaderFault => "reader_fault",
             NotSupported => "not_supported",
         }

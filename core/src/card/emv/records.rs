@@ -7,6 +7,7 @@ use super::data::TagStore;
 use super::dol;
 use super::outcome::TerminationReason;
 use crate::codec::tlv::{self, Tlv};
+use crate::ports::DeviceFault;
 
 /// What GPO returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +177,7 @@ pub(crate) fn template_value(record: &[u8]) -> &[u8] {
 
 pub(crate) fn channel_reason(e: ChannelError) -> TerminationReason {
     match e {
+        ChannelError::Device(DeviceFault::CardRemovedTooEarly) => TerminationReason::CardRemoved,
         ChannelError::Device(_) => TerminationReason::ReaderFault,
         ChannelError::NoStatusWord => TerminationReason::CardProtocolError,
         ChannelError::TooManyCommands => TerminationReason::TooManyCommands,
@@ -207,6 +209,23 @@ pub fn check_mandatory(store: &TagStore) -> Result<(), TerminationReason> {
 mod tests {
     use super::super::channel::script::ScriptedCard;
     use super::*;
+
+    #[test]
+    fn a_card_pulled_out_and_a_failing_reader_are_told_apart() {
+        let reason = |fault| channel_reason(ChannelError::Device(fault));
+        assert_eq!(
+            reason(DeviceFault::CardRemovedTooEarly),
+            TerminationReason::CardRemoved
+        );
+        for fault in [
+            DeviceFault::ReaderFailure {
+                message: "contact fault".into(),
+            },
+            DeviceFault::NoCardPresented,
+        ] {
+            assert_eq!(reason(fault), TerminationReason::ReaderFault);
+        }
+    }
 
     #[test]
     fn afl_rules() {
