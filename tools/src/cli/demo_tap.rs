@@ -8,14 +8,12 @@ use std::sync::{Arc, Mutex};
 use smartpos_core::card::ctls::UiRequest;
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::testing::{ScriptedCardReader, SoftwarePinPad};
+use smartpos_core::card::ctls::DEFAULT_CONTACTLESS_LIMIT_FEN;
 use smartpos_core::ports::{CardPresentation, CardReader};
 use smartpos_core::txn::{Outcome, SaleRequest, Terminal, UiListener};
 
 use super::CliError;
 use crate::card_sim::{Tear, VirtualCard, catalogue};
-
-/// The reader's contactless transaction limit in the demo: RMB 5,000.
-const CONTACTLESS_LIMIT_FEN: u64 = 500_000;
 
 /// One tap of the section: its label, its ending and what the screen was asked to show.
 #[derive(Debug)]
@@ -64,7 +62,7 @@ pub(super) fn taps(
 ) -> Result<Vec<TapStep>, CliError> {
     let mut aids = terminal.contactless_aids();
     for a in &mut aids {
-        a.contactless_limit_fen = Some(CONTACTLESS_LIMIT_FEN);
+        a.contactless_limit_fen = Some(DEFAULT_CONTACTLESS_LIMIT_FEN);
     }
     terminal.configure_contactless(aids);
     let screen = Arc::new(Screen::default());
