@@ -349,6 +349,51 @@ fn a_refund_that_never_arrived_is_credited_when_its_repeat_does() {
     assert_eq!(h.net_fen(), 9_000);
 }
 
+/// The host credited a refund whose answer was lost, and its repeat goes unanswered too: the
+/// batch is not closed on totals that leave the refund out (the host has it), settlement says
+/// it waits; the next settlement repeats the advice, the host answers it once, and both sides'
+/// totals hold the refund exactly once.
+#[test]
+fn settlement_waits_for_a_refund_advice_the_host_has_not_answered() {
+    let h = Harness::new();
+    h.acquirer().inject(
+        Matcher::Mti("0220".into()),
+        Fault::NoResponse { apply: true },
+    );
+    let refund = refund_after_sale(&h, "r3", 2_000);
+    assert!(!refund.is_approved());
+    assert_eq!(h.net_fen(), 8_000, "the host credited it");
+
+    // Settlement forwards advices twice (as every online message does first, then before the
+    // totals): both repeats go unanswered.
+    for _ in 0..2 {
+        h.acquirer().inject(
+            Matcher::Mti("0221".into()),
+            Fault::NoResponse { apply: false },
+        );
+    }
+    let refused = h.terminal.settle().unwrap_err();
+    assert_eq!(refused.code.to_string(), "MNT_UPLOADS_BLOCK_SETTLEMENT");
+    assert!(refused.merchant_en.contains("STAN"), "{refused:?}");
+
+    let report = h.terminal.settle().unwrap();
+    assert!(report.balanced, "{report:?}");
+    assert_eq!(
+        (report.credit_count, report.credit_fen),
+        (1, 2_000),
+        "{report:?}"
+    );
+    let refunds = h
+        .acquirer()
+        .ledger()
+        .postings()
+        .iter()
+        .filter(|p| p.effect == Effect::Refund)
+        .count();
+    assert_eq!(refunds, 1, "credited exactly once");
+    assert_eq!(h.net_fen(), 8_000);
+}
+
 /// Working keys a terminal must refuse whatever the host sends: single-length DES, equal halves,
 /// a DES weak key, and one key as both PIN and MAC key. Each sign-on ends as SW_WEAK_KEYS, and
 /// the keys in use and their sealed copy stay as they were.

@@ -5,7 +5,7 @@ use crate::codec::iso8583::Message;
 use crate::codec::iso8583::cups::{Field48Totals, SideTotals};
 use crate::diag::Termination;
 use crate::host::CancelToken;
-use crate::store::{AdvicePurpose, TransactionRecord, TxnKind as JournalKind};
+use crate::store::{AdvicePurpose, TransactionRecord};
 use crate::txn::endings;
 use crate::txn::fields::{self, CURRENCY_CNY};
 use crate::txn::kind::TxnKind;
@@ -194,8 +194,8 @@ impl Terminal {
         }
     }
 
-    /// STANs of the transactions whose offline-sale upload or TC upload is still pending
-    /// (expired ones are the operator's list and do not hold the batch).
+    /// STANs of the transactions whose advice (offline sale, unanswered refund) or TC upload is
+    /// still pending (expired ones are the operator's list and do not hold the batch).
     fn uploads_owed_for_settlement(&self) -> Result<Vec<u32>, crate::store::StoreError> {
         let journal = self.journal();
         let mut stans = Vec::new();
@@ -203,11 +203,13 @@ impl Terminal {
             let Some(record) = journal.transaction(advice.transaction_id)? else {
                 continue;
             };
-            let blocks = match advice.purpose {
-                AdvicePurpose::TcUpload => true,
-                AdvicePurpose::Advice => record.kind == JournalKind::OfflineSale,
-                _ => false,
-            };
+            // An advice is an offline sale the host collects only from it, or a refund whose
+            // answer was lost: the host may have credited it while the terminal's totals, which
+            // count approved records only, leave it out.
+            let blocks = matches!(
+                advice.purpose,
+                AdvicePurpose::TcUpload | AdvicePurpose::Advice
+            );
             if blocks && !stans.contains(&record.stan.value()) {
                 stans.push(record.stan.value());
             }

@@ -5,10 +5,10 @@
 
 use std::sync::{Arc, Mutex};
 
+use smartpos_core::card::ctls::DEFAULT_CONTACTLESS_LIMIT_FEN;
 use smartpos_core::card::ctls::UiRequest;
 use smartpos_core::host::CancelToken;
 use smartpos_core::ports::testing::{ScriptedCardReader, SoftwarePinPad};
-use smartpos_core::card::ctls::DEFAULT_CONTACTLESS_LIMIT_FEN;
 use smartpos_core::ports::{CardPresentation, CardReader};
 use smartpos_core::txn::{Outcome, SaleRequest, Terminal, UiListener};
 
