@@ -8,8 +8,8 @@
 //!
 //! The Kotlin side (`JniPorts.kt`) wraps a port in a bridge object with one method, `call(method:
 //! Int, args: ByteArray): ByteArray`, registers it here with `JniPorts.register` and gets back a
-//! Rust-implemented port (`jni_bridged_card_reader`, …) that it hands to the terminal in place of
-//! its own. `PaymentTerminal.open` does this for the reader, the PED, the printer and the prompt.
+//! Rust-implemented port (`jni_bridged_port`) that it hands to the terminal in place of
+//! its own. `PaymentTerminal.open` does this for every port it is given.
 //!
 //! Arguments and answers are written with UniFFI's own serialization on both sides (the generated
 //! `FfiConverter`s and the `Lift` / `Lower` impls come from the same definitions, so they agree),
@@ -30,7 +30,10 @@ use jni::sys::{jint, jlong};
 use zeroize::Zeroizing;
 
 use crate::error::{SmartPosError, guard};
-use crate::optional_ports::{Audience, Confirmation, Prompt, PromptTextRecord};
+use crate::optional_ports::{
+    Audience, Confirmation, GeoFixRecord, Location, NetworkLink, NetworkMonitor,
+    NetworkStatusRecord, Prompt, PromptTextRecord, Scanner,
+};
 use crate::outcome::ReceiptRecord;
 use crate::ped::{
     IccPinKeyRecord, OfflinePinOutcome, Ped, PedError, PedKey, PedMacAlgorithm, WorkingKeysRecord,
@@ -50,6 +53,9 @@ mod kind {
     pub const PRINTER: i32 = 2;
     pub const PROMPT: i32 = 3;
     pub const PED: i32 = 4;
+    pub const SCANNER: i32 = 5;
+    pub const NETWORK: i32 = 6;
+    pub const LOCATION: i32 = 7;
 }
 mod reader {
     pub const DETECT: i32 = 0;
@@ -64,6 +70,8 @@ mod prompt {
     pub const SHOW: i32 = 0;
     pub const CONFIRM: i32 = 1;
 }
+/// The scanner's, the network monitor's and the location's one method each.
+const ONLY_METHOD: i32 = 0;
 mod ped {
     pub const LOAD_WORKING_KEYS: i32 = 0;
     pub const HAS_WORKING_KEYS: i32 = 1;
@@ -119,6 +127,30 @@ impl Faults for PromptFaults {
     }
 }
 
+struct ScannerFaults;
+impl Faults for ScannerFaults {
+    type Error = PortError;
+    fn broken(detail: String) -> PortError {
+        PortError::Scanner { detail }
+    }
+    fn unexpected() -> PortError {
+        PortError::Unexpected
+    }
+}
+
+/// The network monitor and the location cannot fail (they answer from the OS's last report);
+/// what goes wrong on the way is logged and read as no report at all.
+struct InfallibleFaults;
+impl Faults for InfallibleFaults {
+    type Error = String;
+    fn broken(detail: String) -> String {
+        detail
+    }
+    fn unexpected() -> String {
+        "the port threw".into()
+    }
+}
+
 struct PedFaults;
 impl Faults for PedFaults {
     type Error = PedError;
@@ -130,7 +162,7 @@ impl Faults for PedFaults {
     }
 }
 
-/// Registered bridges waiting for `jni_bridged_*` to take them, by id.
+/// Registered bridges waiting for `jni_bridged_port` to take them, by id.
 static PENDING: Mutex<Pending> = Mutex::new(Pending {
     next: 1,
     bridges: None,
@@ -151,8 +183,8 @@ struct Bridge {
     call: JMethodID,
 }
 
-/// `JniPorts.register(bridge, kind)`: keeps a global reference to `bridge` and returns the id a
-/// `jni_bridged_*` function takes it by; 0 when the VM refused the reference or the object has
+/// `JniPorts.register(bridge, kind)`: keeps a global reference to `bridge` and returns the id
+/// `jni_bridged_port` takes it by; 0 when the VM refused the reference or the object has
 /// no `call(Int, ByteArray): ByteArray` (an exception is then pending in Java).
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_smartpos_JniPorts_register<'local>(
@@ -185,61 +217,63 @@ pub extern "system" fn Java_com_smartpos_JniPorts_register<'local>(
     id
 }
 
-/// Takes the registered bridge `id`, which must be of `kind`.
-fn take(id: i64, kind: i32, what: &str) -> Result<Bridge, SmartPosError> {
-    let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
-    let bridges = pending.bridges.get_or_insert_with(HashMap::new);
-    match bridges.remove(&id) {
-        Some(bridge) if bridge.kind == kind => Ok(bridge),
-        Some(bridge) => {
-            // Left for the port it was registered for.
-            bridges.insert(id, bridge);
-            Err(SmartPosError::InvalidInput {
-                what: what.into(),
-                detail: format!("bridge {id} was registered for another port"),
-            })
-        }
-        None => Err(SmartPosError::InvalidInput {
-            what: what.into(),
-            detail: format!("no registered bridge {id} (each is taken once)"),
-        }),
-    }
+/// A registered bridge as the port it stands for.
+#[derive(uniffi::Enum)]
+pub enum BridgedPort {
+    Reader { port: Arc<dyn CardReader> },
+    Printer { port: Arc<dyn Printer> },
+    Prompt { port: Arc<dyn Prompt> },
+    Ped { port: Arc<dyn Ped> },
+    Scanner { port: Arc<dyn Scanner> },
+    Network { port: Arc<dyn NetworkMonitor> },
+    Location { port: Arc<dyn Location> },
 }
 
-/// The card reader whose calls go to the Kotlin bridge `bridge_id` (`JniPorts.register`). Each
-/// registration is taken once.
+/// The port whose calls go to the Kotlin bridge `bridge_id` (`JniPorts.register`), of the kind
+/// it was registered as. Each registration is taken once. One export for every kind: each
+/// exported function costs the shipped library its scaffolding and metadata.
 #[uniffi::export]
-pub fn jni_bridged_card_reader(bridge_id: i64) -> Result<Arc<dyn CardReader>, SmartPosError> {
-    guard("jni_bridged_card_reader", || {
-        let bridge = take(bridge_id, kind::READER, "card reader bridge")?;
-        Ok(Arc::new(BridgedReader(bridge)) as Arc<dyn CardReader>)
-    })
-}
-
-/// The printer whose calls go to the Kotlin bridge `bridge_id`.
-#[uniffi::export]
-pub fn jni_bridged_printer(bridge_id: i64) -> Result<Arc<dyn Printer>, SmartPosError> {
-    guard("jni_bridged_printer", || {
-        let bridge = take(bridge_id, kind::PRINTER, "printer bridge")?;
-        Ok(Arc::new(BridgedPrinter(bridge)) as Arc<dyn Printer>)
-    })
-}
-
-/// The prompt whose calls go to the Kotlin bridge `bridge_id`.
-#[uniffi::export]
-pub fn jni_bridged_prompt(bridge_id: i64) -> Result<Arc<dyn Prompt>, SmartPosError> {
-    guard("jni_bridged_prompt", || {
-        let bridge = take(bridge_id, kind::PROMPT, "prompt bridge")?;
-        Ok(Arc::new(BridgedPrompt(bridge)) as Arc<dyn Prompt>)
-    })
-}
-
-/// The PED whose calls go to the Kotlin bridge `bridge_id`.
-#[uniffi::export]
-pub fn jni_bridged_ped(bridge_id: i64) -> Result<Arc<dyn Ped>, SmartPosError> {
-    guard("jni_bridged_ped", || {
-        let bridge = take(bridge_id, kind::PED, "PED bridge")?;
-        Ok(Arc::new(BridgedPed(bridge)) as Arc<dyn Ped>)
+pub fn jni_bridged_port(bridge_id: i64) -> Result<BridgedPort, SmartPosError> {
+    guard("jni_bridged_port", || {
+        let taken = PENDING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .bridges
+            .as_mut()
+            .and_then(|bridges| bridges.remove(&bridge_id));
+        let bridge = taken.ok_or_else(|| SmartPosError::InvalidInput {
+            what: "port bridge".into(),
+            detail: format!("no registered bridge {bridge_id} (each is taken once)"),
+        })?;
+        Ok(match bridge.kind {
+            kind::READER => BridgedPort::Reader {
+                port: Arc::new(BridgedReader(bridge)),
+            },
+            kind::PRINTER => BridgedPort::Printer {
+                port: Arc::new(BridgedPrinter(bridge)),
+            },
+            kind::PROMPT => BridgedPort::Prompt {
+                port: Arc::new(BridgedPrompt(bridge)),
+            },
+            kind::PED => BridgedPort::Ped {
+                port: Arc::new(BridgedPed(bridge)),
+            },
+            kind::SCANNER => BridgedPort::Scanner {
+                port: Arc::new(BridgedScanner(bridge)),
+            },
+            kind::NETWORK => BridgedPort::Network {
+                port: Arc::new(BridgedNetwork(bridge)),
+            },
+            kind::LOCATION => BridgedPort::Location {
+                port: Arc::new(BridgedLocation(bridge)),
+            },
+            other => {
+                return Err(SmartPosError::InvalidInput {
+                    what: "port bridge".into(),
+                    detail: format!("bridge {bridge_id} has no port kind {other}"),
+                });
+            }
+        })
     })
 }
 
@@ -321,6 +355,47 @@ impl Prompt for BridgedPrompt {
     ) -> Result<Confirmation, PortError> {
         let args = args(audience).with(question).with(timeout_ms);
         self.0.value::<PromptFaults, _>(prompt::CONFIRM, args)
+    }
+}
+
+struct BridgedScanner(Bridge);
+
+impl Scanner for BridgedScanner {
+    fn scan(&self, timeout_ms: u64) -> Result<Option<String>, PortError> {
+        self.0
+            .value::<ScannerFaults, _>(ONLY_METHOD, args(timeout_ms))
+    }
+}
+
+struct BridgedNetwork(Bridge);
+
+impl NetworkMonitor for BridgedNetwork {
+    fn status(&self) -> NetworkStatusRecord {
+        self.0
+            .value::<InfallibleFaults, _>(ONLY_METHOD, no_args())
+            .unwrap_or_else(|why| {
+                // No report: the link is unknown, and the payment tries the network rather
+                // than being refused for a monitor's fault.
+                log::warn!("network monitor: {why}");
+                NetworkStatusRecord {
+                    link: NetworkLink::None,
+                    signal_dbm: None,
+                    connected: true,
+                }
+            })
+    }
+}
+
+struct BridgedLocation(Bridge);
+
+impl Location for BridgedLocation {
+    fn fix(&self) -> Option<GeoFixRecord> {
+        self.0
+            .value::<InfallibleFaults, _>(ONLY_METHOD, no_args())
+            .unwrap_or_else(|why| {
+                log::warn!("location: {why}");
+                None
+            })
     }
 }
 
@@ -619,9 +694,9 @@ mod tests {
 
     #[test]
     fn taking_an_unregistered_bridge_is_a_typed_error() {
-        // Registering needs a JVM: the Kotlin tests take a bridge twice, and for the wrong port.
+        // Registering needs a JVM: the Kotlin tests take a bridge twice.
         assert!(matches!(
-            take(-1, kind::READER, "card reader bridge"),
+            jni_bridged_port(-1),
             Err(SmartPosError::InvalidInput { .. })
         ));
     }

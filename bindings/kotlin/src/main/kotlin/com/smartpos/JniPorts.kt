@@ -1,17 +1,21 @@
 package com.smartpos
 
+import com.smartpos.core.BridgedPort
 import com.smartpos.core.CardReader
 import com.smartpos.core.CardReaderImpl
 import com.smartpos.core.FfiConverter
 import com.smartpos.core.FfiConverterBoolean
 import com.smartpos.core.FfiConverterByteArray
 import com.smartpos.core.FfiConverterOptionalByteArray
+import com.smartpos.core.FfiConverterOptionalString
+import com.smartpos.core.FfiConverterOptionalTypeGeoFixRecord
 import com.smartpos.core.FfiConverterOptionalUByte
 import com.smartpos.core.FfiConverterString
 import com.smartpos.core.FfiConverterTypeAudience
 import com.smartpos.core.FfiConverterTypeCardPresentationRecord
 import com.smartpos.core.FfiConverterTypeConfirmation
 import com.smartpos.core.FfiConverterTypeIccPinKeyRecord
+import com.smartpos.core.FfiConverterTypeNetworkStatusRecord
 import com.smartpos.core.FfiConverterTypeOfflinePinOutcome
 import com.smartpos.core.FfiConverterTypePedError
 import com.smartpos.core.FfiConverterTypePedKey
@@ -21,6 +25,10 @@ import com.smartpos.core.FfiConverterTypePromptTextRecord
 import com.smartpos.core.FfiConverterTypeReceiptRecord
 import com.smartpos.core.FfiConverterTypeWorkingKeysRecord
 import com.smartpos.core.FfiConverterULong
+import com.smartpos.core.Location
+import com.smartpos.core.LocationImpl
+import com.smartpos.core.NetworkMonitor
+import com.smartpos.core.NetworkMonitorImpl
 import com.smartpos.core.Ped
 import com.smartpos.core.PedException
 import com.smartpos.core.PedImpl
@@ -29,11 +37,10 @@ import com.smartpos.core.Printer
 import com.smartpos.core.PrinterImpl
 import com.smartpos.core.Prompt
 import com.smartpos.core.PromptImpl
+import com.smartpos.core.Scanner
+import com.smartpos.core.ScannerImpl
 import com.smartpos.core.TerminalPorts
-import com.smartpos.core.jniBridgedCardReader
-import com.smartpos.core.jniBridgedPed
-import com.smartpos.core.jniBridgedPrinter
-import com.smartpos.core.jniBridgedPrompt
+import com.smartpos.core.jniBridgedPort
 import com.sun.jna.NativeLibrary
 import java.nio.ByteBuffer
 
@@ -53,7 +60,7 @@ fun interface ApduChannel {
  * reader, and its own `transceive` is no longer called. Every call goes over JNI ([overJni]).
  */
 fun CardReader.withApduChannel(channel: ApduChannel): CardReader =
-    jniBridgedCardReader(JniPorts.register(ReaderBridge(this, channel), JniPorts.READER))
+    (JniPorts.bridged(ReaderBridge(this, channel), JniPorts.READER) as BridgedPort.Reader).port
 
 /**
  * This reader as the core calls it best: by plain JNI rather than a UniFFI callback. A UniFFI
@@ -63,15 +70,15 @@ fun CardReader.withApduChannel(channel: ApduChannel): CardReader =
  * reader implemented in Rust (a test card, [withApduChannel]'s) is returned as it is.
  */
 fun CardReader.overJni(): CardReader =
-    if (this is CardReaderImpl) this else jniBridgedCardReader(JniPorts.register(ReaderBridge(this, null), JniPorts.READER))
+    if (this is CardReaderImpl) this else (JniPorts.bridged(ReaderBridge(this, null), JniPorts.READER) as BridgedPort.Reader).port
 
 /** This printer called by JNI (see [CardReader.overJni]). */
 fun Printer.overJni(): Printer =
-    if (this is PrinterImpl) this else jniBridgedPrinter(JniPorts.register(PrinterBridge(this), JniPorts.PRINTER))
+    if (this is PrinterImpl) this else (JniPorts.bridged(PrinterBridge(this), JniPorts.PRINTER) as BridgedPort.Printer).port
 
 /** This prompt called by JNI (see [CardReader.overJni]); a sale shows several prompts. */
 fun Prompt.overJni(): Prompt =
-    if (this is PromptImpl) this else jniBridgedPrompt(JniPorts.register(PromptBridge(this), JniPorts.PROMPT))
+    if (this is PromptImpl) this else (JniPorts.bridged(PromptBridge(this), JniPorts.PROMPT) as BridgedPort.Prompt).port
 
 /**
  * This PED called by JNI (see [CardReader.overJni]): an online sale asks it for two MACs and
@@ -79,10 +86,30 @@ fun Prompt.overJni(): Prompt =
  * copies of the PAN and the PIN block once used.
  */
 fun Ped.overJni(): Ped =
-    if (this is PedImpl) this else jniBridgedPed(JniPorts.register(PedBridge(this), JniPorts.PED))
+    if (this is PedImpl) this else (JniPorts.bridged(PedBridge(this), JniPorts.PED) as BridgedPort.Ped).port
 
-/** These optional ports with the ones a sale calls (the prompt) called by JNI. */
-fun TerminalPorts.overJni(): TerminalPorts = copy(prompt = prompt?.overJni())
+/** This scanner called by JNI (see [CardReader.overJni]). */
+fun Scanner.overJni(): Scanner =
+    if (this is ScannerImpl) this else (JniPorts.bridged(ScannerBridge(this), JniPorts.SCANNER) as BridgedPort.Scanner).port
+
+/**
+ * This network monitor called by JNI (see [CardReader.overJni]); a sale's risk check reads it. It
+ * cannot fail: an exception is logged and read as no report (the sale then tries the network).
+ */
+fun NetworkMonitor.overJni(): NetworkMonitor =
+    if (this is NetworkMonitorImpl) this else (JniPorts.bridged(NetworkBridge(this), JniPorts.NETWORK) as BridgedPort.Network).port
+
+/** This location called by JNI (see [NetworkMonitor.overJni]); an exception reads as no fix. */
+fun Location.overJni(): Location =
+    if (this is LocationImpl) this else (JniPorts.bridged(LocationBridge(this), JniPorts.LOCATION) as BridgedPort.Location).port
+
+/** These optional ports called by JNI: a sale reads the network, the location and the prompt. */
+fun TerminalPorts.overJni(): TerminalPorts = copy(
+    scanner = scanner?.overJni(),
+    network = network?.overJni(),
+    location = location?.overJni(),
+    prompt = prompt?.overJni(),
+)
 
 /**
  * Registers bridges with the core (`bindings/src/jni_ports.rs`). The JNI method lives in the same
@@ -95,6 +122,9 @@ object JniPorts {
     internal const val PRINTER = 2
     internal const val PROMPT = 3
     internal const val PED = 4
+    internal const val SCANNER = 5
+    internal const val NETWORK = 6
+    internal const val LOCATION = 7
 
     init {
         try {
@@ -104,9 +134,12 @@ object JniPorts {
         }
     }
 
-    /** Keeps [bridge] for the core and returns the id a `jniBridged…` function takes it by, once. */
+    /** Keeps [bridge] for the core and returns the id [jniBridgedPort] takes it by, once. */
     @JvmStatic
     external fun register(bridge: PortBridge, kind: Int): Long
+
+    /** [bridge] registered and taken back as the core's port of [kind]. */
+    internal fun bridged(bridge: PortBridge, kind: Int): BridgedPort = jniBridgedPort(register(bridge, kind))
 }
 
 /**
@@ -209,4 +242,30 @@ internal class PedBridge(private val ped: Ped) : PortBridge() {
 
     override fun ownError(e: Exception): ByteArray? =
         (e as? PedException)?.let { frame(FfiConverterTypePedError, it, PORT_ERROR) }
+}
+
+internal class ScannerBridge(private val scanner: Scanner) : PortBridge() {
+    override fun dispatch(method: Int, args: ByteBuffer): ByteArray = when (method) {
+        0 -> frame(FfiConverterOptionalString, scanner.scan(FfiConverterULong.read(args)))
+        else -> unknown(method)
+    }
+}
+
+/** No exception is the port's own: the core reads any as no report. */
+internal class NetworkBridge(private val monitor: NetworkMonitor) : PortBridge() {
+    override fun dispatch(method: Int, args: ByteBuffer): ByteArray = when (method) {
+        0 -> frame(FfiConverterTypeNetworkStatusRecord, monitor.status())
+        else -> unknown(method)
+    }
+
+    override fun ownError(e: Exception): ByteArray? = null
+}
+
+internal class LocationBridge(private val location: Location) : PortBridge() {
+    override fun dispatch(method: Int, args: ByteBuffer): ByteArray = when (method) {
+        0 -> frame(FfiConverterOptionalTypeGeoFixRecord, location.fix())
+        else -> unknown(method)
+    }
+
+    override fun ownError(e: Exception): ByteArray? = null
 }

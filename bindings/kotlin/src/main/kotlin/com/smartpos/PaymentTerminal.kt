@@ -55,9 +55,9 @@ class PaymentTerminal(
          * `SoftwarePed.withTmk(hex).asPed()` on the host and the emulator.
          * [optional] names the scanner, network monitor, location and prompt ports the terminal
          * has; leave a field null when it has none.
-         * The reader, the PED, the printer and the prompt, which every sale calls, are called by
-         * JNI ([CardReader.overJni]) rather than through UniFFI callbacks, which cost tens of
-         * microseconds each; they behave the same either way.
+         * Every port is called by JNI ([CardReader.overJni]) rather than through UniFFI
+         * callbacks, which cost tens of microseconds each (a sale calls the reader, the PED, the
+         * printer and the optional ports); they behave the same either way.
          */
         suspend fun open(
             config: TerminalConfigRecord,

@@ -1,11 +1,18 @@
 package com.smartpos
 
 import com.smartpos.core.Audience
+import com.smartpos.core.BridgedPort
 import com.smartpos.core.CancelHandle
 import com.smartpos.core.CardPresentationRecord
 import com.smartpos.core.CardReader
 import com.smartpos.core.Confirmation
+import com.smartpos.core.CellularGeneration
+import com.smartpos.core.GeoFixRecord
 import com.smartpos.core.IccPinKeyRecord
+import com.smartpos.core.Location
+import com.smartpos.core.NetworkLink
+import com.smartpos.core.NetworkMonitor
+import com.smartpos.core.NetworkStatusRecord
 import com.smartpos.core.OfflinePinOutcome
 import com.smartpos.core.Outcome
 import com.smartpos.core.Ped
@@ -17,14 +24,15 @@ import com.smartpos.core.Printer
 import com.smartpos.core.Prompt
 import com.smartpos.core.PromptTextRecord
 import com.smartpos.core.ReceiptRecord
+import com.smartpos.core.Scanner
 import com.smartpos.core.SignOnOutcome
 import com.smartpos.core.SmartPosException
+import com.smartpos.core.TerminalPorts
 import com.smartpos.core.TestAcquirer
 import com.smartpos.core.WorkingKeysRecord
 import com.smartpos.core.Terminal
 import com.smartpos.core.demoTerminalConfig
-import com.smartpos.core.jniBridgedCardReader
-import com.smartpos.core.jniBridgedPrinter
+import com.smartpos.core.jniBridgedPort
 import com.smartpos.core.startTestAcquirer
 import java.nio.file.Path
 import java.util.Collections
@@ -313,12 +321,57 @@ class JniPortsTest {
     }
 
     @Test
-    fun `a registration is taken once, and only for its own port`() {
-        val id = JniPorts.register(ReaderBridge(ProbePorts(), null), JniPorts.READER)
-        val wrong = assertThrows<SmartPosException.InvalidInput> { jniBridgedPrinter(id) }
-        assertTrue(wrong.detail.contains("another port"), wrong.detail)
-        jniBridgedCardReader(id)
-        val again = assertThrows<SmartPosException.InvalidInput> { jniBridgedCardReader(id) }
+    fun `the optional ports cross with their values, and a monitor or location that throws reads as no report`() = runBlocking<Unit> {
+        val arrivals = Collections.synchronizedList(mutableListOf<Pair<String, Boolean>>())
+        val status = NetworkStatusRecord(NetworkLink.Cellular(CellularGeneration.G4), -85, true)
+        val fix = GeoFixRecord(31.2304, 121.4737, 12.5f, "460-00-1234-5678")
+        val scanner = object : Scanner {
+            override fun scan(timeoutMs: ULong): String? = "134567890123456789".takeIf { timeoutMs == 9_000UL }
+                .also { arrivals += "scan" to calledThroughJna() }
+        }
+        val network = object : NetworkMonitor {
+            override fun status() = status.also { arrivals += "status" to calledThroughJna() }
+        }
+        val location = object : Location {
+            override fun fix() = fix.also { arrivals += "fix" to calledThroughJna() }
+        }
+        assertEquals("134567890123456789", scanner.overJni().scan(9_000UL))
+        assertEquals(null, scanner.overJni().scan(1UL))
+        assertEquals(status, network.overJni().status())
+        assertEquals(fix, location.overJni().fix())
+        assertTrue(arrivals.none { it.second }, "$arrivals")
+
+        val failingNetwork = object : NetworkMonitor {
+            override fun status(): NetworkStatusRecord = throw IllegalStateException("no binder")
+        }.overJni()
+        assertEquals(NetworkStatusRecord(NetworkLink.None, null, true), failingNetwork.status())
+        val failingLocation = object : Location {
+            override fun fix(): GeoFixRecord? = throw SecurityException("no permission")
+        }.overJni()
+        assertEquals(null, failingLocation.fix())
+
+        // A sale with them: the risk check reads the network and the location by JNI.
+        arrivals.clear()
+        val config = demoTerminalConfig(acquirer.address(), dir.resolve("journal.db").toString())
+        val probe = ProbePorts()
+        PaymentTerminal.open(config, probe, demoPed(), probe, TerminalPorts(network = network, location = location, prompt = probe)).use { pos ->
+            assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
+            assertTrue(pos.sale("optional-1", 1_500UL) is Outcome.Approved)
+        }
+        assertTrue(arrivals.map { it.first }.containsAll(listOf("status", "fix")), "$arrivals")
+        assertTrue(arrivals.none { it.second }, "$arrivals")
+        assertTrue(probe.viaJni.contains("show"), "${probe.viaJni}")
+        assertEquals(emptyList<String>(), probe.viaJna)
+    }
+
+    @Test
+    fun `a registration is taken once, as the port it was registered for`() {
+        val id = JniPorts.register(PrinterBridge(ProbePorts()), JniPorts.PRINTER)
+        assertTrue(jniBridgedPort(id) is BridgedPort.Printer)
+        val again = assertThrows<SmartPosException.InvalidInput> { jniBridgedPort(id) }
         assertTrue(again.detail.contains("taken once"), again.detail)
+        val unknown = JniPorts.register(PrinterBridge(ProbePorts()), 99)
+        val kind = assertThrows<SmartPosException.InvalidInput> { jniBridgedPort(unknown) }
+        assertTrue(kind.detail.contains("no port kind"), kind.detail)
     }
 }

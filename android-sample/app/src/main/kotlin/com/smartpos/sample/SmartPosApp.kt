@@ -49,7 +49,7 @@ class SmartPosApp : Application() {
     suspend fun terminal(): PaymentTerminal = opening.withLock {
         terminal ?: PaymentTerminal.open(
             config = config(),
-            // PaymentTerminal.open has the core call the reader, PED, printer and prompt by JNI: a
+            // PaymentTerminal.open has the core call every port by JNI: a
             // chip or tap sale makes 15 to 20 reader calls, each cheaper than a UniFFI callback by
             // an order of magnitude (issue #17, scripts/bench-ffi).
             cardReader = cardReader,
