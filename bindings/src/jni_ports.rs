@@ -94,49 +94,26 @@ trait Faults {
     fn unexpected() -> Self::Error;
 }
 
-struct ReaderFaults;
-impl Faults for ReaderFaults {
-    type Error = PortError;
-    fn broken(detail: String) -> PortError {
-        PortError::Reader { detail }
-    }
-    fn unexpected() -> PortError {
-        PortError::Unexpected
-    }
+/// A port whose error is `PortError`, and the variant that names its own failure.
+macro_rules! port_faults {
+    ($name:ident, $variant:ident) => {
+        struct $name;
+        impl Faults for $name {
+            type Error = PortError;
+            fn broken(detail: String) -> PortError {
+                PortError::$variant { detail }
+            }
+            fn unexpected() -> PortError {
+                PortError::Unexpected
+            }
+        }
+    };
 }
 
-struct PrinterFaults;
-impl Faults for PrinterFaults {
-    type Error = PortError;
-    fn broken(detail: String) -> PortError {
-        PortError::Printer { detail }
-    }
-    fn unexpected() -> PortError {
-        PortError::Unexpected
-    }
-}
-
-struct PromptFaults;
-impl Faults for PromptFaults {
-    type Error = PortError;
-    fn broken(detail: String) -> PortError {
-        PortError::Display { detail }
-    }
-    fn unexpected() -> PortError {
-        PortError::Unexpected
-    }
-}
-
-struct ScannerFaults;
-impl Faults for ScannerFaults {
-    type Error = PortError;
-    fn broken(detail: String) -> PortError {
-        PortError::Scanner { detail }
-    }
-    fn unexpected() -> PortError {
-        PortError::Unexpected
-    }
-}
+port_faults!(ReaderFaults, Reader);
+port_faults!(PrinterFaults, Printer);
+port_faults!(PromptFaults, Display);
+port_faults!(ScannerFaults, Scanner);
 
 /// The network monitor and the location cannot fail (they answer from the OS's last report);
 /// what goes wrong on the way is logged and read as no report at all.

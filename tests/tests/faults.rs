@@ -296,15 +296,29 @@ fn refund_after_sale(h: &Harness, attempt: &str, fen: u64) -> smartpos_core::txn
     )
 }
 
-#[test]
-fn an_unanswered_refund_is_forwarded_as_a_repeat_and_credited_once() {
-    let h = Harness::new();
-    // The host credits the refund but the answer is lost.
+/// A refund the host credits but whose answer is lost.
+fn refund_with_lost_answer(h: &Harness, attempt: &str, fen: u64) -> smartpos_core::txn::Outcome {
     h.acquirer().inject(
         Matcher::Mti("0220".into()),
         Fault::NoResponse { apply: true },
     );
-    let refund = refund_after_sale(&h, "r1", 2_500);
+    refund_after_sale(h, attempt, fen)
+}
+
+/// How many refunds the acquirer's ledger has credited.
+fn refund_postings(h: &Harness) -> usize {
+    h.acquirer()
+        .ledger()
+        .postings()
+        .iter()
+        .filter(|p| p.effect == Effect::Refund)
+        .count()
+}
+
+#[test]
+fn an_unanswered_refund_is_forwarded_as_a_repeat_and_credited_once() {
+    let h = Harness::new();
+    let refund = refund_with_lost_answer(&h, "r1", 2_500);
     assert_eq!(refund.termination().map(|t| t.cause), Some(Cause::Network));
     assert!(
         h.terminal.pending_reversals().unwrap().is_empty(),
@@ -322,14 +336,7 @@ fn an_unanswered_refund_is_forwarded_as_a_repeat_and_credited_once() {
         .find(|t| t.attempt_id == "r1")
         .unwrap();
     assert_eq!(refund_row.state, TxnState::Approved);
-    let refunds = h
-        .acquirer()
-        .ledger()
-        .postings()
-        .iter()
-        .filter(|p| p.effect == Effect::Refund)
-        .count();
-    assert_eq!(refunds, 1, "credited exactly once");
+    assert_eq!(refund_postings(&h), 1, "credited exactly once");
     assert_eq!(h.net_fen(), 7_600);
 }
 
@@ -356,11 +363,7 @@ fn a_refund_that_never_arrived_is_credited_when_its_repeat_does() {
 #[test]
 fn settlement_waits_for_a_refund_advice_the_host_has_not_answered() {
     let h = Harness::new();
-    h.acquirer().inject(
-        Matcher::Mti("0220".into()),
-        Fault::NoResponse { apply: true },
-    );
-    let refund = refund_after_sale(&h, "r3", 2_000);
+    let refund = refund_with_lost_answer(&h, "r3", 2_000);
     assert!(!refund.is_approved());
     assert_eq!(h.net_fen(), 8_000, "the host credited it");
 
@@ -383,14 +386,7 @@ fn settlement_waits_for_a_refund_advice_the_host_has_not_answered() {
         (1, 2_000),
         "{report:?}"
     );
-    let refunds = h
-        .acquirer()
-        .ledger()
-        .postings()
-        .iter()
-        .filter(|p| p.effect == Effect::Refund)
-        .count();
-    assert_eq!(refunds, 1, "credited exactly once");
+    assert_eq!(refund_postings(&h), 1, "credited exactly once");
     assert_eq!(h.net_fen(), 8_000);
 }
 
