@@ -239,8 +239,8 @@ private fun interleavedSales(dir: Path, chip: Boolean, crossing: Crossing, count
         // A sale that ended early (a full batch, a refused card) times something else.
         check(approved == count) { "$kind round $round: only $approved of $count pairs were both approved" }
         println(
-            "| $kind | $round | %.0f | %.0f | %.0f | %.1f%% | %.0f | %.0f | %.0f | %.1f%% | %.1f | %.1f | %d/%d | %s |".format(
-                kotlin.median() / 1e3, rm / 1e3, overhead / 1e3, 100 * overhead / rm,
+            "| $kind | $round | %.0f | %.0f | %.0f | %.1f%% | %.1f%% | %.0f | %.0f | %.0f | %.1f%% | %.1f | %.1f | %d/%d | %s |".format(
+                kotlin.median() / 1e3, rm / 1e3, overhead / 1e3, 100 * overhead / rm, 100 * (kotlin.median() - rm) / rm,
                 kotlinCpu.median() / 1e3, rustCpu.median() / 1e3, cpuOverhead / 1e3, 100 * cpuOverhead / rm,
                 callbacks, if (callbacks > 0) cpuOverhead / callbacks / 1e3 else 0.0, approved, count,
                 activity.per(2 * count, "sale"),
@@ -423,10 +423,11 @@ fun main() {
         println("JVM: ${jvmDescription()}")
         println(
             "| sale | round | kotlin median µs | rust median µs | overhead µs (median of pairs) | overhead | " +
+                "difference of medians | " +
                 "kotlin thread CPU µs | rust thread CPU µs | CPU overhead µs (median of pairs) | CPU overhead / rust sale | " +
                 "port calls/sale | CPU µs per call | both approved | JVM while timed |",
         )
-        println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         val configs = listOf(
             Triple("swipe", false, Crossing.JNA),
             Triple("swipe-jni", false, Crossing.JNI),
