@@ -365,6 +365,38 @@ class JniPortsTest {
     }
 
     @Test
+    fun `terminals on several threads each reach their own ports by JNI`() {
+        val acquirers = List(3) { startTestAcquirer() }
+        val pool = java.util.concurrent.Executors.newFixedThreadPool(3)
+        try {
+            val runs = acquirers.mapIndexed { i, acq ->
+                pool.submit<ProbePorts> {
+                    val probe = ProbePorts()
+                    val config = demoTerminalConfig(acq.address(), dir.resolve("t$i.db").toString())
+                    runBlocking {
+                        PaymentTerminal.open(config, probe, demoPed(), probe).use { pos ->
+                            assertTrue(pos.signOn() is SignOnOutcome.SignedOn)
+                            repeat(5) { n ->
+                                val outcome = pos.sale("t$i-$n", 100UL + n.toULong())
+                                assertTrue(outcome is Outcome.Approved, "terminal $i sale $n: $outcome")
+                            }
+                        }
+                    }
+                    probe
+                }
+            }
+            for ((i, run) in runs.withIndex()) {
+                val probe = run.get(60, java.util.concurrent.TimeUnit.SECONDS)
+                assertEquals(List(5) { listOf("detect", "print") }.flatten(), probe.viaJni, "terminal $i")
+                assertEquals(510L, acquirers[i].netFen(), "terminal $i")
+            }
+        } finally {
+            pool.shutdownNow()
+            acquirers.forEach { it.stop() }
+        }
+    }
+
+    @Test
     fun `a registration is taken once, as the port it was registered for`() {
         val id = JniPorts.register(PrinterBridge(ProbePorts()), JniPorts.PRINTER)
         assertTrue(jniBridgedPort(id) is BridgedPort.Printer)
