@@ -181,7 +181,8 @@ pub(crate) fn reversal_blocks_settlement(
     ))
 }
 
-/// Settlement waits for chip uploads the host has not taken: the STANs of the transactions.
+/// Settlement waits for chip uploads and advices (offline sales, unanswered refunds) the host has
+/// not taken: the STANs of the transactions.
 pub(crate) fn uploads_block_settlement(stans: &[u32]) -> Termination {
     let list = stans
         .iter()
