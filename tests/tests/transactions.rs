@@ -46,6 +46,30 @@ fn the_same_attempt_id_charges_once() {
     assert_eq!(h.acquirer().ledger().postings().len(), 1);
 }
 
+/// A duplicate slip is a copy of the transaction's: it shows the time the sale was made, not the
+/// time it is reprinted (here the journal says the sale was made on 2 January, Beijing time).
+#[test]
+fn a_reprinted_slip_shows_the_time_of_the_sale() {
+    let h = Harness::new();
+    assert!(h.sale("old", "normal", Some("123456"), 700).is_approved());
+    // 2026-01-02 03:04:05 in Beijing is 2026-01-01 19:04:05 UTC.
+    let made_at_ms: i64 = 1_767_294_245_000;
+    rusqlite::Connection::open(h.journal_path())
+        .unwrap()
+        .execute(
+            "UPDATE transactions SET created_at = ?1 WHERE attempt_id = 'old'",
+            [made_at_ms],
+        )
+        .unwrap();
+    let copy = h.terminal.reprint("old").unwrap().to_string();
+    assert!(copy.contains("2026-01-02 03:04:05"), "{copy}");
+    assert!(copy.contains("DUPLICATE"), "{copy}");
+    // The same duplicate answers a repeated attempt id.
+    let again = h.sale("old", "normal", Some("123456"), 700);
+    let replay = again.approval().unwrap().receipt.to_string();
+    assert!(replay.contains("2026-01-02 03:04:05"), "{replay}");
+}
+
 #[test]
 fn sale_declines_carry_the_host_reason() {
     let h = Harness::new();

@@ -142,7 +142,7 @@ impl Terminal {
             &self.config,
             &approval,
             p.pan.masked(),
-            &*self.ports.clock,
+            self.ports.clock.now(),
             false,
             Some(&inserted.request.field55),
         );

@@ -264,7 +264,7 @@ impl Terminal {
             &self.config,
             &approval,
             p.pan.masked(),
-            &*self.ports.clock,
+            self.ports.clock.now(),
             false,
             p.icc.map(|i| i.request.field55.as_slice()),
         );

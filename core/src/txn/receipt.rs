@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::card::MaskedPan;
-use crate::ports::{Clock, Receipt};
+use crate::ports::Receipt;
 use crate::store::{TransactionRecord, TxnState};
 use crate::txn::config::TerminalConfig;
 use crate::txn::endings;
@@ -12,13 +12,14 @@ use crate::txn::kind::TxnKind;
 use crate::txn::outcome::{Approval, Outcome};
 use crate::txn::terminal::Terminal;
 
+/// `at`: the transaction's time, which a duplicate shows too (not the time it is reprinted).
 /// `icc_data`: the chip or tap data objects the approval carried (field 55), whose CVM results
 /// may ask for a signature.
 pub(crate) fn for_approval(
     config: &TerminalConfig,
     a: &Approval,
     masked: MaskedPan,
-    clock: &dyn Clock,
+    at: SystemTime,
     duplicate: bool,
     icc_data: Option<&[u8]>,
 ) -> Receipt {
@@ -45,7 +46,7 @@ pub(crate) fn for_approval(
         .line("凭证号 VOUCHER NO", format!("{:06}", a.stan))
         .line("授权码 AUTH NO", a.auth_code.as_str())
         .line("参考号 REF NO", a.rrn.as_str())
-        .line("日期时间 DATE/TIME", beijing_time_text(clock.now()))
+        .line("日期时间 DATE/TIME", beijing_time_text(at))
         .line(amount.0, amount.1);
     with_signature(receipt, a.signature.as_ref(), card_asks_signature(icc_data))
         .footer("本人确认以上交易，同意将其记入本卡账户")
@@ -147,11 +148,16 @@ impl Terminal {
                 if let Ok(pan) = self.unseal_pan(record) {
                     // The ICC data are kept only while an upload needs them: a duplicate of a
                     // signed tap or chip slip shows the line when they are.
+                    // The journal's time of the transaction, in the terminal clock's milliseconds.
+                    let at = UNIX_EPOCH
+                        + std::time::Duration::from_millis(
+                            u64::try_from(record.created_at).unwrap_or(0),
+                        );
                     approval.receipt = for_approval(
                         &self.config,
                         &approval,
                         pan.masked(),
-                        &*self.ports.clock,
+                        at,
                         true,
                         record.icc_data.as_ref().map(|d| d.as_bytes()),
                     );
