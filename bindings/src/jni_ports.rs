@@ -461,23 +461,28 @@ impl Bridge {
         method: i32,
         args: Args,
     ) -> Result<T, F::Error> {
-        lift::<F, T>(&self.call::<F>(method, args)?)
+        self.call::<F, T>(method, args, lift::<F, T>)
     }
 
     /// An answer that is bytes as they are (an APDU's, a MAC, a ciphertext).
     fn bytes<F: Faults>(&self, method: i32, args: Args) -> Result<Vec<u8>, F::Error> {
-        Ok(self.call::<F>(method, args)?.to_vec())
+        self.call::<F, _>(method, args, |value| Ok(value.to_vec()))
     }
 
     fn unit<F: Faults>(&self, method: i32, args: Args) -> Result<(), F::Error> {
-        self.call::<F>(method, args).map(drop)
+        self.call::<F, _>(method, args, |_| Ok(()))
     }
 
-    /// Calls method `method` with `args` and returns the answer's value bytes, or the port's
-    /// error.
-    fn call<F: Faults>(&self, method: i32, args: Args) -> Result<Zeroizing<Vec<u8>>, F::Error> {
+    /// Calls method `method` with `args` and reads the answer's value bytes with `read`, or
+    /// returns the port's error. The frame is zeroed once read.
+    fn call<F: Faults, T>(
+        &self,
+        method: i32,
+        args: Args,
+        read: impl FnOnce(&[u8]) -> Result<T, F::Error>,
+    ) -> Result<T, F::Error> {
         match self.exchange(method, &args.0) {
-            Exchange::Answered(frame) => answer_of::<F>(frame),
+            Exchange::Answered(frame) => read(answer_of::<F>(&frame)?),
             Exchange::Broken(detail) => Err(F::broken(detail)),
             Exchange::Thrown => Err(F::unexpected()),
         }
@@ -553,14 +558,11 @@ fn scrub(env: &mut JNIEnv, array: &JByteArray, len: usize) -> jni::errors::Resul
 }
 
 /// The value bytes of an answer frame, or the error it carries.
-fn answer_of<F: Faults>(mut frame: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, F::Error> {
-    match frame.first().copied() {
-        Some(OK) => {
-            frame.remove(0);
-            Ok(frame)
-        }
-        Some(PORT_ERROR) => Err(lift::<F, F::Error>(&frame[1..])?),
-        Some(OTHER) => Err(F::unexpected()),
+fn answer_of<F: Faults>(frame: &[u8]) -> Result<&[u8], F::Error> {
+    match frame.split_first() {
+        Some((&OK, value)) => Ok(value),
+        Some((&PORT_ERROR, error)) => Err(lift::<F, F::Error>(error)?),
+        Some((&OTHER, _)) => Err(F::unexpected()),
         _ => Err(F::broken("the bridge answered an unknown frame".into())),
     }
 }
@@ -569,19 +571,15 @@ fn answer_of<F: Faults>(mut frame: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u
 mod tests {
     use super::*;
 
-    fn frame(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(bytes.to_vec())
-    }
-
     fn written<T: uniffi::Lower<crate::UniFfiTag>>(value: T) -> Vec<u8> {
         args(value).0.to_vec()
     }
 
     #[test]
     fn an_ok_frame_is_its_value() {
-        let value = answer_of::<ReaderFaults>(frame(&[OK, 0x90, 0x00])).unwrap();
-        assert_eq!(&value[..], &[0x90, 0x00]);
-        assert!(answer_of::<ReaderFaults>(frame(&[OK])).unwrap().is_empty());
+        let value = answer_of::<ReaderFaults>(&[OK, 0x90, 0x00]).unwrap();
+        assert_eq!(value, &[0x90, 0x00]);
+        assert!(answer_of::<ReaderFaults>(&[OK]).unwrap().is_empty());
     }
 
     #[test]
@@ -595,24 +593,21 @@ mod tests {
         ] {
             let mut bytes = vec![PORT_ERROR];
             bytes.extend(written(error.clone()));
-            assert_eq!(answer_of::<PrinterFaults>(frame(&bytes)), Err(error));
+            assert_eq!(answer_of::<PrinterFaults>(&bytes), Err(error));
         }
         let mut bytes = vec![PORT_ERROR];
         let mismatch = PedError::CheckValueMismatch { key: "MAK".into() };
         bytes.extend(written(mismatch.clone()));
-        assert_eq!(answer_of::<PedFaults>(frame(&bytes)), Err(mismatch));
+        assert_eq!(answer_of::<PedFaults>(&bytes), Err(mismatch));
     }
 
     #[test]
     fn any_other_exception_is_the_generic_failure() {
         assert_eq!(
-            answer_of::<ReaderFaults>(frame(&[OTHER])),
+            answer_of::<ReaderFaults>(&[OTHER]),
             Err(PortError::Unexpected)
         );
-        assert_eq!(
-            answer_of::<PedFaults>(frame(&[OTHER])),
-            Err(PedError::Unexpected)
-        );
+        assert_eq!(answer_of::<PedFaults>(&[OTHER]), Err(PedError::Unexpected));
     }
 
     #[test]
@@ -626,13 +621,13 @@ mod tests {
             bytes
         };
         for bytes in [&[][..], &[7], &garbled_error, &truncated_error, &trailing] {
-            match answer_of::<PrinterFaults>(frame(bytes)) {
+            match answer_of::<PrinterFaults>(bytes) {
                 Err(PortError::Printer { detail }) => {
                     assert!(detail.contains("bridge"), "{detail}")
                 }
                 other => panic!("{bytes:?}: {other:?}"),
             }
-            match answer_of::<PedFaults>(frame(bytes)) {
+            match answer_of::<PedFaults>(bytes) {
                 Err(PedError::Device { detail }) => assert!(detail.contains("bridge"), "{detail}"),
                 other => panic!("{bytes:?}: {other:?}"),
             }
