@@ -70,6 +70,12 @@ impl Journal {
 }
 
 impl TransactionRecord {
+    /// When the transaction was made: `created_at`, the terminal clock's milliseconds.
+    pub fn created(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH
+            + std::time::Duration::from_millis(u64::try_from(self.created_at).unwrap_or(0))
+    }
+
     /// Money the merchant is owed for this record: approved sales and completions add, approved
     /// refunds subtract; a voided or reversed sale is no longer approved, and voids and the
     /// pre-auth family move no settled money themselves. Summed over a journal it must equal the

@@ -2,8 +2,6 @@
 //! shell show instead of paper. Built from the journal only (masked PAN, references, the
 //! signature's state) plus, when the caller holds the storage key, the signature image.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use zeroize::Zeroizing;
 
 use crate::crypto::SecretKey;
@@ -120,8 +118,7 @@ pub fn e_slip(
 }
 
 fn created_at(record: &TransactionRecord) -> String {
-    let ms = u64::try_from(record.created_at).unwrap_or(0);
-    slip_date_time(UNIX_EPOCH + Duration::from_millis(ms))
+    slip_date_time(record.created())
 }
 
 /// Why a number could not be kept for an SMS slip.

@@ -148,16 +148,11 @@ impl Terminal {
                 if let Ok(pan) = self.unseal_pan(record) {
                     // The ICC data are kept only while an upload needs them: a duplicate of a
                     // signed tap or chip slip shows the line when they are.
-                    // The journal's time of the transaction, in the terminal clock's milliseconds.
-                    let at = UNIX_EPOCH
-                        + std::time::Duration::from_millis(
-                            u64::try_from(record.created_at).unwrap_or(0),
-                        );
                     approval.receipt = for_approval(
                         &self.config,
                         &approval,
                         pan.masked(),
-                        at,
+                        record.created(),
                         true,
                         record.icc_data.as_ref().map(|d| d.as_bytes()),
                     );
